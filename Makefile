@@ -1,0 +1,69 @@
+# hotswap: built with plain javac and jar. Maven only fetches the pinned jars into lib/.
+#   make          build build/hotswap.jar
+#   make run      start the demo app on db/production.sqlite3
+#   make test     run every test; the last line reads "N passed, N failed"
+# Set JAVA_HOME to build and test with another JDK (17 or newer).
+
+SQLITE_JDBC_VERSION := 3.54.1.0
+JUNIT_VERSION       := 6.1.3
+DEPENDENCY_PLUGIN   := org.apache.maven.plugins:maven-dependency-plugin:3.8.1
+
+ifdef JAVA_HOME
+JAVA  := $(JAVA_HOME)/bin/java
+JAVAC := $(JAVA_HOME)/bin/javac
+JAR   := $(JAVA_HOME)/bin/jar
+else
+JAVA  := java
+JAVAC := javac
+JAR   := jar
+endif
+JAVAC_FLAGS := --release 17 -encoding UTF-8 -Xlint:all,-serial,-try -Werror
+
+SQLITE_JAR := lib/sqlite-jdbc-$(SQLITE_JDBC_VERSION).jar
+JUNIT_JAR  := lib/junit-platform-console-standalone-$(JUNIT_VERSION).jar
+MAIN_SRC   := $(shell find src/main/java -name '*.java')
+TEST_SRC   := $(shell find src/test/java -name '*.java')
+JARFILE    := build/hotswap.jar
+
+.PHONY: all run test clean
+.DELETE_ON_ERROR:
+
+all: $(JARFILE)
+
+$(JARFILE): $(MAIN_SRC)
+	@rm -rf build/classes && mkdir -p build/classes
+	$(JAVAC) $(JAVAC_FLAGS) -d build/classes $(MAIN_SRC)
+	$(JAR) --create --file $@ --main-class hotswap.cli.Main -C build/classes .
+
+lib/sqlite-jdbc-%.jar:
+	mvn -B -q $(DEPENDENCY_PLUGIN):copy -Dartifact=org.xerial:sqlite-jdbc:$* -DoutputDirectory=lib
+
+lib/junit-platform-console-standalone-%.jar:
+	mvn -B -q $(DEPENDENCY_PLUGIN):copy -Dartifact=org.junit.platform:junit-platform-console-standalone:$* -DoutputDirectory=lib
+
+build/test-classes.stamp: $(JARFILE) $(TEST_SRC) $(SQLITE_JAR) $(JUNIT_JAR)
+	@rm -rf build/test-classes && mkdir -p build/test-classes
+	$(JAVAC) $(JAVAC_FLAGS) -cp $(JARFILE):$(JUNIT_JAR) -d build/test-classes $(TEST_SRC)
+	@touch $@
+
+run: $(JARFILE) $(SQLITE_JAR)
+	$(JAVA) -cp $(JARFILE):$(SQLITE_JAR) hotswap.demo.DemoApp
+
+test: build/test-classes.stamp
+	@command -v sqlite3 >/dev/null || echo "note: sqlite3 CLI not found; tests that compare with it are skipped"
+	@mkdir -p build/test-reports
+	@HOTSWAP_JAR=$(abspath $(JARFILE)) HOTSWAP_SQLITE_JAR=$(abspath $(SQLITE_JAR)) HOTSWAP_JAVA=$(JAVA) \
+	  $(JAVA) -jar $(JUNIT_JAR) execute --disable-banner --details=tree --details-theme=ascii \
+	    --class-path build/test-classes:$(JARFILE):$(SQLITE_JAR) --scan-class-path \
+	    --reports-dir build/test-reports > build/test-output.txt 2>&1; \
+	  status=$$?; cat build/test-output.txt; \
+	  passed=$$(sed -n 's/^\[ *\([0-9]*\) tests successful *\]$$/\1/p' build/test-output.txt); \
+	  failed=$$(sed -n 's/^\[ *\([0-9]*\) tests failed *\]$$/\1/p' build/test-output.txt); \
+	  skipped=$$(sed -n 's/^\[ *\([0-9]*\) tests skipped *\]$$/\1/p' build/test-output.txt); \
+	  aborted=$$(sed -n 's/^\[ *\([0-9]*\) tests aborted *\]$$/\1/p' build/test-output.txt); \
+	  echo "$${passed:-0} passed, $${failed:-0} failed, $$(( $${skipped:-0} + $${aborted:-0} )) skipped"; \
+	  if [ -z "$$passed" ]; then echo "test runner printed no summary (exit $$status)"; exit 1; fi; \
+	  exit $$status
+
+clean:
+	rm -rf build

@@ -1,0 +1,41 @@
+package hotswap;
+
+import hotswap.wire.CopyRequest;
+import hotswap.wire.Frames;
+import java.io.IOException;
+import java.util.stream.Collectors;
+
+/** Decides whether a {@code cp} is a push or a pull: exactly one side must be a managed database. */
+final class CopyCommand {
+    private final Hotswap hotswap;
+    private final CopyRequest request;
+    private final Frames frames;
+
+    CopyCommand(Hotswap hotswap, CopyRequest request, Frames frames) {
+        this.hotswap = hotswap;
+        this.request = request;
+        this.frames = frames;
+    }
+
+    void run() throws CommandFailure, IOException {
+        ManagedDatabase source = managed(request.source());
+        ManagedDatabase destination = managed(request.destination());
+        if (source != null && destination != null) {
+            throw new CommandFailure("both " + request.source() + " and " + request.destination()
+                    + " are managed databases; one side of cp must be a local file or -");
+        }
+        if (destination != null) {
+            new Push(hotswap, destination, request, frames).run();
+        } else if (source != null) {
+            new Pull(source, frames).run();
+        } else {
+            throw new CommandFailure("neither " + request.source() + " nor " + request.destination()
+                    + " is a managed database; managed: "
+                    + hotswap.databases().stream().map(db -> db.path().toString()).collect(Collectors.joining(", ")));
+        }
+    }
+
+    private ManagedDatabase managed(String path) {
+        return CopyRequest.STDIO.equals(path) ? null : hotswap.findManaged(path);
+    }
+}

@@ -1,0 +1,27 @@
+package hotswap;
+
+import com.sun.net.httpserver.Filter;
+import com.sun.net.httpserver.HttpExchange;
+import java.io.IOException;
+
+/** Runs each HTTP request inside the {@link SwapGate}, so a swap never happens under it. */
+final class GateFilter extends Filter {
+    private final SwapGate gate;
+
+    GateFilter(SwapGate gate) {
+        this.gate = gate;
+    }
+
+    @Override
+    public void doFilter(HttpExchange exchange, Chain chain) throws IOException {
+        String what = exchange.getRequestMethod() + " " + exchange.getRequestURI().getPath();
+        try (SwapGate.Pass pass = gate.enter(what)) {
+            chain.doFilter(exchange);
+        }
+    }
+
+    @Override
+    public String description() {
+        return "hotswap gate: holds requests while a database is swapped";
+    }
+}

@@ -1,0 +1,255 @@
+package hotswap;
+
+import com.sun.net.httpserver.Filter;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Properties;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.logging.Logger;
+
+/**
+ * Lets the {@code hotswap} command replace or snapshot an app's SQLite databases while the app
+ * serves. Build one per app, add {@link #filter()} to every HTTP context, take connections from
+ * {@link ManagedDatabase#dataSource()}, and {@link #start()} it:
+ * <pre>{@code
+ * Hotswap hotswap = Hotswap.builder().database(Path.of("db/production.sqlite3")).build();
+ * HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 8080), 0);
+ * server.setExecutor(Executors.newFixedThreadPool(16));
+ * server.createContext("/items", handler).getFilters().add(hotswap.filter());
+ * hotswap.start();
+ * server.start();
+ * }</pre>
+ *
+ * <p>Once closed, a Hotswap cannot be started again.
+ */
+public final class Hotswap implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(Hotswap.class.getName());
+
+    /** Default control socket, relative to the app's working directory. */
+    public static final Path DEFAULT_SOCKET = Path.of(hotswap.wire.Protocol.DEFAULT_SOCKET);
+    /** Default longest wait of a swap for in-flight requests before it is abandoned. */
+    public static final Duration DEFAULT_SWAP_TIMEOUT = Duration.ofSeconds(5);
+    /** Default longest wait for a client that sends nothing before its connection is closed. */
+    public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(10);
+    /** Default number of commands served at once; further connections are told the server is busy. */
+    public static final int DEFAULT_MAX_SESSIONS = 4;
+
+    private final Map<Path, ManagedDatabase> databases;
+    private final Path socket;
+    private final long swapTimeoutMillis;
+    private final long idleTimeoutMillis;
+    private final int maxSessions;
+    private final SwapGate gate = new SwapGate();
+    private final Filter filter = new GateFilter(gate);
+    /** Swaps run one at a time, since they share the gate. */
+    final ReentrantLock swapLock = new ReentrantLock(true);
+    private ControlServer server;
+    private boolean closed;
+
+    private Hotswap(Builder b) {
+        this.databases = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(b.databases));
+        this.socket = b.socket;
+        this.swapTimeoutMillis = b.swapTimeout.toMillis();
+        this.idleTimeoutMillis = b.idleTimeout.toMillis();
+        this.maxSessions = b.maxSessions;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * The managed database at {@code path} (resolved the same way as at registration).
+     *
+     * @throws IllegalArgumentException when no managed database has that path
+     */
+    public ManagedDatabase database(Path path) {
+        Path real = realPath(path);
+        ManagedDatabase db = databases.get(real);
+        if (db == null) {
+            throw new IllegalArgumentException(path + " is not a managed database; managed: " + databases.keySet());
+        }
+        return db;
+    }
+
+    /** Every managed database, in registration order. */
+    public List<ManagedDatabase> databases() {
+        return List.copyOf(databases.values());
+    }
+
+    /** The gate requests pass; use it directly for work outside HTTP requests. */
+    public SwapGate gate() {
+        return gate;
+    }
+
+    /** A filter that runs each request inside the {@link #gate()}; add it to every HttpContext. */
+    public Filter filter() {
+        return filter;
+    }
+
+    /** The control socket's path, as configured. */
+    public Path socket() {
+        return socket;
+    }
+
+    /**
+     * Removes temp files left by a crashed swap, then listens on the control socket.
+     *
+     * @throws IOException when the socket cannot be bound, another server already answers there,
+     *                     or its directory is writable by other users
+     */
+    public synchronized void start() throws IOException {
+        if (closed) {
+            throw new IllegalStateException("this Hotswap was closed; build a new one");
+        }
+        if (server != null) {
+            throw new IllegalStateException("already started");
+        }
+        Sqlite.requireDriver();
+        for (ManagedDatabase db : databases.values()) {
+            TempFiles.removeOrphans(db.path());
+        }
+        ControlServer s = new ControlServer(this);
+        s.start();
+        server = s;
+    }
+
+    /** Stops listening, ends running commands and removes the socket file. */
+    @Override
+    public synchronized void close() {
+        closed = true;
+        if (server != null) {
+            server.stop();
+            server = null;
+        }
+    }
+
+    long swapTimeoutMillis() {
+        return swapTimeoutMillis;
+    }
+
+    long idleTimeoutMillis() {
+        return idleTimeoutMillis;
+    }
+
+    int maxSessions() {
+        return maxSessions;
+    }
+
+    /** The managed database at this client path, or null. Paths that do not exist match by name. */
+    ManagedDatabase findManaged(String path) {
+        try {
+            return databases.get(realPath(Path.of(path)));
+        } catch (RuntimeException e) {
+            return null;
+        }
+    }
+
+    /** Resolves symbolic links; for a missing file, those of its directory. */
+    static Path realPath(Path path) {
+        Path absolute = path.toAbsolutePath().normalize();
+        try {
+            if (Files.exists(absolute)) {
+                return absolute.toRealPath();
+            }
+            Path parent = absolute.getParent();
+            if (parent != null && Files.isDirectory(parent)) {
+                return parent.toRealPath().resolve(absolute.getFileName());
+            }
+            return absolute;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Configures a {@link Hotswap}. Every setting has a default except the databases. */
+    public static final class Builder {
+        private final Map<Path, ManagedDatabase> databases = new LinkedHashMap<>();
+        private Path socket = DEFAULT_SOCKET;
+        private Duration swapTimeout = DEFAULT_SWAP_TIMEOUT;
+        private Duration idleTimeout = DEFAULT_IDLE_TIMEOUT;
+        private int maxSessions = DEFAULT_MAX_SESSIONS;
+
+        private Builder() {
+        }
+
+        /** Manages the SQLite file at {@code path}; its directory must exist. */
+        public Builder database(Path path) {
+            return database(path, new Properties());
+        }
+
+        /**
+         * Manages the SQLite file at {@code path}, opening its connections with these JDBC
+         * properties (for example sqlite-jdbc's {@code busy_timeout} or {@code foreign_keys}).
+         */
+        public Builder database(Path path, Properties connectionProperties) {
+            Objects.requireNonNull(path, "path");
+            Path real = realPath(path);
+            if (!Files.isDirectory(real.getParent())) {
+                throw new IllegalArgumentException("directory of " + path + " does not exist; create it first");
+            }
+            if (real.toString().indexOf('?') >= 0) {
+                throw new IllegalArgumentException("a database path may not contain '?': " + real);
+            }
+            if (databases.containsKey(real)) {
+                throw new IllegalArgumentException(path + " is already managed (as " + real + ")");
+            }
+            Properties copy = new Properties();
+            copy.putAll(connectionProperties);
+            databases.put(real, new ManagedDatabase(real, copy));
+            return this;
+        }
+
+        /** Control socket path. Default: {@link #DEFAULT_SOCKET}. */
+        public Builder socket(Path socket) {
+            this.socket = Objects.requireNonNull(socket, "socket");
+            return this;
+        }
+
+        /** How long a swap waits for in-flight requests. Default: {@link #DEFAULT_SWAP_TIMEOUT}. */
+        public Builder swapTimeout(Duration timeout) {
+            this.swapTimeout = positive(timeout, "swapTimeout");
+            return this;
+        }
+
+        /** How long a client may stay silent. Default: {@link #DEFAULT_IDLE_TIMEOUT}. */
+        public Builder idleTimeout(Duration timeout) {
+            this.idleTimeout = positive(timeout, "idleTimeout");
+            return this;
+        }
+
+        /** Commands served at once. Default: {@link #DEFAULT_MAX_SESSIONS}. */
+        public Builder maxSessions(int sessions) {
+            if (sessions < 1) {
+                throw new IllegalArgumentException("maxSessions must be at least 1, got " + sessions);
+            }
+            this.maxSessions = sessions;
+            return this;
+        }
+
+        /**
+         * @throws IllegalStateException when no database was added
+         */
+        public Hotswap build() {
+            if (databases.isEmpty()) {
+                throw new IllegalStateException("no database to manage; call database(path) first");
+            }
+            return new Hotswap(this);
+        }
+
+        private static Duration positive(Duration d, String name) {
+            if (d == null || d.isNegative() || d.isZero()) {
+                throw new IllegalArgumentException(name + " must be positive, got " + d);
+            }
+            return d;
+        }
+    }
+}

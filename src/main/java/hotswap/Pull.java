@@ -1,0 +1,84 @@
+package hotswap;
+
+import hotswap.wire.Channel;
+import hotswap.wire.Frames;
+import hotswap.wire.Protocol;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.List;
+import java.util.logging.Logger;
+
+/**
+ * Takes a consistent snapshot of a live database with SQLite's backup API into a temp file, then
+ * streams it to the client.
+ *
+ * <p>The backup runs on a connection that first opens a read transaction. SQLite restarts a
+ * backup whenever another connection writes the source, so under steady writes a plain backup
+ * may never finish; reading inside one transaction copies the one snapshot that transaction sees
+ * (DESIGN.md §3, §4).
+ */
+final class Pull {
+    private static final Logger LOG = Logger.getLogger(Pull.class.getName());
+
+    private final ManagedDatabase db;
+    private final Frames frames;
+
+    Pull(ManagedDatabase db, Frames frames) {
+        this.db = db;
+        this.frames = frames;
+    }
+
+    void run() throws CommandFailure, IOException {
+        long started = System.nanoTime();
+        Path live = db.path();
+        LOG.info(() -> "pull started: " + live);
+        Path snapshot = TempFiles.beside(live, "pull");
+        try {
+            snapshot(live, snapshot);
+            long size = Files.size(snapshot);
+            LOG.info(() -> "snapshot taken: " + size + " bytes in " + Push.millisSince(started) + " ms");
+            frames.writeStrings(Channel.CONTROL, List.of("pull", Long.toString(size)));
+            try (FileChannel in = FileChannel.open(snapshot, StandardOpenOption.READ)) {
+                for (long pos = 0; pos < size; pos += Protocol.DATA_CHUNK_BYTES) {
+                    frames.transferFrom(Channel.DATA_OUT, in, pos, (int) Math.min(Protocol.DATA_CHUNK_BYTES, size - pos));
+                }
+            }
+            frames.writeEnd(Channel.DATA_OUT);
+            LOG.info(() -> "pull complete: " + live + " (" + size + " bytes in " + Push.millisSince(started) + " ms)");
+        } finally {
+            TempFiles.deleteQuietly(snapshot);
+        }
+    }
+
+    private void snapshot(Path live, Path snapshot) throws CommandFailure {
+        if (!Files.exists(live)) {
+            throw new CommandFailure(live + " does not exist yet; there is nothing to pull");
+        }
+        String path = snapshot.toString();
+        char quote = path.indexOf('\'') < 0 ? '\'' : '"';
+        if (path.indexOf(quote) >= 0) {
+            throw new CommandFailure("cannot pull from a directory whose path holds both ' and \": " + live.getParent());
+        }
+        db.fileLock.readLock().lock(); // no swap of this database until the snapshot is complete
+        try (Connection c = Sqlite.openReadOnly(live)) {
+            c.setAutoCommit(false);
+            try (Statement s = c.createStatement()) {
+                s.executeQuery("SELECT count(*) FROM sqlite_master").close(); // opens the read transaction
+                s.executeUpdate("backup to " + quote + path + quote);
+            } finally {
+                c.rollback();
+            }
+        } catch (SQLException e) {
+            throw new CommandFailure("snapshot of " + live + " failed: " + e.getMessage()
+                    + ". Check free space in " + live.getParent() + " and try again", e);
+        } finally {
+            db.fileLock.readLock().unlock();
+        }
+    }
+}

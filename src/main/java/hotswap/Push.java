@@ -1,0 +1,162 @@
+package hotswap;
+
+import hotswap.wire.Channel;
+import hotswap.wire.CopyRequest;
+import hotswap.wire.Frames;
+import java.io.EOFException;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Logger;
+
+/**
+ * Receives a new database from the client into a temp file beside the live one, checks it, makes
+ * it match what the app expects (journal mode, permission bits), and hands it to {@link Swap}.
+ * Whatever fails before the swap leaves the live database untouched and the temp file removed.
+ */
+final class Push {
+    private static final Logger LOG = Logger.getLogger(Push.class.getName());
+
+    private final Hotswap hotswap;
+    private final ManagedDatabase db;
+    private final CopyRequest request;
+    private final Frames frames;
+
+    Push(Hotswap hotswap, ManagedDatabase db, CopyRequest request, Frames frames) {
+        this.hotswap = hotswap;
+        this.db = db;
+        this.request = request;
+        this.frames = frames;
+    }
+
+    void run() throws CommandFailure, IOException {
+        long started = System.nanoTime();
+        Path live = db.path();
+        Path temp = TempFiles.beside(live, "push");
+        LOG.info(() -> "push started: " + live);
+        frames.writeText(Channel.STDERR, "Swapping database...\n");
+        try {
+            checkSpace(live.getParent(), request.sourceSize());
+            frames.writeStrings(Channel.CONTROL, List.of("push"));
+            long bytes = receive(temp);
+            LOG.info(() -> "bytes received: " + bytes);
+            prepare(temp);
+            Swap.Result result = new Swap(hotswap, db, temp, timeoutMillis()).run();
+            frames.writeText(Channel.STDOUT, "OK\n");
+            LOG.info(() -> String.format("push complete: %s (%d bytes in %d ms; requests paused %.1f ms)",
+                    live, bytes, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started), result.pauseMillis()));
+        } finally {
+            TempFiles.deleteQuietly(temp);
+        }
+    }
+
+    private long timeoutMillis() {
+        return request.timeoutMillis() > 0 ? request.timeoutMillis() : hotswap.swapTimeoutMillis();
+    }
+
+    /** Fails before receiving anything when the pushed size is known and cannot fit. */
+    private static void checkSpace(Path dir, long size) throws CommandFailure, IOException {
+        if (size < 0) {
+            return;
+        }
+        long free = Files.getFileStore(dir).getUsableSpace();
+        if (free < size) {
+            throw new CommandFailure("not enough disk space in " + dir + ": the push needs " + size + " bytes and "
+                    + free + " are free; nothing changed. Free some space and push again");
+        }
+    }
+
+    private long receive(Path temp) throws CommandFailure, IOException {
+        long received = 0;
+        try (FileChannel out = FileChannel.open(temp, java.util.Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")))) {
+            while (true) {
+                Frames.Frame frame;
+                try {
+                    frame = frames.read();
+                } catch (EOFException e) {
+                    frame = null;
+                } catch (IOException e) {
+                    throw new CommandFailure("receiving the database failed after " + received + " bytes: "
+                            + e.getMessage() + "; nothing changed", e);
+                }
+                if (frame == null) {
+                    throw new CommandFailure("the client disconnected after sending " + received + " bytes; nothing changed");
+                }
+                if (frame.channel() != Channel.DATA_IN) {
+                    throw new CommandFailure("protocol error: expected database bytes, got a " + frame.channel()
+                            + " frame; nothing changed");
+                }
+                if (frame.isEndOfStream()) {
+                    break;
+                }
+                received += frame.payload().remaining();
+                try {
+                    while (frame.payload().hasRemaining()) {
+                        out.write(frame.payload());
+                    }
+                } catch (IOException e) {
+                    throw new CommandFailure("could not write the pushed database to " + temp.getParent() + ": "
+                            + e.getMessage() + "; nothing changed. Free some space there and push again", e);
+                }
+            }
+            out.force(true);
+        }
+        return received;
+    }
+
+    /** Checks the received file and makes it fit to replace the live one. */
+    private void prepare(Path temp) throws CommandFailure, IOException {
+        PushedFile pushed = new PushedFile(temp);
+        boolean pushedWal = pushed.checkHeader();
+        if (request.integrity() == CopyRequest.Integrity.SKIP) {
+            LOG.info("integrity check: skipped");
+        } else {
+            long t = System.nanoTime();
+            pushed.checkIntegrity(request.integrity() == CopyRequest.Integrity.QUICK);
+            LOG.info(() -> "integrity check: ok (" + millisSince(t) + " ms)");
+        }
+        Path live = db.path();
+        if (Files.exists(live)) {
+            List<String> liveSchema;
+            boolean liveWal;
+            try (Connection c = db.dataSource().getConnection()) {
+                liveSchema = PushedFile.schema(c);
+                liveWal = "wal".equalsIgnoreCase(Sqlite.journalMode(c));
+            } catch (SQLException e) {
+                throw new CommandFailure("could not read the live database " + live + ": " + e.getMessage() + "; nothing changed", e);
+            }
+            if (request.checkSchema()) {
+                pushed.checkSchema(liveSchema);
+                LOG.info("schema check: ok");
+            } else {
+                LOG.info("schema check: skipped");
+            }
+            if (liveWal != pushedWal) {
+                pushed.setWal(liveWal);
+                LOG.info(() -> "journal mode of the pushed file set to " + (liveWal ? "WAL" : "DELETE") + " to match the live database");
+            }
+            Files.setPosixFilePermissions(temp, Files.getPosixFilePermissions(live));
+        } else {
+            LOG.info(() -> "schema check: skipped, " + live + " does not exist yet");
+        }
+        // Checks may leave -wal/-shm files beside the temp file; they must not follow it.
+        for (String suffix : TempFiles.SIDECARS) {
+            Files.deleteIfExists(temp.resolveSibling(temp.getFileName() + suffix));
+        }
+        try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.WRITE)) {
+            ch.force(true);
+        }
+    }
+
+    static long millisSince(long nanoStart) {
+        return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - nanoStart);
+    }
+}

@@ -1,0 +1,133 @@
+package hotswap;
+
+import hotswap.wire.Channel;
+import hotswap.wire.CopyRequest;
+import hotswap.wire.Frames;
+import hotswap.wire.Protocol;
+import hotswap.wire.ProtocolException;
+import hotswap.wire.Strings;
+import java.io.IOException;
+import java.nio.channels.SocketChannel;
+import java.nio.file.attribute.UserPrincipal;
+import java.util.List;
+import java.util.Set;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import jdk.net.ExtendedSocketOptions;
+import jdk.net.UnixDomainPrincipal;
+
+/**
+ * One client connection: checks who is calling, exchanges protocol versions, reads one command,
+ * runs it and sends its exit status.
+ */
+final class Session implements Runnable {
+    private static final Logger LOG = Logger.getLogger(Session.class.getName());
+
+    private final Hotswap hotswap;
+    private final SocketChannel client;
+    private final UserPrincipal owner;
+    private final Set<Session> sessions;
+    private final Frames frames;
+
+    Session(Hotswap hotswap, SocketChannel client, UserPrincipal owner, Set<Session> sessions) {
+        this.hotswap = hotswap;
+        this.client = client;
+        this.owner = owner;
+        this.sessions = sessions;
+        this.frames = new Frames(client);
+    }
+
+    /** When the session is blocked reading from its client: since then, in nanoTime; else 0. */
+    long waitingForClientSinceNanos() {
+        return frames.readingSinceNanos();
+    }
+
+    /** Closes the connection, which ends whatever the session was waiting for. */
+    void abort() {
+        try {
+            client.close();
+        } catch (IOException ignored) {
+            // Closing is all we wanted.
+        }
+    }
+
+    @Override
+    public void run() {
+        sessions.add(this);
+        try (client) {
+            serve();
+        } catch (IOException e) {
+            LOG.warning(() -> "control connection ended: " + describe(e));
+        } catch (RuntimeException e) {
+            LOG.log(Level.SEVERE, "unexpected internal error in a control session", e);
+            fail("unexpected internal error: " + e + "; see the app's log");
+        } finally {
+            sessions.remove(this);
+        }
+    }
+
+    private void serve() throws IOException {
+        UnixDomainPrincipal peer = client.getOption(ExtendedSocketOptions.SO_PEERCRED);
+        Protocol.sayHello(frames);
+        if (!owner.equals(peer.user())) {
+            LOG.warning(() -> "refused a control connection from user " + peer.user().getName()
+                    + ": only " + owner.getName() + " may use this socket");
+            fail("permission denied: user " + peer.user().getName() + " may not use this hotswap server; "
+                    + "run the command as " + owner.getName());
+            return;
+        }
+        List<String> command;
+        try {
+            int version = Protocol.readHello(frames);
+            if (version != Protocol.VERSION) {
+                fail("client speaks protocol version " + version + ", this server speaks " + Protocol.VERSION
+                        + "; use the same hotswap jar for the command and the app");
+                return;
+            }
+            Frames.Frame frame = frames.read();
+            if (frame == null) {
+                return;
+            }
+            if (frame.channel() != Channel.CONTROL) {
+                throw new ProtocolException("expected a command, got a " + frame.channel() + " frame");
+            }
+            command = Strings.decode(frame.payload());
+        } catch (ProtocolException e) {
+            LOG.warning(() -> "refused a control connection: " + e.getMessage());
+            fail("protocol error: " + e.getMessage());
+            return;
+        }
+        LOG.info(() -> "command: " + String.join(" ", command));
+        try {
+            if (command.isEmpty() || !CopyRequest.COMMAND.equals(command.get(0))) {
+                throw new CommandFailure("unknown command " + (command.isEmpty() ? "(none)" : command.get(0))
+                        + "; this server knows: cp");
+            }
+            CopyRequest request;
+            try {
+                request = CopyRequest.decode(command);
+            } catch (ProtocolException e) {
+                throw new CommandFailure("malformed cp request: " + e.getMessage());
+            }
+            new CopyCommand(hotswap, request, frames).run();
+            frames.writeExit(0);
+        } catch (CommandFailure e) {
+            LOG.warning(() -> "command failed: " + e.getMessage().lines().findFirst().orElse(""));
+            fail(e.getMessage());
+        }
+    }
+
+    /** Tells the client what went wrong and exits 1; a client that is gone is not an error. */
+    private void fail(String message) {
+        try {
+            frames.writeText(Channel.STDERR, "ERROR: " + message + "\n");
+            frames.writeExit(1);
+        } catch (IOException ignored) {
+            // The client went away; the log has the story.
+        }
+    }
+
+    private static String describe(IOException e) {
+        return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+    }
+}

@@ -1,0 +1,193 @@
+package hotswap;
+
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * Replaces a live database with a checked file, inside the gate: wait for in-flight requests,
+ * close the app's connections, rename the new file over the old one, remove the old database's
+ * stale journal files, reopen, let requests go. Only the rename changes the live database, so any
+ * failure before it leaves the old one in place.
+ */
+final class Swap {
+    private static final Logger LOG = Logger.getLogger(Swap.class.getName());
+
+    private final Hotswap hotswap;
+    private final ManagedDatabase db;
+    private final Path replacement;
+    private final long timeoutMillis;
+
+    /** What the swap did: how long requests were held. */
+    record Result(double pauseMillis) {
+    }
+
+    Swap(Hotswap hotswap, ManagedDatabase db, Path replacement, long timeoutMillis) {
+        this.hotswap = hotswap;
+        this.db = db;
+        this.replacement = replacement;
+        this.timeoutMillis = timeoutMillis;
+    }
+
+    Result run() throws CommandFailure {
+        try {
+            // Pulls of this database finish first; then swaps of any database go one at a time.
+            db.fileLock.writeLock().lockInterruptibly();
+            try {
+                hotswap.swapLock.lockInterruptibly();
+                try {
+                    checkpoint("PASSIVE"); // the slow part of the checkpoint, while requests still run
+                    return swapInsideGate();
+                } finally {
+                    hotswap.swapLock.unlock();
+                }
+            } finally {
+                db.fileLock.writeLock().unlock();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new CommandFailure("interrupted while waiting to swap; nothing changed");
+        }
+    }
+
+    private Result swapInsideGate() throws CommandFailure, InterruptedException {
+        Path live = db.path();
+        SwapGate gate = hotswap.gate();
+        long waitStart = System.nanoTime();
+        try {
+            gate.close(timeoutMillis);
+        } catch (SwapGate.StillInFlight e) {
+            throw new CommandFailure(e.getMessage() + "; nothing changed. Retry when the app is less busy, "
+                    + "or give the requests longer with --timeout MS");
+        }
+        long closedAt = System.nanoTime();
+        LOG.info(() -> "lock acquired: waited " + Push.millisSince(waitStart) + " ms for in-flight requests");
+        List<SwapListener> prepared = new ArrayList<>();
+        boolean replaced = false;
+        Path oldInode = null;
+        CommandFailure failure = null;
+        try {
+            for (SwapListener listener : db.listeners()) {
+                prepared.add(listener);
+                listener.beforeSwap(db);
+            }
+            checkpoint("TRUNCATE");
+            int closed = db.swappableDataSource().suspendAndCloseAll();
+            LOG.info(() -> "disconnected: closed " + closed + " connection(s) to " + live);
+            oldInode = holdOldInode(live);
+            Files.move(replacement, live, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            replaced = true;
+            LOG.info(() -> "renamed " + replacement.getFileName() + " to " + live);
+            syncDirectory(live.getParent());
+            removeStaleSidecars(live);
+        } catch (Exception e) {
+            failure = replaced
+                    ? new CommandFailure("the database was replaced, but finishing the swap failed: " + e.getMessage(), e)
+                    : new CommandFailure("swap abandoned: " + e.getMessage() + "; nothing changed", e);
+        } finally {
+            db.swappableDataSource().resume();
+        }
+        failure = reopen(replaced, prepared, failure);
+        int waited = gate.open();
+        double pause = (System.nanoTime() - closedAt) / 1e6;
+        LOG.info(() -> String.format("lock released: requests paused %.1f ms, %d waited", pause, waited));
+        if (oldInode != null) {
+            // Dropping the last link frees the old file's blocks, which takes time on a large file: after the gate.
+            TempFiles.deleteQuietly(oldInode);
+        }
+        if (failure != null) {
+            throw failure;
+        }
+        return new Result(pause);
+    }
+
+    /** Opens the new database once, then runs the after-swap listeners, before requests are let go. */
+    private CommandFailure reopen(boolean replaced, List<SwapListener> prepared, CommandFailure failure) {
+        if (replaced) {
+            try (Connection c = db.dataSource().getConnection()) {
+                Sqlite.column(c, "SELECT count(*) FROM sqlite_master");
+                LOG.info(() -> "reconnected to " + db.path());
+            } catch (SQLException e) {
+                LOG.log(Level.SEVERE, "reconnecting after the swap failed", e);
+                failure = keepFirst(failure, new CommandFailure("the database was replaced, but reconnecting failed: " + e.getMessage(), e));
+            }
+        }
+        for (SwapListener listener : prepared) {
+            try {
+                listener.afterSwap(db, replaced);
+            } catch (Exception e) {
+                LOG.log(Level.SEVERE, "after-swap listener failed", e);
+                failure = keepFirst(failure, new CommandFailure((replaced ? "the database was replaced, but " : "")
+                        + "an after-swap listener failed: " + e, e));
+            }
+        }
+        return failure;
+    }
+
+    private static CommandFailure keepFirst(CommandFailure first, CommandFailure next) {
+        if (first == null) {
+            return next;
+        }
+        first.addSuppressed(next);
+        return first;
+    }
+
+    /** Checkpoints the live database's WAL, if it has one, so its file holds every committed write. */
+    private void checkpoint(String mode) throws CommandFailure {
+        Path live = db.path();
+        if (!Files.exists(live.resolveSibling(live.getFileName() + "-wal"))) {
+            return;
+        }
+        try (Connection c = db.dataSource().getConnection()) {
+            List<String> result = Sqlite.column(c, "PRAGMA wal_checkpoint(" + mode + ")");
+            if (!result.isEmpty() && !"0".equals(result.get(0))) {
+                LOG.warning(() -> "checkpoint (" + mode + ") of " + live + " could not finish: another connection is busy");
+            }
+        } catch (SQLException e) {
+            throw new CommandFailure("checkpoint of " + live + " failed: " + e.getMessage() + "; nothing changed", e);
+        }
+    }
+
+    /**
+     * Keeps a second link to the old file across the rename, so the rename does not free the old
+     * blocks while requests wait (DESIGN.md invariant 10). Returns null where links are not possible.
+     */
+    private static Path holdOldInode(Path live) {
+        if (!Files.exists(live)) {
+            return null;
+        }
+        Path link = TempFiles.beside(live, "old");
+        try {
+            Files.createLink(link, live);
+            return link;
+        } catch (IOException | UnsupportedOperationException e) {
+            LOG.fine(() -> "no hard link to the old database (" + e + "); the rename will free its blocks");
+            return null;
+        }
+    }
+
+    private static void syncDirectory(Path dir) throws IOException {
+        try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+            ch.force(true);
+        }
+    }
+
+    /** The old database's -wal, -shm or -journal must never be applied to the new file. */
+    private static void removeStaleSidecars(Path live) throws IOException {
+        for (String suffix : TempFiles.SIDECARS) {
+            Path stale = live.resolveSibling(live.getFileName() + suffix);
+            if (Files.deleteIfExists(stale)) {
+                LOG.info(() -> "removed stale " + stale.getFileName());
+            }
+        }
+    }
+}

@@ -1,0 +1,84 @@
+package hotswap.cli;
+
+import java.util.List;
+
+/** A subcommand of the CLI: its name, a one-line summary, and the help text generated from them. */
+enum Command {
+    CP("cp", "Copy a database into or out of the running app",
+            "hotswap cp SRC DST [options]",
+            """
+            Exactly one of SRC and DST must be a database the app manages. Copying onto it replaces \
+            it (a push); copying from it takes a consistent snapshot (a pull). - means standard \
+            input (push) or standard output (pull). Relative paths are relative to this shell's \
+            directory.""",
+            List.of(
+                    "--skip-integrity-check  push without running PRAGMA integrity_check on the new file",
+                    "--quick-check           run PRAGMA quick_check instead of integrity_check (faster on large files)",
+                    "--skip-schema-check     push even when the new schema differs from the live one",
+                    "--timeout MS            how long the swap waits for in-flight requests (default: the app's, 5000)"),
+            List.of(
+                    "$ hotswap cp new.sqlite3 db/production.sqlite3",
+                    "$ cat new.sqlite3 | hotswap cp - db/production.sqlite3",
+                    "$ hotswap cp db/production.sqlite3 backup.sqlite3",
+                    "$ hotswap cp db/production.sqlite3 - > backup.sqlite3")),
+    VERSION("version", "Print the version of this client", "hotswap version", "", List.of(), List.of("$ hotswap version")),
+    HELP("help", "Show help for a command", "hotswap help [COMMAND]", "", List.of(), List.of("$ hotswap help cp"));
+
+    final String name;
+    final String summary;
+    final String usage;
+    final String description;
+    final List<String> options;
+    final List<String> examples;
+
+    Command(String name, String summary, String usage, String description, List<String> options, List<String> examples) {
+        this.name = name;
+        this.summary = summary;
+        this.usage = usage;
+        this.description = description;
+        this.options = options;
+        this.examples = examples;
+    }
+
+    static Command named(String name) {
+        for (Command c : values()) {
+            if (c.name.equals(name)) {
+                return c;
+            }
+        }
+        return null;
+    }
+
+    String help() {
+        StringBuilder b = new StringBuilder(summary).append(".\n\nUsage:\n  ").append(usage).append('\n');
+        if (!description.isEmpty()) {
+            b.append('\n').append(description).append('\n');
+        }
+        if (!options.isEmpty()) {
+            b.append("\nOptions:\n");
+            options.forEach(o -> b.append("  ").append(o).append('\n'));
+        }
+        b.append(GLOBAL_OPTIONS);
+        b.append("\nExamples:\n");
+        examples.forEach(e -> b.append("  ").append(e).append('\n'));
+        return b.toString();
+    }
+
+    static final String GLOBAL_OPTIONS = """
+
+            Global options:
+              --socket PATH           the app's control socket (default: $HOTSWAP_SOCKET, else tmp/sockets/hotswap.sock)
+              -h, --help              show help
+            """;
+
+    static String overview() {
+        StringBuilder b = new StringBuilder("hotswap: replace or snapshot the SQLite database of a running app.\n\n"
+                + "Usage:\n  hotswap [--socket PATH] COMMAND [ARGS]\n\nCommands:\n");
+        for (Command c : values()) {
+            b.append(String.format("  %-8s %s%n", c.name, c.summary));
+        }
+        b.append(GLOBAL_OPTIONS);
+        b.append("\nRun 'hotswap help COMMAND' for a command's options and examples.\n");
+        return b.toString();
+    }
+}

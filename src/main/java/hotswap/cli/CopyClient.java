@@ -1,0 +1,249 @@
+package hotswap.cli;
+
+import hotswap.wire.Channel;
+import hotswap.wire.CopyRequest;
+import hotswap.wire.Frames;
+import hotswap.wire.Protocol;
+import hotswap.wire.ProtocolException;
+import hotswap.wire.Strings;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.AsynchronousCloseException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.List;
+
+/**
+ * Runs {@code hotswap cp} against the app: sends the request, then either streams the local
+ * source to the server (a push) or writes what the server streams into the local destination (a
+ * pull), printing the server's messages on the matching local stream, and returns the server's
+ * exit status.
+ */
+final class CopyClient {
+    private final CopyOptions options;
+    private final Path cwd;
+    private final Path socketPath;
+    private final InputStream stdin;
+    private final OutputStream stdout;
+    private final PrintStream stderr;
+    private volatile String uploadFailure;
+
+    CopyClient(CopyOptions options, Path cwd, Path socketPath, InputStream stdin, OutputStream stdout, PrintStream stderr) {
+        this.options = options;
+        this.cwd = cwd;
+        this.socketPath = socketPath;
+        this.stdin = stdin;
+        this.stdout = stdout;
+        this.stderr = stderr;
+    }
+
+    int run() throws Failure, IOException {
+        String source = local(options.source());
+        String destination = local(options.destination());
+        long sourceSize = -1;
+        if (!source.equals(CopyRequest.STDIO)) {
+            Path src = Path.of(source);
+            if (Files.isDirectory(src)) {
+                throw new Failure(options.source() + " is a directory; cp copies one database file");
+            }
+            if (!Files.exists(src)) {
+                throw new Failure("cannot read " + options.source() + ": no such file");
+            }
+            sourceSize = Files.size(src);
+            if (!destination.equals(CopyRequest.STDIO) && Files.isDirectory(Path.of(destination))) {
+                destination = Path.of(destination).resolve(src.getFileName()).toString();
+            }
+        }
+        CopyRequest request = new CopyRequest(source, destination,
+                options.skipIntegrityCheck() ? CopyRequest.Integrity.SKIP
+                        : options.quickCheck() ? CopyRequest.Integrity.QUICK : CopyRequest.Integrity.FULL,
+                !options.skipSchemaCheck(), options.timeoutMillis(), sourceSize);
+        try (SocketChannel socket = connect()) {
+            Frames frames = new Frames(socket);
+            Protocol.sayHello(frames);
+            frames.writeStrings(Channel.CONTROL, request.encode());
+            int serverVersion = Protocol.readHello(frames);
+            if (serverVersion != Protocol.VERSION) {
+                throw new Failure("the app's hotswap speaks protocol version " + serverVersion + ", this client "
+                        + Protocol.VERSION + "; use the same hotswap jar for the command and the app");
+            }
+            return converse(socket, frames, request);
+        }
+    }
+
+    /** Absolute form of a local path argument, or {@code -}. */
+    private String local(String arg) {
+        return arg.equals(CopyRequest.STDIO) ? arg : cwd.resolve(arg).normalize().toString();
+    }
+
+    private SocketChannel connect() throws Failure, IOException {
+        try {
+            return SocketChannel.open(UnixDomainSocketAddress.of(socketPath));
+        } catch (java.net.ConnectException | NoSuchFileException e) {
+            throw new Failure("no hotswap server at " + socketPath + "; start the app, or point --socket "
+                    + "(or HOTSWAP_SOCKET) at the socket it listens on");
+        } catch (java.net.SocketException e) {
+            String why = String.valueOf(e.getMessage());
+            if (why.contains("Permission denied")) {
+                throw new Failure("permission denied connecting to " + socketPath + "; run hotswap as the app's user");
+            }
+            if (why.contains("No such file") || why.contains("Connection refused")) {
+                throw new Failure("no hotswap server at " + socketPath + "; start the app, or point --socket "
+                        + "(or HOTSWAP_SOCKET) at the socket it listens on");
+            }
+            throw new Failure("cannot connect to " + socketPath + ": " + why);
+        } catch (IllegalArgumentException e) {
+            throw new Failure("socket path " + socketPath + " is not usable: " + e.getMessage());
+        }
+    }
+
+    private int converse(SocketChannel socket, Frames frames, CopyRequest request) throws Failure, IOException {
+        PullSink sink = null;
+        Thread uploader = null;
+        try {
+            while (true) {
+                Frames.Frame frame;
+                try {
+                    frame = frames.read();
+                } catch (AsynchronousCloseException e) {
+                    frame = null;
+                }
+                if (frame == null) {
+                    if (uploadFailure != null) {
+                        throw new Failure(uploadFailure);
+                    }
+                    throw new Failure("the app closed the connection before the command finished; see the app's log");
+                }
+                switch (frame.channel()) {
+                    case STDOUT -> write(stdout, frame.payload());
+                    case STDERR -> {
+                        stderr.print(frame.text());
+                        stderr.flush();
+                    }
+                    case CONTROL -> {
+                        List<String> message = Strings.decode(frame.payload());
+                        if (message.equals(List.of("push")) && uploader == null && sink == null) {
+                            uploader = startUpload(socket, frames, request.source());
+                        } else if (message.size() == 2 && message.get(0).equals("pull") && sink == null && uploader == null) {
+                            sink = PullSink.open(request.destination(), stdout);
+                        } else {
+                            throw new ProtocolException("unexpected message from the app: " + message);
+                        }
+                    }
+                    case DATA_OUT -> {
+                        if (sink == null) {
+                            throw new ProtocolException("the app sent database bytes before saying it would");
+                        }
+                        if (frame.isEndOfStream()) {
+                            sink.finish();
+                        } else {
+                            sink.write(frame.payload());
+                        }
+                    }
+                    case EXIT -> {
+                        int status = Protocol.exitStatus(frame);
+                        if (status == 0 && sink != null) {
+                            sink.commit();
+                            if (!request.destination().equals(CopyRequest.STDIO)) {
+                                stderr.println("OK");
+                            }
+                        }
+                        return status;
+                    }
+                    default -> throw new ProtocolException("unexpected " + frame.channel() + " frame from the app");
+                }
+            }
+        } catch (ProtocolException e) {
+            throw new Failure("protocol error: " + e.getMessage() + "; use the same hotswap jar for the command and the app");
+        } finally {
+            if (sink != null) {
+                sink.discard();
+            }
+            if (uploader != null) {
+                uploader.interrupt();
+            }
+        }
+    }
+
+    private static void write(OutputStream out, ByteBuffer payload) throws IOException {
+        out.write(payload.array(), payload.arrayOffset() + payload.position(), payload.remaining());
+        out.flush();
+    }
+
+    /** Streams the source to the app on its own thread, so the app's replies are read meanwhile. */
+    private Thread startUpload(SocketChannel socket, Frames frames, String source) {
+        Thread t = new Thread(() -> {
+            try {
+                if (source.equals(CopyRequest.STDIO)) {
+                    uploadStream(frames, stdin);
+                } else {
+                    uploadFile(frames, Path.of(source));
+                }
+                frames.writeEnd(Channel.DATA_IN);
+            } catch (LocalReadError e) {
+                uploadFailure = e.getMessage() + "; nothing changed";
+                closeQuietly(socket);
+            } catch (IOException e) {
+                // The app stopped reading: it has sent, or is sending, its reason and exit status.
+            }
+        }, "hotswap-upload");
+        t.setDaemon(true);
+        t.start();
+        return t;
+    }
+
+    private static void uploadFile(Frames frames, Path source) throws IOException {
+        FileChannel in;
+        try {
+            in = FileChannel.open(source, StandardOpenOption.READ);
+        } catch (IOException e) {
+            throw new LocalReadError("cannot read " + source + ": " + e.getMessage());
+        }
+        try (in) {
+            long size = in.size();
+            for (long pos = 0; pos < size; pos += Protocol.DATA_CHUNK_BYTES) {
+                frames.transferFrom(Channel.DATA_IN, in, pos, (int) Math.min(Protocol.DATA_CHUNK_BYTES, size - pos));
+            }
+        }
+    }
+
+    private static void uploadStream(Frames frames, InputStream in) throws IOException {
+        byte[] chunk = new byte[Protocol.DATA_CHUNK_BYTES];
+        while (true) {
+            int n;
+            try {
+                n = in.readNBytes(chunk, 0, chunk.length);
+            } catch (IOException e) {
+                throw new LocalReadError("cannot read standard input: " + e.getMessage());
+            }
+            if (n == 0) {
+                return;
+            }
+            frames.write(Channel.DATA_IN, chunk, 0, n);
+        }
+    }
+
+    private static void closeQuietly(SocketChannel socket) {
+        try {
+            socket.close();
+        } catch (IOException ignored) {
+            // Closing is all we wanted.
+        }
+    }
+
+    /** Reading the local source failed, as opposed to sending it. */
+    private static final class LocalReadError extends IOException {
+        LocalReadError(String message) {
+            super(message);
+        }
+    }
+}

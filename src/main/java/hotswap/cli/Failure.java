@@ -1,0 +1,8 @@
+package hotswap.cli;
+
+/** A command failed on the client's side: the client prints {@code ERROR: message} and exits 1. */
+final class Failure extends Exception {
+    Failure(String message) {
+        super(message);
+    }
+}

@@ -1,0 +1,125 @@
+package hotswap.cli;
+
+import hotswap.wire.Protocol;
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The {@code hotswap} command line. Parses its arguments by hand, runs one command and returns
+ * its exit status: 0 success, 1 failure, 2 usage error. Only {@link #main} exits the JVM.
+ */
+public final class Main {
+    static final int OK = 0;
+    static final int FAILED = 1;
+    static final int USAGE = 2;
+
+    private Main() {
+    }
+
+    public static void main(String[] args) {
+        OutputStream out = new FileOutputStream(FileDescriptor.out);
+        PrintStream err = new PrintStream(new FileOutputStream(FileDescriptor.err), true, StandardCharsets.UTF_8);
+        int status = run(System.in, out, err, System.getenv(), Path.of("").toAbsolutePath(), args);
+        System.exit(status);
+    }
+
+    /**
+     * Runs the command line {@code args} as if from directory {@code cwd}, with {@code env} as its
+     * environment.
+     *
+     * @return the exit status
+     */
+    public static int run(InputStream in, OutputStream out, PrintStream err, Map<String, String> env, Path cwd, String... args) {
+        Command command = null;
+        try {
+            String socket = null;
+            boolean help = false;
+            boolean endOfOptions = false;
+            List<String> rest = new ArrayList<>();
+            for (int i = 0; i < args.length; i++) {
+                String arg = args[i];
+                if (endOfOptions) {
+                    rest.add(arg);
+                } else if (arg.equals("--")) {
+                    endOfOptions = true;
+                } else if (arg.equals("-h") || arg.equals("--help")) {
+                    help = true;
+                } else if (arg.equals("--socket")) {
+                    if (i + 1 >= args.length) {
+                        throw new UsageError(command, "no value given for --socket");
+                    }
+                    socket = args[++i];
+                } else if (arg.startsWith("--socket=")) {
+                    socket = arg.substring("--socket=".length());
+                } else if (command == null && arg.startsWith("-") && !arg.equals("-")) {
+                    throw new UsageError(null, "unknown option " + arg);
+                } else if (command == null) {
+                    command = Command.named(arg);
+                    if (command == null) {
+                        throw new UsageError(null, "unknown command " + arg);
+                    }
+                } else {
+                    rest.add(arg);
+                }
+            }
+            if (socket != null && socket.isEmpty()) {
+                throw new UsageError(command, "--socket needs a path");
+            }
+            if (help || command == Command.HELP) {
+                return help(command, rest, out, err);
+            }
+            if (command == null) {
+                throw new UsageError(null, "no command given");
+            }
+            switch (command) {
+                case VERSION -> {
+                    if (!rest.isEmpty()) {
+                        throw new UsageError(command, "version takes no arguments");
+                    }
+                    out.write(("hotswap " + Protocol.RELEASE + "\n").getBytes(StandardCharsets.UTF_8));
+                    out.flush();
+                    return OK;
+                }
+                case CP -> {
+                    CopyOptions options = CopyOptions.parse(rest);
+                    Path socketPath = cwd.resolve(socket != null ? socket : env.getOrDefault(Protocol.SOCKET_ENV, Protocol.DEFAULT_SOCKET));
+                    return new CopyClient(options, cwd, socketPath, in, out, err).run();
+                }
+                default -> throw new IllegalStateException("unhandled command " + command);
+            }
+        } catch (UsageError e) {
+            err.println("ERROR: " + e.getMessage());
+            err.println();
+            err.print(e.command == null ? Command.overview() : e.command.help());
+            return USAGE;
+        } catch (Failure e) {
+            err.println("ERROR: " + e.getMessage());
+            return FAILED;
+        } catch (java.io.IOException e) {
+            err.println("ERROR: " + e.getMessage());
+            return FAILED;
+        }
+    }
+
+    private static int help(Command command, List<String> rest, OutputStream out, PrintStream err) throws UsageError, java.io.IOException {
+        Command topic = command;
+        if (command == Command.HELP && !rest.isEmpty()) {
+            topic = Command.named(rest.get(0));
+            if (topic == null || rest.size() > 1) {
+                throw new UsageError(Command.HELP, "unknown command " + rest.get(0));
+            }
+        }
+        String text = topic == null || topic == Command.HELP && rest.isEmpty() ? Command.overview() : topic.help();
+        out.write(text.getBytes(StandardCharsets.UTF_8));
+        out.flush();
+        return OK;
+    }
+}

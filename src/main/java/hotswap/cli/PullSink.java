@@ -1,0 +1,120 @@
+package hotswap.cli;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.security.SecureRandom;
+import java.util.HexFormat;
+
+/**
+ * Where a pulled snapshot goes: standard output, or a local file written under a temp name beside
+ * it and renamed into place only when the whole snapshot has arrived, so a failed pull never
+ * leaves a partial file.
+ */
+abstract class PullSink {
+    abstract void write(ByteBuffer bytes) throws IOException;
+
+    /** All bytes arrived. */
+    abstract void finish() throws IOException;
+
+    /** The app reported success: make the snapshot visible at its destination. */
+    abstract void commit() throws IOException;
+
+    /** Removes anything a failed pull left; does nothing after {@link #commit}. */
+    abstract void discard();
+
+    static PullSink open(String destination, OutputStream stdout) throws IOException {
+        return destination.equals("-") ? new ToStream(stdout) : ToFile.create(Path.of(destination));
+    }
+
+    private static final class ToStream extends PullSink {
+        private final OutputStream out;
+
+        ToStream(OutputStream out) {
+            this.out = out;
+        }
+
+        @Override
+        void write(ByteBuffer bytes) throws IOException {
+            out.write(bytes.array(), bytes.arrayOffset() + bytes.position(), bytes.remaining());
+        }
+
+        @Override
+        void finish() throws IOException {
+            out.flush();
+        }
+
+        @Override
+        void commit() {
+        }
+
+        @Override
+        void discard() {
+        }
+    }
+
+    private static final class ToFile extends PullSink {
+        private final Path destination;
+        private final Path temp;
+        private final FileChannel out;
+        private boolean committed;
+
+        private ToFile(Path destination, Path temp, FileChannel out) {
+            this.destination = destination;
+            this.temp = temp;
+            this.out = out;
+        }
+
+        static ToFile create(Path destination) throws IOException {
+            byte[] id = new byte[8];
+            new SecureRandom().nextBytes(id);
+            Path temp = destination.resolveSibling("." + destination.getFileName() + ".hotswap-" + HexFormat.of().formatHex(id) + ".part");
+            try {
+                return new ToFile(destination, temp, FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE));
+            } catch (IOException e) {
+                throw new IOException("cannot write " + destination + ": " + e.getMessage(), e);
+            }
+        }
+
+        @Override
+        void write(ByteBuffer bytes) throws IOException {
+            try {
+                while (bytes.hasRemaining()) {
+                    out.write(bytes);
+                }
+            } catch (IOException e) {
+                throw new IOException("cannot write " + destination + ": " + e.getMessage(), e);
+            }
+        }
+
+        @Override
+        void finish() throws IOException {
+            out.force(true);
+            out.close();
+        }
+
+        @Override
+        void commit() throws IOException {
+            Files.move(temp, destination, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            committed = true;
+        }
+
+        @Override
+        void discard() {
+            if (committed) {
+                return;
+            }
+            try {
+                out.close();
+                Files.deleteIfExists(temp);
+            } catch (IOException ignored) {
+                // Best effort: the name marks it as ours.
+            }
+        }
+    }
+}

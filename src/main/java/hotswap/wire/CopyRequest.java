@@ -1,0 +1,107 @@
+package hotswap.wire;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A {@code cp} command as it travels from the client to the server: the two paths (absolute, or
+ * {@code -} for the client's stdin/stdout) and the options. Local paths are resolved by the client
+ * against its own working directory; the server only compares them with its managed databases.
+ *
+ * @param source        absolute path or {@code -}
+ * @param destination   absolute path or {@code -}
+ * @param integrity     how the pushed file is checked before it is swapped in
+ * @param checkSchema   whether the pushed schema must equal the live one
+ * @param timeoutMillis how long a swap waits for in-flight requests; 0 means the server's default
+ * @param sourceSize    size of the local source in bytes, or -1 when unknown (a pipe)
+ */
+public record CopyRequest(String source, String destination, Integrity integrity, boolean checkSchema,
+                          long timeoutMillis, long sourceSize) {
+
+    public static final String COMMAND = "cp";
+    public static final String STDIO = "-";
+
+    /** What the server runs on a pushed file before it may replace the live one. */
+    public enum Integrity {
+        /** {@code PRAGMA integrity_check}: reads every page and checks every index. */
+        FULL,
+        /** {@code PRAGMA quick_check}: the same but without checking index contents; faster. */
+        QUICK,
+        /** No check. */
+        SKIP
+    }
+
+    public List<String> encode() {
+        List<String> out = new ArrayList<>();
+        out.add(COMMAND);
+        out.add(source);
+        out.add(destination);
+        out.add("integrity=" + integrity.name().toLowerCase());
+        out.add("schema=" + (checkSchema ? "check" : "skip"));
+        out.add("timeout=" + timeoutMillis);
+        out.add("source-size=" + sourceSize);
+        return out;
+    }
+
+    /** Decodes what {@link #encode} produced, refusing anything else. */
+    public static CopyRequest decode(List<String> strings) throws ProtocolException {
+        if (strings.size() < 3 || !COMMAND.equals(strings.get(0))) {
+            throw new ProtocolException("expected a cp request");
+        }
+        String source = path(strings.get(1), "source");
+        String destination = path(strings.get(2), "destination");
+        Map<String, String> options = new HashMap<>();
+        for (String option : strings.subList(3, strings.size())) {
+            int eq = option.indexOf('=');
+            if (eq < 1 || options.put(option.substring(0, eq), option.substring(eq + 1)) != null) {
+                throw new ProtocolException("malformed option: " + option);
+            }
+        }
+        Integrity integrity = switch (options.getOrDefault("integrity", "full")) {
+            case "full" -> Integrity.FULL;
+            case "quick" -> Integrity.QUICK;
+            case "skip" -> Integrity.SKIP;
+            default -> throw new ProtocolException("unknown integrity option: " + options.get("integrity"));
+        };
+        boolean checkSchema = switch (options.getOrDefault("schema", "check")) {
+            case "check" -> true;
+            case "skip" -> false;
+            default -> throw new ProtocolException("unknown schema option: " + options.get("schema"));
+        };
+        long timeout = number(options, "timeout", 0);
+        long size = number(options, "source-size", -1);
+        options.keySet().removeAll(List.of("integrity", "schema", "timeout", "source-size"));
+        if (!options.isEmpty()) {
+            throw new ProtocolException("unknown option: " + options.keySet().iterator().next()
+                    + " (the client is newer than this server; use the same hotswap jar on both sides)");
+        }
+        if (timeout < 0 || size < -1) {
+            throw new ProtocolException("negative number in options");
+        }
+        return new CopyRequest(source, destination, integrity, checkSchema, timeout, size);
+    }
+
+    private static String path(String value, String what) throws ProtocolException {
+        if (!value.equals(STDIO) && !value.startsWith("/")) {
+            throw new ProtocolException(what + " must be an absolute path or -");
+        }
+        if (value.indexOf('\0') >= 0) {
+            throw new ProtocolException(what + " contains a NUL byte");
+        }
+        return value;
+    }
+
+    private static long number(Map<String, String> options, String key, long fallback) throws ProtocolException {
+        String value = options.get(key);
+        if (value == null) {
+            return fallback;
+        }
+        try {
+            return Long.parseLong(value);
+        } catch (NumberFormatException e) {
+            throw new ProtocolException("option " + key + " is not a number: " + value);
+        }
+    }
+}

@@ -1,0 +1,163 @@
+package hotswap.wire;
+
+import java.io.EOFException;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Reads and writes frames on one socket: a one-byte {@link Channel} tag, a four-byte big-endian
+ * payload length, then the payload. Every stream the two sides exchange (control messages, database
+ * bytes in each direction, text for the user's stdout and stderr, the exit status) travels as
+ * frames, so status text can never mix with binary database bytes.
+ *
+ * <p>Internal to hotswap: the client and the server share it; it is not part of the public API.
+ */
+public final class Frames {
+    /** Header size: channel tag plus length. */
+    public static final int HEADER_BYTES = 5;
+
+    private final SocketChannel socket;
+    private final ByteBuffer header = ByteBuffer.allocate(HEADER_BYTES);
+    private final ByteBuffer outHeader = ByteBuffer.allocate(HEADER_BYTES);
+    private final Object writeLock = new Object();
+    private volatile long readingSinceNanos;
+
+    public Frames(SocketChannel socket) {
+        this.socket = socket;
+    }
+
+    /** A received frame. The payload buffer is reused by the next {@link #read} call. */
+    public record Frame(Channel channel, ByteBuffer payload) {
+        public String text() {
+            return StandardCharsets.UTF_8.decode(payload.duplicate()).toString();
+        }
+
+        public boolean isEndOfStream() {
+            return !payload.hasRemaining();
+        }
+    }
+
+    private ByteBuffer payload = ByteBuffer.allocate(64 * 1024);
+
+    /**
+     * Reads the next frame, or returns null when the peer closed the connection cleanly between
+     * frames.
+     *
+     * @throws ProtocolException for an unknown channel or a length over {@link Protocol#MAX_FRAME_BYTES}
+     * @throws EOFException when the connection ends inside a frame
+     */
+    public Frame read() throws IOException {
+        readingSinceNanos = System.nanoTime();
+        try {
+            header.clear();
+            if (!fill(header, true)) {
+                return null;
+            }
+            header.flip();
+            byte tag = header.get();
+            int length = header.getInt();
+            Channel channel = Channel.of(tag);
+            if (channel == null) {
+                throw new ProtocolException(String.format("unknown channel 0x%02x", tag & 0xff));
+            }
+            if (length < 0 || length > Protocol.MAX_FRAME_BYTES) {
+                throw new ProtocolException("frame of " + Integer.toUnsignedString(length)
+                        + " bytes exceeds the limit of " + Protocol.MAX_FRAME_BYTES);
+            }
+            if (payload.capacity() < length) {
+                payload = ByteBuffer.allocate(Math.max(length, Math.min(2 * payload.capacity(), Protocol.MAX_FRAME_BYTES)));
+            }
+            payload.clear().limit(length);
+            fill(payload, false);
+            payload.flip();
+            return new Frame(channel, payload);
+        } finally {
+            readingSinceNanos = 0;
+        }
+    }
+
+    /** When a {@link #read} is blocked waiting for the peer: its start in nanoTime, else 0. */
+    public long readingSinceNanos() {
+        return readingSinceNanos;
+    }
+
+    private boolean fill(ByteBuffer buffer, boolean cleanEofAllowed) throws IOException {
+        boolean first = true;
+        while (buffer.hasRemaining()) {
+            int n = socket.read(buffer);
+            if (n < 0) {
+                if (first && cleanEofAllowed && buffer.position() == 0) {
+                    return false;
+                }
+                throw new EOFException("connection closed inside a frame");
+            }
+            first = false;
+        }
+        return true;
+    }
+
+    /** Writes one frame with the given payload (from position to limit). Thread-safe. */
+    public void write(Channel channel, ByteBuffer data) throws IOException {
+        synchronized (writeLock) {
+            writeHeader(channel, data.remaining());
+            while (data.hasRemaining()) {
+                socket.write(data);
+            }
+        }
+    }
+
+    public void write(Channel channel, byte[] data, int offset, int length) throws IOException {
+        write(channel, ByteBuffer.wrap(data, offset, length));
+    }
+
+    public void writeText(Channel channel, String text) throws IOException {
+        write(channel, ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8)));
+    }
+
+    /** Sends an empty frame, which marks the end of a data stream. */
+    public void writeEnd(Channel channel) throws IOException {
+        write(channel, ByteBuffer.allocate(0));
+    }
+
+    public void writeStrings(Channel channel, java.util.List<String> strings) throws IOException {
+        write(channel, Strings.encode(strings));
+    }
+
+    public void writeExit(int status) throws IOException {
+        write(Channel.EXIT, ByteBuffer.allocate(4).putInt(0, status));
+    }
+
+    /**
+     * Sends {@code length} bytes of {@code file} from {@code position} as one frame, letting the
+     * kernel copy the payload straight from the file to the socket.
+     */
+    public void transferFrom(Channel channel, FileChannel file, long position, int length) throws IOException {
+        synchronized (writeLock) {
+            writeHeader(channel, length);
+            long done = 0;
+            while (done < length) {
+                long n = file.transferTo(position + done, length - done, socket);
+                if (n <= 0) {
+                    if (position + done >= file.size()) {
+                        throw new EOFException("file ended early while sending it");
+                    }
+                }
+                done += Math.max(n, 0);
+            }
+        }
+    }
+
+    private void writeHeader(Channel channel, int length) throws IOException {
+        if (length > Protocol.MAX_FRAME_BYTES) {
+            throw new IllegalArgumentException("frame too large: " + length);
+        }
+        outHeader.clear();
+        outHeader.put(channel.tag).putInt(length).flip();
+        while (outHeader.hasRemaining()) {
+            socket.write(outHeader);
+        }
+    }
+}
