@@ -1,0 +1,168 @@
+package hotswap;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/** Shared helpers for tests: real SQLite files, the real jar run as a child process. */
+final class Fixtures {
+    private Fixtures() {
+    }
+
+    /** The built jar; {@code make test} passes its path in HOTSWAP_JAR. */
+    static Path jar() {
+        String env = System.getenv("HOTSWAP_JAR");
+        return (env != null ? Path.of(env) : Path.of("build/hotswap.jar")).toAbsolutePath();
+    }
+
+    /** The sqlite-jdbc jar, for child processes that run the app. */
+    static Path sqliteJar() {
+        String env = System.getenv("HOTSWAP_SQLITE_JAR");
+        if (env != null) {
+            return Path.of(env).toAbsolutePath();
+        }
+        try (Stream<Path> s = Files.list(Path.of("lib"))) {
+            return s.filter(p -> p.getFileName().toString().startsWith("sqlite-jdbc-")).findFirst().orElseThrow().toAbsolutePath();
+        } catch (IOException e) {
+            throw new IllegalStateException("sqlite-jdbc jar not found; run make test", e);
+        }
+    }
+
+    /** The java launcher to run child processes with (the one running the tests). */
+    static String java() {
+        return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    }
+
+    /** A short temp directory (Unix socket paths must stay under ~107 bytes). */
+    static Path tempDir() throws IOException {
+        return Files.createTempDirectory(Path.of("/tmp"), "hs-");
+    }
+
+    static void deleteTree(Path dir) {
+        if (dir == null || !Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> s = Files.walk(dir)) {
+            s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException ignored) {
+            // best effort
+        }
+    }
+
+    /** Creates a database at {@code file} by running each statement. */
+    static Path createDb(Path file, String... statements) throws SQLException {
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + file); Statement s = c.createStatement()) {
+            for (String sql : statements) {
+                s.execute(sql);
+            }
+        }
+        return file;
+    }
+
+    /** The demo's schema, in WAL mode, with the given item names. */
+    static Path itemsDb(Path file, String... names) throws SQLException {
+        List<String> sql = new ArrayList<>(List.of("PRAGMA journal_mode=WAL",
+                "CREATE TABLE items(id INTEGER PRIMARY KEY, name TEXT)"));
+        for (String n : names) {
+            sql.add("INSERT INTO items(name) VALUES ('" + n.replace("'", "''") + "')");
+        }
+        return createDb(file, sql.toArray(String[]::new));
+    }
+
+    /** Every row of a query, each row's columns joined with '|'. */
+    static List<String> query(Path file, String sql) throws SQLException {
+        List<String> rows = new ArrayList<>();
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + file + "?open_mode=1");
+             Statement s = c.createStatement(); ResultSet r = s.executeQuery(sql)) {
+            int n = r.getMetaData().getColumnCount();
+            while (r.next()) {
+                StringBuilder b = new StringBuilder();
+                for (int i = 1; i <= n; i++) {
+                    if (i > 1) {
+                        b.append('|');
+                    }
+                    b.append(r.getString(i));
+                }
+                rows.add(b.toString());
+            }
+        }
+        return rows;
+    }
+
+    /** Files of ours (temp, snapshot, old-inode links) left in {@code dir}. */
+    static List<String> leftovers(Path dir) throws IOException {
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.map(p -> p.getFileName().toString()).filter(n -> n.contains(".hotswap-")).sorted().toList();
+        }
+    }
+
+    /** What a child process did. */
+    record Result(int exit, byte[] stdout, String stderr) {
+        String out() {
+            return new String(stdout, StandardCharsets.UTF_8);
+        }
+
+        @Override
+        public String toString() {
+            return "exit " + exit + "\n--- stdout (" + stdout.length + " bytes)\n"
+                    + (stdout.length < 2000 ? out() : "...") + "\n--- stderr\n" + stderr;
+        }
+    }
+
+    /**
+     * Runs {@code java -jar hotswap.jar ARGS} in {@code cwd} with the extra environment, feeding
+     * {@code stdin} (null for none), and waits for it (60 s at most).
+     */
+    static Result cli(Path cwd, Map<String, String> env, byte[] stdin, String... args) throws Exception {
+        List<String> command = new ArrayList<>(List.of(java(), "-jar", jar().toString()));
+        command.addAll(List.of(args));
+        return run(cwd, env, stdin, command);
+    }
+
+    static Result run(Path cwd, Map<String, String> env, byte[] stdin, List<String> command) throws Exception {
+        ProcessBuilder pb = new ProcessBuilder(command).directory(cwd.toFile());
+        pb.environment().remove("HOTSWAP_SOCKET");
+        pb.environment().putAll(env);
+        Process p = pb.start();
+        CompletableFuture<byte[]> out = CompletableFuture.supplyAsync(() -> readAll(p.getInputStream()));
+        CompletableFuture<byte[]> err = CompletableFuture.supplyAsync(() -> readAll(p.getErrorStream()));
+        try (OutputStream in = p.getOutputStream()) {
+            if (stdin != null) {
+                in.write(stdin);
+            }
+        } catch (IOException e) {
+            // The process may exit before reading all its input (a rejected push); that is its business.
+        }
+        if (!p.waitFor(60, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new AssertionError("command did not finish in 60 s: " + command);
+        }
+        return new Result(p.exitValue(), out.get(), new String(err.get(), StandardCharsets.UTF_8));
+    }
+
+    private static byte[] readAll(InputStream in) {
+        try (in) {
+            ByteArrayOutputStream b = new ByteArrayOutputStream();
+            in.transferTo(b);
+            return b.toByteArray();
+        } catch (IOException e) {
+            throw new RuntimeException(e);
+        }
+    }
+}
