@@ -32,7 +32,8 @@ all: $(JARFILE)
 
 $(JARFILE): $(MAIN_SRC)
 	@rm -rf build/classes && mkdir -p build/classes
-	$(JAVAC) $(JAVAC_FLAGS) -d build/classes $(MAIN_SRC)
+	@echo "javac build/classes"
+	@$(JAVAC) $(JAVAC_FLAGS) -d build/classes $(MAIN_SRC)
 	$(JAR) --create --file $@ --main-class hotswap.cli.Main -C build/classes .
 
 lib/sqlite-jdbc-%.jar:
@@ -43,7 +44,8 @@ lib/junit-platform-console-standalone-%.jar:
 
 build/test-classes.stamp: $(JARFILE) $(TEST_SRC) $(SQLITE_JAR) $(JUNIT_JAR)
 	@rm -rf build/test-classes && mkdir -p build/test-classes
-	$(JAVAC) $(JAVAC_FLAGS) -cp $(JARFILE):$(JUNIT_JAR) -d build/test-classes $(TEST_SRC)
+	@echo "javac build/test-classes"
+	@$(JAVAC) $(JAVAC_FLAGS) -cp $(JARFILE):$(JUNIT_JAR) -d build/test-classes $(TEST_SRC)
 	@touch $@
 
 run: $(JARFILE) $(SQLITE_JAR)

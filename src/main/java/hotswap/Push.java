@@ -48,7 +48,10 @@ final class Push {
             long bytes = receive(temp);
             LOG.info(() -> "bytes received: " + bytes);
             prepare(temp);
-            Swap.Result result = new Swap(hotswap, db, temp, timeoutMillis()).run();
+            Swap.Result result = new Swap(hotswap, db, temp, timeoutMillis(), request.force(), request.keepPrevious()).run();
+            if (result.previous() != null) {
+                frames.writeText(Channel.STDERR, "Kept the replaced database as " + result.previous() + "\n");
+            }
             frames.writeText(Channel.STDOUT, "OK\n");
             LOG.info(() -> String.format("push complete: %s (%d bytes in %d ms; requests paused %.1f ms)",
                     live, bytes, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started), result.pauseMillis()));

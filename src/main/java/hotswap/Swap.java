@@ -26,16 +26,30 @@ final class Swap {
     private final ManagedDatabase db;
     private final Path replacement;
     private final long timeoutMillis;
+    private final boolean force;
+    private final boolean keepPrevious;
 
-    /** What the swap did: how long requests were held. */
-    record Result(double pauseMillis) {
+    /**
+     * What the swap did.
+     *
+     * @param pauseMillis how long requests were held
+     * @param previous    where the replaced database was kept, or null
+     */
+    record Result(double pauseMillis, Path previous) {
     }
 
-    Swap(Hotswap hotswap, ManagedDatabase db, Path replacement, long timeoutMillis) {
+    Swap(Hotswap hotswap, ManagedDatabase db, Path replacement, long timeoutMillis, boolean force, boolean keepPrevious) {
         this.hotswap = hotswap;
         this.db = db;
         this.replacement = replacement;
         this.timeoutMillis = timeoutMillis;
+        this.force = force;
+        this.keepPrevious = keepPrevious;
+    }
+
+    /** Where {@code --keep-previous} keeps the replaced database. */
+    static Path previousOf(Path live) {
+        return live.resolveSibling(live.getFileName() + ".previous");
     }
 
     Result run() throws CommandFailure {
@@ -83,12 +97,15 @@ final class Swap {
             checkpoint("TRUNCATE");
             int closed = db.swappableDataSource().suspendAndCloseAll();
             LOG.info(() -> "disconnected: closed " + closed + " connection(s) to " + live);
+            refuseForeignConnections(live);
             oldInode = holdOldInode(live);
             Files.move(replacement, live, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             replaced = true;
             LOG.info(() -> "renamed " + replacement.getFileName() + " to " + live);
             syncDirectory(live.getParent());
             removeStaleSidecars(live);
+        } catch (CommandFailure e) {
+            failure = e;
         } catch (Exception e) {
             failure = replaced
                     ? new CommandFailure("the database was replaced, but finishing the swap failed: " + e.getMessage(), e)
@@ -100,14 +117,51 @@ final class Swap {
         int waited = gate.open();
         double pause = (System.nanoTime() - closedAt) / 1e6;
         LOG.info(() -> String.format("lock released: requests paused %.1f ms, %d waited", pause, waited));
-        if (oldInode != null) {
+        Path previous = null;
+        if (oldInode != null && replaced && keepPrevious) {
+            previous = keep(oldInode, live);
+        } else if (oldInode != null) {
             // Dropping the last link frees the old file's blocks, which takes time on a large file: after the gate.
             TempFiles.deleteQuietly(oldInode);
         }
         if (failure != null) {
             throw failure;
         }
-        return new Result(pause);
+        return new Result(pause, previous);
+    }
+
+    private static Path keep(Path oldInode, Path live) throws CommandFailure {
+        Path previous = previousOf(live);
+        try {
+            Files.move(oldInode, previous, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            LOG.info(() -> "kept the replaced database as " + previous);
+            return previous;
+        } catch (IOException e) {
+            TempFiles.deleteQuietly(oldInode);
+            throw new CommandFailure("the database was replaced, but keeping the old one as " + previous
+                    + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * A connection the app opened outside the DataSource and listeners would keep the old file open
+     * and could later apply its journal to the new one: refuse, unless forced.
+     */
+    private void refuseForeignConnections(Path live) throws CommandFailure {
+        int open = OpenHandles.count(live);
+        if (open == 0) {
+            return;
+        }
+        if (force) {
+            LOG.warning(() -> "swapping with " + open + " connection(s) still open on " + live + " (--force): "
+                    + "they keep reading the old file");
+            return;
+        }
+        // SQLite keeps a closed connection's descriptor while another connection on the file holds a lock, so
+        // the count of descriptors can exceed the count of foreign connections: report it as what it is.
+        throw new CommandFailure("connection(s) still open on " + live + " that hotswap does not manage (" + open
+                + " open file handle(s)); nothing changed. Take connections from ManagedDatabase.dataSource() or "
+                + "close them in a SwapListener, or add --force to swap anyway (those connections keep using the old file)");
     }
 
     /** Opens the new database once, then runs the after-swap listeners, before requests are let go. */
@@ -161,7 +215,7 @@ final class Swap {
      * Keeps a second link to the old file across the rename, so the rename does not free the old
      * blocks while requests wait (DESIGN.md invariant 10). Returns null where links are not possible.
      */
-    private static Path holdOldInode(Path live) {
+    private Path holdOldInode(Path live) throws CommandFailure {
         if (!Files.exists(live)) {
             return null;
         }
@@ -170,6 +224,10 @@ final class Swap {
             Files.createLink(link, live);
             return link;
         } catch (IOException | UnsupportedOperationException e) {
+            if (keepPrevious) {
+                throw new CommandFailure("cannot keep the previous database: this filesystem refused a hard link ("
+                        + e.getMessage() + "); nothing changed. Pull a backup first, then push without --keep-previous");
+            }
             LOG.fine(() -> "no hard link to the old database (" + e + "); the rename will free its blocks");
             return null;
         }

@@ -66,7 +66,7 @@ final class CopyClient {
         CopyRequest request = new CopyRequest(source, destination,
                 options.skipIntegrityCheck() ? CopyRequest.Integrity.SKIP
                         : options.quickCheck() ? CopyRequest.Integrity.QUICK : CopyRequest.Integrity.FULL,
-                !options.skipSchemaCheck(), options.timeoutMillis(), sourceSize);
+                !options.skipSchemaCheck(), options.timeoutMillis(), sourceSize, options.force(), options.keepPrevious());
         try (SocketChannel socket = connect()) {
             Frames frames = new Frames(socket);
             Protocol.sayHello(frames);

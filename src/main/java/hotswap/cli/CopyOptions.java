@@ -5,7 +5,7 @@ import java.util.List;
 
 /** The parsed arguments of {@code hotswap cp}. */
 record CopyOptions(String source, String destination, boolean skipIntegrityCheck, boolean quickCheck,
-                   boolean skipSchemaCheck, long timeoutMillis) {
+                   boolean skipSchemaCheck, long timeoutMillis, boolean force, boolean keepPrevious) {
 
     static CopyOptions parse(List<String> args) throws UsageError {
         List<String> paths = new ArrayList<>();
@@ -13,12 +13,16 @@ record CopyOptions(String source, String destination, boolean skipIntegrityCheck
         boolean quick = false;
         boolean skipSchema = false;
         long timeout = 0;
+        boolean force = false;
+        boolean keepPrevious = false;
         for (int i = 0; i < args.size(); i++) {
             String arg = args.get(i);
             switch (arg) {
                 case "--skip-integrity-check" -> skipIntegrity = true;
                 case "--quick-check" -> quick = true;
                 case "--skip-schema-check" -> skipSchema = true;
+                case "--force" -> force = true;
+                case "--keep-previous" -> keepPrevious = true;
                 case "--timeout" -> {
                     if (i + 1 >= args.size()) {
                         throw new UsageError(Command.CP, "no value given for --timeout");
@@ -48,7 +52,7 @@ record CopyOptions(String source, String destination, boolean skipIntegrityCheck
         if (paths.get(0).isEmpty() || paths.get(1).isEmpty()) {
             throw new UsageError(Command.CP, "empty path");
         }
-        return new CopyOptions(paths.get(0), paths.get(1), skipIntegrity, quick, skipSchema, timeout);
+        return new CopyOptions(paths.get(0), paths.get(1), skipIntegrity, quick, skipSchema, timeout, force, keepPrevious);
     }
 
     private static long milliseconds(String value) throws UsageError {

@@ -16,9 +16,11 @@ import java.util.Map;
  * @param checkSchema   whether the pushed schema must equal the live one
  * @param timeoutMillis how long a swap waits for in-flight requests; 0 means the server's default
  * @param sourceSize    size of the local source in bytes, or -1 when unknown (a pipe)
+ * @param force         swap even when connections the server does not manage are open on the database
+ * @param keepPrevious  keep the replaced database beside the new one as {@code <db>.previous}
  */
 public record CopyRequest(String source, String destination, Integrity integrity, boolean checkSchema,
-                          long timeoutMillis, long sourceSize) {
+                          long timeoutMillis, long sourceSize, boolean force, boolean keepPrevious) {
 
     public static final String COMMAND = "cp";
     public static final String STDIO = "-";
@@ -42,6 +44,8 @@ public record CopyRequest(String source, String destination, Integrity integrity
         out.add("schema=" + (checkSchema ? "check" : "skip"));
         out.add("timeout=" + timeoutMillis);
         out.add("source-size=" + sourceSize);
+        out.add("force=" + force);
+        out.add("keep-previous=" + keepPrevious);
         return out;
     }
 
@@ -72,7 +76,9 @@ public record CopyRequest(String source, String destination, Integrity integrity
         };
         long timeout = number(options, "timeout", 0);
         long size = number(options, "source-size", -1);
-        options.keySet().removeAll(List.of("integrity", "schema", "timeout", "source-size"));
+        boolean force = bool(options, "force");
+        boolean keepPrevious = bool(options, "keep-previous");
+        options.keySet().removeAll(List.of("integrity", "schema", "timeout", "source-size", "force", "keep-previous"));
         if (!options.isEmpty()) {
             throw new ProtocolException("unknown option: " + options.keySet().iterator().next()
                     + " (the client is newer than this server; use the same hotswap jar on both sides)");
@@ -80,7 +86,7 @@ public record CopyRequest(String source, String destination, Integrity integrity
         if (timeout < 0 || size < -1) {
             throw new ProtocolException("negative number in options");
         }
-        return new CopyRequest(source, destination, integrity, checkSchema, timeout, size);
+        return new CopyRequest(source, destination, integrity, checkSchema, timeout, size, force, keepPrevious);
     }
 
     private static String path(String value, String what) throws ProtocolException {
@@ -91,6 +97,15 @@ public record CopyRequest(String source, String destination, Integrity integrity
             throw new ProtocolException(what + " contains a NUL byte");
         }
         return value;
+    }
+
+    private static boolean bool(Map<String, String> options, String key) throws ProtocolException {
+        String value = options.getOrDefault(key, "false");
+        return switch (value) {
+            case "true" -> true;
+            case "false" -> false;
+            default -> throw new ProtocolException("option " + key + " must be true or false: " + value);
+        };
     }
 
     private static long number(Map<String, String> options, String key, long fallback) throws ProtocolException {
