@@ -40,6 +40,7 @@ final class Pull {
         LOG.info(() -> "pull started: " + live);
         Path snapshot = TempFiles.beside(live, "pull");
         try {
+            frames.writeStrings(Channel.CONTROL, List.of("phase", "snapshot"));
             snapshot(live, snapshot);
             long size = Files.size(snapshot);
             LOG.info(() -> "snapshot taken: " + size + " bytes in " + Push.millisSince(started) + " ms");

@@ -47,7 +47,9 @@ final class Push {
             frames.writeStrings(Channel.CONTROL, List.of("push"));
             long bytes = receive(temp);
             LOG.info(() -> "bytes received: " + bytes);
+            phase("checking");
             prepare(temp);
+            phase("swapping");
             Swap.Result result = new Swap(hotswap, db, temp, timeoutMillis(), request.force(), request.keepPrevious()).run();
             if (result.previous() != null) {
                 frames.writeText(Channel.STDERR, "Kept the replaced database as " + result.previous() + "\n");
@@ -58,6 +60,11 @@ final class Push {
         } finally {
             TempFiles.deleteQuietly(temp);
         }
+    }
+
+    /** Tells the client which phase the push is in, for its progress line. */
+    private void phase(String name) throws IOException {
+        frames.writeStrings(Channel.CONTROL, List.of("phase", name));
     }
 
     private long timeoutMillis() {

@@ -17,7 +17,8 @@ enum Command {
                     "--skip-schema-check     push even when the new schema differs from the live one",
                     "--timeout MS            how long the swap waits for in-flight requests (default: the app's, 5000)",
                     "--keep-previous         keep the replaced database beside the new one as DB.previous",
-                    "--force                 swap even when the app holds connections hotswap does not manage (unsafe)"),
+                    "--force                 swap even when the app holds connections hotswap does not manage (unsafe)",
+                    "-q, --quiet             no progress line (shown only when stderr is a terminal)"),
             List.of(
                     "$ hotswap cp new.sqlite3 db/production.sqlite3",
                     "$ cat new.sqlite3 | hotswap cp - db/production.sqlite3",

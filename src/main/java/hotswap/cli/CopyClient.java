@@ -35,15 +35,18 @@ final class CopyClient {
     private final InputStream stdin;
     private final OutputStream stdout;
     private final PrintStream stderr;
+    private final Progress progress;
     private volatile String uploadFailure;
 
-    CopyClient(CopyOptions options, Path cwd, Path socketPath, InputStream stdin, OutputStream stdout, PrintStream stderr) {
+    CopyClient(CopyOptions options, Path cwd, Path socketPath, InputStream stdin, OutputStream stdout, PrintStream stderr,
+               Progress progress) {
         this.options = options;
         this.cwd = cwd;
         this.socketPath = socketPath;
         this.stdin = stdin;
         this.stdout = stdout;
         this.stderr = stderr;
+        this.progress = progress;
     }
 
     int run() throws Failure, IOException {
@@ -124,16 +127,22 @@ final class CopyClient {
                     throw new Failure("the app closed the connection before the command finished; see the app's log");
                 }
                 switch (frame.channel()) {
-                    case STDOUT -> write(stdout, frame.payload());
-                    case STDERR -> {
-                        stderr.print(frame.text());
-                        stderr.flush();
+                    case STDOUT -> {
+                        progress.clearLine();
+                        write(stdout, frame.payload());
                     }
+                    case STDERR -> progress.println(frame.text());
                     case CONTROL -> {
                         List<String> message = Strings.decode(frame.payload());
-                        if (message.equals(List.of("push")) && uploader == null && sink == null) {
+                        if (message.size() == 2 && message.get(0).equals("phase")) {
+                            progress.phase(message.get(1));
+                        } else if (message.equals(List.of("push")) && uploader == null && sink == null) {
+                            progress.total(request.sourceSize());
+                            progress.phase("sending");
                             uploader = startUpload(socket, frames, request.source());
                         } else if (message.size() == 2 && message.get(0).equals("pull") && sink == null && uploader == null) {
+                            progress.total(size(message.get(1)));
+                            progress.phase("receiving");
                             sink = PullSink.open(request.destination(), stdout);
                         } else {
                             throw new ProtocolException("unexpected message from the app: " + message);
@@ -146,15 +155,17 @@ final class CopyClient {
                         if (frame.isEndOfStream()) {
                             sink.finish();
                         } else {
+                            progress.add(frame.payload().remaining());
                             sink.write(frame.payload());
                         }
                     }
                     case EXIT -> {
                         int status = Protocol.exitStatus(frame);
+                        progress.close();
                         if (status == 0 && sink != null) {
                             sink.commit();
                             if (!request.destination().equals(CopyRequest.STDIO)) {
-                                stderr.println("OK");
+                                progress.println("OK");
                             }
                         }
                         return status;
@@ -171,6 +182,14 @@ final class CopyClient {
             if (uploader != null) {
                 uploader.interrupt();
             }
+        }
+    }
+
+    private static long size(String text) throws ProtocolException {
+        try {
+            return Long.parseLong(text);
+        } catch (NumberFormatException e) {
+            throw new ProtocolException("malformed snapshot size: " + text);
         }
     }
 
@@ -201,7 +220,7 @@ final class CopyClient {
         return t;
     }
 
-    private static void uploadFile(Frames frames, Path source) throws IOException {
+    private void uploadFile(Frames frames, Path source) throws IOException {
         FileChannel in;
         try {
             in = FileChannel.open(source, StandardOpenOption.READ);
@@ -211,12 +230,14 @@ final class CopyClient {
         try (in) {
             long size = in.size();
             for (long pos = 0; pos < size; pos += Protocol.DATA_CHUNK_BYTES) {
-                frames.transferFrom(Channel.DATA_IN, in, pos, (int) Math.min(Protocol.DATA_CHUNK_BYTES, size - pos));
+                int n = (int) Math.min(Protocol.DATA_CHUNK_BYTES, size - pos);
+                frames.transferFrom(Channel.DATA_IN, in, pos, n);
+                progress.add(n);
             }
         }
     }
 
-    private static void uploadStream(Frames frames, InputStream in) throws IOException {
+    private void uploadStream(Frames frames, InputStream in) throws IOException {
         byte[] chunk = new byte[Protocol.DATA_CHUNK_BYTES];
         while (true) {
             int n;
@@ -229,6 +250,7 @@ final class CopyClient {
                 return;
             }
             frames.write(Channel.DATA_IN, chunk, 0, n);
+            progress.add(n);
         }
     }
 

@@ -5,7 +5,7 @@ import java.util.List;
 
 /** The parsed arguments of {@code hotswap cp}. */
 record CopyOptions(String source, String destination, boolean skipIntegrityCheck, boolean quickCheck,
-                   boolean skipSchemaCheck, long timeoutMillis, boolean force, boolean keepPrevious) {
+                   boolean skipSchemaCheck, long timeoutMillis, boolean force, boolean keepPrevious, boolean quiet) {
 
     static CopyOptions parse(List<String> args) throws UsageError {
         List<String> paths = new ArrayList<>();
@@ -15,6 +15,7 @@ record CopyOptions(String source, String destination, boolean skipIntegrityCheck
         long timeout = 0;
         boolean force = false;
         boolean keepPrevious = false;
+        boolean quiet = false;
         for (int i = 0; i < args.size(); i++) {
             String arg = args.get(i);
             switch (arg) {
@@ -23,6 +24,7 @@ record CopyOptions(String source, String destination, boolean skipIntegrityCheck
                 case "--skip-schema-check" -> skipSchema = true;
                 case "--force" -> force = true;
                 case "--keep-previous" -> keepPrevious = true;
+                case "-q", "--quiet" -> quiet = true;
                 case "--timeout" -> {
                     if (i + 1 >= args.size()) {
                         throw new UsageError(Command.CP, "no value given for --timeout");
@@ -52,7 +54,7 @@ record CopyOptions(String source, String destination, boolean skipIntegrityCheck
         if (paths.get(0).isEmpty() || paths.get(1).isEmpty()) {
             throw new UsageError(Command.CP, "empty path");
         }
-        return new CopyOptions(paths.get(0), paths.get(1), skipIntegrity, quick, skipSchema, timeout, force, keepPrevious);
+        return new CopyOptions(paths.get(0), paths.get(1), skipIntegrity, quick, skipSchema, timeout, force, keepPrevious, quiet);
     }
 
     private static long milliseconds(String value) throws UsageError {

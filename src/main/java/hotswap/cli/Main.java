@@ -27,7 +27,9 @@ public final class Main {
     public static void main(String[] args) {
         OutputStream out = new FileOutputStream(FileDescriptor.out);
         PrintStream err = new PrintStream(new FileOutputStream(FileDescriptor.err), true, StandardCharsets.UTF_8);
-        int status = run(System.in, out, err, System.getenv(), Path.of("").toAbsolutePath(), args);
+        Map<String, String> env = System.getenv();
+        boolean progress = Progress.stderrIsTerminal() && !"dumb".equals(env.get("TERM"));
+        int status = run(System.in, out, err, env, Path.of("").toAbsolutePath(), progress, args);
         System.exit(status);
     }
 
@@ -38,6 +40,12 @@ public final class Main {
      * @return the exit status
      */
     public static int run(InputStream in, OutputStream out, PrintStream err, Map<String, String> env, Path cwd, String... args) {
+        return run(in, out, err, env, cwd, false, args);
+    }
+
+    /** As {@link #run(InputStream, OutputStream, PrintStream, Map, Path, String...)}; {@code terminal} says err is one. */
+    static int run(InputStream in, OutputStream out, PrintStream err, Map<String, String> env, Path cwd,
+                   boolean terminal, String... args) {
         Command command = null;
         try {
             String socket = null;
@@ -91,7 +99,9 @@ public final class Main {
                 case CP -> {
                     CopyOptions options = CopyOptions.parse(rest);
                     Path socketPath = cwd.resolve(socket != null ? socket : env.getOrDefault(Protocol.SOCKET_ENV, Protocol.DEFAULT_SOCKET));
-                    return new CopyClient(options, cwd, socketPath, in, out, err).run();
+                    try (Progress progress = terminal && !options.quiet() ? Progress.start(err) : Progress.none(err)) {
+                        return new CopyClient(options, cwd, socketPath, in, out, err, progress).run();
+                    }
                 }
                 default -> throw new IllegalStateException("unhandled command " + command);
             }
