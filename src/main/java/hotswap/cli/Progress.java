@@ -70,10 +70,6 @@ class Progress implements AutoCloseable {
             }
 
             @Override
-            synchronized void clearLine() {
-            }
-
-            @Override
             synchronized void println(String text) {
                 err.print(text.endsWith("\n") ? text : text + "\n");
                 err.flush();
@@ -110,13 +106,6 @@ class Progress implements AutoCloseable {
         err.flush();
         drawn = false;
         redraw(true);
-    }
-
-    /** Removes the line before other output lands on the terminal; the next redraw brings it back. */
-    synchronized void clearLine() {
-        clear();
-        err.flush();
-        drawn = false;
     }
 
     synchronized void redraw(boolean force) {
