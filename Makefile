@@ -25,7 +25,7 @@ MAIN_SRC   := $(shell find src/main/java -name '*.java')
 TEST_SRC   := $(shell find src/test/java -name '*.java')
 JARFILE    := build/hotswap.jar
 
-.PHONY: all run test clean
+.PHONY: all run test stress clean
 .DELETE_ON_ERROR:
 
 all: $(JARFILE)
@@ -51,21 +51,29 @@ build/test-classes.stamp: $(JARFILE) $(TEST_SRC) $(SQLITE_JAR) $(JUNIT_JAR)
 run: $(JARFILE) $(SQLITE_JAR)
 	$(JAVA) -cp $(JARFILE):$(SQLITE_JAR) hotswap.demo.DemoApp
 
-test: build/test-classes.stamp
-	@command -v sqlite3 >/dev/null || echo "note: sqlite3 CLI not found; tests that compare with it are skipped"
+# $(call junit,JVM_FLAGS,LAUNCHER_FLAGS): runs the test classes with the JUnit console launcher, then
+# prints one "N passed, N failed, N skipped" line and exits non-zero on any failure.
+define junit
 	@mkdir -p build/test-reports
-	@HOTSWAP_JAR=$(abspath $(JARFILE)) HOTSWAP_SQLITE_JAR=$(abspath $(SQLITE_JAR)) HOTSWAP_JAVA=$(JAVA) \
-	  $(JAVA) -jar $(JUNIT_JAR) execute --disable-banner --details=tree --details-theme=ascii \
-	    --class-path build/test-classes:$(JARFILE):$(SQLITE_JAR) --scan-class-path \
+	@HOTSWAP_JAR=$(abspath $(JARFILE)) HOTSWAP_SQLITE_JAR=$(abspath $(SQLITE_JAR)) \
+	  $(JAVA) $(1) -jar $(JUNIT_JAR) execute --disable-banner --details=tree --details-theme=ascii \
+	    --class-path build/test-classes:$(JARFILE):$(SQLITE_JAR) --scan-class-path $(2) \
 	    --reports-dir build/test-reports > build/test-output.txt 2>&1; \
 	  status=$$?; cat build/test-output.txt; \
-	  passed=$$(sed -n 's/^\[ *\([0-9]*\) tests successful *\]$$/\1/p' build/test-output.txt); \
-	  failed=$$(sed -n 's/^\[ *\([0-9]*\) tests failed *\]$$/\1/p' build/test-output.txt); \
-	  skipped=$$(sed -n 's/^\[ *\([0-9]*\) tests skipped *\]$$/\1/p' build/test-output.txt); \
-	  aborted=$$(sed -n 's/^\[ *\([0-9]*\) tests aborted *\]$$/\1/p' build/test-output.txt); \
+	  count() { sed -n "s/^\[ *\([0-9]*\) tests $$1 *\]$$/\1/p" build/test-output.txt; }; \
+	  passed=$$(count successful); failed=$$(count failed); skipped=$$(count skipped); aborted=$$(count aborted); \
 	  echo "$${passed:-0} passed, $${failed:-0} failed, $$(( $${skipped:-0} + $${aborted:-0} )) skipped"; \
-	  if [ -z "$$passed" ]; then echo "test runner printed no summary (exit $$status)"; exit 1; fi; \
+	  if [ -z "$$passed" ]; then echo "the test runner printed no summary (exit $$status)"; exit 1; fi; \
 	  exit $$status
+endef
+
+test: build/test-classes.stamp
+	@command -v sqlite3 >/dev/null || echo "note: sqlite3 CLI not found; tests that compare with it are skipped"
+	$(call junit,,)
+
+# The randomized fault and load tests at full size (make test runs them small), bounded to 10 minutes.
+stress: build/test-classes.stamp
+	$(call junit,-Dhotswap.stress.trials=20 -Dhotswap.stress.swaps=100,--include-tag stress --config=junit.jupiter.execution.timeout.default=600s)
 
 clean:
 	rm -rf build
