@@ -56,6 +56,9 @@ final class Session implements Runnable {
         sessions.add(this);
         try (client) {
             serve();
+        } catch (java.io.EOFException e) {
+            // A client that hangs up before saying anything (a liveness probe) is no cause for alarm.
+            LOG.fine(() -> "control connection closed before the handshake");
         } catch (IOException e) {
             LOG.warning(() -> "control connection ended: " + describe(e));
         } catch (RuntimeException e) {
@@ -68,7 +71,12 @@ final class Session implements Runnable {
 
     private void serve() throws IOException {
         UnixDomainPrincipal peer = client.getOption(ExtendedSocketOptions.SO_PEERCRED);
-        Protocol.sayHello(frames);
+        try {
+            Protocol.sayHello(frames);
+        } catch (IOException e) {
+            LOG.fine(() -> "control connection closed before the handshake: " + describe(e));
+            return;
+        }
         if (!owner.equals(peer.user())) {
             LOG.warning(() -> "refused a control connection from user " + peer.user().getName()
                     + ": only " + owner.getName() + " may use this socket");

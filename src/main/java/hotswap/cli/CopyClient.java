@@ -36,7 +36,7 @@ final class CopyClient {
     private final OutputStream stdout;
     private final PrintStream stderr;
     private final Progress progress;
-    private volatile String uploadFailure;
+    private volatile String localFailure;
 
     CopyClient(CopyOptions options, Path cwd, Path socketPath, InputStream stdin, OutputStream stdout, PrintStream stderr,
                Progress progress) {
@@ -66,15 +66,32 @@ final class CopyClient {
                 destination = Path.of(destination).resolve(src.getFileName()).toString();
             }
         }
+        if (!destination.equals(CopyRequest.STDIO)) {
+            Path dir = Path.of(destination).getParent();
+            if (!Files.isDirectory(dir)) {
+                throw new Failure("cannot write " + destination + ": directory " + dir + " does not exist");
+            }
+        }
         CopyRequest request = new CopyRequest(source, destination,
                 options.skipIntegrityCheck() ? CopyRequest.Integrity.SKIP
                         : options.quickCheck() ? CopyRequest.Integrity.QUICK : CopyRequest.Integrity.FULL,
                 !options.skipSchemaCheck(), options.timeoutMillis(), sourceSize, options.force(), options.keepPrevious());
         try (SocketChannel socket = connect()) {
             Frames frames = new Frames(socket);
-            Protocol.sayHello(frames);
-            frames.writeStrings(Channel.CONTROL, request.encode());
-            int serverVersion = Protocol.readHello(frames);
+            try {
+                Protocol.sayHello(frames);
+                frames.writeStrings(Channel.CONTROL, request.encode());
+            } catch (IOException e) {
+                // A server that turns us away (busy, wrong user) has already replied and hung up: read why.
+                localFailure = "the app closed the connection: " + e.getMessage();
+            }
+            int serverVersion;
+            try {
+                serverVersion = Protocol.readHello(frames);
+            } catch (IOException e) {
+                throw new Failure(localFailure != null ? localFailure
+                        : "the app closed the connection during the handshake (" + e.getMessage() + "); see the app's log");
+            }
             if (serverVersion != Protocol.VERSION) {
                 throw new Failure("the app's hotswap speaks protocol version " + serverVersion + ", this client "
                         + Protocol.VERSION + "; use the same hotswap jar for the command and the app");
@@ -121,8 +138,8 @@ final class CopyClient {
                     frame = null;
                 }
                 if (frame == null) {
-                    if (uploadFailure != null) {
-                        throw new Failure(uploadFailure);
+                    if (localFailure != null) {
+                        throw new Failure(localFailure);
                     }
                     throw new Failure("the app closed the connection before the command finished; see the app's log");
                 }
@@ -210,7 +227,7 @@ final class CopyClient {
                 }
                 frames.writeEnd(Channel.DATA_IN);
             } catch (LocalReadError e) {
-                uploadFailure = e.getMessage() + "; nothing changed";
+                localFailure = e.getMessage() + "; nothing changed";
                 closeQuietly(socket);
             } catch (IOException e) {
                 // The app stopped reading: it has sent, or is sending, its reason and exit status.
