@@ -1,0 +1,253 @@
+package hotswap;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** The command line as users meet it: the real jar run as a child process. */
+class CliTest {
+    private static final String CP_USAGE = "hotswap cp SRC DST [options]";
+
+    Path client;
+    RunningApp app;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        client = Fixtures.tempDir();
+    }
+
+    @AfterEach
+    void tearDown() {
+        if (app != null) {
+            app.close();
+        }
+        Fixtures.deleteTree(client);
+    }
+
+    // ---- usage errors: exit 2, message and usage on stderr, nothing on stdout ----
+
+    static Stream<Arguments> usageErrors() {
+        return Stream.of(
+                Arguments.of(List.of("frobnicate"), "unknown command frobnicate", "Commands:"),
+                Arguments.of(List.of(), "no command given", "Commands:"),
+                Arguments.of(List.of("cp", "--frob", "a.sqlite3", "b.sqlite3"), "unknown option --frob for cp", CP_USAGE),
+                Arguments.of(List.of("cp", "a.sqlite3"), "cp needs exactly two paths", CP_USAGE),
+                Arguments.of(List.of("cp", "-", "-"), "SRC and DST cannot both be -", CP_USAGE),
+                Arguments.of(List.of("cp", "--timeout", "abc", "a.sqlite3", "b.sqlite3"),
+                        "--timeout takes a positive number of milliseconds, got abc", CP_USAGE),
+                Arguments.of(List.of("cp", "--skip-integrity-check", "--quick-check", "a.sqlite3", "b.sqlite3"),
+                        "--skip-integrity-check and --quick-check contradict each other", CP_USAGE));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("usageErrors")
+    void usageErrorExitsTwoWithTheMessageAndTheUsage(List<String> args, String message, String usage) throws Exception {
+        // A socket that does not exist: if the arguments were wrongly accepted, the run fails with 1, not 2.
+        Fixtures.Result r = Fixtures.cli(client, Map.of("HOTSWAP_SOCKET", client.resolve("none.sock").toString()), null,
+                args.toArray(String[]::new));
+        assertEquals(2, r.exit(), r.toString());
+        assertEquals("", r.out(), r.toString());
+        assertTrue(r.stderr().startsWith("ERROR: ") && r.stderr().lines().findFirst().orElseThrow().contains(message), r.toString());
+        assertTrue(r.stderr().contains(usage), r.toString());
+    }
+
+    // ---- version and help ----
+
+    @Test
+    void versionPrintsExactlyOneLineWithOnlyTheJarOnTheClasspath() throws Exception {
+        Fixtures.Result viaJar = Fixtures.cli(client, Map.of(), null, "version");
+        Fixtures.Result viaClasspath = Fixtures.run(client, Map.of("CLASSPATH", ""), null,
+                List.of(Fixtures.java(), "-cp", Fixtures.jar().toString(), "hotswap.cli.Main", "version"));
+        for (Fixtures.Result r : List.of(viaJar, viaClasspath)) {
+            assertEquals(0, r.exit(), r.toString());
+            assertTrue(r.out().matches("hotswap \\d+\\.\\d+\\.\\d+\n"), r.toString());
+            assertEquals("", r.stderr());
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"help", "--help", "-h"})
+    void helpExitsZeroAndListsTheCpCommand(String arg) throws Exception {
+        Fixtures.Result r = Fixtures.cli(client, Map.of(), null, arg);
+        assertEquals(0, r.exit(), r.toString());
+        assertEquals("", r.stderr());
+        assertTrue(r.out().contains("hotswap [--socket PATH] COMMAND [ARGS]"), r.toString());
+        assertTrue(r.out().lines().anyMatch(l -> l.matches("\\s+cp\\s+Copy a database .*")), r.toString());
+        assertTrue(r.out().contains("hotswap help COMMAND"), r.toString());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"help cp", "cp --help", "cp -h"})
+    void helpForCpExitsZeroAndShowsItsUsageAndOptions(String args) throws Exception {
+        Fixtures.Result r = Fixtures.cli(client, Map.of(), null, args.split(" "));
+        assertEquals(0, r.exit(), r.toString());
+        assertEquals("", r.stderr());
+        for (String expected : List.of(CP_USAGE, "--skip-integrity-check", "--quick-check", "--skip-schema-check", "--timeout MS",
+                "--socket PATH")) {
+            assertTrue(r.out().contains(expected), expected + "\n" + r);
+        }
+    }
+
+    // ---- finding the server ----
+
+    @Test
+    void missingSocketFailsWithNoHotswapServerAt() throws Exception {
+        Path socket = client.resolve("nowhere.sock");
+        Fixtures.Result r = Fixtures.cli(client, Map.of("HOTSWAP_SOCKET", socket.toString()), null,
+                "cp", "-", "db.sqlite3");
+        assertNoServer(r, socket);
+    }
+
+    @Test
+    void staleSocketFileFailsWithNoHotswapServerAt() throws Exception {
+        Path socket = client.resolve("stale.sock");
+        try (ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
+            server.bind(UnixDomainSocketAddress.of(socket));
+        }
+        assertTrue(Files.exists(socket), "closing a Unix server socket leaves its file behind");
+        Fixtures.Result r = Fixtures.cli(client, Map.of(), null, "--socket", socket.toString(), "cp", "-", "db.sqlite3");
+        assertNoServer(r, socket);
+    }
+
+    @Test
+    void socketOptionOverridesHotswapSocketEnvironment() throws Exception {
+        app = RunningApp.start("alpha", "bravo");
+        Map<String, String> wrong = Map.of("HOTSWAP_SOCKET", client.resolve("wrong.sock").toString());
+        Fixtures.Result r = Fixtures.cli(client, wrong, null, "--socket", app.socket.toString(), "cp", app.db.toString(), "-");
+        assertEquals(0, r.exit(), r.toString());
+        Files.write(client.resolve("pulled.sqlite3"), r.stdout());
+        assertEquals(List.of("alpha", "bravo"), Fixtures.query(client.resolve("pulled.sqlite3"), "SELECT name FROM items ORDER BY id"));
+
+        Fixtures.Result withoutOption = Fixtures.cli(client, wrong, null, "cp", app.db.toString(), "-");
+        assertNoServer(withoutOption, client.resolve("wrong.sock"));
+    }
+
+    // ---- routing: exactly one side must be managed ----
+
+    @Test
+    void neitherPathManagedFailsAndListsTheManagedDatabase() throws Exception {
+        app = RunningApp.start("alpha");
+        Fixtures.itemsDb(client.resolve("a.sqlite3"), "x");
+        Fixtures.Result r = app.cli(client, null, "cp", "a.sqlite3", "b.sqlite3");
+        assertEquals(1, r.exit(), r.toString());
+        String error = errorLine(r);
+        assertTrue(error.contains("neither " + client.resolve("a.sqlite3") + " nor " + client.resolve("b.sqlite3")
+                + " is a managed database"), r.toString());
+        assertTrue(error.contains("managed: " + app.db.toRealPath()), r.toString());
+        assertFalse(Files.exists(client.resolve("b.sqlite3")));
+    }
+
+    @Test
+    void bothPathsManagedFails() throws Exception {
+        app = RunningApp.start("alpha");
+        byte[] before = Files.readAllBytes(app.db);
+        Fixtures.Result r = app.cli(client, null, "cp", app.db.toString(), app.db.toString());
+        assertEquals(1, r.exit(), r.toString());
+        assertTrue(errorLine(r).contains("are managed databases; one side of cp must be a local file or -"), r.toString());
+        assertArrayEquals(before, Files.readAllBytes(app.db));
+        assertEquals(List.of(), Fixtures.leftovers(app.db.getParent()));
+    }
+
+    @Test
+    void missingLocalSourceFailsAndLeavesTheLiveDatabase() throws Exception {
+        app = RunningApp.start("alpha", "bravo");
+        byte[] before = Files.readAllBytes(app.db);
+        Fixtures.Result r = app.cli(client, null, "cp", "missing.sqlite3", app.db.toString());
+        assertEquals(1, r.exit(), r.toString());
+        assertEquals("ERROR: cannot read missing.sqlite3: no such file", errorLine(r), r.toString());
+        assertArrayEquals(before, Files.readAllBytes(app.db));
+        assertEquals("[\"alpha\",\"bravo\"]", app.get("/items").body());
+        assertEquals(List.of(), Fixtures.leftovers(app.db.getParent()));
+    }
+
+    // ---- pull destinations ----
+
+    @Test
+    void pullIntoAnExistingDirectoryWritesTheDatabaseFileNameThere() throws Exception {
+        app = RunningApp.start("alpha", "bravo");
+        Files.createDirectory(client.resolve("backups"));
+        Fixtures.Result r = app.cli(client, null, "cp", app.db.toString(), "backups");
+        assertEquals(0, r.exit(), r.toString());
+        assertEquals("OK\n", r.stderr());
+        assertEquals(List.of("production.sqlite3"), list(client.resolve("backups")));
+        assertEquals(List.of("alpha", "bravo"),
+                Fixtures.query(client.resolve("backups/production.sqlite3"), "SELECT name FROM items ORDER BY id"));
+    }
+
+    @Test
+    void pullIntoAMissingDirectoryFailsAndLeavesNothing() throws Exception {
+        app = RunningApp.start("alpha");
+        Path destination = client.resolve("nodir").resolve("backup.sqlite3");
+        Fixtures.Result r = app.cli(client, null, "cp", app.db.toString(), "nodir/backup.sqlite3");
+        assertEquals(1, r.exit(), r.toString());
+        assertTrue(errorLine(r).contains("cannot write " + destination), r.toString());
+        assertEquals(List.of(), list(client));
+        assertEquals(List.of(), Fixtures.leftovers(app.db.getParent()));
+        assertEquals("[\"alpha\"]", app.get("/items").body());
+    }
+
+    @Test
+    void pullIntoAMissingDirectorySaysTheDirectoryDoesNotExist() throws Exception {
+        app = RunningApp.start("alpha");
+        Path destination = client.resolve("nodir").resolve("backup.sqlite3");
+        Fixtures.Result r = app.cli(client, null, "cp", app.db.toString(), "nodir/backup.sqlite3");
+        assertEquals(1, r.exit(), r.toString());
+        String error = errorLine(r);
+        assertTrue(error.startsWith("ERROR: cannot write " + destination + ": "), r.toString());
+        assertTrue(error.matches("(?i).*(no such directory|does not exist).*"), r.toString());
+        assertFalse(error.contains(".hotswap-"), "the message shows an internal temp name\n" + r);
+    }
+
+    // ---- push options that must still succeed ----
+
+    @ParameterizedTest
+    @ValueSource(strings = {"--quick-check", "--timeout 1000", "--timeout=1000"})
+    void pushWithOptionSucceeds(String option) throws Exception {
+        app = RunningApp.start("alpha");
+        Fixtures.itemsDb(client.resolve("new.sqlite3"), "x", "y");
+        List<String> args = new java.util.ArrayList<>(List.of("cp"));
+        args.addAll(List.of(option.split(" ")));
+        args.addAll(List.of("new.sqlite3", app.db.toString()));
+        Fixtures.Result r = app.cli(client, null, args.toArray(String[]::new));
+        assertEquals(0, r.exit(), r.toString());
+        assertEquals("OK\n", r.out());
+        assertEquals("[\"x\",\"y\"]", app.get("/items").body());
+        assertEquals(List.of(), Fixtures.leftovers(app.db.getParent()));
+    }
+
+    // ---- helpers ----
+
+    private static void assertNoServer(Fixtures.Result r, Path socket) {
+        assertEquals(1, r.exit(), r.toString());
+        assertEquals("", r.out());
+        assertTrue(r.stderr().startsWith("ERROR: no hotswap server at " + socket + ";"), r.toString());
+    }
+
+    /** The first {@code ERROR: } line on stderr, or "" when there is none. */
+    private static String errorLine(Fixtures.Result r) {
+        return r.stderr().lines().filter(l -> l.startsWith("ERROR: ")).findFirst().orElse("");
+    }
+
+    private static List<String> list(Path dir) throws Exception {
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.map(p -> p.getFileName().toString()).sorted().toList();
+        }
+    }
+}

@@ -1,0 +1,502 @@
+package hotswap;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.StandardProtocolFamily;
+import java.net.URI;
+import java.net.UnixDomainSocketAddress;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.logging.Handler;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+import javax.sql.DataSource;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The library's promises, each through a real Hotswap, real SQLite files, and the real CLI. */
+class LibraryBehaviourTest {
+    private static final String ITEMS = "CREATE TABLE items(id INTEGER PRIMARY KEY, name TEXT)";
+
+    private Path dir;
+    private Path client;
+    private final List<AutoCloseable> cleanup = new ArrayList<>();
+
+    @BeforeEach
+    void dirs() throws IOException {
+        dir = Fixtures.tempDir();
+        client = Fixtures.tempDir();
+    }
+
+    @AfterEach
+    void tearDown() {
+        Collections.reverse(cleanup);
+        for (AutoCloseable c : cleanup) {
+            try {
+                c.close();
+            } catch (Exception ignored) {
+                // best effort
+            }
+        }
+        Fixtures.deleteTree(dir);
+        Fixtures.deleteTree(client);
+    }
+
+    // ---- helpers --------------------------------------------------------------------------------
+
+    private Path socket() {
+        return dir.resolve("hs.sock");
+    }
+
+    private Hotswap build(Hotswap.Builder b) {
+        Hotswap h = b.build();
+        cleanup.add(h);
+        return h;
+    }
+
+    private Hotswap started(Path... dbs) throws IOException {
+        Hotswap.Builder b = Hotswap.builder().socket(socket());
+        for (Path db : dbs) {
+            b.database(db);
+        }
+        Hotswap h = build(b);
+        h.start();
+        return h;
+    }
+
+    private Fixtures.Result cli(Hotswap h, String... args) throws Exception {
+        return Fixtures.cli(client, Map.of("HOTSWAP_SOCKET", h.socket().toString()), null, args);
+    }
+
+    private Fixtures.Result push(Hotswap h, String source, Path live) throws Exception {
+        Fixtures.Result r = cli(h, "cp", source, live.toString());
+        assertEquals(0, r.exit(), r.toString());
+        return r;
+    }
+
+    /** Items in DELETE (rollback journal) mode. */
+    private static Path rollbackItemsDb(Path file, String... names) throws SQLException {
+        List<String> sql = new ArrayList<>(List.of("PRAGMA journal_mode=DELETE", ITEMS));
+        for (String n : names) {
+            sql.add("INSERT INTO items(name) VALUES ('" + n + "')");
+        }
+        return Fixtures.createDb(file, sql.toArray(String[]::new));
+    }
+
+    private static List<String> names(DataSource ds) throws SQLException {
+        List<String> out = new ArrayList<>();
+        try (Connection c = ds.getConnection(); Statement s = c.createStatement();
+             ResultSet r = s.executeQuery("SELECT name FROM items ORDER BY id")) {
+            while (r.next()) {
+                out.add(r.getString(1));
+            }
+        }
+        return out;
+    }
+
+    private static String journalMode(DataSource ds) throws SQLException {
+        try (Connection c = ds.getConnection()) {
+            return Sqlite.journalMode(c);
+        }
+    }
+
+    private static String mode(Path p) throws IOException {
+        return PosixFilePermissions.toString(Files.getPosixFilePermissions(p));
+    }
+
+    /** Captures messages of one of the library's loggers while a test runs. */
+    private LogCapture capture(Class<?> source) {
+        LogCapture c = new LogCapture(Logger.getLogger(source.getName()));
+        cleanup.add(c);
+        return c;
+    }
+
+    private static final class LogCapture extends Handler implements AutoCloseable {
+        final Logger logger; // held strongly so the handler stays attached
+        final List<String> messages = Collections.synchronizedList(new ArrayList<>());
+        volatile CountDownLatch latch;
+        volatile String awaited;
+
+        LogCapture(Logger logger) {
+            this.logger = logger;
+            logger.addHandler(this);
+        }
+
+        void expect(String prefix) {
+            awaited = prefix;
+            latch = new CountDownLatch(1);
+        }
+
+        @Override
+        public void publish(LogRecord record) {
+            String m = record.getMessage() == null ? "" : record.getMessage();
+            messages.add(m);
+            CountDownLatch l = latch;
+            if (l != null && awaited != null && m.startsWith(awaited)) {
+                l.countDown();
+            }
+        }
+
+        @Override
+        public void flush() {
+        }
+
+        @Override
+        public void close() {
+            logger.removeHandler(this);
+        }
+    }
+
+    // ---- (a) journal mode ------------------------------------------------------------------------
+
+    @Test
+    void liveWalStaysWalWhenARollbackJournalFileIsPushed() throws Exception {
+        Path live = Fixtures.itemsDb(dir.resolve("live.sqlite3"), "old");
+        rollbackItemsDb(client.resolve("new.sqlite3"), "new");
+        assertEquals("delete", Fixtures.query(client.resolve("new.sqlite3"), "PRAGMA journal_mode").get(0));
+        Hotswap h = started(live);
+        push(h, "new.sqlite3", live);
+        DataSource ds = h.database(live).dataSource();
+        assertEquals("wal", journalMode(ds));
+        assertEquals(List.of("new"), names(ds));
+    }
+
+    @Test
+    void liveRollbackJournalStaysDeleteWhenAWalFileIsPushed() throws Exception {
+        Path live = rollbackItemsDb(dir.resolve("live.sqlite3"), "old");
+        Fixtures.itemsDb(client.resolve("new.sqlite3"), "new");
+        Hotswap h = started(live);
+        push(h, "new.sqlite3", live);
+        DataSource ds = h.database(live).dataSource();
+        assertEquals("delete", journalMode(ds));
+        assertEquals(List.of("new"), names(ds));
+        assertFalse(Files.exists(dir.resolve("live.sqlite3-wal")), "a DELETE-mode db has no WAL");
+    }
+
+    // ---- (b) permission bits ---------------------------------------------------------------------
+
+    @Test
+    void swappedInFileKeepsTheLiveFilesPermissionBits() throws Exception {
+        Path live = Fixtures.itemsDb(dir.resolve("live.sqlite3"), "old");
+        Files.setPosixFilePermissions(live, PosixFilePermissions.fromString("rw-r-----"));
+        Fixtures.itemsDb(client.resolve("new.sqlite3"), "new");
+        Files.setPosixFilePermissions(client.resolve("new.sqlite3"), PosixFilePermissions.fromString("rw-rw-rw-"));
+        Hotswap h = started(live);
+        push(h, "new.sqlite3", live);
+        assertEquals("rw-r-----", mode(live));
+        assertEquals(List.of("new"), names(h.database(live).dataSource()));
+    }
+
+    // ---- (c) no stale WAL ------------------------------------------------------------------------
+
+    @Test
+    void unCheckpointedWalFramesOfTheOldDbAreNeverAppliedToTheNewOne() throws Exception {
+        RunningApp app = RunningApp.start("alpha", "bravo");
+        cleanup.add(app);
+        DataSource ds = app.app.database().dataSource();
+        Path wal = app.db.resolveSibling(app.db.getFileName() + "-wal");
+        // The app's connection writes with checkpoints off and stays open: the frames live only in -wal.
+        Connection held = ds.getConnection();
+        cleanup.add(held);
+        try (Statement s = held.createStatement()) {
+            s.execute("PRAGMA wal_autocheckpoint=0");
+            for (int i = 0; i < 200; i++) {
+                s.executeUpdate("INSERT INTO items(name) VALUES ('stale-" + i + "')");
+            }
+        }
+        assertTrue(Files.size(wal) > 0, "the live db has un-checkpointed WAL frames");
+        assertTrue(app.get("/items").body().contains("stale-199"));
+
+        Fixtures.itemsDb(client.resolve("new.sqlite3"), "x", "y", "z");
+        Fixtures.Result r = app.cli(client, null, "cp", "new.sqlite3", app.db.toString());
+        assertEquals(0, r.exit(), r.toString());
+        assertTrue(held.isClosed(), "the app's open connection was closed by the swap");
+        HttpResponse<String> items = app.get("/items");
+        assertEquals(200, items.statusCode());
+        assertEquals("[\"x\",\"y\",\"z\"]", items.body());
+        assertEquals(List.of("ok"), Fixtures.query(app.db, "PRAGMA integrity_check"));
+        assertEquals(List.of(), Fixtures.leftovers(app.db.getParent()));
+    }
+
+    // ---- (d) DataSource follows swaps ------------------------------------------------------------
+
+    @Test
+    void dataSourceConnectionHeldAcrossASwapIsClosedAndNewConnectionsReadTheNewFile() throws Exception {
+        Path live = Fixtures.itemsDb(dir.resolve("live.sqlite3"), "old");
+        Fixtures.itemsDb(client.resolve("new.sqlite3"), "new1", "new2");
+        Hotswap h = started(live);
+        DataSource ds = h.database(live).dataSource();
+        Connection held = ds.getConnection();
+        try {
+            assertEquals(List.of("1"), Sqlite.column(held, "SELECT count(*) FROM items"));
+            push(h, "new.sqlite3", live);
+            assertTrue(held.isClosed(), "a connection open across the swap must be closed by it");
+            assertThrows(SQLException.class, () -> Sqlite.column(held, "SELECT count(*) FROM items"));
+        } finally {
+            held.close();
+        }
+        assertEquals(List.of("new1", "new2"), names(ds));
+    }
+
+    // ---- (e) SwapListener ------------------------------------------------------------------------
+
+    private static void respond(HttpExchange exchange, int status, String body) throws IOException {
+        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+        exchange.sendResponseHeaders(status, bytes.length);
+        try (OutputStream out = exchange.getResponseBody()) {
+            out.write(bytes);
+        }
+    }
+
+    @Test
+    void listenersRunBeforeAndAfterTheSwapAndAfterSwapRunsBeforeQueuedRequestsAreLetGo() throws Exception {
+        Path live = Fixtures.itemsDb(dir.resolve("live.sqlite3"), "old");
+        Fixtures.itemsDb(client.resolve("new.sqlite3"), "new");
+        Hotswap h = build(Hotswap.builder().socket(socket()).database(live));
+        ManagedDatabase db = h.database(live);
+        AtomicBoolean handlerRan = new AtomicBoolean();
+        ExecutorService[] ex = new ExecutorService[1];
+        HttpServer server = RunningApp.httpServer(ex);
+        cleanup.add(() -> ex[0].shutdownNow());
+        cleanup.add(() -> server.stop(0));
+        server.createContext("/items", exchange -> {
+            handlerRan.set(true);
+            try {
+                respond(exchange, 200, String.join(",", names(db.dataSource())));
+            } catch (SQLException e) {
+                respond(exchange, 500, e.toString());
+            }
+        }).getFilters().add(h.filter());
+        LogCapture gateLog = capture(SwapGate.class);
+        h.start();
+        server.start();
+
+        HttpClient http = HttpClient.newHttpClient();
+        URI items = URI.create("http://127.0.0.1:" + server.getAddress().getPort() + "/items");
+        List<String> events = Collections.synchronizedList(new ArrayList<>());
+        List<CompletableFuture<HttpResponse<String>>> queued = new ArrayList<>();
+        db.addSwapListener(new SwapListener() {
+            @Override
+            public void beforeSwap(ManagedDatabase database) throws Exception {
+                events.add("before " + (database == db));
+                // A request arriving now must wait at the closed gate.
+                gateLog.expect("request queued");
+                queued.add(http.sendAsync(HttpRequest.newBuilder(items).build(), HttpResponse.BodyHandlers.ofString()));
+                if (!gateLog.latch.await(10, TimeUnit.SECONDS)) {
+                    events.add("request was not queued");
+                }
+            }
+
+            @Override
+            public void afterSwap(ManagedDatabase database, boolean replaced) {
+                events.add("after " + replaced + " inFlight=" + h.gate().inFlight() + " queuedRequestRan=" + handlerRan.get());
+                try {
+                    events.add("after sees " + names(database.dataSource()));
+                } catch (SQLException e) {
+                    events.add("after could not read: " + e);
+                }
+            }
+        });
+
+        push(h, "new.sqlite3", live);
+        assertEquals(List.of("before true", "after true inFlight=0 queuedRequestRan=false", "after sees [new]"), events);
+        assertEquals(1, queued.size());
+        HttpResponse<String> reply = queued.get(0).get(30, TimeUnit.SECONDS);
+        assertEquals(200, reply.statusCode(), reply.body());
+        assertEquals("new", reply.body(), "the request queued during the swap ran on the new db");
+    }
+
+    @Test
+    void beforeSwapThatThrowsAbandonsTheSwapAndAfterSwapStillRunsWithReplacedFalse() throws Exception {
+        Path live = Fixtures.itemsDb(dir.resolve("live.sqlite3"), "old");
+        Fixtures.itemsDb(client.resolve("new.sqlite3"), "new");
+        Hotswap h = started(live);
+        ManagedDatabase db = h.database(live);
+        List<String> events = Collections.synchronizedList(new ArrayList<>());
+        db.addSwapListener(new SwapListener() {
+            @Override
+            public void beforeSwap(ManagedDatabase database) throws Exception {
+                events.add("before");
+                throw new IllegalStateException("pool refused to suspend");
+            }
+
+            @Override
+            public void afterSwap(ManagedDatabase database, boolean replaced) {
+                events.add("after " + replaced);
+            }
+        });
+        byte[] before = Files.readAllBytes(live); // no connection is open now
+        Fixtures.Result r = cli(h, "cp", "new.sqlite3", live.toString());
+        assertEquals(1, r.exit(), r.toString());
+        assertTrue(r.stderr().contains("pool refused to suspend"), r.stderr());
+        assertTrue(r.stderr().contains("nothing changed"), r.stderr());
+        assertEquals("", r.out());
+        assertEquals(List.of("before", "after false"), events);
+        assertArrayEquals(before, Files.readAllBytes(live), "the live database changed");
+        assertEquals(List.of("old"), names(db.dataSource()));
+        assertEquals(List.of(), Fixtures.leftovers(dir));
+    }
+
+    // ---- (f) several databases -------------------------------------------------------------------
+
+    @Test
+    void twoManagedDatabasesArePushedAndPulledIndependently() throws Exception {
+        Path one = Fixtures.itemsDb(dir.resolve("one.sqlite3"), "one-old");
+        Files.createDirectories(dir.resolve("sub"));
+        Path two = Fixtures.itemsDb(dir.resolve("sub").resolve("two.sqlite3"), "two-old");
+        Fixtures.itemsDb(client.resolve("n1.sqlite3"), "one-new");
+        Fixtures.itemsDb(client.resolve("n2.sqlite3"), "two-new");
+        Hotswap h = started(one, two);
+
+        push(h, "n1.sqlite3", one);
+        assertEquals(List.of("one-new"), names(h.database(one).dataSource()));
+        assertEquals(List.of("two-old"), names(h.database(two).dataSource()));
+        push(h, "n2.sqlite3", two);
+        assertEquals(List.of("one-new"), names(h.database(one).dataSource()));
+        assertEquals(List.of("two-new"), names(h.database(two).dataSource()));
+
+        Fixtures.Result p1 = cli(h, "cp", one.toString(), "p1.sqlite3");
+        Fixtures.Result p2 = cli(h, "cp", two.toString(), "p2.sqlite3");
+        assertEquals(0, p1.exit(), p1.toString());
+        assertEquals(0, p2.exit(), p2.toString());
+        assertEquals(List.of("one-new"), Fixtures.query(client.resolve("p1.sqlite3"), "SELECT name FROM items"));
+        assertEquals(List.of("two-new"), Fixtures.query(client.resolve("p2.sqlite3"), "SELECT name FROM items"));
+    }
+
+    @Test
+    void copyBetweenTwoUnmanagedPathsFailsListingEveryManagedDatabase() throws Exception {
+        Path one = Fixtures.itemsDb(dir.resolve("one.sqlite3"), "a");
+        Path two = Fixtures.itemsDb(dir.resolve("two.sqlite3"), "b");
+        Fixtures.itemsDb(client.resolve("x.sqlite3"), "x");
+        Hotswap h = started(one, two);
+        Fixtures.Result r = cli(h, "cp", "x.sqlite3", "y.sqlite3");
+        assertEquals(1, r.exit(), r.toString());
+        assertTrue(r.stderr().contains("neither"), r.stderr());
+        assertTrue(r.stderr().contains(one.toRealPath().toString()), r.stderr());
+        assertTrue(r.stderr().contains(two.toRealPath().toString()), r.stderr());
+        assertFalse(Files.exists(client.resolve("y.sqlite3")));
+    }
+
+    // ---- (g) server lifecycle --------------------------------------------------------------------
+
+    @Test
+    void startRemovesAStaleSocketFileAndServes() throws Exception {
+        Path live = Fixtures.itemsDb(dir.resolve("live.sqlite3"), "a");
+        try (ServerSocketChannel crashed = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
+            crashed.bind(UnixDomainSocketAddress.of(socket()));
+        }
+        assertTrue(Files.exists(socket()), "closing a Unix server channel leaves its file behind");
+        Hotswap h = started(live);
+        Fixtures.Result r = cli(h, "cp", live.toString(), "snap.sqlite3");
+        assertEquals(0, r.exit(), r.toString());
+    }
+
+    @Test
+    void startRefusesWhenAnotherServerAnswersAtTheSocketAndLeavesItAlone() throws Exception {
+        Path live = Fixtures.itemsDb(dir.resolve("live.sqlite3"), "a");
+        Hotswap first = started(live);
+        Hotswap second = build(Hotswap.builder().socket(socket()).database(live));
+        IOException e = assertThrows(IOException.class, second::start);
+        assertTrue(e.getMessage().contains("already listening"), e.getMessage());
+        second.close();
+        assertTrue(Files.exists(socket()), "the refused server must not remove the live server's socket");
+        Fixtures.Result r = cli(first, "cp", live.toString(), "snap.sqlite3");
+        assertEquals(0, r.exit(), r.toString());
+    }
+
+    @Test
+    void closeRemovesTheSocketFile() throws Exception {
+        Path live = Fixtures.itemsDb(dir.resolve("live.sqlite3"), "a");
+        Hotswap h = started(live);
+        assertTrue(Files.exists(socket()));
+        h.close();
+        assertFalse(Files.exists(socket()));
+    }
+
+    @Test
+    void startRefusesARegularFileAtTheSocketPathAndKeepsIt() throws Exception {
+        Path live = Fixtures.itemsDb(dir.resolve("live.sqlite3"), "a");
+        Files.writeString(socket(), "not a socket");
+        Hotswap h = build(Hotswap.builder().socket(socket()).database(live));
+        IOException e = assertThrows(IOException.class, h::start);
+        assertTrue(e.getMessage().contains("not a socket"), e.getMessage());
+        assertEquals("not a socket", Files.readString(socket()));
+    }
+
+    // ---- (h) orphaned temp files -----------------------------------------------------------------
+
+    @Test
+    void startRemovesOrphanedTempFilesOfItsDatabaseOnly() throws Exception {
+        Path live = Fixtures.itemsDb(dir.resolve("live.sqlite3"), "a");
+        List<String> orphans = List.of(".live.sqlite3.hotswap-0123456789abcdef.push",
+                ".live.sqlite3.hotswap-0123456789abcdef.push-wal", ".live.sqlite3.hotswap-fedcba9876543210.pull");
+        List<String> others = List.of(".other.sqlite3.hotswap-0123456789abcdef.push", "live.sqlite3.bak", "notes.txt");
+        for (String n : orphans) {
+            Files.writeString(dir.resolve(n), "left by a crash");
+        }
+        for (String n : others) {
+            Files.writeString(dir.resolve(n), "not ours");
+        }
+        started(live);
+        for (String n : orphans) {
+            assertFalse(Files.exists(dir.resolve(n)), n + " should be removed");
+        }
+        for (String n : others) {
+            assertTrue(Files.exists(dir.resolve(n)), n + " is not ours and must stay");
+        }
+        assertEquals(List.of("a"), Fixtures.query(live, "SELECT name FROM items"));
+    }
+
+    // ---- (i) socket and directory modes ----------------------------------------------------------
+
+    @Test
+    void socketIsOwnerOnlyAndDirectoriesHotswapCreatesAreOwnerOnly() throws Exception {
+        Path live = Fixtures.itemsDb(dir.resolve("live.sqlite3"), "a");
+        Path sock = dir.resolve("made").resolve("deeper").resolve("hs.sock");
+        Hotswap h = build(Hotswap.builder().socket(sock).database(live));
+        h.start();
+        assertEquals("rw-------", mode(sock));
+        assertEquals("rwx------", mode(dir.resolve("made").resolve("deeper")));
+        assertEquals("rwx------", mode(dir.resolve("made")));
+    }
+
+    @Test
+    void startRefusesASocketDirectoryOthersCanWrite() throws Exception {
+        Path live = Fixtures.itemsDb(dir.resolve("live.sqlite3"), "a");
+        Path open = Files.createDirectory(dir.resolve("open"));
+        Files.setPosixFilePermissions(open, PosixFilePermissions.fromString("rwxrwxrwx"));
+        Path sock = open.resolve("hs.sock");
+        Hotswap h = build(Hotswap.builder().socket(sock).database(live));
+        IOException e = assertThrows(IOException.class, h::start);
+        assertTrue(e.getMessage().contains("writable by other users"), e.getMessage());
+        assertFalse(Files.exists(sock), "socket created in an unsafe directory");
+    }
+}

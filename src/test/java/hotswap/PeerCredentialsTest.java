@@ -1,0 +1,231 @@
+package hotswap;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.logging.Handler;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Invariant 6: only the app's user gets in. Root ignores file modes, so the proof is a real CLI
+ * process running as another user (uid 65534) that can reach the socket and is still refused by
+ * the server's SO_PEERCRED check.
+ */
+class PeerCredentialsTest {
+    private static final Logger HOTSWAP_LOG = Logger.getLogger("hotswap");
+    private static final int OTHER_UID = 65534;
+
+    Path dir;
+    Path db;
+    Path socket;
+    Path jar;
+    Hotswap hotswap;
+    final List<LogRecord> log = new CopyOnWriteArrayList<>();
+    final Handler handler = new Handler() {
+        @Override
+        public void publish(LogRecord record) {
+            log.add(record);
+        }
+
+        @Override
+        public void flush() {
+        }
+
+        @Override
+        public void close() {
+        }
+    };
+
+    @BeforeEach
+    void setUp() throws Exception {
+        int uid = (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid");
+        if (uid != 0) {
+            System.out.println("PeerCredentialsTest skipped: needs root to run a client as uid " + OTHER_UID + " (running as uid " + uid + ")");
+        }
+        Assumptions.assumeTrue(uid == 0, "needs root to run a client as another user (running as uid " + uid + ")");
+        String setpriv = setpriv();
+        if (setpriv == null) {
+            System.out.println("PeerCredentialsTest skipped: setpriv not found on PATH");
+        }
+        Assumptions.assumeTrue(setpriv != null, "setpriv not found on PATH");
+
+        handler.setLevel(Level.ALL);
+        HOTSWAP_LOG.addHandler(handler);
+        dir = Fixtures.tempDir();
+        db = Fixtures.itemsDb(dir.resolve("live.sqlite3"), "alpha", "bravo");
+        // A copy of the jar the other user can surely read, whatever the modes of the build tree.
+        jar = dir.resolve("hotswap.jar");
+        Files.copy(Fixtures.jar(), jar, StandardCopyOption.REPLACE_EXISTING);
+        Files.setPosixFilePermissions(jar, PosixFilePermissions.fromString("rw-r--r--"));
+        Files.setPosixFilePermissions(db, PosixFilePermissions.fromString("rw-r--r--"));
+        socket = dir.resolve("sockets").resolve("hs.sock"); // the server creates this directory
+    }
+
+    @AfterEach
+    void tearDown() {
+        if (hotswap != null) {
+            hotswap.close();
+        }
+        HOTSWAP_LOG.removeHandler(handler);
+        Fixtures.deleteTree(dir);
+    }
+
+    private static String setpriv() {
+        for (String d : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(File.pathSeparator)) {
+            Path p = Path.of(d, "setpriv");
+            if (Files.isExecutable(p)) {
+                return p.toString();
+            }
+        }
+        for (String p : List.of("/usr/bin/setpriv", "/bin/setpriv")) {
+            if (Files.isExecutable(Path.of(p))) {
+                return p;
+            }
+        }
+        return null;
+    }
+
+    /** The name the kernel's uid 65534 has here, as the server will report it. */
+    private static String otherUserName() throws IOException {
+        for (String line : Files.readAllLines(Path.of("/etc/passwd"))) {
+            String[] f = line.split(":");
+            if (f.length > 2 && f[2].equals(Integer.toString(OTHER_UID))) {
+                return f[0];
+            }
+        }
+        return Integer.toString(OTHER_UID);
+    }
+
+    private Fixtures.Result asOtherUser(String... args) throws Exception {
+        List<String> command = new ArrayList<>(List.of(setpriv(), "--reuid=" + OTHER_UID, "--regid=" + OTHER_UID, "--clear-groups"));
+        command.add(Fixtures.java());
+        command.addAll(List.of(args));
+        return Fixtures.run(dir, Map.of(), null, command);
+    }
+
+    private String logText() {
+        return log.stream().map(r -> r.getLevel() + " " + r.getLoggerName() + ": " + r.getMessage()).collect(Collectors.joining("\n"));
+    }
+
+    private void startServer() throws IOException {
+        hotswap = Hotswap.builder().database(db).socket(socket).build();
+        hotswap.start();
+        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(socket, LinkOption.NOFOLLOW_LINKS)),
+                "the socket file must be created owner-only");
+        assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(socket.getParent())),
+                "the socket directory the server creates must be owner-only");
+    }
+
+    /** Lets the other user reach the socket, so that only the server's uid check stands in its way. */
+    private void openUpModes() throws Exception {
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Files.setPosixFilePermissions(socket.getParent(), PosixFilePermissions.fromString("rwxr-xr-x"));
+        Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-rw-rw-"));
+        Fixtures.Result java = asOtherUser("-version");
+        if (java.exit() != 0) {
+            System.out.println("PeerCredentialsTest skipped: java cannot run as uid " + OTHER_UID + ": " + java);
+        }
+        Assumptions.assumeTrue(java.exit() == 0, "java cannot run as uid " + OTHER_UID + ": " + java);
+    }
+
+    private Fixtures.Result pullAsOtherUser() throws Exception {
+        return asOtherUser("-jar", jar.toString(), "--socket", socket.toString(), "cp", db.toString(), "-");
+    }
+
+    private boolean serverRefused(String user) {
+        return log.stream().anyMatch(r -> r.getLevel().equals(Level.WARNING) && r.getMessage() != null
+                && r.getMessage().startsWith("refused a control connection from user " + user + ": only root may use this socket"));
+    }
+
+    @Test
+    void anotherUserIsRefusedEvenWhenTheSocketModeLetsItConnect() throws Exception {
+        startServer();
+        openUpModes();
+        byte[] before = Files.readAllBytes(db);
+        String other = otherUserName();
+
+        Fixtures.Result pull = pullAsOtherUser();
+        assertEquals(1, pull.exit(), pull.toString());
+        assertEquals(0, pull.stdout().length, "nothing may be pulled for another user: " + pull);
+        assertTrue(pull.stderr().startsWith("ERROR: "), pull.toString());
+        assertFalse(pull.stderr().contains("connecting to"), "the client must have connected (modes open): " + pull);
+        assertTrue(serverRefused(other), "expected a WARNING naming the refused user " + other + "; log:\n" + logText());
+        assertFalse(log.stream().anyMatch(r -> r.getMessage() != null
+                        && (r.getMessage().startsWith("command:") || r.getMessage().startsWith("pull started"))),
+                "the server must not even read the other user's command; log:\n" + logText());
+
+        // And a push as the other user, from a file it owns.
+        Path mine = dir.resolve("theirs.sqlite3");
+        Fixtures.itemsDb(mine, "intruder");
+        Files.setOwner(mine, mine.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName(Integer.toString(OTHER_UID)));
+        Fixtures.Result push = asOtherUser("-jar", jar.toString(), "--socket", socket.toString(), "cp", mine.toString(), db.toString());
+        assertEquals(1, push.exit(), push.toString());
+        assertEquals(0, push.stdout().length, push.toString());
+        assertFalse(log.stream().anyMatch(r -> r.getMessage() != null && r.getMessage().startsWith("push started")),
+                "no push may start for another user; log:\n" + logText());
+
+        assertArrayEquals(before, Files.readAllBytes(db), "the live database changed");
+        assertEquals(List.of("alpha", "bravo"), Fixtures.query(db, "SELECT name FROM items ORDER BY id"));
+        assertEquals(List.of(), Fixtures.leftovers(dir));
+
+        // Control: the owner gets in through the same socket.
+        Fixtures.Result owner = Fixtures.cli(dir, Map.of(), null, "--socket", socket.toString(), "cp", db.toString(), "-");
+        assertEquals(0, owner.exit(), owner.toString());
+        assertTrue(new String(owner.stdout(), 0, Math.min(16, owner.stdout().length), java.nio.charset.StandardCharsets.ISO_8859_1)
+                .equals("SQLite format 3\0"), "the owner's pull should be a database: " + owner);
+    }
+
+    @Test
+    void theRefusedUserIsToldWhy() throws Exception {
+        startServer();
+        openUpModes();
+        String other = otherUserName();
+        Fixtures.Result pull = pullAsOtherUser();
+        assertEquals(1, pull.exit(), pull.toString());
+        assertEquals(0, pull.stdout().length, pull.toString());
+        assertTrue(pull.stderr().startsWith("ERROR: permission denied: user " + other + " may not use this hotswap server; "
+                + "run the command as root"), "expected the server's refusal naming " + other + ": " + pull);
+        assertTrue(serverRefused(other), "expected a WARNING naming the refused user; log:\n" + logText());
+    }
+
+    @Test
+    void withTheDefaultModesAnotherUserCannotEvenConnect() throws Exception {
+        startServer();
+        // Only the directories are opened: the socket file keeps its 0600.
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Files.setPosixFilePermissions(socket.getParent(), PosixFilePermissions.fromString("rwxr-xr-x"));
+        Fixtures.Result java = asOtherUser("-version");
+        Assumptions.assumeTrue(java.exit() == 0, "java cannot run as uid " + OTHER_UID + ": " + java);
+        byte[] before = Files.readAllBytes(db);
+
+        Fixtures.Result pull = asOtherUser("-jar", jar.toString(), "--socket", socket.toString(), "cp", db.toString(), "-");
+        assertEquals(1, pull.exit(), pull.toString());
+        assertEquals(0, pull.stdout().length, pull.toString());
+        assertTrue(pull.stderr().startsWith("ERROR: permission denied connecting to " + socket), pull.toString());
+        assertArrayEquals(before, Files.readAllBytes(db));
+        if (log.stream().anyMatch(r -> r.getMessage() != null && r.getMessage().contains("refused a control connection from user"))) {
+            fail("the kernel should have refused the connection before the server saw it; log:\n" + logText());
+        }
+    }
+}
