@@ -67,7 +67,9 @@ final class Pull {
             throw new CommandFailure("cannot pull from a directory whose path holds both ' and \": " + live.getParent());
         }
         db.fileLock.readLock().lock(); // no swap of this database until the snapshot is complete
-        try (Connection c = Sqlite.openReadOnly(live)) {
+        // A connection like the app's own (not read-only): when it is the last one to close, SQLite checkpoints
+        // and removes the -wal and -shm files, instead of leaving them behind as a read-only connection would.
+        try (Connection c = db.dataSource().getConnection()) {
             c.setAutoCommit(false);
             try (Statement s = c.createStatement()) {
                 s.executeQuery("SELECT count(*) FROM sqlite_master").close(); // opens the read transaction
