@@ -193,10 +193,8 @@ class CliTest {
 
     @Test
     void pullIntoAMissingDirectoryFailsAndLeavesNothing() throws Exception {
-        app = RunningApp.start("alpha");
+        Fixtures.Result r = pullIntoMissingDirectory();
         Path destination = client.resolve("nodir").resolve("backup.sqlite3");
-        Fixtures.Result r = app.cli(client, null, "cp", app.db.toString(), "nodir/backup.sqlite3");
-        assertEquals(1, r.exit(), r.toString());
         assertTrue(errorLine(r).contains("cannot write " + destination), r.toString());
         assertEquals(List.of(), list(client));
         assertEquals(List.of(), Fixtures.leftovers(app.db.getParent()));
@@ -205,10 +203,8 @@ class CliTest {
 
     @Test
     void pullIntoAMissingDirectorySaysTheDirectoryDoesNotExist() throws Exception {
-        app = RunningApp.start("alpha");
+        Fixtures.Result r = pullIntoMissingDirectory();
         Path destination = client.resolve("nodir").resolve("backup.sqlite3");
-        Fixtures.Result r = app.cli(client, null, "cp", app.db.toString(), "nodir/backup.sqlite3");
-        assertEquals(1, r.exit(), r.toString());
         String error = errorLine(r);
         assertTrue(error.startsWith("ERROR: cannot write " + destination + ": "), r.toString());
         assertTrue(error.matches("(?i).*(no such directory|does not exist).*"), r.toString());
@@ -233,6 +229,14 @@ class CliTest {
     }
 
     // ---- helpers ----
+
+    /** Starts the app and pulls its database to nodir/backup.sqlite3 in the client dir, where nodir does not exist; exit 1. */
+    private Fixtures.Result pullIntoMissingDirectory() throws Exception {
+        app = RunningApp.start("alpha");
+        Fixtures.Result r = app.cli(client, null, "cp", app.db.toString(), "nodir/backup.sqlite3");
+        assertEquals(1, r.exit(), r.toString());
+        return r;
+    }
 
     private static void assertNoServer(Fixtures.Result r, Path socket) {
         assertEquals(1, r.exit(), r.toString());

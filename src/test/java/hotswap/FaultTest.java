@@ -109,10 +109,8 @@ class FaultTest {
         Random random = new Random(SEED ^ 0x11);
         Path dir = newDir();
         Path client = newDir();
-        Path live = dir.resolve("live.sqlite3");
-        Files.copy(bigA, live);
-        App app = new App(live, dir.resolve("hotswap.sock"), client.resolve("app.log"));
-        app.start();
+        Path live = liveCopyOf(bigA, dir);
+        App app = startApp(live, client);
         long window = windowNanos(app, client, bigB, digestB);
         boolean liveIsA = false;
         for (int i = 0; i < TRIALS; i++) {
@@ -120,10 +118,7 @@ class FaultTest {
             String newDigest = liveIsA ? digestB : digestA;
             String beforeSha = fileSha(live);
             long logOffset = app.logSize();
-            Process cli = startCli(client, app.socket, "kill-" + i, "cp", source.toString(), live.toString());
-            if (!awaitTempFile(dir, ".push", cli)) {
-                fail("trial " + i + ": the push never created its temp file before the client exited:\n" + cliOutput(client, "kill-" + i));
-            }
+            Process cli = startTrialPush(app, client, source, "kill-" + i, i);
             String when = awaitKillMoment(random, i, window, dir, cli);
             cli.destroyForcibly();
             assertTrue(cli.waitFor(10, TimeUnit.SECONDS), "killed client did not exit within 10 s");
@@ -157,10 +152,8 @@ class FaultTest {
         Random random = new Random(SEED ^ 0x22);
         Path dir = newDir();
         Path client = newDir();
-        Path live = dir.resolve("live.sqlite3");
-        Files.copy(bigA, live);
-        App app = new App(live, dir.resolve("hotswap.sock"), client.resolve("app.log"));
-        app.start();
+        Path live = liveCopyOf(bigA, dir);
+        App app = startApp(live, client);
         long window = windowNanos(app, client, bigB, digestB);
         boolean liveIsA = false;
         for (int i = 0; i < TRIALS; i++) {
@@ -168,10 +161,7 @@ class FaultTest {
             String oldDigest = liveIsA ? digestA : digestB;
             String newDigest = liveIsA ? digestB : digestA;
             long logOffset = app.logSize();
-            Process cli = startCli(client, app.socket, "appkill-" + i, "cp", source.toString(), live.toString());
-            if (!awaitTempFile(dir, ".push", cli)) {
-                fail("trial " + i + ": the push never created its temp file before the client exited:\n" + cliOutput(client, "appkill-" + i));
-            }
+            Process cli = startTrialPush(app, client, source, "appkill-" + i, i);
             String when = awaitKillMoment(random, i, window, dir, cli);
             app.kill();
             String hint = phase(app.logSince(logOffset));
@@ -268,8 +258,7 @@ class FaultTest {
         Path dir = newDir();
         Path client = newDir();
         Path live = makeDb(dir.resolve("live.sqlite3"), 100, 200);
-        App app = new App(live, dir.resolve("hotswap.sock"), client.resolve("app.log"));
-        app.start();
+        App app = startApp(live, client);
         Process a = startCli(client, app.socket, "push-a", "cp", bigA.toString(), live.toString());
         Process b = startCli(client, app.socket, "push-b", "cp", bigB.toString(), live.toString());
         int exitA = awaitExit(a, "push of a");
@@ -287,10 +276,8 @@ class FaultTest {
     void aPushDuringAPullLeavesThePullWholeAndPrePush() throws Exception {
         Path dir = newDir();
         Path client = newDir();
-        Path live = dir.resolve("live.sqlite3");
-        Files.copy(bigA, live);
-        App app = new App(live, dir.resolve("hotswap.sock"), client.resolve("app.log"));
-        app.start();
+        Path live = liveCopyOf(bigA, dir);
+        App app = startApp(live, client);
         for (int attempt = 1; attempt <= 3; attempt++) {
             Path pulled = client.resolve("pulled-" + attempt + ".sqlite3");
             Process pull = startCli(client, app.socket, "pull-" + attempt, "cp", live.toString(), pulled.toString());
@@ -322,6 +309,20 @@ class FaultTest {
         Path d = Fixtures.tempDir();
         dirs.add(d);
         return d;
+    }
+
+    /** A copy of {@code source} as live.sqlite3 in {@code dir}. */
+    private static Path liveCopyOf(Path source, Path dir) throws IOException {
+        Path live = dir.resolve("live.sqlite3");
+        Files.copy(source, live);
+        return live;
+    }
+
+    /** Starts the app on {@code live}, its socket beside it, its log in {@code client}; waits until it serves. */
+    private App startApp(Path live, Path client) throws Exception {
+        App app = new App(live, live.resolveSibling("hotswap.sock"), client.resolve("app.log"));
+        app.start();
+        return app;
     }
 
     /** A WAL database with the demo's table plus an index, filled with random bytes. */
@@ -464,6 +465,18 @@ class FaultTest {
         assertEquals(List.of(), Fixtures.leftovers(app.db.getParent()));
         System.out.println("kill window: " + ms(window) + " ms after the temp file appears");
         return window;
+    }
+
+    /**
+     * Starts trial {@code i}'s push of {@code source} (its output in files tagged {@code tag}) and
+     * returns once the push's temp file is beside the live db; fails if the client exits first.
+     */
+    private Process startTrialPush(App app, Path client, Path source, String tag, int i) throws IOException, InterruptedException {
+        Process cli = startCli(client, app.socket, tag, "cp", source.toString(), app.db.toString());
+        if (!awaitTempFile(app.db.getParent(), ".push", cli)) {
+            fail("trial " + i + ": the push never created its temp file before the client exited:\n" + cliOutput(client, tag));
+        }
+        return cli;
     }
 
     private static void pushAndCheck(App app, Path client, Path source, String expected, String what) throws Exception {

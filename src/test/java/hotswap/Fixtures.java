@@ -65,6 +65,17 @@ final class Fixtures {
         }
     }
 
+    /** Closes each of {@code closeables}, the last added first, ignoring failures: for tear-downs. */
+    static void closeInReverse(List<? extends AutoCloseable> closeables) {
+        for (int i = closeables.size() - 1; i >= 0; i--) {
+            try {
+                closeables.get(i).close();
+            } catch (Exception ignored) {
+                // best effort
+            }
+        }
+    }
+
     /** Creates a database at {@code file} by running each statement. */
     static Path createDb(Path file, String... statements) throws SQLException {
         try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + file); Statement s = c.createStatement()) {

@@ -30,13 +30,9 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.logging.Handler;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 import javax.sql.DataSource;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -58,14 +54,7 @@ class LibraryBehaviourTest {
 
     @AfterEach
     void tearDown() {
-        Collections.reverse(cleanup);
-        for (AutoCloseable c : cleanup) {
-            try {
-                c.close();
-            } catch (Exception ignored) {
-                // best effort
-            }
-        }
+        Fixtures.closeInReverse(cleanup);
         Fixtures.deleteTree(dir);
         Fixtures.deleteTree(client);
     }
@@ -134,45 +123,9 @@ class LibraryBehaviourTest {
 
     /** Captures messages of one of the library's loggers while a test runs. */
     private LogCapture capture(Class<?> source) {
-        LogCapture c = new LogCapture(Logger.getLogger(source.getName()));
+        LogCapture c = new LogCapture(source.getName());
         cleanup.add(c);
         return c;
-    }
-
-    private static final class LogCapture extends Handler implements AutoCloseable {
-        final Logger logger; // held strongly so the handler stays attached
-        final List<String> messages = Collections.synchronizedList(new ArrayList<>());
-        volatile CountDownLatch latch;
-        volatile String awaited;
-
-        LogCapture(Logger logger) {
-            this.logger = logger;
-            logger.addHandler(this);
-        }
-
-        void expect(String prefix) {
-            awaited = prefix;
-            latch = new CountDownLatch(1);
-        }
-
-        @Override
-        public void publish(LogRecord record) {
-            String m = record.getMessage() == null ? "" : record.getMessage();
-            messages.add(m);
-            CountDownLatch l = latch;
-            if (l != null && awaited != null && m.startsWith(awaited)) {
-                l.countDown();
-            }
-        }
-
-        @Override
-        public void flush() {
-        }
-
-        @Override
-        public void close() {
-            logger.removeHandler(this);
-        }
     }
 
     // ---- (a) journal mode ------------------------------------------------------------------------
@@ -310,7 +263,7 @@ class LibraryBehaviourTest {
                 // A request arriving now must wait at the closed gate.
                 gateLog.expect("request queued");
                 queued.add(http.sendAsync(HttpRequest.newBuilder(items).build(), HttpResponse.BodyHandlers.ofString()));
-                if (!gateLog.latch.await(10, TimeUnit.SECONDS)) {
+                if (!gateLog.await(10, TimeUnit.SECONDS)) {
                     events.add("request was not queued");
                 }
             }

@@ -16,12 +16,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.logging.Handler;
 import java.util.logging.Level;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
-import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
@@ -33,7 +28,6 @@ import org.junit.jupiter.api.Test;
  * the server's SO_PEERCRED check.
  */
 class PeerCredentialsTest {
-    private static final Logger HOTSWAP_LOG = Logger.getLogger("hotswap");
     private static final int OTHER_UID = 65534;
 
     Path dir;
@@ -41,21 +35,7 @@ class PeerCredentialsTest {
     Path socket;
     Path jar;
     Hotswap hotswap;
-    final List<LogRecord> log = new CopyOnWriteArrayList<>();
-    final Handler handler = new Handler() {
-        @Override
-        public void publish(LogRecord record) {
-            log.add(record);
-        }
-
-        @Override
-        public void flush() {
-        }
-
-        @Override
-        public void close() {
-        }
-    };
+    final LogCapture log = new LogCapture("hotswap");
 
     @BeforeEach
     void setUp() throws Exception {
@@ -70,8 +50,6 @@ class PeerCredentialsTest {
         }
         Assumptions.assumeTrue(setpriv != null, "setpriv not found on PATH");
 
-        handler.setLevel(Level.ALL);
-        HOTSWAP_LOG.addHandler(handler);
         dir = Fixtures.tempDir();
         db = Fixtures.itemsDb(dir.resolve("live.sqlite3"), "alpha", "bravo");
         // A copy of the jar the other user can surely read, whatever the modes of the build tree.
@@ -87,7 +65,7 @@ class PeerCredentialsTest {
         if (hotswap != null) {
             hotswap.close();
         }
-        HOTSWAP_LOG.removeHandler(handler);
+        log.close();
         Fixtures.deleteTree(dir);
     }
 
@@ -124,10 +102,6 @@ class PeerCredentialsTest {
         return Fixtures.run(dir, Map.of(), null, command);
     }
 
-    private String logText() {
-        return log.stream().map(r -> r.getLevel() + " " + r.getLoggerName() + ": " + r.getMessage()).collect(Collectors.joining("\n"));
-    }
-
     private void startServer() throws IOException {
         hotswap = Hotswap.builder().database(db).socket(socket).build();
         hotswap.start();
@@ -154,7 +128,7 @@ class PeerCredentialsTest {
     }
 
     private boolean serverRefused(String user) {
-        return log.stream().anyMatch(r -> r.getLevel().equals(Level.WARNING) && r.getMessage() != null
+        return log.records().stream().anyMatch(r -> r.getLevel().equals(Level.WARNING) && r.getMessage() != null
                 && r.getMessage().startsWith("refused a control connection from user " + user + ": only root may use this socket"));
     }
 
@@ -170,10 +144,9 @@ class PeerCredentialsTest {
         assertEquals(0, pull.stdout().length, "nothing may be pulled for another user: " + pull);
         assertTrue(pull.stderr().startsWith("ERROR: "), pull.toString());
         assertFalse(pull.stderr().contains("connecting to"), "the client must have connected (modes open): " + pull);
-        assertTrue(serverRefused(other), "expected a WARNING naming the refused user " + other + "; log:\n" + logText());
-        assertFalse(log.stream().anyMatch(r -> r.getMessage() != null
-                        && (r.getMessage().startsWith("command:") || r.getMessage().startsWith("pull started"))),
-                "the server must not even read the other user's command; log:\n" + logText());
+        assertTrue(serverRefused(other), "expected a WARNING naming the refused user " + other + "; log:\n" + log.dump());
+        assertFalse(log.messages().stream().anyMatch(m -> m.startsWith("command:") || m.startsWith("pull started")),
+                "the server must not even read the other user's command; log:\n" + log.dump());
 
         // And a push as the other user, from a file it owns.
         Path mine = dir.resolve("theirs.sqlite3");
@@ -182,8 +155,8 @@ class PeerCredentialsTest {
         Fixtures.Result push = asOtherUser("-jar", jar.toString(), "--socket", socket.toString(), "cp", mine.toString(), db.toString());
         assertEquals(1, push.exit(), push.toString());
         assertEquals(0, push.stdout().length, push.toString());
-        assertFalse(log.stream().anyMatch(r -> r.getMessage() != null && r.getMessage().startsWith("push started")),
-                "no push may start for another user; log:\n" + logText());
+        assertFalse(log.messages().stream().anyMatch(m -> m.startsWith("push started")),
+                "no push may start for another user; log:\n" + log.dump());
 
         assertArrayEquals(before, Files.readAllBytes(db), "the live database changed");
         assertEquals(List.of("alpha", "bravo"), Fixtures.query(db, "SELECT name FROM items ORDER BY id"));
@@ -206,7 +179,7 @@ class PeerCredentialsTest {
         assertEquals(0, pull.stdout().length, pull.toString());
         assertTrue(pull.stderr().startsWith("ERROR: permission denied: user " + other + " may not use this hotswap server; "
                 + "run the command as root"), "expected the server's refusal naming " + other + ": " + pull);
-        assertTrue(serverRefused(other), "expected a WARNING naming the refused user; log:\n" + logText());
+        assertTrue(serverRefused(other), "expected a WARNING naming the refused user; log:\n" + log.dump());
     }
 
     @Test
@@ -224,8 +197,8 @@ class PeerCredentialsTest {
         assertEquals(0, pull.stdout().length, pull.toString());
         assertTrue(pull.stderr().startsWith("ERROR: permission denied connecting to " + socket), pull.toString());
         assertArrayEquals(before, Files.readAllBytes(db));
-        if (log.stream().anyMatch(r -> r.getMessage() != null && r.getMessage().contains("refused a control connection from user"))) {
-            fail("the kernel should have refused the connection before the server saw it; log:\n" + logText());
+        if (log.messages().stream().anyMatch(m -> m.contains("refused a control connection from user"))) {
+            fail("the kernel should have refused the connection before the server saw it; log:\n" + log.dump());
         }
     }
 }

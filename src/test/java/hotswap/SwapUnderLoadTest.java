@@ -31,9 +31,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.logging.Handler;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 import javax.sql.DataSource;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -50,14 +47,7 @@ class SwapUnderLoadTest {
 
     @AfterEach
     void tearDown() {
-        Collections.reverse(cleanup);
-        for (AutoCloseable c : cleanup) {
-            try {
-                c.close();
-            } catch (Exception ignored) {
-                // best effort
-            }
-        }
+        Fixtures.closeInReverse(cleanup);
         dirs.forEach(Fixtures::deleteTree);
     }
 
@@ -81,27 +71,44 @@ class SwapUnderLoadTest {
         return out;
     }
 
-    /** Pushes a.sqlite3 and b.sqlite3 (made by the caller) alternately, PUSHES times; returns the last list pushed. */
-    private static List<String> pushAlternately(RunningApp app, Path client) throws Exception {
-        List<String> last = null;
-        for (int i = 0; i < PUSHES; i++) {
-            boolean a = i % 2 == 0;
-            Fixtures.Result r = app.cli(client, null, "cp", a ? "a.sqlite3" : "b.sqlite3", app.db.toString());
-            assertEquals(0, r.exit(), "push " + i + ": " + r);
-            last = a ? A : B;
+    /** A client directory holding a.sqlite3 (list A) and b.sqlite3 (list B), with A already pushed to {@code app}. */
+    private Path clientWithAPushed(RunningApp app) throws Exception {
+        Path client = tempDir();
+        Fixtures.itemsDb(client.resolve("a.sqlite3"), A.toArray(String[]::new));
+        Fixtures.itemsDb(client.resolve("b.sqlite3"), B.toArray(String[]::new));
+        assertEquals(0, app.cli(client, null, "cp", "a.sqlite3", app.db.toString()).exit());
+        return client;
+    }
+
+    /**
+     * Pushes a.sqlite3 and b.sqlite3 of {@code client} alternately, PUSHES times, while the
+     * (started) {@code threads} run; then sets {@code stop} and waits for them. Returns the last list pushed.
+     */
+    private static List<String> pushAlternately(RunningApp app, Path client, AtomicBoolean stop, List<Thread> threads)
+            throws Exception {
+        try {
+            List<String> last = null;
+            for (int i = 0; i < PUSHES; i++) {
+                boolean a = i % 2 == 0;
+                Fixtures.Result r = app.cli(client, null, "cp", a ? "a.sqlite3" : "b.sqlite3", app.db.toString());
+                assertEquals(0, r.exit(), "push " + i + ": " + r);
+                last = a ? A : B;
+            }
+            return last;
+        } finally {
+            stop.set(true);
+            for (Thread th : threads) {
+                th.join(30_000);
+            }
         }
-        return last;
     }
 
     @Test
     void readersUnderRepeatedPushesSeeOnlyWholeOldOrNewListsAndNeverAnError() throws Exception {
         RunningApp app = RunningApp.start("seed");
         cleanup.add(app);
-        Path client = tempDir();
         // Start from A so every reply must be exactly A or B.
-        Fixtures.itemsDb(client.resolve("a.sqlite3"), A.toArray(String[]::new));
-        Fixtures.itemsDb(client.resolve("b.sqlite3"), B.toArray(String[]::new));
-        assertEquals(0, app.cli(client, null, "cp", "a.sqlite3", app.db.toString()).exit());
+        Path client = clientWithAPushed(app);
 
         AtomicBoolean stop = new AtomicBoolean();
         List<String> failures = Collections.synchronizedList(new ArrayList<>());
@@ -131,15 +138,7 @@ class SwapUnderLoadTest {
             th.start();
             readers.add(th);
         }
-        List<String> last;
-        try {
-            last = pushAlternately(app, client);
-        } finally {
-            stop.set(true);
-            for (Thread th : readers) {
-                th.join(30_000);
-            }
-        }
+        List<String> last = pushAlternately(app, client, stop, readers);
         assertEquals(List.of(), failures.subList(0, Math.min(20, failures.size())), failures.size() + " failed requests of " + requests.get());
         assertEquals(Set.of(A, B), seen, "readers ran across the swaps and saw both databases");
         assertEquals(last, names(app.get("/items").body()));
@@ -151,10 +150,7 @@ class SwapUnderLoadTest {
     void writesDuringRepeatedPushesAllSucceedAndReadersNeverSeeAMix() throws Exception {
         RunningApp app = RunningApp.start("seed");
         cleanup.add(app);
-        Path client = tempDir();
-        Fixtures.itemsDb(client.resolve("a.sqlite3"), A.toArray(String[]::new));
-        Fixtures.itemsDb(client.resolve("b.sqlite3"), B.toArray(String[]::new));
-        assertEquals(0, app.cli(client, null, "cp", "a.sqlite3", app.db.toString()).exit());
+        Path client = clientWithAPushed(app);
 
         AtomicBoolean stop = new AtomicBoolean();
         List<String> failures = Collections.synchronizedList(new ArrayList<>());
@@ -201,15 +197,7 @@ class SwapUnderLoadTest {
             }, "reader-" + t));
         }
         threads.forEach(Thread::start);
-        List<String> last;
-        try {
-            last = pushAlternately(app, client);
-        } finally {
-            stop.set(true);
-            for (Thread th : threads) {
-                th.join(30_000);
-            }
-        }
+        List<String> last = pushAlternately(app, client, stop, threads);
         assertEquals(List.of(), failures.subList(0, Math.min(20, failures.size())),
                 failures.size() + " failures; " + writes.get() + " writes, " + reads.get() + " reads");
         assertTrue(writes.get() > PUSHES, "writers ran during the pushes: " + writes.get());
@@ -318,26 +306,7 @@ class SwapUnderLoadTest {
         server.start();
 
         // Record requests the gate holds, through the library's own log.
-        Logger gateLog = Logger.getLogger(SwapGate.class.getName());
-        AtomicInteger queuedLogged = new AtomicInteger();
-        Handler capture = new Handler() {
-            @Override
-            public void publish(LogRecord record) {
-                if (record.getMessage() != null && record.getMessage().startsWith("request queued")) {
-                    queuedLogged.incrementAndGet();
-                }
-            }
-
-            @Override
-            public void flush() {
-            }
-
-            @Override
-            public void close() {
-            }
-        };
-        gateLog.addHandler(capture);
-        try {
+        try (LogCapture gateLog = new LogCapture(SwapGate.class.getName())) {
             HttpClient http = HttpClient.newHttpClient();
             String base = "http://127.0.0.1:" + server.getAddress().getPort();
             var slow = http.sendAsync(HttpRequest.newBuilder(URI.create(base + "/slow")).build(), HttpResponse.BodyHandlers.ofString());
@@ -374,7 +343,7 @@ class SwapUnderLoadTest {
             assertTrue(r.stderr().contains("nothing changed"), r.stderr());
             assertEquals("", r.out());
 
-            assertTrue(queuedLogged.get() > 0, "no request was queued while the swap waited");
+            assertTrue(gateLog.countStartingWith("request queued") > 0, "no request was queued while the swap waited");
             assertTrue(!replies.isEmpty());
             Set<String> distinct = Set.copyOf(replies);
             assertEquals(Set.of("200 old1,old2"), distinct, "every request queued during the attempt completed on the old db");
@@ -389,7 +358,6 @@ class SwapUnderLoadTest {
             assertEquals(List.of(), Fixtures.leftovers(dir));
         } finally {
             releaseSlow.countDown();
-            gateLog.removeHandler(capture);
         }
     }
 }

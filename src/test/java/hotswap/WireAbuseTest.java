@@ -25,17 +25,13 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.BooleanSupplier;
-import java.util.logging.Handler;
 import java.util.logging.Level;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -47,8 +43,6 @@ import org.junit.jupiter.api.Test;
  * leaves no temp file behind.
  */
 class WireAbuseTest {
-    /** Held so the logger (and the handler on it) is not collected during the test. */
-    private static final Logger HOTSWAP_LOG = Logger.getLogger("hotswap");
     /** Longest wait for anything the server should do promptly. Never a measurement. */
     private static final long WAIT_SECONDS = 10;
 
@@ -58,32 +52,16 @@ class WireAbuseTest {
     Path client;
     byte[] liveBefore;
     Hotswap hotswap;
-    final List<LogRecord> log = new CopyOnWriteArrayList<>();
+    final LogCapture log = new LogCapture("hotswap");
     final List<SocketChannel> opened = new ArrayList<>();
     final ExecutorService readers = Executors.newCachedThreadPool(r -> {
         Thread t = new Thread(r, "wire-abuse-reader");
         t.setDaemon(true);
         return t;
     });
-    final Handler handler = new Handler() {
-        @Override
-        public void publish(LogRecord record) {
-            log.add(record);
-        }
-
-        @Override
-        public void flush() {
-        }
-
-        @Override
-        public void close() {
-        }
-    };
 
     @BeforeEach
     void setUp() throws Exception {
-        handler.setLevel(Level.ALL);
-        HOTSWAP_LOG.addHandler(handler);
         dir = Fixtures.tempDir();
         db = Fixtures.itemsDb(dir.resolve("live.sqlite3"), "alpha", "bravo");
         socket = dir.resolve("hs.sock");
@@ -101,7 +79,7 @@ class WireAbuseTest {
         if (hotswap != null) {
             hotswap.close();
         }
-        HOTSWAP_LOG.removeHandler(handler);
+        log.close();
         Fixtures.deleteTree(dir);
         Fixtures.deleteTree(client);
     }
@@ -318,14 +296,6 @@ class WireAbuseTest {
         }
     }
 
-    private boolean logged(Level level, String fragment) {
-        return log.stream().anyMatch(r -> r.getLevel().equals(level) && r.getMessage() != null && r.getMessage().contains(fragment));
-    }
-
-    private String logText() {
-        return log.stream().map(r -> r.getLevel() + " " + r.getLoggerName() + ": " + r.getMessage()).collect(Collectors.joining("\n"));
-    }
-
     /**
      * The case left no trace and the server still works: the live file is byte-identical, no
      * temp file remains, and a normal push through the real CLI succeeds.
@@ -338,7 +308,7 @@ class WireAbuseTest {
         }
         Fixtures.Result push = Fixtures.cli(client, Map.of("HOTSWAP_SOCKET", socket.toString()), null,
                 "cp", "new.sqlite3", db.toString());
-        assertEquals(0, push.exit(), "a normal push after the abuse must succeed:\n" + push + "\nserver log:\n" + logText());
+        assertEquals(0, push.exit(), "a normal push after the abuse must succeed:\n" + push + "\nserver log:\n" + log.dump());
         assertEquals("OK\n", push.out(), push.toString());
         assertEquals(List.of("new"), Fixtures.query(db, "SELECT name FROM items ORDER BY id"));
         assertEquals(List.of(), leftovers());
@@ -356,7 +326,7 @@ class WireAbuseTest {
         } while ("HCIDOEX".indexOf(noise[0] & 0xff) >= 0); // a random first byte that is no channel tag
         Reply r = exchange("64 KiB of random bytes", noise);
         assertRefused(r, "ERROR: protocol error: unknown channel 0x" + String.format("%02x", noise[0] & 0xff));
-        assertTrue(logged(Level.WARNING, "unknown channel"), "expected a WARNING about the unknown channel:\n" + logText());
+        assertTrue(log.contains(Level.WARNING, "unknown channel"), "expected a WARNING about the unknown channel:\n" + log.dump());
 
         // The same noise after a valid hello, in the command's place.
         do {
@@ -385,7 +355,7 @@ class WireAbuseTest {
                 assertRefused(readReply(ch, what2), "ERROR: protocol error: frame of " + Integer.toUnsignedString(length));
             }
         }
-        assertTrue(logged(Level.WARNING, limit), "expected a WARNING naming the limit:\n" + logText());
+        assertTrue(log.contains(Level.WARNING, limit), "expected a WARNING naming the limit:\n" + log.dump());
 
         // Mid-push, a data header over the limit ends the push; the temp file goes.
         try (SocketChannel ch = startPush()) {
@@ -482,7 +452,7 @@ class WireAbuseTest {
                 throw new AssertionError("case " + c.getKey() + ": " + e.getMessage(), e);
             }
         }
-        assertTrue(logged(Level.WARNING, "refused a control connection: control message has 33 strings"), logText());
+        assertTrue(log.contains(Level.WARNING, "refused a control connection: control message has 33 strings"), log.dump());
         assertUnharmedAndServing();
     }
 
@@ -550,8 +520,8 @@ class WireAbuseTest {
             assertEquals(1, r.frames().size(), "only the server's hello before the close: " + r);
             assertHello(r);
         }
-        await("a WARNING about the silent client; log:\n" + logText(),
-                () -> logged(Level.WARNING, "closing a control connection: the client sent nothing for 300 ms"));
+        await("a WARNING about the silent client; log:\n" + log.dump(),
+                () -> log.contains(Level.WARNING, "closing a control connection: the client sent nothing for 300 ms"));
 
         // Silent in the middle of a frame header and in the middle of a command frame.
         for (byte[] partial : new byte[][] {hello(1), concat(hello(1), new byte[] {'C', 0}),
@@ -591,9 +561,9 @@ class WireAbuseTest {
             assertFalse(r.has(Channel.EXIT) && r.exit() == 0, "a stalled push must not succeed: " + r);
         }
         await("the temp file of the stalled push to be removed (left: " + leftovers() + ")", () -> leftovers().isEmpty());
-        await("WARNINGs about the silent client and the failed push; log:\n" + logText(),
-                () -> logged(Level.WARNING, "the client sent nothing for 300 ms")
-                        && logged(Level.WARNING, "command failed: receiving the database failed after 4096 bytes"));
+        await("WARNINGs about the silent client and the failed push; log:\n" + log.dump(),
+                () -> log.contains(Level.WARNING, "the client sent nothing for 300 ms")
+                        && log.contains(Level.WARNING, "command failed: receiving the database failed after 4096 bytes"));
         assertUnharmedAndServing();
     }
 
@@ -609,8 +579,8 @@ class WireAbuseTest {
         await("the pushed bytes to land in a temp file beside the live db", () -> !leftovers().isEmpty());
         ch.close();
         await("the temp file to be removed after the client vanished (left: " + leftovers() + ")", () -> leftovers().isEmpty());
-        await("a WARNING that the client disconnected; log:\n" + logText(),
-                () -> logged(Level.WARNING, "command failed: the client disconnected after sending 4096 bytes; nothing changed"));
+        await("a WARNING that the client disconnected; log:\n" + log.dump(),
+                () -> log.contains(Level.WARNING, "command failed: the client disconnected after sending 4096 bytes; nothing changed"));
         assertArrayEquals(liveBefore, Files.readAllBytes(db), "the live database changed");
 
         // 2. Closes in the middle of a data frame.
@@ -685,7 +655,7 @@ class WireAbuseTest {
             assertRefused(readReply(burst.get(i), "burst connection " + i), busy);
             burst.get(i).close();
         }
-        assertTrue(logged(Level.WARNING, "refused a control connection: 2 commands already running"), logText());
+        assertTrue(log.contains(Level.WARNING, "refused a control connection: 2 commands already running"), log.dump());
 
         // The stalled sessions were not harmed by the refusals: one still gets its answer.
         writeRaw(stalled.get(0), control(List.of("rm", "-rf")));

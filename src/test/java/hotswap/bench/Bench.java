@@ -1,0 +1,823 @@
+package hotswap.bench;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
+import java.lang.ProcessBuilder.Redirect;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * {@code make bench}: measures the performance targets of hotswap against baselines taken in the
+ * same run and prints one table. Not a test: nothing here is asserted in CI.
+ *
+ * <p>The app under test is {@link BenchApp}, a separate JVM (so its resident memory can be read
+ * from /proc). Throughput (targets 1, 2) is measured with wrk when it is installed, else with
+ * {@link LoadGen}; the swap pause (target 3) always with {@link LoadGen}, which records every
+ * request's start and latency.
+ *
+ * <p>Usage: {@code Bench --jar J --sqlite-jar S --classes DIR --dir BENCHDIR --cli bin/hotswap --java JAVA}.
+ */
+public final class Bench {
+    private static final long MIB = 1L << 20;
+    private static final int CONCURRENCY = 16;
+    private static final int ROUNDS = 5;
+    private static final int ROUND_SECONDS = 3;
+    private static final int REPEATS = 3;
+    /** Runs of each 1 GiB copy: the disk's speed varies from run to run (freed blocks are discarded, dirty pages flushed). */
+    private static final int COPY_REPEATS = 5;
+
+    private final Map<String, String> opt;
+    private final Path dir;
+    private final Path socket;
+    private final Path live;
+    private final String java;
+    private final String appClasspath;
+    private final long began = System.nanoTime();
+    private final String loadBefore = loadAverage();
+    private final boolean wrk;
+    private final List<String[]> rows = new ArrayList<>();
+    private final List<String> notes = new ArrayList<>();
+    private int passed;
+    private int failed;
+    private long clientPeakKb;
+
+    private Bench(Map<String, String> opt) {
+        this.opt = opt;
+        this.dir = Path.of(opt.get("dir")).toAbsolutePath();
+        this.socket = dir.resolve("hotswap.sock");
+        this.live = dir.resolve("live.sqlite3");
+        this.java = opt.getOrDefault("java", "java");
+        this.appClasspath = abs(opt.get("classes")) + ":" + abs(opt.get("jar")) + ":" + abs(opt.get("sqlite-jar"));
+        this.wrk = onPath("wrk");
+    }
+
+    public static void main(String[] args) throws Exception {
+        Map<String, String> opt = new HashMap<>();
+        for (int i = 0; i + 1 < args.length; i += 2) {
+            opt.put(args[i].replaceFirst("^--", ""), args[i + 1]);
+        }
+        for (String required : List.of("jar", "sqlite-jar", "classes", "dir", "cli")) {
+            if (!opt.containsKey(required)) {
+                System.err.println("usage: Bench --jar J --sqlite-jar S --classes DIR --dir BENCHDIR --cli bin/hotswap [--java JAVA]");
+                System.exit(2);
+            }
+        }
+        Bench bench = new Bench(opt);
+        int status;
+        try {
+            status = bench.run();
+        } finally {
+            bench.cleanUp();
+        }
+        System.exit(status);
+    }
+
+    private int run() throws Exception {
+        Files.createDirectories(dir);
+        cleanUp();
+        if (!onPath("sqlite3")) {
+            throw new IllegalStateException("the sqlite3 CLI is needed for the pull baseline; apt-get install -y sqlite3");
+        }
+        progress("generating databases in " + dir);
+        Path src1m = dir.resolve("src-1m.sqlite3");
+        Path src100m = dir.resolve("src-100m.sqlite3");
+        Path src1g = dir.resolve("src-1g.sqlite3");
+        makeDb(src1m, MIB);
+        makeDb(src100m, 100 * MIB);
+        makeDb(src1g, 1024 * MIB);
+        Files.copy(src1m, live);
+        progress("databases: 1m " + Files.size(src1m) + " B, 100m " + Files.size(src100m) + " B, 1g " + Files.size(src1g) + " B");
+
+        notes.add("1-3 the bench app sets sun.net.httpserver.nodelay=true in both variants: without it the JDK HttpServer "
+                + "answers each keep-alive request about 40 ms late (Nagle vs delayed ACK), ~360 req/s here, gate or not");
+        if (only("6")) {
+            clientStartup();
+        }
+        if (only("123")) {
+            try (App app = App.start(this, "app-load.log")) {
+                if (only("1")) {
+                    throughput(app, "/items", "1 GET /items throughput, gate/none", 0.97);
+                }
+                if (only("2")) {
+                    throughput(app, "/slow", "2 5 ms handler throughput, gate/none", 0.95);
+                }
+                if (only("3")) {
+                    swapPause(app, List.of(src1m, src100m, src1g), List.of("1 MiB", "100 MiB", "1 GiB"));
+                }
+            }
+        }
+        if (only("457")) {
+            long[] pushGrowth;
+            long[] pullGrowth;
+            try (App app = App.start(this, "app-copy.log")) {
+                new LoadGen(app.gated, "/items", CONCURRENCY).run(1000); // a warm app, as in production
+                pushGrowth = push(app, src1g);
+                pullGrowth = pull(app);
+            }
+            memory(pushGrowth, pullGrowth);
+        }
+        printTable();
+        return failed == 0 ? 0 : 1;
+    }
+
+    // ---- target 1, 2: throughput with and without the gate --------------------------------------
+
+    private void throughput(App app, String path, String label, double limit) throws Exception {
+        progress("throughput " + path + ": warm-up");
+        for (int i = 0; i < 2; i++) { // until both variants are compiled and the heap has settled
+            measureThroughput(app.gated, path, 3);
+            measureThroughput(app.plain, path, 3);
+        }
+        List<Double> gated = new ArrayList<>();
+        List<Double> plain = new ArrayList<>();
+        for (int i = 0; i < ROUNDS; i++) {
+            boolean gatedFirst = i % 2 == 0;
+            for (int k = 0; k < 2; k++) {
+                if (gatedFirst == (k == 0)) {
+                    gated.add(measureThroughput(app.gated, path, ROUND_SECONDS));
+                } else {
+                    plain.add(measureThroughput(app.plain, path, ROUND_SECONDS));
+                }
+            }
+        }
+        double g = median(gated);
+        double p = median(plain);
+        progress("throughput " + path + ": gate " + gated + " none " + plain);
+        row(label, String.format("%.0f req/s", g), String.format("%.0f req/s", p), g / p, ">= " + limit, g / p >= limit);
+    }
+
+    /** Requests per second at {@link #CONCURRENCY} for {@code seconds}. */
+    private double measureThroughput(int port, String path, int seconds) throws Exception {
+        if (!wrk) {
+            LoadGen.Samples s = new LoadGen(port, path, CONCURRENCY).run(seconds * 1000L);
+            if (s.errors() > 0) {
+                throw new IllegalStateException(s.errors() + " failed requests on " + path);
+            }
+            return s.perSecond();
+        }
+        Result r = exec(List.of("wrk", "-t2", "-c" + CONCURRENCY, "-d" + seconds + "s", "--timeout", "5s",
+                "http://127.0.0.1:" + port + path), null, false);
+        Matcher m = Pattern.compile("Requests/sec:\\s+([0-9.]+)").matcher(r.out);
+        if (r.exit != 0 || !m.find() || r.out.contains("Non-2xx") || r.out.contains("Socket errors")) {
+            throw new IllegalStateException("wrk failed on " + path + ":\n" + r.out);
+        }
+        return Double.parseDouble(m.group(1));
+    }
+
+    // ---- target 3: swap pause under load ---------------------------------------------------------
+
+    private void swapPause(App app, List<Path> sources, List<String> names) throws Exception {
+        double[] gatePauses = new double[sources.size()];
+        progress("swap pause: warm-up swaps under load");
+        cliOk(null, "cp", "--skip-integrity-check", "--skip-schema-check", sources.get(0).toString(), live.toString());
+        String firstSwap = app.logSince(0);
+        LoadGen warm = new LoadGen(app.gated, "/items", CONCURRENCY);
+        warm.start();
+        for (int i = 0; i < 3; i++) {
+            cliOk(null, "cp", "--skip-integrity-check", "--skip-schema-check", sources.get(0).toString(), live.toString());
+        }
+        warm.stop();
+        Matcher cold = Pattern.compile("lock released: requests paused ([0-9.,]+) ms").matcher(firstSwap);
+        if (cold.find()) {
+            notes.add("3 the first swap in a fresh app JVM (no load, code not yet compiled) paused requests " + cold.group(1)
+                    + " ms; 3 warm-up swaps under load follow before the measured ones");
+        }
+        for (int i = 0; i < sources.size(); i++) {
+            Path src = sources.get(i);
+            progress("swap pause " + names.get(i) + ": live becomes " + names.get(i));
+            cliOk(null, "cp", "--skip-integrity-check", "--skip-schema-check", src.toString(), live.toString());
+            List<Double> extra = new ArrayList<>();
+            List<Double> p99s = new ArrayList<>();
+            List<Double> maxes = new ArrayList<>();
+            List<Double> pauses = new ArrayList<>();
+            List<Double> cliExtra = new ArrayList<>();
+            List<Double> outsideMax = new ArrayList<>();
+            List<Double> control = new ArrayList<>();
+            List<Double> drains = new ArrayList<>();
+            long errors = 0;
+            for (int rep = 0; rep < REPEATS; rep++) {
+                LoadGen load = new LoadGen(app.gated, "/items", CONCURRENCY);
+                load.start();
+                Thread.sleep(1000);
+                long offset = app.logSize();
+                long cliStart = System.nanoTime();
+                cliOk(null, "cp", "--skip-integrity-check", "--skip-schema-check", src.toString(), live.toString());
+                long cliEnd = System.nanoTime();
+                Thread.sleep(1000);
+                LoadGen.Samples s = load.stop();
+                errors += s.errors();
+                String log = app.logSince(offset);
+                Matcher w = Pattern.compile("bench-swap-window (\\d+) (\\d+)").matcher(log);
+                Matcher p = Pattern.compile("lock released: requests paused ([0-9.,]+) ms").matcher(log);
+                if (!w.find() || !p.find()) {
+                    throw new IllegalStateException("no swap logged by the app:\n" + log);
+                }
+                long before = Long.parseLong(w.group(1));
+                long after = Long.parseLong(w.group(2));
+                List<Long> outside = new ArrayList<>();
+                long maxInSwap = 0;
+                long maxInCli = 0;
+                for (int k = 0; k < s.count(); k++) {
+                    long start = s.starts()[k];
+                    long end = start + s.latencies()[k];
+                    if (end < cliStart || start > cliEnd) {
+                        outside.add(s.latencies()[k]);
+                    } else {
+                        maxInCli = Math.max(maxInCli, s.latencies()[k]);
+                    }
+                    if (start <= after && end >= before) {
+                        maxInSwap = Math.max(maxInSwap, s.latencies()[k]);
+                    }
+                }
+                double p99 = percentile(outside, 0.99) / 1e6;
+                outsideMax.add(percentile(outside, 1.0) / 1e6);
+                control.add(controlMax(s, after - before, cliStart) / 1e6 - p99);
+                extra.add(maxInSwap / 1e6 - p99);
+                p99s.add(p99);
+                maxes.add(maxInSwap / 1e6);
+                pauses.add(Double.parseDouble(p.group(1).replace(',', '.')));
+                Matcher d = Pattern.compile("lock acquired: waited (\\d+) ms").matcher(log);
+                drains.add(d.find() ? Double.parseDouble(d.group(1)) : Double.NaN);
+                cliExtra.add(maxInCli / 1e6 - p99);
+            }
+            double e = median(extra);
+            gatePauses[i] = median(pauses);
+            progress("swap pause " + names.get(i) + ": extra " + fmt(extra) + " ms, gate pause " + fmt(pauses)
+                    + " ms, max-in-CLI-window extra " + fmt(cliExtra) + " ms, p99 outside " + fmt(p99s)
+                    + " ms, drain wait " + fmt(drains) + " ms, max outside " + fmt(outsideMax) + " ms, same-length windows without a swap: extra " + fmt(control) + " ms");
+            row("3 swap pause " + names.get(i) + ": max latency in swap", String.format("%.1f ms", median(maxes)),
+                    String.format("p99 %.1f ms", median(p99s)), String.format("+%.1f ms", e), "<= +5 ms", e <= 5);
+            notes.add(String.format("3 %s: app log: drain wait %.0f ms + pause %.1f ms; control (windows as long as the swap's, "
+                    + "in the second before the push): max p99 %+.1f ms; max over the whole CLI run p99 %+.1f ms; failed requests %d",
+                    names.get(i), median(drains), median(pauses), median(control), median(cliExtra), errors));
+            if (errors > 0) {
+                failed++;
+            }
+        }
+        int last = gatePauses.length - 1;
+        double growth = gatePauses[last] - gatePauses[0];
+        row("3 gate pause (app log), 1 GiB vs 1 MiB", String.format("%.1f ms", gatePauses[last]),
+                String.format("%.1f ms", gatePauses[0]), String.format("%+.1f ms", growth), "flat: <= +2 ms", growth <= 2);
+    }
+
+    /**
+     * The typical (median) longest latency among requests overlapping a window of {@code length}
+     * nanos, over 100 windows in the 900 ms before {@code cliStart}, when no swap runs.
+     */
+    private static double controlMax(LoadGen.Samples s, long length, long cliStart) {
+        List<Double> maxes = new ArrayList<>();
+        long from = cliStart - 900_000_000L;
+        long span = 850_000_000L - length;
+        for (int w = 0; w < 100; w++) {
+            long ws = from + span * w / 100;
+            long we = ws + length;
+            long max = 0;
+            for (int k = 0; k < s.count(); k++) {
+                long start = s.starts()[k];
+                if (start > we) {
+                    break;
+                }
+                if (start + s.latencies()[k] >= ws) {
+                    max = Math.max(max, s.latencies()[k]);
+                }
+            }
+            maxes.add((double) max);
+        }
+        return median(maxes);
+    }
+
+    // ---- target 4: push; 7: memory -----------------------------------------------------------
+
+    private long[] push(App app, Path src) throws Exception {
+        Path other = dir.resolve("cat-copy.sqlite3");
+        Path otherNew = dir.resolve("cat-copy.sqlite3.new");
+        exec(List.of("sh", "-c", "cat \"$0\" > \"$1\" && sync", src.toString(), other.toString()), null, false);
+        List<Double> pushes = new ArrayList<>();
+        List<Double> cats = new ArrayList<>();
+        List<Double> catsSynced = new ArrayList<>();
+        List<Long> growth = new ArrayList<>();
+        for (int rep = 0; rep < COPY_REPEATS; rep++) {
+            progress("push 1 GiB, run " + (rep + 1));
+            for (int k = 0; k < 3; k++) { // the order rotates from run to run
+                settle();
+                switch ((rep + k) % 3) {
+                    case 0 -> cats.add(seconds(exec(List.of("sh", "-c", "cat \"$0\" > \"$1\"", src.toString(), other.toString()), null, false)));
+                    case 1 -> catsSynced.add(seconds(exec(List.of("sh", "-c", "cat \"$0\" > \"$1\" && sync \"$1\" && mv \"$1\" \"$2\"",
+                            src.toString(), otherNew.toString(), other.toString()), null, false)));
+                    default -> {
+                        Rss rss = Rss.watch(app.process.pid());
+                        Result r = cliOk(null, "cp", "--skip-integrity-check", "--skip-schema-check", src.toString(), live.toString());
+                        growth.add(rss.stop());
+                        pushes.add(seconds(r));
+                    }
+                }
+            }
+        }
+        double push = median(pushes);
+        double base = median(catsSynced);
+        progress("push: " + pushes + " s; cat+sync " + catsSynced + " s; cat " + cats + " s");
+        row("4 push 1 GiB, checks skipped, vs cat NEW+fsync+mv", String.format("%.2f s", push), String.format("%.2f s", base),
+                push / base, "<= 1.5", push / base <= 1.5);
+        row("4 push 1 GiB vs literal `cat SRC > OTHER`", String.format("%.2f s", push), String.format("%.2f s", median(cats)),
+                push / median(cats), "(1.5)", null);
+        notes.add("4 the push writes a new temp file, fsyncs it and renames it over the live file; the matching baseline does the same "
+                + "with `cat SRC > NEW && sync NEW && mv NEW OTHER`. The literal `cat SRC > OTHER` truncates OTHER and writes into "
+                + "the page-cache pages it just freed, and does not fsync");
+
+        progress("integrity check rate");
+        settle();
+        long offset = app.logSize();
+        Rss rss = Rss.watch(app.process.pid());
+        cliOk(null, "cp", src.toString(), live.toString());
+        growth.add(rss.stop());
+        Matcher m = Pattern.compile("integrity check: ok \\((\\d+) ms\\)").matcher(app.logSince(offset));
+        if (!m.find()) {
+            throw new IllegalStateException("the app logged no integrity check time");
+        }
+        double mb = Files.size(src) / 1e6;
+        double rate = mb / (Long.parseLong(m.group(1)) / 1000.0);
+        double cliRate = mb / seconds(exec(List.of("sqlite3", src.toString(), "PRAGMA integrity_check"), null, false));
+        row("4 integrity_check rate (reported only)", String.format("%.0f MB/s", rate), String.format("sqlite3 %.0f MB/s", cliRate),
+                rate / cliRate, "-", null);
+        return growth.stream().mapToLong(Long::longValue).toArray();
+    }
+
+    // ---- target 5: pull ----------------------------------------------------------------------
+
+    private long[] pull(App app) throws Exception {
+        Path toFile = dir.resolve("pull-file.sqlite3");
+        Path toStdout = dir.resolve("pull-stdout.sqlite3");
+        Path backup = dir.resolve("backup.sqlite3");
+        List<Double> files = new ArrayList<>();
+        List<Double> stdouts = new ArrayList<>();
+        List<Double> backups = new ArrayList<>();
+        List<Long> growth = new ArrayList<>();
+        for (int rep = 0; rep < COPY_REPEATS; rep++) {
+            progress("pull 1 GiB, run " + (rep + 1));
+            for (Path p : List.of(toFile, toStdout, backup)) {
+                Files.deleteIfExists(p);
+            }
+            for (int k = 0; k < 3; k++) { // the order rotates from run to run
+                settle();
+                switch ((rep + k) % 3) {
+                    case 0 -> backups.add(seconds(exec(List.of("sqlite3", live.toString(), ".backup '" + backup + "'"), null, false)));
+                    case 1 -> {
+                        Rss rss = Rss.watch(app.process.pid());
+                        files.add(seconds(cliOk(null, "cp", live.toString(), toFile.toString())));
+                        growth.add(rss.stop());
+                    }
+                    default -> {
+                        Rss rss = Rss.watch(app.process.pid());
+                        stdouts.add(seconds(cliOk(toStdout, "cp", live.toString(), "-")));
+                        growth.add(rss.stop());
+                    }
+                }
+            }
+            long size = Files.size(backup);
+            if (Files.size(toFile) != size || Files.size(toStdout) != size) {
+                throw new IllegalStateException("pulled sizes " + Files.size(toFile) + ", " + Files.size(toStdout)
+                        + " differ from the backup's " + size);
+            }
+        }
+        double base = median(backups);
+        progress("pull: file " + files + " s; stdout " + stdouts + " s; sqlite3 .backup " + backups + " s");
+        double f = median(files);
+        double s = median(stdouts);
+        row("5 pull 1 GiB to a file, vs sqlite3 .backup", String.format("%.2f s", f), String.format("%.2f s", base), f / base, "<= 1.3", f / base <= 1.3);
+        row("5 pull 1 GiB to stdout, vs sqlite3 .backup", String.format("%.2f s", s), String.format("%.2f s", base), s / base, "<= 1.3", s / base <= 1.3);
+        return growth.stream().mapToLong(Long::longValue).toArray();
+    }
+
+    // ---- target 6: client start-up -----------------------------------------------------------
+
+    private void clientStartup() throws Exception {
+        progress("client start-up");
+        List<String> hello = List.of(java, "-cp", abs(opt.get("classes")), "hotswap.bench.Hello");
+        List<String> version = List.of(abs(opt.get("cli")), "version");
+        List<Double> h = new ArrayList<>();
+        List<Double> v = new ArrayList<>();
+        for (int i = 0; i < 12; i++) {
+            double a = seconds(exec(hello, null, false));
+            Result r = exec(version, null, false);
+            if (r.exit != 0 || !r.out.startsWith("hotswap ")) {
+                throw new IllegalStateException("hotswap version failed: " + r.out);
+            }
+            if (i >= 2) { // the first two warm the page cache
+                h.add(a);
+                v.add(seconds(r));
+            }
+        }
+        double hm = median(h) * 1000;
+        double vm = median(v) * 1000;
+        row("6 client start-up: hotswap version vs hello", String.format("%.0f ms", vm), String.format("%.0f ms", hm), vm / hm, "<= 1.5", vm / hm <= 1.5);
+        List<Long> peaks = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            peaks.add(exec(List.of(java, "-cp", abs(opt.get("classes")), "hotswap.bench.Hello", "300"), null, true).peakKb);
+        }
+        helloPeakKb = median(peaks.stream().map(Long::doubleValue).toList());
+    }
+
+    private double helloPeakKb;
+
+    // ---- target 7: memory --------------------------------------------------------------------
+
+    private void memory(long[] pushGrowth, long[] pullGrowth) {
+        long push = Arrays.stream(pushGrowth).max().orElse(0);
+        long pull = Arrays.stream(pullGrowth).max().orElse(0);
+        row("7 app RSS growth during 1 GiB push (max)", mib(push), "-", "-", "<= 64 MiB", push <= 64 * 1024);
+        row("7 app RSS growth during 1 GiB pull (max)", mib(pull), "-", "-", "<= 64 MiB", pull <= 64 * 1024);
+        row("7 client peak RSS, push/pull vs hello JVM", mib(clientPeakKb), mib((long) helloPeakKb),
+                clientPeakKb / helloPeakKb, "< 100 MiB", clientPeakKb < 100 * 1024);
+        notes.add("7 app growth = peak RSS during the command (VmHWM after resetting it, and VmRSS sampled every 5 ms) "
+                + "minus VmRSS just before; each push, integrity-checked push and pull counted, max shown");
+    }
+
+    // ---- the table ---------------------------------------------------------------------------
+
+    private void row(String target, String measured, String baseline, Object versus, String limit, Boolean ok) {
+        String vs = versus instanceof Double d ? String.format("x%.2f", d) : String.valueOf(versus);
+        String result = ok == null ? "info" : ok ? "PASS" : "FAIL";
+        if (ok != null) {
+            if (ok) {
+                passed++;
+            } else {
+                failed++;
+            }
+        }
+        rows.add(new String[] {target, measured, baseline, vs, limit, result});
+    }
+
+    private void printTable() {
+        String[] head = {"target", "measured (median)", "baseline (same run)", "vs baseline", "limit", "result"};
+        int[] width = new int[head.length];
+        for (String[] r : concat(head)) {
+            for (int i = 0; i < r.length; i++) {
+                width[i] = Math.max(width[i], r[i].length());
+            }
+        }
+        StringBuilder out = new StringBuilder();
+        out.append(String.format("hotswap bench: %d cores, Java %s (%s), %s; load average before %s, after %s%n",
+                Runtime.getRuntime().availableProcessors(), System.getProperty("java.runtime.version"), System.getProperty("java.vm.name"),
+                ZonedDateTime.now().format(DateTimeFormatter.ISO_OFFSET_DATE_TIME.withLocale(Locale.ROOT)).replaceFirst("\\.\\d+", ""),
+                loadBefore, loadAverage()));
+        out.append(String.format("load: %s, %d connections, %d x %d s per variant after 2 x 2 x 3 s warm-up, interleaved (targets 1, 2); "
+                        + "Java fixed-concurrency keep-alive generator, %d connections (target 3, %d swaps per size); 1 GiB copies %d runs each%n",
+                wrk ? "wrk -t2" : "Java fixed-concurrency keep-alive generator (wrk not found)", CONCURRENCY, ROUNDS, ROUND_SECONDS,
+                CONCURRENCY, REPEATS, COPY_REPEATS));
+        String sep = line(width);
+        out.append(sep);
+        out.append(format(head, width));
+        out.append(sep);
+        for (String[] r : rows) {
+            out.append(format(r, width));
+        }
+        out.append(sep);
+        for (String n : notes) {
+            out.append("note ").append(n).append('\n');
+        }
+        out.append(String.format("bench: %d of %d targets met, %d missed; wall time %.0f s%n", passed, passed + failed, failed,
+                (System.nanoTime() - began) / 1e9));
+        System.out.print(out);
+        System.out.flush();
+    }
+
+    private List<String[]> concat(String[] head) {
+        List<String[]> all = new ArrayList<>(rows);
+        all.add(head);
+        return all;
+    }
+
+    private static String format(String[] r, int[] width) {
+        StringBuilder b = new StringBuilder("|");
+        for (int i = 0; i < r.length; i++) {
+            b.append(' ').append(String.format("%-" + width[i] + "s", r[i])).append(" |");
+        }
+        return b.append('\n').toString();
+    }
+
+    private static String line(int[] width) {
+        StringBuilder b = new StringBuilder("+");
+        for (int w : width) {
+            b.append("-".repeat(w + 2)).append('+');
+        }
+        return b.append('\n').toString();
+    }
+
+    // ---- processes ---------------------------------------------------------------------------
+
+    /** What a child process did: wall time from start to exit, exit status, stdout+stderr, peak RSS. */
+    record Result(long nanos, int exit, String out, long peakKb) {
+    }
+
+    private Result cliOk(Path stdoutFile, String... args) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of(abs(opt.get("cli")), "--socket", socket.toString()));
+        cmd.addAll(List.of(args));
+        Result r = exec(cmd, stdoutFile, true);
+        if (r.exit != 0) {
+            throw new IllegalStateException("hotswap " + String.join(" ", args) + " exited " + r.exit + ":\n" + r.out);
+        }
+        clientPeakKb = Math.max(clientPeakKb, r.peakKb);
+        return r;
+    }
+
+    /** Runs a command; stdout goes to {@code stdoutFile} when given, else is captured with stderr. */
+    private Result exec(List<String> cmd, Path stdoutFile, boolean sampleRss) throws Exception {
+        Path err = dir.resolve("child.out");
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectInput(Redirect.from(Path.of("/dev/null").toFile()));
+        pb.environment().put("HOTSWAP_JAR", abs(opt.get("jar")));
+        if (stdoutFile != null) {
+            pb.redirectOutput(stdoutFile.toFile()).redirectError(err.toFile());
+        } else {
+            pb.redirectErrorStream(true).redirectOutput(err.toFile());
+        }
+        long t0 = System.nanoTime();
+        Process p = pb.start();
+        Rss rss = sampleRss ? Rss.watch(p.pid()) : null;
+        if (!p.waitFor(5, TimeUnit.MINUTES)) {
+            p.destroyForcibly();
+            throw new IllegalStateException("timed out: " + cmd);
+        }
+        long nanos = System.nanoTime() - t0;
+        long peak = rss == null ? 0 : rss.stopPeak();
+        return new Result(nanos, p.exitValue(), Files.readString(err, StandardCharsets.UTF_8), peak);
+    }
+
+    /**
+     * Flushes dirty pages so each timed copy starts alike. Kept short on purpose: this VM hands
+     * memory freed by deleted files back to the host after about 2 s (free page reporting), and a
+     * write into such pages then costs a host fault; a busy server writes into reclaimed page cache.
+     */
+    private void settle() throws Exception {
+        exec(List.of("sync"), null, false);
+        Thread.sleep(300);
+    }
+
+    /** The app under test, as its own JVM. */
+    static final class App implements AutoCloseable {
+        final Process process;
+        final int gated;
+        final int plain;
+        final Path log;
+
+        private App(Process process, int gated, int plain, Path log) {
+            this.process = process;
+            this.gated = gated;
+            this.plain = plain;
+            this.log = log;
+        }
+
+        static App start(Bench bench, String logName) throws IOException {
+            Path log = bench.dir.resolve(logName);
+            Files.deleteIfExists(log);
+            List<String> cmd = new ArrayList<>(List.of(bench.java));
+            String extra = System.getenv("BENCH_APP_JAVA_OPTS"); // for experiments, e.g. a logging config
+            if (extra != null && !extra.isBlank()) {
+                cmd.addAll(List.of(extra.trim().split("\\s+")));
+            }
+            cmd.addAll(List.of("-cp", bench.appClasspath, "hotswap.bench.BenchApp", bench.live.toString(), bench.socket.toString()));
+            Process p = new ProcessBuilder(cmd).redirectError(log.toFile()).start();
+            BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+            String ready = out.readLine();
+            if (ready == null || !ready.startsWith("ready ")) {
+                p.destroyForcibly();
+                throw new IllegalStateException("the bench app did not start:\n" + Files.readString(log));
+            }
+            Thread drain = new Thread(() -> {
+                try {
+                    while (out.readLine() != null) {
+                        // discard
+                    }
+                } catch (IOException e) {
+                    // the app exited
+                }
+            });
+            drain.setDaemon(true);
+            drain.start();
+            String[] ports = ready.split(" ");
+            return new App(p, Integer.parseInt(ports[1]), Integer.parseInt(ports[2]), log);
+        }
+
+        long logSize() throws IOException {
+            return Files.size(log);
+        }
+
+        String logSince(long offset) throws IOException {
+            byte[] all = Files.readAllBytes(log);
+            return new String(all, (int) Math.min(offset, all.length), (int) Math.max(0, all.length - offset), StandardCharsets.UTF_8);
+        }
+
+        @Override
+        public void close() throws InterruptedException {
+            process.destroy();
+            if (!process.waitFor(10, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+                process.waitFor();
+            }
+        }
+    }
+
+    /**
+     * Samples a process's resident memory every 5 ms; for a process of ours whose peak was reset,
+     * also reads VmHWM at the end.
+     */
+    static final class Rss {
+        private final long pid;
+        private final long startKb;
+        private final boolean hwmReset;
+        private final Thread thread;
+        private volatile boolean stop;
+        private volatile long maxKb;
+        private volatile long lastHwmKb;
+
+        private Rss(long pid, boolean resetHwm) {
+            this.pid = pid;
+            this.startKb = field(pid, "VmRSS");
+            this.hwmReset = resetHwm && resetHwm(pid);
+            this.thread = new Thread(this::sample, "rss-" + pid);
+            thread.setDaemon(true);
+            thread.start();
+        }
+
+        /** Watches a process that runs on (the app): {@link #stop()} returns its growth. */
+        static Rss watch(long pid) {
+            return new Rss(pid, true);
+        }
+
+        private void sample() {
+            while (!stop) {
+                long rss = field(pid, "VmRSS");
+                long hwm = field(pid, "VmHWM");
+                if (rss < 0) {
+                    return; // exited
+                }
+                maxKb = Math.max(maxKb, rss);
+                lastHwmKb = Math.max(lastHwmKb, hwm);
+                try {
+                    Thread.sleep(5);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        }
+
+        /** Peak RSS in kB of a process that has exited (its last VmHWM read). */
+        long stopPeak() throws InterruptedException {
+            stop = true;
+            thread.join();
+            return Math.max(maxKb, lastHwmKb);
+        }
+
+        /** Growth in kB of the app's RSS since this watch began. */
+        long stop() throws InterruptedException {
+            stop = true;
+            thread.join();
+            long peak = maxKb;
+            if (hwmReset) {
+                peak = Math.max(peak, field(pid, "VmHWM"));
+            }
+            return Math.max(0, peak - startKb);
+        }
+
+        private static boolean resetHwm(long pid) {
+            try {
+                Files.writeString(Path.of("/proc/" + pid + "/clear_refs"), "5");
+                return field(pid, "VmHWM") <= field(pid, "VmRSS") + 1024;
+            } catch (IOException | RuntimeException e) {
+                return false;
+            }
+        }
+
+        static long field(long pid, String name) {
+            try {
+                for (String l : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
+                    if (l.startsWith(name + ":")) {
+                        return Long.parseLong(l.substring(name.length() + 1).replace("kB", "").trim());
+                    }
+                }
+                return -1;
+            } catch (IOException | UncheckedIOException e) {
+                return -1;
+            }
+        }
+    }
+
+    // ---- databases ---------------------------------------------------------------------------
+
+    /** A WAL database of about {@code bytes}: the demo's items table and a table of random blobs, one page each. */
+    private static void makeDb(Path file, long bytes) throws SQLException, IOException {
+        Files.deleteIfExists(file);
+        long rows = Math.max(1, bytes / 4096 * 995 / 1000 - 3);
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + file); Statement s = c.createStatement()) {
+            s.execute("PRAGMA journal_mode=OFF");
+            s.execute("PRAGMA synchronous=OFF");
+            s.execute("CREATE TABLE items(id INTEGER PRIMARY KEY, name TEXT)");
+            s.execute("INSERT INTO items(name) VALUES ('alpha'), ('bravo'), ('charlie')");
+            s.execute("CREATE TABLE blobs(id INTEGER PRIMARY KEY, b BLOB)");
+            s.execute("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < " + rows + ") "
+                    + "INSERT INTO blobs(b) SELECT randomblob(4000) FROM c");
+            s.execute("PRAGMA journal_mode=WAL");
+        }
+    }
+
+    /** Removes the databases and outputs (they are regenerated on every run); keeps the logs. */
+    private void cleanUp() throws IOException {
+        if (!Files.isDirectory(dir)) {
+            return;
+        }
+        try (var files = Files.list(dir)) {
+            for (Path p : files.toList()) {
+                String name = p.getFileName().toString();
+                if (name.contains(".sqlite3") || name.endsWith(".sock")) {
+                    Files.deleteIfExists(p);
+                }
+            }
+        }
+    }
+
+    // ---- small helpers -----------------------------------------------------------------------
+
+    /** BENCH_ONLY=3 (or 14, ...) runs only the targets named; the default runs all. */
+    private static boolean only(String targets) {
+        String only = System.getenv("BENCH_ONLY");
+        if (only == null || only.isBlank()) {
+            return true;
+        }
+        for (char c : targets.toCharArray()) {
+            if (only.indexOf(c) >= 0) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private void progress(String what) {
+        System.err.printf("[%4.0f s] %s%n", (System.nanoTime() - began) / 1e9, what);
+    }
+
+    /** The 1-minute load average: other work on the machine skews every figure. */
+    private static String loadAverage() {
+        try {
+            return Files.readString(Path.of("/proc/loadavg")).split(" ")[0];
+        } catch (IOException | RuntimeException e) {
+            return "?";
+        }
+    }
+
+    private static boolean onPath(String command) {
+        for (String d : System.getenv().getOrDefault("PATH", "").split(":")) {
+            if (!d.isEmpty() && Files.isExecutable(Path.of(d, command))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static String abs(String path) {
+        return Path.of(path).toAbsolutePath().toString();
+    }
+
+    private static double seconds(Result r) {
+        return r.nanos / 1e9;
+    }
+
+    private static String mib(long kb) {
+        return String.format("%.1f MiB", kb / 1024.0);
+    }
+
+    private static String fmt(List<Double> values) {
+        return values.stream().map(v -> String.format("%.1f", v)).toList().toString();
+    }
+
+    static double median(List<Double> values) {
+        double[] v = values.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+        int n = v.length;
+        return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+    }
+
+    static double percentile(List<Long> values, double q) {
+        long[] v = values.stream().mapToLong(Long::longValue).sorted().toArray();
+        if (v.length == 0) {
+            return Double.NaN;
+        }
+        int i = (int) Math.ceil(q * v.length) - 1;
+        return v[Math.max(0, Math.min(v.length - 1, i))];
+    }
+}

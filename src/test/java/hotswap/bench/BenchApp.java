@@ -1,0 +1,137 @@
+package hotswap.bench;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpHandler;
+import com.sun.net.httpserver.HttpServer;
+import hotswap.Hotswap;
+import hotswap.ManagedDatabase;
+import hotswap.SwapListener;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import javax.sql.DataSource;
+
+/**
+ * The app under test, run by {@link Bench} as its own JVM: the demo's {@code GET /items} handler
+ * and a handler that waits 5 ms ({@code /slow}), served twice on two ports by two HttpServers
+ * with the demo's settings (a fixed pool of 16 threads) plus TCP_NODELAY: once with {@code hotswap.filter()} on
+ * every context, once without. Both read the same managed database through the same DataSource,
+ * so the filter is the only difference. Prints {@code ready GATED_PORT PLAIN_PORT} on stdout.
+ *
+ * <p>A swap listener prints {@code bench-swap-window BEFORE_NANOS AFTER_NANOS} on stderr for each
+ * swap: {@link System#nanoTime()} (CLOCK_MONOTONIC on Linux, the same clock in every process)
+ * when the gate had closed and the listeners ran, and when the new file was open again.
+ *
+ * <p>Usage: {@code BenchApp DB SOCKET}.
+ */
+public final class BenchApp {
+    private BenchApp() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        if (System.getProperty("java.util.logging.SimpleFormatter.format") == null) {
+            System.setProperty("java.util.logging.SimpleFormatter.format", "%1$tT.%1$tL %4$s %3$s: %5$s%6$s%n");
+        }
+        if (System.getProperty("sun.net.httpserver.nodelay") == null) {
+            // Without TCP_NODELAY the JDK HttpServer sends headers and body as two segments, and Nagle
+            // holds the second until the client's delayed ACK: about 40 ms per keep-alive request.
+            System.setProperty("sun.net.httpserver.nodelay", "true");
+        }
+        Path db = Path.of(args[0]);
+        Path socket = Path.of(args[1]);
+        Hotswap hotswap = Hotswap.builder().database(db).socket(socket).build();
+        ManagedDatabase managed = hotswap.database(db);
+        managed.addSwapListener(new SwapListener() {
+            private volatile long before;
+
+            @Override
+            public void beforeSwap(ManagedDatabase database) {
+                before = System.nanoTime();
+            }
+
+            @Override
+            public void afterSwap(ManagedDatabase database, boolean replaced) {
+                System.err.println("bench-swap-window " + before + " " + System.nanoTime());
+            }
+        });
+        DataSource data = managed.dataSource();
+        HttpServer gated = server(data, hotswap, true);
+        HttpServer plain = server(data, hotswap, false);
+        hotswap.start();
+        gated.start();
+        plain.start();
+        System.out.println("ready " + gated.getAddress().getPort() + " " + plain.getAddress().getPort());
+        System.out.flush();
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            gated.stop(0);
+            plain.stop(0);
+            hotswap.close();
+        }));
+    }
+
+    private static HttpServer server(DataSource data, Hotswap hotswap, boolean withGate) throws IOException {
+        HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        ExecutorService executor = Executors.newFixedThreadPool(16);
+        server.setExecutor(executor);
+        add(server, "/items", exchange -> items(exchange, data), hotswap, withGate);
+        add(server, "/slow", BenchApp::slow, hotswap, withGate);
+        add(server, "/health", exchange -> respond(exchange, 200, "{\"status\":\"ok\"}"), hotswap, withGate);
+        return server;
+    }
+
+    private static void add(HttpServer server, String path, HttpHandler handler, Hotswap hotswap, boolean withGate) {
+        var context = server.createContext(path, handler);
+        if (withGate) {
+            context.getFilters().add(hotswap.filter());
+        }
+    }
+
+    /** The demo's GET /items: one connection from the DataSource, every row as a JSON array. */
+    private static void items(HttpExchange exchange, DataSource data) throws IOException {
+        if (!exchange.getRequestMethod().equals("GET")) {
+            respond(exchange, 405, "{\"error\":\"use GET\"}");
+            return;
+        }
+        StringBuilder out = new StringBuilder("[");
+        try (Connection c = data.getConnection(); Statement s = c.createStatement();
+             ResultSet r = s.executeQuery("SELECT name FROM items ORDER BY id")) {
+            while (r.next()) {
+                if (out.length() > 1) {
+                    out.append(',');
+                }
+                out.append('"').append(r.getString(1)).append('"');
+            }
+        } catch (SQLException e) {
+            respond(exchange, 500, "{\"error\":\"" + e.getMessage().replace('"', '\'') + "\"}");
+            return;
+        }
+        respond(exchange, 200, out.append(']').toString());
+    }
+
+    /** A handler that waits 5 ms, as one waiting on another service would. */
+    private static void slow(HttpExchange exchange) throws IOException {
+        try {
+            Thread.sleep(5);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        respond(exchange, 200, "{\"waited_ms\":5}");
+    }
+
+    private static void respond(HttpExchange exchange, int status, String body) throws IOException {
+        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+        exchange.getResponseHeaders().set("Content-Type", "application/json");
+        exchange.sendResponseHeaders(status, bytes.length);
+        try (OutputStream out = exchange.getResponseBody()) {
+            out.write(bytes);
+        }
+    }
+}
