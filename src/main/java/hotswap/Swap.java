@@ -115,8 +115,12 @@ final class Swap {
         }
         failure = reopen(replaced, prepared, failure);
         int waited = gate.open();
-        double pause = (System.nanoTime() - closedAt) / 1e6;
-        LOG.info(() -> String.format("lock released: requests paused %.1f ms, %d waited", pause, waited));
+        long openedAt = System.nanoTime();
+        // New requests wait from the moment the gate closes, so the pause they see includes the drain.
+        double pause = (openedAt - waitStart) / 1e6;
+        double swapping = (openedAt - closedAt) / 1e6;
+        LOG.info(() -> String.format("lock released: requests paused %.1f ms (%.1f ms waiting for in-flight requests, "
+                + "%.1f ms swapping), %d waited", pause, pause - swapping, swapping, waited));
         Path previous = null;
         if (oldInode != null && replaced && keepPrevious) {
             previous = keep(oldInode, live);

@@ -55,28 +55,36 @@ public final class SwapGate {
      */
     Pass enter(String what) {
         int[] mine = depth.get();
+        boolean waited = false;
         lock.lock();
         try {
             if (mine[0] == 0 && closedBy != null && closedBy != Thread.currentThread()) {
                 waiting++;
-                if (what != null) {
-                    LOG.info(() -> "request queued, waiting for swap to complete: " + what);
-                }
                 try {
+                    if (what != null) {
+                        // Logging is I/O: never while holding the lock every request needs when the gate opens.
+                        lock.unlock();
+                        try {
+                            LOG.info(() -> "request queued, waiting for swap to complete: " + what);
+                        } finally {
+                            lock.lock();
+                        }
+                    }
                     while (closedBy != null) {
                         changed.awaitUninterruptibly();
                     }
                 } finally {
                     waiting--;
                 }
-                if (what != null) {
-                    LOG.info(() -> "swap complete, resuming request: " + what);
-                }
+                waited = true;
             }
             inside++;
             mine[0]++;
         } finally {
             lock.unlock();
+        }
+        if (waited && what != null) {
+            LOG.info(() -> "swap complete, resuming request: " + what);
         }
         return new Pass() {
             private boolean closed;
