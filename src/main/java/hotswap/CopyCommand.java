@@ -17,7 +17,12 @@ final class CopyCommand {
         this.frames = frames;
     }
 
-    void run() throws CommandFailure, IOException {
+    /**
+     * Runs the push or pull.
+     *
+     * @return what to close once the client has its exit status
+     */
+    AutoCloseable run() throws CommandFailure, IOException {
         ManagedDatabase source = managed(request.source());
         ManagedDatabase destination = managed(request.destination());
         if (source != null && destination != null) {
@@ -26,8 +31,9 @@ final class CopyCommand {
         }
         if (destination != null) {
             new Push(hotswap, destination, request, frames).run();
+            return () -> { };
         } else if (source != null) {
-            new Pull(source, frames).run();
+            return new Pull(source, frames).run();
         } else {
             throw new CommandFailure("neither " + request.source() + " nor " + request.destination()
                     + " is a managed database; managed: "

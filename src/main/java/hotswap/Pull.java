@@ -34,25 +34,38 @@ final class Pull {
         this.frames = frames;
     }
 
-    void run() throws CommandFailure, IOException {
+    /**
+     * Takes the snapshot and streams it.
+     *
+     * @return the open snapshot, already unlinked: closing it frees its blocks, which takes a while
+     *         for a large file, so the caller closes it after telling the client the outcome
+     */
+    AutoCloseable run() throws CommandFailure, IOException {
         long started = System.nanoTime();
         Path live = db.path();
         LOG.info(() -> "pull started: " + live);
         Path snapshot = TempFiles.beside(live, "pull");
+        FileChannel in = null;
         try {
             frames.writeStrings(Channel.CONTROL, List.of("phase", "snapshot"));
             snapshot(live, snapshot);
-            long size = Files.size(snapshot);
+            in = FileChannel.open(snapshot, StandardOpenOption.READ);
+            TempFiles.deleteQuietly(snapshot); // the open channel keeps the bytes; nothing is left behind if we die
+            long size = in.size();
             LOG.info(() -> "snapshot taken: " + size + " bytes in " + Push.millisSince(started) + " ms");
             frames.writeStrings(Channel.CONTROL, List.of("pull", Long.toString(size)));
-            try (FileChannel in = FileChannel.open(snapshot, StandardOpenOption.READ)) {
-                for (long pos = 0; pos < size; pos += Protocol.DATA_CHUNK_BYTES) {
-                    frames.transferFrom(Channel.DATA_OUT, in, pos, (int) Math.min(Protocol.DATA_CHUNK_BYTES, size - pos));
-                }
+            for (long pos = 0; pos < size; pos += Protocol.DATA_CHUNK_BYTES) {
+                frames.transferFrom(Channel.DATA_OUT, in, pos, (int) Math.min(Protocol.DATA_CHUNK_BYTES, size - pos));
             }
             frames.writeEnd(Channel.DATA_OUT);
             LOG.info(() -> "pull complete: " + live + " (" + size + " bytes in " + Push.millisSince(started) + " ms)");
+            FileChannel done = in;
+            in = null;
+            return done;
         } finally {
+            if (in != null) {
+                in.close();
+            }
             TempFiles.deleteQuietly(snapshot);
         }
     }

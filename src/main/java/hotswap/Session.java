@@ -117,8 +117,12 @@ final class Session implements Runnable {
             } catch (ProtocolException e) {
                 throw new CommandFailure("malformed cp request: " + e.getMessage());
             }
-            new CopyCommand(hotswap, request, frames).run();
-            frames.writeExit(0);
+            AutoCloseable afterExit = new CopyCommand(hotswap, request, frames).run();
+            try {
+                frames.writeExit(0);
+            } finally {
+                closeQuietly(afterExit);
+            }
         } catch (CommandFailure e) {
             LOG.warning(() -> "command failed: " + e.getMessage().lines().findFirst().orElse(""));
             fail(e.getMessage());
@@ -132,6 +136,14 @@ final class Session implements Runnable {
             frames.writeExit(1);
         } catch (IOException ignored) {
             // The client went away; the log has the story.
+        }
+    }
+
+    private static void closeQuietly(AutoCloseable resource) {
+        try {
+            resource.close();
+        } catch (Exception e) {
+            LOG.warning(() -> "cleaning up after a command: " + e);
         }
     }
 
