@@ -1,6 +1,7 @@
 package hotswap.demo;
 
 import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpServer;
 import hotswap.Hotswap;
 import hotswap.ManagedDatabase;
@@ -66,7 +67,7 @@ public final class DemoApp implements AutoCloseable {
         HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", port), 0);
         ExecutorService executor = Executors.newFixedThreadPool(16);
         server.setExecutor(executor); // the default runs every request on one thread
-        server.createContext("/items", exchange -> items(exchange, data)).getFilters().add(hotswap.filter());
+        server.createContext("/items", itemsHandler(data)).getFilters().add(hotswap.filter());
         server.createContext("/health", exchange -> respond(exchange, 200, "{\"status\":\"ok\"}")).getFilters().add(hotswap.filter());
         hotswap.start();
         server.start();
@@ -104,6 +105,11 @@ public final class DemoApp implements AutoCloseable {
             s.execute("INSERT INTO items(name) VALUES ('alpha'), ('bravo'), ('charlie')");
         }
         Files.move(temp, db, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    /** The demo's {@code /items} handler on {@code data}; the benchmark serves it with and without the gate. */
+    public static HttpHandler itemsHandler(DataSource data) {
+        return exchange -> items(exchange, data);
     }
 
     private static void items(HttpExchange exchange, DataSource data) throws IOException {
@@ -183,7 +189,8 @@ public final class DemoApp implements AutoCloseable {
         return b.append('"').toString();
     }
 
-    private static void respond(HttpExchange exchange, int status, String body) throws IOException {
+    /** Sends {@code body} as the JSON response with {@code status}, and closes the exchange. */
+    public static void respond(HttpExchange exchange, int status, String body) throws IOException {
         byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
         exchange.getResponseHeaders().set("Content-Type", "application/json");
         exchange.sendResponseHeaders(status, bytes.length);

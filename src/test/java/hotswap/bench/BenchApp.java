@@ -1,5 +1,6 @@
 package hotswap.bench;
 
+import hotswap.demo.DemoApp;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpServer;
@@ -7,20 +8,14 @@ import hotswap.Hotswap;
 import hotswap.ManagedDatabase;
 import hotswap.SwapListener;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.ResultSet;
-import java.sql.SQLException;
-import java.sql.Statement;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import javax.sql.DataSource;
 
 /**
- * The app under test, run by {@link Bench} as its own JVM: the demo's {@code GET /items} handler
+ * The app under test, run by {@link Bench} as its own JVM: the demo's {@code GET /items} handler (the same code)
  * and a handler that waits 5 ms ({@code /slow}), served twice on two ports by two HttpServers
  * with the demo's settings (a fixed pool of 16 threads) plus TCP_NODELAY: once with {@code hotswap.filter()} on
  * every context, once without. Both read the same managed database through the same DataSource,
@@ -81,9 +76,9 @@ public final class BenchApp {
         HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         ExecutorService executor = Executors.newFixedThreadPool(16);
         server.setExecutor(executor);
-        add(server, "/items", exchange -> items(exchange, data), hotswap, withGate);
+        add(server, "/items", DemoApp.itemsHandler(data), hotswap, withGate);
         add(server, "/slow", BenchApp::slow, hotswap, withGate);
-        add(server, "/health", exchange -> respond(exchange, 200, "{\"status\":\"ok\"}"), hotswap, withGate);
+        add(server, "/health", exchange -> DemoApp.respond(exchange, 200, "{\"status\":\"ok\"}"), hotswap, withGate);
         return server;
     }
 
@@ -94,28 +89,6 @@ public final class BenchApp {
         }
     }
 
-    /** The demo's GET /items: one connection from the DataSource, every row as a JSON array. */
-    private static void items(HttpExchange exchange, DataSource data) throws IOException {
-        if (!exchange.getRequestMethod().equals("GET")) {
-            respond(exchange, 405, "{\"error\":\"use GET\"}");
-            return;
-        }
-        StringBuilder out = new StringBuilder("[");
-        try (Connection c = data.getConnection(); Statement s = c.createStatement();
-             ResultSet r = s.executeQuery("SELECT name FROM items ORDER BY id")) {
-            while (r.next()) {
-                if (out.length() > 1) {
-                    out.append(',');
-                }
-                out.append('"').append(r.getString(1)).append('"');
-            }
-        } catch (SQLException e) {
-            respond(exchange, 500, "{\"error\":\"" + e.getMessage().replace('"', '\'') + "\"}");
-            return;
-        }
-        respond(exchange, 200, out.append(']').toString());
-    }
-
     /** A handler that waits 5 ms, as one waiting on another service would. */
     private static void slow(HttpExchange exchange) throws IOException {
         try {
@@ -123,15 +96,6 @@ public final class BenchApp {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        respond(exchange, 200, "{\"waited_ms\":5}");
-    }
-
-    private static void respond(HttpExchange exchange, int status, String body) throws IOException {
-        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-        exchange.getResponseHeaders().set("Content-Type", "application/json");
-        exchange.sendResponseHeaders(status, bytes.length);
-        try (OutputStream out = exchange.getResponseBody()) {
-            out.write(bytes);
-        }
+        DemoApp.respond(exchange, 200, "{\"waited_ms\":5}");
     }
 }
