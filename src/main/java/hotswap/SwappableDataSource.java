@@ -56,10 +56,12 @@ final class SwappableDataSource implements DataSource {
                     throw new SQLException("interrupted while waiting for a database swap to finish", e);
                 }
             }
+            if (anchor == null) {
+                anchor = openAnchor(); // once per swap: requests after the first find it open
+            }
             opening++;
         }
         try {
-            anchor();
             Connection physical = DriverManager.getConnection(url, properties);
             Connection tracked = (Connection) Proxy.newProxyInstance(
                     Connection.class.getClassLoader(), new Class<?>[] {Connection.class}, new Tracker(physical));
@@ -78,20 +80,15 @@ final class SwappableDataSource implements DataSource {
         return getConnection();
     }
 
-    private void anchor() throws SQLException {
-        synchronized (suspendLock) {
-            if (anchor != null) {
-                return;
-            }
-            Connection c = DriverManager.getConnection(url, properties);
-            try (java.sql.Statement s = c.createStatement()) {
-                s.executeQuery("PRAGMA schema_version").close(); // a read opens the WAL, which the anchor then holds
-            } catch (SQLException e) {
-                c.close();
-                throw e;
-            }
-            anchor = c;
+    private Connection openAnchor() throws SQLException {
+        Connection c = DriverManager.getConnection(url, properties);
+        try (java.sql.Statement s = c.createStatement()) {
+            s.executeQuery("PRAGMA schema_version").close(); // a read opens the WAL, which the anchor then holds
+        } catch (SQLException e) {
+            c.close();
+            throw e;
         }
+        return c;
     }
 
     /** Connections handed out and not yet closed. */

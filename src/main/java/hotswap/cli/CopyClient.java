@@ -146,7 +146,6 @@ final class CopyClient {
                 switch (frame.channel()) {
                     case STDOUT -> {
                         progress.close(); // the server's stdout text is its final word
-
                         write(stdout, frame.payload());
                     }
                     case STDERR -> progress.println(frame.text());
