@@ -137,7 +137,7 @@ class SwapGateTest {
         assertEquals(1, newEntered.getCount(), "a request got in while the gate was closed");
         assertEquals(0, gate.inFlight());
 
-        assertEquals(1, gate.open(), "open() reports the one request that waited");
+        assertEquals(1, gate.open().waited(), "open() reports the one request that waited");
         await(newEntered, "queued request after open()");
     }
 
@@ -283,5 +283,95 @@ class SwapGateTest {
         gate.open();
         await(reentered, "enter after open()");
         assertFalse(twice.isInterrupted());
+    }
+
+    /**
+     * The request path takes no lock: a request counts itself in, then looks at the gate; a swap
+     * closes the gate, then looks at the count. Hammered from many threads, no request may ever be
+     * inside while a swap holds the gate closed, and every request must get through in the end.
+     */
+    @Test
+    void underRacingRequestsAndSwapsNoRequestIsEverInsideAClosedGate() throws Exception {
+        int requesters = 8;
+        int swaps = 300;
+        AtomicInteger inside = new AtomicInteger();
+        AtomicInteger violations = new AtomicInteger();
+        AtomicInteger served = new AtomicInteger();
+        java.util.concurrent.atomic.AtomicBoolean swapping = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        List<Thread> workers = new ArrayList<>();
+        for (int i = 0; i < requesters; i++) {
+            workers.add(start("request-" + i, () -> {
+                while (!stop.get()) {
+                    try (SwapGate.Pass pass = gate.enter()) {
+                        inside.incrementAndGet();
+                        if (swapping.get()) {
+                            violations.incrementAndGet();
+                        }
+                        if (served.incrementAndGet() % 7 == 0) {
+                            try (SwapGate.Pass nested = gate.enter()) { // nested entry never waits
+                                Thread.yield();
+                            }
+                        }
+                        inside.decrementAndGet();
+                    }
+                }
+            }));
+        }
+        for (int i = 0; i < swaps; i++) {
+            gate.close(10_000);
+            swapping.set(true);
+            if (inside.get() != 0 || gate.inFlight() != 0) {
+                violations.incrementAndGet();
+            }
+            Thread.yield();
+            swapping.set(false);
+            gate.open();
+        }
+        int servedDuringSwaps = served.get();
+        stop.set(true);
+        for (Thread t : workers) {
+            t.join(TimeUnit.SECONDS.toMillis(WAIT_S));
+            assertFalse(t.isAlive(), t.getName() + " is stuck at the gate");
+        }
+        assertEquals(0, violations.get(), "a request was inside while the gate was closed");
+        assertTrue(servedDuringSwaps > 0, "no request got through between the swaps");
+        assertEquals(0, gate.inFlight());
+    }
+
+    @Test
+    void waitingRequestsLogNothingThemselvesTheOpenerWritesTheirLinesWithTheirTimes() throws Exception {
+        try (LogCapture log = new LogCapture(SwapGate.class.getName())) {
+            gate.close(10_000);
+            int n = 5;
+            CountDownLatch entered = new CountDownLatch(n);
+            for (int i = 0; i < n; i++) {
+                String what = "GET /r" + i;
+                start("waiter-" + i, () -> {
+                    try (SwapGate.Pass pass = gate.enter(what)) {
+                        entered.countDown();
+                    }
+                });
+            }
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_S);
+            while (gate.waiting() < n && System.nanoTime() < deadline) {
+                Thread.sleep(1);
+            }
+            assertEquals(n, gate.waiting());
+            assertEquals(List.of(), log.messages(), "a waiting request wrote to the log itself");
+
+            SwapGate.Released released = gate.open();
+            await(entered, "every waiter after open()");
+            assertEquals(n, released.waited());
+            assertEquals(List.of(), log.messages(), "a released request wrote to the log itself");
+
+            released.announce();
+            assertEquals(n, log.countStartingWith("request queued, waiting for swap to complete: GET /r"), log.dump());
+            assertEquals(n, log.countStartingWith("swap complete, resuming request: GET /r"), log.dump());
+            for (java.util.logging.LogRecord r : log.records()) {
+                assertFalse(r.getInstant().isAfter(released.at()), "a line dated after the gate opened: " + r.getMessage());
+                assertEquals(SwapGate.class.getName(), r.getSourceClassName());
+            }
+        }
     }
 }
