@@ -28,6 +28,8 @@ final class Swap {
     private final long timeoutMillis;
     private final boolean force;
     private final boolean keepPrevious;
+    /** Everything this swap logs, written after the gate is open again. */
+    private final DeferredLog log = new DeferredLog(LOG, Swap.class);
 
     /**
      * What the swap did.
@@ -53,6 +55,14 @@ final class Swap {
     }
 
     Result run() throws CommandFailure {
+        try {
+            return lockAndSwap();
+        } finally {
+            log.publish();
+        }
+    }
+
+    private Result lockAndSwap() throws CommandFailure {
         try {
             // Pulls of this database finish first; then swaps of any database go one at a time.
             db.fileLock.writeLock().lockInterruptibly();
@@ -84,7 +94,7 @@ final class Swap {
                     + "or give the requests longer with --timeout MS");
         }
         long closedAt = System.nanoTime();
-        LOG.info(() -> "lock acquired: waited " + Push.millisSince(waitStart) + " ms for in-flight requests");
+        log.info(() -> "lock acquired: waited " + Push.millisSince(waitStart) + " ms for in-flight requests");
         List<SwapListener> prepared = new ArrayList<>();
         boolean replaced = false;
         Path oldInode = null;
@@ -96,12 +106,12 @@ final class Swap {
             }
             checkpoint("TRUNCATE");
             int closed = db.swappableDataSource().suspendAndCloseAll();
-            LOG.info(() -> "disconnected: closed " + closed + " connection(s) to " + live);
+            log.info(() -> "disconnected: closed " + closed + " connection(s) to " + live);
             refuseForeignConnections(live);
             oldInode = holdOldInode(live);
             Files.move(replacement, live, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             replaced = true;
-            LOG.info(() -> "renamed " + replacement.getFileName() + " to " + live);
+            log.info(() -> "renamed " + replacement.getFileName() + " to " + live);
             syncDirectory(live.getParent());
             removeStaleSidecars(live);
         } catch (CommandFailure e) {
@@ -114,13 +124,15 @@ final class Swap {
             db.swappableDataSource().resume();
         }
         failure = reopen(replaced, prepared, failure);
-        int waited = gate.open();
-        long openedAt = System.nanoTime();
+        SwapGate.Released released = gate.open();
+        long openedAt = released.atNanos();
+        int waited = released.waited();
         // New requests wait from the moment the gate closes, so the pause they see includes the drain.
         double pause = (openedAt - waitStart) / 1e6;
         double swapping = (openedAt - closedAt) / 1e6;
-        LOG.info(() -> String.format("lock released: requests paused %.1f ms (%.1f ms waiting for in-flight requests, "
+        log.info(released.at(), () -> String.format("lock released: requests paused %.1f ms (%.1f ms waiting for in-flight requests, "
                 + "%.1f ms swapping), %d waited", pause, pause - swapping, swapping, waited));
+        log.publish(released.records());
         Path previous = null;
         if (oldInode != null && replaced && keepPrevious) {
             previous = keep(oldInode, live);
@@ -134,11 +146,11 @@ final class Swap {
         return new Result(pause, previous);
     }
 
-    private static Path keep(Path oldInode, Path live) throws CommandFailure {
+    private Path keep(Path oldInode, Path live) throws CommandFailure {
         Path previous = previousOf(live);
         try {
             Files.move(oldInode, previous, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            LOG.info(() -> "kept the replaced database as " + previous);
+            log.info(() -> "kept the replaced database as " + previous);
             return previous;
         } catch (IOException e) {
             TempFiles.deleteQuietly(oldInode);
@@ -157,7 +169,7 @@ final class Swap {
             return;
         }
         if (force) {
-            LOG.warning(() -> "swapping with " + open + " connection(s) still open on " + live + " (--force): "
+            log.warning(() -> "swapping with " + open + " connection(s) still open on " + live + " (--force): "
                     + "they keep reading the old file");
             return;
         }
@@ -171,11 +183,11 @@ final class Swap {
     /** Opens the new database once, then runs the after-swap listeners, before requests are let go. */
     private CommandFailure reopen(boolean replaced, List<SwapListener> prepared, CommandFailure failure) {
         if (replaced) {
-            try (Connection c = db.dataSource().getConnection()) {
-                Sqlite.column(c, "SELECT count(*) FROM sqlite_master");
-                LOG.info(() -> "reconnected to " + db.path());
+            try {
+                db.swappableDataSource().reopen();
+                log.info(() -> "reconnected to " + db.path());
             } catch (SQLException e) {
-                LOG.log(Level.SEVERE, "reconnecting after the swap failed", e);
+                log.severe("reconnecting after the swap failed", e);
                 failure = keepFirst(failure, new CommandFailure("the database was replaced, but reconnecting failed: " + e.getMessage(), e));
             }
         }
@@ -183,7 +195,7 @@ final class Swap {
             try {
                 listener.afterSwap(db, replaced);
             } catch (Exception e) {
-                LOG.log(Level.SEVERE, "after-swap listener failed", e);
+                log.severe("after-swap listener failed", e);
                 failure = keepFirst(failure, new CommandFailure((replaced ? "the database was replaced, but " : "")
                         + "an after-swap listener failed: " + e, e));
             }
@@ -208,7 +220,7 @@ final class Swap {
         try (Connection c = db.dataSource().getConnection()) {
             List<String> result = Sqlite.column(c, "PRAGMA wal_checkpoint(" + mode + ")");
             if (!result.isEmpty() && !"0".equals(result.get(0))) {
-                LOG.warning(() -> "checkpoint (" + mode + ") of " + live + " could not finish: another connection is busy");
+                log.warning(() -> "checkpoint (" + mode + ") of " + live + " could not finish: another connection is busy");
             }
         } catch (SQLException e) {
             throw new CommandFailure("checkpoint of " + live + " failed: " + e.getMessage() + "; nothing changed", e);
@@ -232,7 +244,7 @@ final class Swap {
                 throw new CommandFailure("cannot keep the previous database: this filesystem refused a hard link ("
                         + e.getMessage() + "); nothing changed. Pull a backup first, then push without --keep-previous");
             }
-            LOG.fine(() -> "no hard link to the old database (" + e + "); the rename will free its blocks");
+            log.fine(() -> "no hard link to the old database (" + e + "); the rename will free its blocks");
             return null;
         }
     }
@@ -244,11 +256,11 @@ final class Swap {
     }
 
     /** The old database's -wal, -shm or -journal must never be applied to the new file. */
-    private static void removeStaleSidecars(Path live) throws IOException {
+    private void removeStaleSidecars(Path live) throws IOException {
         for (String suffix : TempFiles.SIDECARS) {
             Path stale = live.resolveSibling(live.getFileName() + suffix);
             if (Files.deleteIfExists(stale)) {
-                LOG.info(() -> "removed stale " + stale.getFileName());
+                log.info(() -> "removed stale " + stale.getFileName());
             }
         }
     }

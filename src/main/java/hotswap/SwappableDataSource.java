@@ -80,10 +80,23 @@ final class SwappableDataSource implements DataSource {
         return getConnection();
     }
 
+    /**
+     * Opens the database again after {@link #resume()}, before any request asks: the anchor
+     * connection reads the schema, which proves the file at the path is a database SQLite can open.
+     */
+    void reopen() throws SQLException {
+        synchronized (suspendLock) {
+            if (anchor == null) {
+                anchor = openAnchor();
+            }
+        }
+    }
+
     private Connection openAnchor() throws SQLException {
         Connection c = DriverManager.getConnection(url, properties);
         try (java.sql.Statement s = c.createStatement()) {
-            s.executeQuery("PRAGMA schema_version").close(); // a read opens the WAL, which the anchor then holds
+            // A read opens the WAL, which the anchor then holds; reading the schema proves the file is sound.
+            s.executeQuery("SELECT count(*) FROM sqlite_master").close();
         } catch (SQLException e) {
             c.close();
             throw e;
