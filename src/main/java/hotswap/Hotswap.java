@@ -51,6 +51,8 @@ public final class Hotswap implements AutoCloseable {
     private final Filter filter = new GateFilter(gate);
     /** Swaps run one at a time, since they share the gate. */
     final ReentrantLock swapLock = new ReentrantLock(true);
+    /** Frees the space of replaced databases after their swaps. */
+    final Reclaimer reclaimer = new Reclaimer();
     private ControlServer server;
     private boolean closed;
 
@@ -130,6 +132,7 @@ public final class Hotswap implements AutoCloseable {
             server.stop();
             server = null;
         }
+        reclaimer.close();
     }
 
     long swapTimeoutMillis() {

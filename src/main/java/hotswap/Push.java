@@ -43,6 +43,7 @@ final class Push {
         LOG.info(() -> "push started: " + live);
         frames.writeText(Channel.STDERR, "Swapping database...\n");
         try {
+            finishFreeingSpace();
             checkSpace(live.getParent(), request.sourceSize());
             frames.writeStrings(Channel.CONTROL, List.of("push"));
             long bytes = receive(temp);
@@ -50,15 +51,40 @@ final class Push {
             phase("checking");
             prepare(temp);
             phase("swapping");
-            Swap.Result result = new Swap(hotswap, db, temp, timeoutMillis(), request.force(), request.keepPrevious()).run();
-            if (result.previous() != null) {
-                frames.writeText(Channel.STDERR, "Kept the replaced database as " + result.previous() + "\n");
+            Swap swap = new Swap(hotswap, db, temp, timeoutMillis(), request.force(), request.keepPrevious());
+            Swap.Result result;
+            try {
+                result = swap.run();
+                if (result.previous() != null) {
+                    frames.writeText(Channel.STDERR, "Kept the replaced database as " + result.previous() + "\n");
+                }
+                frames.writeText(Channel.STDOUT, "OK\n");
+            } finally {
+                awaitSpaceFreed(swap);
             }
-            frames.writeText(Channel.STDOUT, "OK\n");
             LOG.info(() -> String.format("push complete: %s (%d bytes in %d ms; requests paused %.1f ms)",
                     live, bytes, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started), result.pauseMillis()));
         } finally {
             TempFiles.deleteQuietly(temp);
+        }
+    }
+
+    /** The command ends once the replaced file is gone: nothing of it stays behind, its space is free. */
+    private static void awaitSpaceFreed(Swap swap) {
+        try {
+            swap.awaitSpaceFreed();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt(); // the server is stopping; it finishes the freeing itself
+        }
+    }
+
+    /** The database replaced by the last push may still be being freed: this push may need that space. */
+    private void finishFreeingSpace() throws CommandFailure {
+        try {
+            hotswap.reclaimer.finish();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new CommandFailure("interrupted while freeing the space of the last replaced database; nothing changed");
         }
     }
 

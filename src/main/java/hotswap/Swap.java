@@ -3,6 +3,7 @@ package hotswap;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
@@ -10,6 +11,8 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -30,6 +33,8 @@ final class Swap {
     private final boolean keepPrevious;
     /** Everything this swap logs, written after the gate is open again. */
     private final DeferredLog log = new DeferredLog(LOG, Swap.class);
+    /** The replaced files being freed in the background. */
+    private final List<Future<?>> freeing = new ArrayList<>();
 
     /**
      * What the swap did.
@@ -47,6 +52,20 @@ final class Swap {
         this.timeoutMillis = timeoutMillis;
         this.force = force;
         this.keepPrevious = keepPrevious;
+    }
+
+    /**
+     * Waits until the files this swap replaced are gone and their space is free: the client's
+     * command ends then, so that it leaves nothing behind. Requests run meanwhile.
+     */
+    void awaitSpaceFreed() throws InterruptedException {
+        for (Future<?> f : freeing) {
+            try {
+                f.get();
+            } catch (ExecutionException e) {
+                LOG.log(Level.WARNING, "freeing the replaced database failed", e.getCause());
+            }
+        }
     }
 
     /** Where {@code --keep-previous} keeps the replaced database. */
@@ -137,8 +156,9 @@ final class Swap {
         if (oldInode != null && replaced && keepPrevious) {
             previous = keep(oldInode, live);
         } else if (oldInode != null) {
-            // Dropping the last link frees the old file's blocks, which takes time on a large file: after the gate.
-            TempFiles.deleteQuietly(oldInode);
+            // Dropping the last link frees the old file's blocks, which takes time on a large file: after the gate,
+            // in the background, a slice at a time.
+            freeing.add(hotswap.reclaimer.reclaim(oldInode));
         }
         if (failure != null) {
             throw failure;
@@ -148,14 +168,25 @@ final class Swap {
 
     private Path keep(Path oldInode, Path live) throws CommandFailure {
         Path previous = previousOf(live);
+        Path older = null;
         try {
+            if (Files.exists(previous, LinkOption.NOFOLLOW_LINKS)) {
+                // Replacing the database kept last time would free its blocks inside the rename: hold a second
+                // link, and free it in the background like any replaced file.
+                older = TempFiles.beside(live, "old");
+                Files.createLink(older, previous);
+            }
             Files.move(oldInode, previous, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             log.info(() -> "kept the replaced database as " + previous);
             return previous;
         } catch (IOException e) {
-            TempFiles.deleteQuietly(oldInode);
+            freeing.add(hotswap.reclaimer.reclaim(oldInode));
             throw new CommandFailure("the database was replaced, but keeping the old one as " + previous
                     + " failed: " + e.getMessage(), e);
+        } finally {
+            if (older != null) {
+                freeing.add(hotswap.reclaimer.reclaim(older));
+            }
         }
     }
 

@@ -77,6 +77,37 @@ class SafetyValvesTest {
             Fixtures.Result forced = app.cli(client, null, "cp", "new.sqlite3", app.db.toString(), "--force");
             assertEquals(0, forced.exit(), forced.toString());
             assertEquals("[\"new\"]", app.get("/items").body());
+            // The replaced file is freed in the background; one still open is only unlinked, never shrunk under its reader.
+            assertEquals(List.of("alpha", "bravo"), names(foreign));
+            assertEquals(List.of("ok"), column(foreign, "PRAGMA integrity_check"));
+            assertEquals(List.of(), Fixtures.leftovers(app.db.getParent()));
         }
+    }
+
+    @Test
+    void aSecondKeepPreviousReplacesTheKeptDatabaseAndLeavesNothingElse() throws Exception {
+        assertEquals(0, app.cli(client, null, "cp", "new.sqlite3", app.db.toString(), "--keep-previous").exit());
+        Fixtures.itemsDb(client.resolve("newer.sqlite3"), "newer");
+        Fixtures.Result second = app.cli(client, null, "cp", "newer.sqlite3", app.db.toString(), "--keep-previous");
+        assertEquals(0, second.exit(), second.toString());
+        assertEquals("[\"newer\"]", app.get("/items").body());
+        Path previous = app.db.resolveSibling("production.sqlite3.previous");
+        assertEquals(List.of("new"), Fixtures.query(previous, "SELECT name FROM items ORDER BY id"));
+        assertEquals(List.of("ok"), Fixtures.query(previous, "PRAGMA integrity_check"));
+        assertEquals(List.of(), Fixtures.leftovers(app.db.getParent()));
+    }
+
+    private static List<String> names(Connection c) throws Exception {
+        return column(c, "SELECT name FROM items ORDER BY id");
+    }
+
+    private static List<String> column(Connection c, String sql) throws Exception {
+        List<String> out = new java.util.ArrayList<>();
+        try (var s = c.createStatement(); var r = s.executeQuery(sql)) {
+            while (r.next()) {
+                out.add(r.getString(1));
+            }
+        }
+        return out;
     }
 }
