@@ -10,9 +10,9 @@ import java.util.logging.LogRecord;
 import java.util.logging.Logger;
 
 /**
- * Log records made while requests wait at the closed gate, published once they are let go. Writing
- * a log line is I/O behind the handler's lock; the records keep the time they were made, so the log
- * reads as if they had been written at once.
+ * Log records made during a swap, written once the requests it held are served. Writing a log line
+ * is I/O behind the handler's lock, and formatting it costs CPU the released requests need; the
+ * records keep the time they were made, so the log reads as if they had been written at once.
  */
 final class DeferredLog {
     private final Logger logger;
@@ -60,19 +60,18 @@ final class DeferredLog {
         return r;
     }
 
-    /** Writes the held records, in the order they were made. */
-    void publish() {
-        publish(List.of());
+    /** Holds records made elsewhere (of any logger) too. */
+    synchronized void add(List<LogRecord> records) {
+        held.addAll(records);
     }
 
-    /** Writes the held records together with {@code others} (of any logger), in the order of their times. */
-    void publish(List<LogRecord> others) {
+    /** Writes the held records in the order of their times. */
+    void publish() {
         List<LogRecord> out;
         synchronized (this) {
             out = new ArrayList<>(held);
             held.clear();
         }
-        out.addAll(others);
         out.sort(Comparator.comparing(LogRecord::getInstant)); // stable: records made at the same instant keep their order
         for (LogRecord r : out) {
             Logger.getLogger(r.getLoggerName()).log(r);

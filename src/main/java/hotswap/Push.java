@@ -61,6 +61,7 @@ final class Push {
                 frames.writeText(Channel.STDOUT, "OK\n");
             } finally {
                 awaitSpaceFreed(swap);
+                swap.publishLog();
             }
             LOG.info(() -> String.format("push complete: %s (%d bytes in %d ms; requests paused %.1f ms)",
                     live, bytes, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started), result.pauseMillis()));

@@ -68,20 +68,21 @@ final class Swap {
         }
     }
 
+    /** Writes this swap's log lines, and those of the requests it held, in the order they happened. */
+    void publishLog() {
+        log.publish();
+    }
+
     /** Where {@code --keep-previous} keeps the replaced database. */
     static Path previousOf(Path live) {
         return live.resolveSibling(live.getFileName() + ".previous");
     }
 
+    /**
+     * Swaps, logging nothing yet: call {@link #awaitSpaceFreed()}, then {@link #publishLog()}, so
+     * that the log lines are written after the requests the swap held have been served.
+     */
     Result run() throws CommandFailure {
-        try {
-            return lockAndSwap();
-        } finally {
-            log.publish();
-        }
-    }
-
-    private Result lockAndSwap() throws CommandFailure {
         try {
             // Pulls of this database finish first; then swaps of any database go one at a time.
             db.fileLock.writeLock().lockInterruptibly();
@@ -151,7 +152,7 @@ final class Swap {
         double swapping = (openedAt - closedAt) / 1e6;
         log.info(released.at(), () -> String.format("lock released: requests paused %.1f ms (%.1f ms waiting for in-flight requests, "
                 + "%.1f ms swapping), %d waited", pause, pause - swapping, swapping, waited));
-        log.publish(released.records());
+        log.add(released.records());
         Path previous = null;
         if (oldInode != null && replaced && keepPrevious) {
             previous = keep(oldInode, live);
