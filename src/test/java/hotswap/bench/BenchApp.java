@@ -10,8 +10,10 @@ import hotswap.SwapListener;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
 import javax.sql.DataSource;
 
 /**
@@ -44,6 +46,8 @@ public final class BenchApp {
         Path socket = Path.of(args[1]);
         Hotswap hotswap = Hotswap.builder().database(db).socket(socket).build();
         ManagedDatabase managed = hotswap.database(db);
+        // The listener runs while requests wait: it only takes the times, and a thread of its own prints them.
+        BlockingQueue<String> windows = new LinkedBlockingQueue<>();
         managed.addSwapListener(new SwapListener() {
             private volatile long before;
 
@@ -54,9 +58,20 @@ public final class BenchApp {
 
             @Override
             public void afterSwap(ManagedDatabase database, boolean replaced) {
-                System.err.println("bench-swap-window " + before + " " + System.nanoTime());
+                windows.add("bench-swap-window " + before + " " + System.nanoTime());
             }
         });
+        Thread printer = new Thread(() -> {
+            try {
+                while (true) {
+                    System.err.println(windows.take());
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "bench-swap-window-printer");
+        printer.setDaemon(true);
+        printer.start();
         DataSource data = managed.dataSource();
         HttpServer gated = server(data, hotswap, true);
         HttpServer plain = server(data, hotswap, false);
