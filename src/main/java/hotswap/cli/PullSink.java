@@ -1,9 +1,12 @@
 package hotswap.cli;
 
+import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
+import java.nio.channels.WritableByteChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -33,20 +36,27 @@ abstract class PullSink {
     }
 
     private static final class ToStream extends PullSink {
-        private final OutputStream out;
+        private final OutputStream stream;
+        private final WritableByteChannel out;
 
-        ToStream(OutputStream out) {
-            this.out = out;
+        ToStream(OutputStream stream) {
+            this.stream = stream;
+            // The process's own stdout is written from the frame's direct buffer as it is. (Through the
+            // stream, each 1 MiB write had the JDK allocate, copy and free a native buffer of that size:
+            // a pull to stdout took 1.43x `sqlite3 .backup` against 1.20x for a pull to a file.)
+            this.out = stream instanceof FileOutputStream file ? file.getChannel() : Channels.newChannel(stream);
         }
 
         @Override
         void write(ByteBuffer bytes) throws IOException {
-            out.write(bytes.array(), bytes.arrayOffset() + bytes.position(), bytes.remaining());
+            while (bytes.hasRemaining()) {
+                out.write(bytes);
+            }
         }
 
         @Override
         void finish() throws IOException {
-            out.flush();
+            stream.flush();
         }
 
         @Override

@@ -29,7 +29,11 @@ public final class Frames {
         this.socket = socket;
     }
 
-    /** A received frame. The payload buffer is reused by the next {@link #read} call. */
+    /**
+     * A received frame. The payload buffer is reused by the next {@link #read} call. A frame of
+     * database bytes ({@link Channel#DATA_IN}, {@link Channel#DATA_OUT}) has a direct buffer, with no
+     * array: it goes from the socket to a file or to stdout without a copy through the Java heap.
+     */
     public record Frame(Channel channel, ByteBuffer payload) {
         public String text() {
             return StandardCharsets.UTF_8.decode(payload.duplicate()).toString();
@@ -41,6 +45,8 @@ public final class Frames {
     }
 
     private ByteBuffer payload = ByteBuffer.allocate(64 * 1024);
+    /** For database bytes; made on the first such frame. */
+    private ByteBuffer dataPayload;
 
     /**
      * Reads the next frame, or returns null when the peer closed the connection cleanly between
@@ -67,16 +73,29 @@ public final class Frames {
                 throw new ProtocolException("frame of " + Integer.toUnsignedString(length)
                         + " bytes exceeds the limit of " + Protocol.MAX_FRAME_BYTES);
             }
-            if (payload.capacity() < length) {
-                payload = ByteBuffer.allocate(Math.max(length, Math.min(2 * payload.capacity(), Protocol.MAX_FRAME_BYTES)));
-            }
-            payload.clear().limit(length);
-            fill(payload, false);
-            payload.flip();
-            return new Frame(channel, payload);
+            ByteBuffer into = channel == Channel.DATA_IN || channel == Channel.DATA_OUT ? dataBuffer(length) : textBuffer(length);
+            into.clear().limit(length);
+            fill(into, false);
+            into.flip();
+            return new Frame(channel, into);
         } finally {
             readingSinceNanos = 0;
         }
+    }
+
+    private ByteBuffer textBuffer(int length) {
+        if (payload.capacity() < length) {
+            payload = ByteBuffer.allocate(Math.max(length, Math.min(2 * payload.capacity(), Protocol.MAX_FRAME_BYTES)));
+        }
+        return payload;
+    }
+
+    private ByteBuffer dataBuffer(int length) {
+        if (dataPayload == null || dataPayload.capacity() < length) {
+            // Data frames are DATA_CHUNK_BYTES long but for the last: one buffer of that size serves them all.
+            dataPayload = ByteBuffer.allocateDirect(Math.max(length, Protocol.DATA_CHUNK_BYTES));
+        }
+        return dataPayload;
     }
 
     /** When a {@link #read} is blocked waiting for the peer: its start in nanoTime, else 0. */
