@@ -41,6 +41,11 @@ public final class SwapGate {
      * 2 busy cores the 16th request of a burst got going 10-20 ms after the gate opened.
      */
     private final AtomicInteger inside = new AtomicInteger();
+    /**
+     * Passes handed out and not yet closed. {@link #inside} also counts, for a moment, a request that
+     * arrives at a closed gate before it counts itself out again, so it cannot say who is inside.
+     */
+    private final AtomicInteger admitted = new AtomicInteger();
     private final AtomicReference<Closure> closure = new AtomicReference<>();
     private final ThreadLocal<int[]> depth = ThreadLocal.withInitial(() -> new int[1]);
 
@@ -197,6 +202,7 @@ public final class SwapGate {
             c.awaitOpen(what);
         }
         mine[0]++;
+        admitted.incrementAndGet();
         return new Pass() {
             private boolean closed;
 
@@ -207,6 +213,7 @@ public final class SwapGate {
                 }
                 closed = true;
                 mine[0]--;
+                admitted.decrementAndGet();
                 leave();
             }
         };
@@ -229,7 +236,7 @@ public final class SwapGate {
 
     /** Requests inside the gate right now. */
     public int inFlight() {
-        return Math.max(0, inside.get());
+        return admitted.get();
     }
 
     /**
@@ -250,7 +257,7 @@ public final class SwapGate {
         while (inside.get() > 0) {
             long remaining = deadline - System.nanoTime();
             if (remaining <= 0) {
-                int requests = inside.get();
+                int requests = admitted.get();
                 open().announce();
                 throw new StillInFlight(requests, timeoutMillis);
             }
