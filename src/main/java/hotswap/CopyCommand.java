@@ -30,8 +30,7 @@ final class CopyCommand {
                     + " are managed databases; one side of cp must be a local file or -");
         }
         if (destination != null) {
-            new Push(hotswap, destination, request, frames).run();
-            return () -> { };
+            return new Push(hotswap, destination, request, frames).run();
         } else if (source != null) {
             return new Pull(source, frames).run();
         } else {

@@ -24,33 +24,49 @@ final class OpenHandles {
         return Files.isDirectory(FD_DIR);
     }
 
+    /** The identity of {@code file}'s inode (device and inode number), or null where there is none. */
+    static Object inodeOf(Path file) throws IOException {
+        return Files.readAttributes(file, BasicFileAttributes.class, java.nio.file.LinkOption.NOFOLLOW_LINKS).fileKey();
+    }
+
     /**
-     * Whether any process we may look at has {@code file} (this very inode, under any name) open.
-     * True where it cannot be told. Processes of other users are hidden from a non-root app; they
-     * are the one blind spot.
+     * Whether any process we may look at has the inode {@code inode} open, not counting
+     * {@code ownDescriptors} descriptors of this process. True where it cannot be told. Processes of
+     * other users are hidden from a non-root app; they are the one blind spot.
      */
-    static boolean heldByAnyProcess(Path file) throws IOException {
-        if (!supported()) {
+    static boolean heldByAnyProcess(Object inode, int ownDescriptors) throws IOException {
+        if (!supported() || inode == null) {
             return true;
         }
-        Object inode = Files.readAttributes(file, BasicFileAttributes.class).fileKey();
-        if (inode == null) {
-            return true;
-        }
+        String self = Long.toString(ProcessHandle.current().pid());
         try (DirectoryStream<Path> processes = Files.newDirectoryStream(PROC, p -> isNumber(p.getFileName().toString()))) {
             for (Path process : processes) {
-                try (DirectoryStream<Path> fds = Files.newDirectoryStream(process.resolve("fd"))) {
-                    for (Path fd : fds) {
-                        if (inode.equals(fileKey(fd))) {
-                            return true;
-                        }
-                    }
-                } catch (IOException e) {
-                    // Gone, or another user's: not ours to look at.
+                int open = descriptorsOn(process.resolve("fd"), inode);
+                if (open > (process.getFileName().toString().equals(self) ? ownDescriptors : 0)) {
+                    return true;
                 }
             }
         }
         return false;
+    }
+
+    /** Descriptors of this process open on the inode {@code inode}; -1 where it cannot be told. */
+    static int inThisProcess(Object inode) {
+        return supported() && inode != null ? descriptorsOn(FD_DIR, inode) : -1;
+    }
+
+    private static int descriptorsOn(Path fdDir, Object inode) {
+        int open = 0;
+        try (DirectoryStream<Path> fds = Files.newDirectoryStream(fdDir)) {
+            for (Path fd : fds) {
+                if (inode.equals(fileKey(fd))) {
+                    open++;
+                }
+            }
+        } catch (IOException e) {
+            // Gone, or another user's: not ours to look at.
+        }
+        return open;
     }
 
     private static Object fileKey(Path fd) {

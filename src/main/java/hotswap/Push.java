@@ -2,6 +2,7 @@ package hotswap;
 
 import hotswap.wire.Channel;
 import hotswap.wire.CopyRequest;
+import hotswap.wire.EarlySync;
 import hotswap.wire.Frames;
 import java.io.EOFException;
 import java.io.IOException;
@@ -36,7 +37,13 @@ final class Push {
         this.frames = frames;
     }
 
-    void run() throws CommandFailure, IOException {
+    /**
+     * Receives, checks and swaps.
+     *
+     * @return what finishes the push once the client has its exit status: writing the swap's log
+     *         lines and freeing the replaced file's space, neither of which the client waits for
+     */
+    AutoCloseable run() throws CommandFailure, IOException {
         long started = System.nanoTime();
         Path live = db.path();
         Path temp = TempFiles.beside(live, "push");
@@ -55,27 +62,27 @@ final class Push {
             Swap.Result result;
             try {
                 result = swap.run();
-                if (result.previous() != null) {
-                    frames.writeText(Channel.STDERR, "Kept the replaced database as " + result.previous() + "\n");
-                }
-                frames.writeText(Channel.STDOUT, "OK\n");
-            } finally {
-                awaitSpaceFreed(swap);
+            } catch (CommandFailure e) {
                 swap.publishLog();
+                throw e;
             }
-            LOG.info(() -> String.format("push complete: %s (%d bytes in %d ms; requests paused %.1f ms)",
-                    live, bytes, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started), result.pauseMillis()));
+            if (result.previous() != null) {
+                frames.writeText(Channel.STDERR, "Kept the replaced database as " + result.previous() + "\n");
+            }
+            frames.writeText(Channel.STDOUT, "OK\n");
+            return () -> {
+                try {
+                    // The requests the swap held are served first: writing the log costs them CPU they need.
+                    Thread.sleep(Reclaimer.SETTLE_MILLIS);
+                } finally {
+                    swap.publishLog();
+                }
+                swap.awaitSpaceFreed();
+                LOG.info(() -> String.format("push complete: %s (%d bytes in %d ms; requests paused %.1f ms)",
+                        live, bytes, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started), result.pauseMillis()));
+            };
         } finally {
             TempFiles.deleteQuietly(temp);
-        }
-    }
-
-    /** The command ends once the replaced file is gone: nothing of it stays behind, its space is free. */
-    private static void awaitSpaceFreed(Swap swap) {
-        try {
-            swap.awaitSpaceFreed();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt(); // the server is stopping; it finishes the freeing itself
         }
     }
 
@@ -111,42 +118,59 @@ final class Push {
     }
 
     private long receive(Path temp) throws CommandFailure, IOException {
-        long received = 0;
         try (FileChannel out = FileChannel.open(temp, java.util.Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
                 PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")))) {
-            while (true) {
-                Frames.Frame frame;
-                try {
-                    frame = frames.read();
-                } catch (EOFException e) {
-                    frame = null;
-                } catch (IOException e) {
-                    throw new CommandFailure("receiving the database failed after " + received + " bytes: "
-                            + e.getMessage() + "; nothing changed", e);
-                }
-                if (frame == null) {
-                    throw new CommandFailure("the client disconnected after sending " + received + " bytes; nothing changed");
-                }
-                if (frame.channel() != Channel.DATA_IN) {
-                    throw new CommandFailure("protocol error: expected database bytes, got a " + frame.channel()
-                            + " frame; nothing changed");
-                }
-                if (frame.isEndOfStream()) {
-                    break;
-                }
-                received += frame.payload().remaining();
-                try {
-                    while (frame.payload().hasRemaining()) {
-                        out.write(frame.payload());
-                    }
-                } catch (IOException e) {
-                    throw new CommandFailure("could not write the pushed database to " + temp.getParent() + ": "
-                            + e.getMessage() + "; nothing changed. Free some space there and push again", e);
-                }
+            long received;
+            try (EarlySync sync = EarlySync.start(out)) {
+                received = receiveInto(out, temp);
+            } catch (IOException e) { // an early flush failed
+                throw writeFailed(temp, e);
             }
-            out.force(true);
+            try {
+                out.force(true);
+            } catch (IOException e) {
+                throw writeFailed(temp, e);
+            }
+            return received;
         }
-        return received;
+    }
+
+    private long receiveInto(FileChannel out, Path temp) throws CommandFailure {
+        long received = 0;
+        while (true) {
+            Frames.Frame frame;
+            try {
+                frame = frames.read();
+            } catch (EOFException e) {
+                frame = null;
+            } catch (IOException e) {
+                throw new CommandFailure("receiving the database failed after " + received + " bytes: "
+                        + e.getMessage() + "; nothing changed", e);
+            }
+            if (frame == null) {
+                throw new CommandFailure("the client disconnected after sending " + received + " bytes; nothing changed");
+            }
+            if (frame.channel() != Channel.DATA_IN) {
+                throw new CommandFailure("protocol error: expected database bytes, got a " + frame.channel()
+                        + " frame; nothing changed");
+            }
+            if (frame.isEndOfStream()) {
+                return received;
+            }
+            received += frame.payload().remaining();
+            try {
+                while (frame.payload().hasRemaining()) {
+                    out.write(frame.payload());
+                }
+            } catch (IOException e) {
+                throw writeFailed(temp, e);
+            }
+        }
+    }
+
+    private static CommandFailure writeFailed(Path temp, IOException e) {
+        return new CommandFailure("could not write the pushed database to " + temp.getParent() + ": "
+                + e.getMessage() + "; nothing changed. Free some space there and push again", e);
     }
 
     /** Checks the received file and makes it fit to replace the live one. */

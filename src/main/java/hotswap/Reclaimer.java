@@ -23,12 +23,15 @@ import java.util.logging.Logger;
  * <p>Dropping the last link to a large file frees all of its blocks inside that one system call:
  * measured here, unlinking a 1 GiB file took 228 ms of kernel time (the filesystem is mounted with
  * online discard), most of a core on a 2-core machine, just when the requests held by the swap
- * rush back in. This waits {@link #SETTLE_MILLIS} for that rush to pass, then shrinks the file by
- * {@link #SLICE} bytes per step (about 2 ms of kernel time each) with a short pause between steps,
- * so requests keep their share of the cores throughout.
+ * rush back in. So the file's name goes at once, while a descriptor of ours keeps its blocks; this
+ * waits {@link #SETTLE_MILLIS} for the rush to pass, then shrinks the file by {@link #SLICE} bytes
+ * per step (about 2 ms of kernel time each) with a short pause between steps, so requests keep
+ * their share of the cores throughout. A process that dies meanwhile leaves nothing behind: the
+ * kernel frees a file without names when its last descriptor closes.
  *
- * <p>A file that has another name, or that some process still has open, is only unlinked: shrinking it would pull the data from
- * under that reader, and its blocks stay in use until it closes anyway.
+ * <p>A file that has another name, or that some process still has open, is only unlinked:
+ * shrinking it would pull the data from under that reader, and its blocks stay in use until it
+ * closes anyway.
  */
 final class Reclaimer implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(Reclaimer.class.getName());
@@ -49,17 +52,44 @@ final class Reclaimer implements AutoCloseable {
     private Future<?> last;
 
     /**
-     * Frees {@code file} (one of hotswap's temp names, never a live database) in the background.
+     * Removes {@code file} (one of hotswap's temp names, never a live database) at once, and frees
+     * its blocks in the background.
      *
-     * @return done when the file is gone
+     * @return done when the blocks are free, or handed to the process that still has the file open
      */
     synchronized Future<?> reclaim(Path file) {
-        if (worker.isShutdown()) {
+        Held held = worker.isShutdown() ? null : holdAndUnlink(file);
+        if (held == null) {
             delete(file);
             return CompletableFuture.completedFuture(null);
         }
-        last = worker.submit(() -> free(file));
+        last = worker.submit(() -> free(held));
         return last;
+    }
+
+    /**
+     * Opens {@code file} and removes its name, so that only the descriptor keeps its blocks; null
+     * where the file must only lose its name: it has another name, or a descriptor in this process
+     * (a SQLite connection: opening and closing a descriptor of ours would drop that connection's
+     * POSIX locks, sqlite.org/howtocorrupt.html §2.2).
+     */
+    private static Held holdAndUnlink(Path file) {
+        try {
+            Object inode = OpenHandles.inodeOf(file);
+            if (linkCount(file) != 1 || OpenHandles.inThisProcess(inode) != 0) {
+                return null;
+            }
+            FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE);
+            try {
+                Files.delete(file);
+                return new Held(ch, inode);
+            } catch (IOException e) {
+                ch.close();
+                throw e;
+            }
+        } catch (IOException e) {
+            return null;
+        }
     }
 
     /**
@@ -100,39 +130,31 @@ final class Reclaimer implements AutoCloseable {
         }
     }
 
-    private void free(Path file) {
+    /** A replaced file without a name, kept by a descriptor of ours until its blocks are free. */
+    private record Held(FileChannel channel, Object inode) {
+    }
+
+    /** Shrinks the held file to nothing, a slice at a time, and closes it. */
+    private void free(Held held) {
         long started = System.nanoTime();
-        try {
+        try (FileChannel ch = held.channel()) {
             pause(SETTLE_MILLIS); // looking for processes that hold the file costs CPU too
-            if (linkCount(file) != 1) {
-                Files.deleteIfExists(file); // another name still holds the data: only this name goes
+            if (OpenHandles.heldByAnyProcess(held.inode(), 1)) {
+                LOG.fine("a process still has the replaced database open: its space is freed when it closes it");
                 return;
             }
-            if (OpenHandles.heldByAnyProcess(file)) {
-                Files.deleteIfExists(file);
-                LOG.fine(() -> "unlinked " + file.getFileName() + "; a process still has it open, so its space is freed when it closes");
-                return;
+            long size = ch.size();
+            for (long left = size; left > 0; ) {
+                left = Math.max(0, left - SLICE);
+                ch.truncate(left);
+                pause(PAUSE_MILLIS);
             }
-            long size;
-            try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
-                size = ch.size();
-                for (long left = size; left > 0; ) {
-                    left = Math.max(0, left - SLICE);
-                    ch.truncate(left);
-                    pause(PAUSE_MILLIS);
-                }
-            }
-            Files.deleteIfExists(file);
             LOG.fine(() -> String.format("freed %d bytes of the replaced database in %d ms", size,
                     TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started)));
-        } catch (NoSuchFileException e) {
-            // already gone
         } catch (IOException e) {
-            LOG.warning(() -> "could not shrink " + file + " (" + e.getMessage() + "); removing it at once");
-            delete(file);
+            LOG.warning(() -> "could not shrink a replaced database (" + e.getMessage() + "); its space is freed as it is closed");
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            delete(file);
         }
     }
 

@@ -55,8 +55,8 @@ final class Swap {
     }
 
     /**
-     * Waits until the files this swap replaced are gone and their space is free: the client's
-     * command ends then, so that it leaves nothing behind. Requests run meanwhile.
+     * Waits until the space of the files this swap replaced is free (their names are gone as soon
+     * as the swap returns). Requests run meanwhile.
      */
     void awaitSpaceFreed() throws InterruptedException {
         for (Future<?> f : freeing) {
@@ -79,8 +79,8 @@ final class Swap {
     }
 
     /**
-     * Swaps, logging nothing yet: call {@link #awaitSpaceFreed()}, then {@link #publishLog()}, so
-     * that the log lines are written after the requests the swap held have been served.
+     * Swaps, logging nothing yet: call {@link #publishLog()} once the requests the swap held have
+     * been served.
      */
     Result run() throws CommandFailure {
         try {

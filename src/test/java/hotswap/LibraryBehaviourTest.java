@@ -249,6 +249,8 @@ class LibraryBehaviourTest {
             }
         }).getFilters().add(h.filter());
         LogCapture gateLog = capture(SwapGate.class);
+        LogCapture pushLog = capture(Push.class);
+        pushLog.expect("push complete");
         h.start();
         server.start();
 
@@ -288,7 +290,8 @@ class LibraryBehaviourTest {
         HttpResponse<String> reply = queued.get(0).get(30, TimeUnit.SECONDS);
         assertEquals(200, reply.statusCode(), reply.body());
         assertEquals("new", reply.body(), "the request queued during the swap ran on the new db");
-        // Its two lines are written by the swap once the gate is open, each with the time it happened.
+        // Its two lines are written by the swap after the client has its answer, each with the time it happened.
+        assertTrue(pushLog.await(30, TimeUnit.SECONDS), "the push never logged its end:\n" + pushLog.dump());
         List<java.util.logging.LogRecord> lines = gateLog.records();
         assertEquals(List.of("request queued, waiting for swap to complete: GET /items",
                 "swap complete, resuming request: GET /items"), gateLog.messages(), gateLog.dump());

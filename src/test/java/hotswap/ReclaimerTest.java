@@ -3,6 +3,7 @@ package hotswap;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -12,12 +13,13 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.util.Random;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** Freeing replaced files in the background: gone when done, and never shrunk under another name or reader. */
+/** Freeing replaced files in the background: nameless at once, freed later, never shrunk under another name or reader. */
 class ReclaimerTest {
     private Path dir;
     private final Reclaimer reclaimer = new Reclaimer();
@@ -53,10 +55,15 @@ class ReclaimerTest {
     }
 
     @Test
-    void aReplacedFileIsGoneWhenItsFutureCompletes() throws Exception {
+    void aReplacedFileLosesItsNameAtOnceAndItsLastDescriptorWhenItsFutureCompletes() throws Exception {
         Path file = bigFile(".db.hotswap-1.old", 2.5);
-        reclaimer.reclaim(file).get(30, TimeUnit.SECONDS);
-        assertFalse(Files.exists(file));
+        Object inode = OpenHandles.inodeOf(file);
+        Future<?> freed = reclaimer.reclaim(file);
+        assertFalse(Files.exists(file), "the name must go before reclaim returns");
+        assertFalse(freed.isDone(), "the blocks are freed in the background, after a pause for the released requests");
+        assertEquals(1, OpenHandles.inThisProcess(inode), "the reclaimer holds the nameless file until it is shrunk");
+        freed.get(30, TimeUnit.SECONDS);
+        assertEquals(0, OpenHandles.inThisProcess(inode), "the nameless file is still open, so its blocks are not free");
     }
 
     @Test
@@ -95,6 +102,25 @@ class ReclaimerTest {
                 // read it all through the open descriptor
             }
             assertArrayEquals(before, MessageDigest.getInstance("SHA-256").digest(all.array()));
+        }
+    }
+
+    @Test
+    void aFileAnotherProcessHasOpenIsNeverShrunkUnderIt() throws Exception {
+        Path file = bigFile(".db.hotswap-5.old", 2.5);
+        byte[] before = digest(file);
+        Process reader = new ProcessBuilder("sh", "-c", "exec 3<\"$0\"; echo ready; exec sleep 60", file.toString())
+                .redirectErrorStream(true).start();
+        try {
+            assertEquals("ready", new String(reader.getInputStream().readNBytes(5), java.nio.charset.StandardCharsets.US_ASCII));
+            Path held = Path.of("/proc", Long.toString(reader.pid()), "fd", "3");
+            reclaimer.reclaim(file).get(30, TimeUnit.SECONDS);
+            assertFalse(Files.exists(file));
+            assertTrue(Files.exists(held), "the other process lost its descriptor");
+            assertArrayEquals(before, MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(held)),
+                    "the file was shrunk under the other process");
+        } finally {
+            reader.destroyForcibly().waitFor();
         }
     }
 
