@@ -1,6 +1,7 @@
 package hotswap;
 
 import hotswap.wire.Channel;
+import hotswap.wire.EarlySync;
 import hotswap.wire.Frames;
 import hotswap.wire.Protocol;
 import java.io.IOException;
@@ -8,10 +9,12 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.List;
+import java.util.Set;
 import java.util.logging.Logger;
 
 /**
@@ -48,8 +51,20 @@ final class Pull {
         FileChannel in = null;
         try {
             frames.writeStrings(Channel.CONTROL, List.of("phase", "snapshot"));
-            snapshot(live, snapshot);
-            in = FileChannel.open(snapshot, StandardOpenOption.READ);
+            if (!Files.exists(live)) {
+                throw new CommandFailure(live + " does not exist yet; there is nothing to pull");
+            }
+            // Made empty here (SQLite takes an empty file as an empty database) and opened before the backup
+            // writes it: flushed as it grows, and read afterwards. The descriptor stays open until SQLite has
+            // closed the file, so closing it drops no lock of SQLite's.
+            in = FileChannel.open(snapshot, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, StandardOpenOption.READ),
+                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            try (EarlySync sync = EarlySync.start(in)) {
+                snapshot(live, snapshot);
+            } catch (IOException e) {
+                throw new CommandFailure("snapshot of " + live + " failed: " + e.getMessage()
+                        + ". Check free space in " + live.getParent() + " and try again", e);
+            }
             TempFiles.deleteQuietly(snapshot); // the open channel keeps the bytes; nothing is left behind if we die
             long size = in.size();
             LOG.info(() -> "snapshot taken: " + size + " bytes in " + Push.millisSince(started) + " ms");
@@ -71,9 +86,6 @@ final class Pull {
     }
 
     private void snapshot(Path live, Path snapshot) throws CommandFailure {
-        if (!Files.exists(live)) {
-            throw new CommandFailure(live + " does not exist yet; there is nothing to pull");
-        }
         String path = snapshot.toString();
         char quote = path.indexOf('\'') < 0 ? '\'' : '"';
         if (path.indexOf(quote) >= 0) {

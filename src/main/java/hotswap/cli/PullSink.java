@@ -1,5 +1,6 @@
 package hotswap.cli;
 
+import hotswap.wire.EarlySync;
 import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -72,12 +73,15 @@ abstract class PullSink {
         private final Path destination;
         private final Path temp;
         private final FileChannel out;
+        /** Writes the snapshot back to disk as it arrives, so that the fsync at the end is short. */
+        private final EarlySync sync;
         private boolean committed;
 
         private ToFile(Path destination, Path temp, FileChannel out) {
             this.destination = destination;
             this.temp = temp;
             this.out = out;
+            this.sync = EarlySync.start(out);
         }
 
         static ToFile create(Path destination) throws IOException {
@@ -104,7 +108,12 @@ abstract class PullSink {
 
         @Override
         void finish() throws IOException {
-            out.force(true);
+            try {
+                sync.close();
+                out.force(true);
+            } catch (IOException e) {
+                throw new IOException("cannot write " + destination + ": " + e.getMessage(), e);
+            }
             out.close();
         }
 
@@ -120,6 +129,11 @@ abstract class PullSink {
                 return;
             }
             try {
+                try {
+                    sync.close();
+                } catch (IOException ignored) {
+                    // The pull failed already; this file goes.
+                }
                 out.close();
                 Files.deleteIfExists(temp);
             } catch (IOException ignored) {
