@@ -24,6 +24,7 @@ public final class EarlySync implements AutoCloseable {
     private final FileChannel file;
     private final Thread thread;
     private volatile boolean closed;
+    private volatile int flushes;
     private IOException failure;
 
     private EarlySync(FileChannel file) {
@@ -47,6 +48,7 @@ public final class EarlySync implements AutoCloseable {
                 if (size - flushed >= STEP) {
                     file.force(false);
                     flushed = size;
+                    flushes++; // this thread alone writes it
                 } else {
                     Thread.sleep(POLL_MILLIS);
                 }
@@ -58,6 +60,11 @@ public final class EarlySync implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    /** Early flushes done so far. */
+    public int flushes() {
+        return flushes;
     }
 
     /**
