@@ -62,14 +62,14 @@ final class Push {
             Swap.Result result;
             try {
                 result = swap.run();
-            } catch (CommandFailure e) {
+                if (result.previous() != null) {
+                    frames.writeText(Channel.STDERR, "Kept the replaced database as " + result.previous() + "\n");
+                }
+                frames.writeText(Channel.STDOUT, "OK\n");
+            } catch (CommandFailure | IOException e) {
                 swap.publishLog();
                 throw e;
             }
-            if (result.previous() != null) {
-                frames.writeText(Channel.STDERR, "Kept the replaced database as " + result.previous() + "\n");
-            }
-            frames.writeText(Channel.STDOUT, "OK\n");
             return () -> {
                 try {
                     // The requests the swap held are served first: writing the log costs them CPU they need.
