@@ -4,29 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** Push and pull through the real CLI process, from a working directory other than the app's. */
-class PushPullTest {
-    RunningApp app;
-    Path client;
-
-    @BeforeEach
-    void start() throws Exception {
-        app = RunningApp.start("alpha", "bravo");
-        client = Fixtures.tempDir();
-    }
-
-    @AfterEach
-    void stop() {
-        app.close();
-        Fixtures.deleteTree(client);
-    }
-
+class PushPullTest extends AppAndClientTest {
     @Test
     void pushFromFileReplacesTheLiveDatabase() throws Exception {
         Fixtures.itemsDb(client.resolve("new.sqlite3"), "x", "y", "z");

@@ -16,8 +16,6 @@ import java.util.List;
 import java.util.Random;
 import java.util.stream.Stream;
 import java.util.zip.GZIPOutputStream;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -28,23 +26,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * rows, with no temp file behind; the client exits 1 with an {@code ERROR:} line that names the
  * problem. Each input is pushed from a file and from standard input.
  */
-class RejectedPushTest {
+class RejectedPushTest extends AppAndClientTest {
     private static final String OLD_ITEMS = "[\"alpha\",\"bravo\"]";
-
-    RunningApp app;
-    Path client;
-
-    @BeforeEach
-    void start() throws Exception {
-        app = RunningApp.start("alpha", "bravo");
-        client = Fixtures.tempDir();
-    }
-
-    @AfterEach
-    void stop() {
-        app.close();
-        Fixtures.deleteTree(client);
-    }
 
     /** How the bytes reach the client. */
     enum Via { FILE, STDIN }

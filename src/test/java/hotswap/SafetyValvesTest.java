@@ -10,26 +10,14 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** --keep-previous keeps a way back; connections hotswap does not manage block a swap unless --force. */
-class SafetyValvesTest {
-    RunningApp app;
-    Path client;
-
+class SafetyValvesTest extends AppAndClientTest {
     @BeforeEach
-    void start() throws Exception {
-        app = RunningApp.start("alpha", "bravo");
-        client = Fixtures.tempDir();
+    void writeTheNewDatabase() throws Exception {
         Fixtures.itemsDb(client.resolve("new.sqlite3"), "new");
-    }
-
-    @AfterEach
-    void stop() {
-        app.close();
-        Fixtures.deleteTree(client);
     }
 
     @Test
