@@ -79,12 +79,12 @@ clean:
 	rm -rf build
 
 # make bench: the performance targets, measured against baselines of the same run, printed as one
-# table (not part of CI; about 4 minutes on 2 cores). Installs wrk and sqlite3 from Debian when missing.
+# table (not part of CI; about 4.5 minutes on 2 cores, stopped at 10). Installs wrk and sqlite3 from Debian when missing.
 BENCH_SRC := $(shell find src/test/java/hotswap/bench -name '*.java')
 
 bench: $(JARFILE) $(SQLITE_JAR)
 	@command -v wrk >/dev/null && command -v sqlite3 >/dev/null || { apt-get update && apt-get install -y wrk sqlite3; }
 	@rm -rf build/bench-classes && mkdir -p build/bench-classes build/bench
 	$(JAVAC) $(JAVAC_FLAGS) -cp $(JARFILE) -d build/bench-classes $(BENCH_SRC)
-	$(JAVA) -cp build/bench-classes:$(JARFILE):$(SQLITE_JAR) hotswap.bench.Bench --jar $(JARFILE) --sqlite-jar $(SQLITE_JAR) \
+	timeout 600 $(JAVA) -cp build/bench-classes:$(JARFILE):$(SQLITE_JAR) hotswap.bench.Bench --jar $(JARFILE) --sqlite-jar $(SQLITE_JAR) \
 	  --classes build/bench-classes --dir build/bench --cli bin/hotswap --java $(JAVA)

@@ -82,6 +82,8 @@ public final class Bench {
             }
         }
         Bench bench = new Bench(opt);
+        // make bench stops a run at 10 minutes: the app and any command still running go with it.
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> ProcessHandle.current().descendants().forEach(ProcessHandle::destroy)));
         int status;
         try {
             status = bench.run();
