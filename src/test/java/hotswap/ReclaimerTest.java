@@ -125,6 +125,16 @@ class ReclaimerTest {
     }
 
     @Test
+    void closeFreesWhatIsStillPendingBeforeItReturns() throws Exception {
+        Path file = bigFile(".db.hotswap-6.old", 2.5);
+        Object inode = OpenHandles.inodeOf(file);
+        Future<?> freed = reclaimer.reclaim(file);
+        reclaimer.close(); // as the app stops, with the file still waiting out the pause for released requests
+        assertTrue(freed.isDone(), "close() returned with the replaced file still pending");
+        assertEquals(0, OpenHandles.inThisProcess(inode), "close() left the nameless file open, its blocks in use");
+    }
+
+    @Test
     void afterCloseAFileIsRemovedAtOnce() throws Exception {
         reclaimer.close();
         Path file = bigFile(".db.hotswap-4.old", 1.5);
