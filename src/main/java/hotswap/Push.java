@@ -4,6 +4,7 @@ import hotswap.wire.Channel;
 import hotswap.wire.CopyRequest;
 import hotswap.wire.EarlySync;
 import hotswap.wire.Frames;
+import hotswap.wire.Writes;
 import java.io.EOFException;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
@@ -159,9 +160,7 @@ final class Push {
             }
             received += frame.payload().remaining();
             try {
-                while (frame.payload().hasRemaining()) {
-                    out.write(frame.payload());
-                }
+                Writes.writeFully(out, frame.payload());
             } catch (IOException e) {
                 throw writeFailed(temp, e);
             }

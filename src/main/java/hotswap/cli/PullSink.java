@@ -1,6 +1,7 @@
 package hotswap.cli;
 
 import hotswap.wire.EarlySync;
+import hotswap.wire.Writes;
 import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -50,9 +51,7 @@ abstract class PullSink {
 
         @Override
         void write(ByteBuffer bytes) throws IOException {
-            while (bytes.hasRemaining()) {
-                out.write(bytes);
-            }
+            Writes.writeFully(out, bytes);
         }
 
         @Override
@@ -98,9 +97,7 @@ abstract class PullSink {
         @Override
         void write(ByteBuffer bytes) throws IOException {
             try {
-                while (bytes.hasRemaining()) {
-                    out.write(bytes);
-                }
+                Writes.writeFully(out, bytes);
             } catch (IOException e) {
                 throw new IOException("cannot write " + destination + ": " + e.getMessage(), e);
             }

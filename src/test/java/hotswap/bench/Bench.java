@@ -44,6 +44,8 @@ public final class Bench {
     private static final int WARM_UP_SWAPS = 8;
     /** Runs of each 1 GiB copy: the disk's speed varies from run to run (freed blocks are discarded, dirty pages flushed). */
     private static final int COPY_REPEATS = 5;
+    /** Before each timed copy: see {@link #settle()}. */
+    private static final long SETTLE_MILLIS = 3000;
 
     private final Map<String, String> opt;
     private final Path dir;
@@ -592,13 +594,17 @@ public final class Bench {
     }
 
     /**
-     * Flushes dirty pages so each timed copy starts alike. Kept short on purpose: this VM hands
-     * memory freed by deleted files back to the host after about 2 s (free page reporting), and a
-     * write into such pages then costs a host fault; a busy server writes into reclaimed page cache.
+     * Flushes dirty pages and waits, so that each timed copy starts alike. This VM hands memory
+     * freed by deleted files back to the host about 2 s later (free page reporting), and writing
+     * into such memory again is slow: 1 GiB received over a Unix socket took 0.40-0.51 s in 7 of 7
+     * runs when the previous gigabyte had been deleted just before, and 0.29-2.6 s when it had been
+     * deleted a second earlier. With a short wait, whichever copy came right after one that freed a
+     * gigabyte ran on warm memory. After 3 s, every copy should find memory the host has taken
+     * back, as a push or pull minutes after the last one does.
      */
     private void settle() throws Exception {
         exec(List.of("sync"), null, false);
-        Thread.sleep(300);
+        Thread.sleep(SETTLE_MILLIS);
     }
 
     /** The app under test, as its own JVM. */
