@@ -89,25 +89,15 @@ final class OpenHandles {
         return true;
     }
 
-    /** Descriptors of this process open on {@code file}; 0 where {@link #supported()} is false. */
+    /**
+     * Descriptors of this process open on {@code file}'s inode, under whatever name they were
+     * opened; 0 where {@link #supported()} is false or the file does not exist.
+     */
     static int count(Path file) {
-        if (!supported()) {
-            return 0;
-        }
-        int count = 0;
-        try (DirectoryStream<Path> fds = Files.newDirectoryStream(FD_DIR)) {
-            for (Path fd : fds) {
-                try {
-                    if (Files.readSymbolicLink(fd).equals(file)) {
-                        count++;
-                    }
-                } catch (IOException | UnsupportedOperationException e) {
-                    // The descriptor was closed while we looked: not open on the file.
-                }
-            }
+        try {
+            return Math.max(0, inThisProcess(inodeOf(file)));
         } catch (IOException e) {
             return 0;
         }
-        return count;
     }
 }
