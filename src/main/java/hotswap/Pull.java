@@ -2,8 +2,12 @@ package hotswap;
 
 import hotswap.wire.Channel;
 import hotswap.wire.EarlySync;
+import hotswap.wire.FileIds;
 import hotswap.wire.Frames;
 import hotswap.wire.Protocol;
+import hotswap.wire.ProtocolException;
+import hotswap.wire.Strings;
+import java.io.EOFException;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -19,7 +23,8 @@ import java.util.logging.Logger;
 
 /**
  * Takes a consistent snapshot of a live database with SQLite's backup API into a temp file, then
- * streams it to the client.
+ * hands it to the client: the file itself, which a client on this machine links or copies, or a
+ * stream of it through the socket.
  *
  * <p>The backup runs on a connection that first opens a read transaction. SQLite restarts a
  * backup whenever another connection writes the source, so under steady writes a plain backup
@@ -65,15 +70,18 @@ final class Pull {
                 throw new CommandFailure("snapshot of " + live + " failed: " + e.getMessage()
                         + ". Check free space in " + live.getParent() + " and try again", e);
             }
-            TempFiles.deleteQuietly(snapshot); // the open channel keeps the bytes; nothing is left behind if we die
             long size = in.size();
             LOG.info(() -> "snapshot taken: " + size + " bytes in " + Push.millisSince(started) + " ms");
-            frames.writeStrings(Channel.CONTROL, List.of("pull", Long.toString(size)));
-            for (long pos = 0; pos < size; pos += Protocol.DATA_CHUNK_BYTES) {
-                frames.transferFrom(Channel.DATA_OUT, in, pos, (int) Math.min(Protocol.DATA_CHUNK_BYTES, size - pos));
+            String taken = offer(snapshot, size);
+            TempFiles.deleteQuietly(snapshot); // the open channel keeps the bytes; nothing is left behind if we die
+            if (taken == null) {
+                for (long pos = 0; pos < size; pos += Protocol.DATA_CHUNK_BYTES) {
+                    frames.transferFrom(Channel.DATA_OUT, in, pos, (int) Math.min(Protocol.DATA_CHUNK_BYTES, size - pos));
+                }
+                frames.writeEnd(Channel.DATA_OUT);
             }
-            frames.writeEnd(Channel.DATA_OUT);
-            LOG.info(() -> "pull complete: " + live + " (" + size + " bytes in " + Push.millisSince(started) + " ms)");
+            String how = taken == null ? "streamed" : taken.equals("linked") ? "linked by the client" : "copied by the client";
+            LOG.info(() -> "pull complete: " + live + " (" + size + " bytes in " + Push.millisSince(started) + " ms, " + how + ")");
             FileChannel done = in;
             in = null;
             return done;
@@ -83,6 +91,41 @@ final class Pull {
             }
             TempFiles.deleteQuietly(snapshot);
         }
+    }
+
+    /**
+     * Offers the finished snapshot to the client by path: a client on this machine links or copies
+     * the file itself, which costs far less than a stream through the socket. Until the client
+     * answers, the file keeps its name (one that {@link TempFiles#removeOrphans} knows, should the
+     * app die meanwhile).
+     *
+     * @return how the client took the file ({@code "linked"} or {@code "copying"}), or null: stream it
+     */
+    private String offer(Path snapshot, long size) throws IOException {
+        String path = snapshot.toString();
+        String id;
+        try {
+            id = FileIds.of(snapshot);
+        } catch (IOException e) {
+            path = ""; // not offered: the client asks for the stream
+            id = "";
+        }
+        frames.writeStrings(Channel.CONTROL, List.of("pull", Long.toString(size), path, id));
+        Frames.Frame reply = frames.read();
+        if (reply == null) {
+            throw new EOFException("the client hung up before it took the snapshot");
+        }
+        if (reply.channel() != Channel.CONTROL) {
+            throw new ProtocolException("expected the client's answer to the snapshot offer, got a " + reply.channel() + " frame");
+        }
+        List<String> answer = Strings.decode(reply.payload());
+        if (answer.equals(List.of("stream"))) {
+            return null;
+        }
+        if (answer.equals(List.of("took", "linked")) || answer.equals(List.of("took", "copying"))) {
+            return answer.get(1);
+        }
+        throw new ProtocolException("unexpected answer to the snapshot offer: " + answer);
     }
 
     private void snapshot(Path live, Path snapshot) throws CommandFailure {

@@ -335,7 +335,7 @@ class WireAbuseTest {
         do {
             random.nextBytes(noise);
         } while ("HCIDOEX".indexOf(noise[0] & 0xff) >= 0);
-        assertRefused(exchange("random bytes after a hello", concat(hello(1), noise)), "ERROR: protocol error: unknown channel");
+        assertRefused(exchange("random bytes after a hello", concat(hello(Protocol.VERSION), noise)), "ERROR: protocol error: unknown channel");
         assertUnharmedAndServing();
     }
 
@@ -354,7 +354,7 @@ class WireAbuseTest {
             }
             String what2 = "a command header announcing " + Integer.toUnsignedString(length) + " bytes";
             try (SocketChannel ch = connect()) {
-                writeRaw(ch, concat(hello(1), header('C', length)));
+                writeRaw(ch, concat(hello(Protocol.VERSION), header('C', length)));
                 assertRefused(readReply(ch, what2), "ERROR: protocol error: frame of " + Integer.toUnsignedString(length));
             }
         }
@@ -376,7 +376,7 @@ class WireAbuseTest {
         startServer();
         byte[] payload = new byte[Protocol.MAX_FRAME_BYTES];
         payload[1] = 1; // one string of length 0, then a megabyte of trailing zeros
-        Reply r = exchange("a 1 MiB command of garbage", concat(hello(1), frame(Channel.CONTROL, payload)));
+        Reply r = exchange("a 1 MiB command of garbage", concat(hello(Protocol.VERSION), frame(Channel.CONTROL, payload)));
         assertRefused(r, "ERROR: protocol error: control message has " + (Protocol.MAX_FRAME_BYTES - 4) + " trailing bytes");
         assertUnharmedAndServing();
     }
@@ -385,8 +385,8 @@ class WireAbuseTest {
     void unknownChannelTags() throws Exception {
         startServer();
         assertRefused(exchange("tag Z first", concat(header('Z', 4), new byte[4])), "ERROR: protocol error: unknown channel 0x5a");
-        assertRefused(exchange("tag 0x00 after hello", concat(hello(1), header(0, 0))), "ERROR: protocol error: unknown channel 0x00");
-        assertRefused(exchange("tag 0xff after hello", concat(hello(1), header(0xff, 3), new byte[3])),
+        assertRefused(exchange("tag 0x00 after hello", concat(hello(Protocol.VERSION), header(0, 0))), "ERROR: protocol error: unknown channel 0x00");
+        assertRefused(exchange("tag 0xff after hello", concat(hello(Protocol.VERSION), header(0xff, 3), new byte[3])),
                 "ERROR: protocol error: unknown channel 0xff");
         assertUnharmedAndServing();
     }
@@ -398,9 +398,9 @@ class WireAbuseTest {
                 "ERROR: protocol error: expected a hotswap handshake");
         assertRefused(exchange("a 3-byte hello", frame(Channel.HELLO, new byte[3])), "ERROR: protocol error: expected a hotswap handshake");
         assertRefused(exchange("an empty hello", frame(Channel.HELLO, new byte[0])), "ERROR: protocol error: expected a hotswap handshake");
-        assertRefused(exchange("data instead of a command", concat(hello(1), frame(Channel.DATA_IN, new byte[10]))),
+        assertRefused(exchange("data instead of a command", concat(hello(Protocol.VERSION), frame(Channel.DATA_IN, new byte[10]))),
                 "ERROR: protocol error: expected a command, got a DATA_IN frame");
-        assertRefused(exchange("an exit frame instead of a command", concat(hello(1), frame(Channel.EXIT, new byte[4]))),
+        assertRefused(exchange("an exit frame instead of a command", concat(hello(Protocol.VERSION), frame(Channel.EXIT, new byte[4]))),
                 "ERROR: protocol error: expected a command, got a EXIT frame");
         assertUnharmedAndServing();
     }
@@ -447,7 +447,7 @@ class WireAbuseTest {
                 "an overlong UTF-8 slash (0xC0 0xAF)", "argument 2 is not valid UTF-8",
                 "a lone surrogate in UTF-8", "argument 1 is not valid UTF-8");
         for (Map.Entry<String, byte[]> c : cases.entrySet()) {
-            Reply r = exchange(c.getKey(), concat(hello(1), frame(Channel.CONTROL, c.getValue())));
+            Reply r = exchange(c.getKey(), concat(hello(Protocol.VERSION), frame(Channel.CONTROL, c.getValue())));
             String prefix = "ERROR: protocol error: " + expected.getOrDefault(c.getKey(), "");
             try {
                 assertRefused(r, prefix);
@@ -464,19 +464,19 @@ class WireAbuseTest {
         startServer();
         Reply r = exchange("hello version 99", concat(hello(99), control(new CopyRequest("-", db.toString(),
                 CopyRequest.Integrity.FULL, true, 0, -1, false, false).encode())));
-        assertRefused(r, "ERROR: client speaks protocol version 99, this server speaks 1");
-        assertRefused(exchange("hello version -1", hello(-1)), "ERROR: client speaks protocol version -1, this server speaks 1");
-        assertRefused(exchange("hello version 0", hello(0)), "ERROR: client speaks protocol version 0, this server speaks 1");
+        assertRefused(r, "ERROR: client speaks protocol version 99, this server speaks " + Protocol.VERSION);
+        assertRefused(exchange("hello version -1", hello(-1)), "ERROR: client speaks protocol version -1, this server speaks " + Protocol.VERSION);
+        assertRefused(exchange("hello version 0", hello(0)), "ERROR: client speaks protocol version 0, this server speaks " + Protocol.VERSION);
         assertUnharmedAndServing();
     }
 
     @Test
     void unknownCommandsAndBadRequests() throws Exception {
         startServer();
-        assertRefused(exchange("rm -rf", concat(hello(1), control(List.of("rm", "-rf")))),
+        assertRefused(exchange("rm -rf", concat(hello(Protocol.VERSION), control(List.of("rm", "-rf")))),
                 "ERROR: unknown command rm; this server knows: cp");
-        assertRefused(exchange("no strings", concat(hello(1), control(List.of()))), "ERROR: unknown command (none)");
-        assertRefused(exchange("CP in capitals", concat(hello(1), control(List.of("CP", "-", db.toString())))),
+        assertRefused(exchange("no strings", concat(hello(Protocol.VERSION), control(List.of()))), "ERROR: unknown command (none)");
+        assertRefused(exchange("CP in capitals", concat(hello(Protocol.VERSION), control(List.of("CP", "-", db.toString())))),
                 "ERROR: unknown command CP");
         String name = db.getFileName().toString();
         Map<String, List<String>> requests = new java.util.LinkedHashMap<>();
@@ -491,7 +491,7 @@ class WireAbuseTest {
         requests.put("a non-numeric size", List.of("cp", "-", db.toString(), "source-size=lots"));
         requests.put("a repeated option", List.of("cp", "-", db.toString(), "force=false", "force=true"));
         for (Map.Entry<String, List<String>> c : requests.entrySet()) {
-            Reply r = exchange(c.getKey(), concat(hello(1), control(c.getValue())));
+            Reply r = exchange(c.getKey(), concat(hello(Protocol.VERSION), control(c.getValue())));
             try {
                 assertRefused(r, "ERROR: ");
                 assertFalse(r.has(Channel.CONTROL), "the server must not start a transfer: " + r);
@@ -499,15 +499,15 @@ class WireAbuseTest {
                 throw new AssertionError("case " + c.getKey() + ": " + e.getMessage(), e);
             }
         }
-        Reply relative = exchange("relative", concat(hello(1), control(List.of("cp", "new.sqlite3", db.toString()))));
+        Reply relative = exchange("relative", concat(hello(Protocol.VERSION), control(List.of("cp", "new.sqlite3", db.toString()))));
         assertRefused(relative, "ERROR: malformed cp request: source must be an absolute path or -");
-        Reply relativeDest = exchange("relative dest", concat(hello(1), control(List.of("cp", "-", name))));
+        Reply relativeDest = exchange("relative dest", concat(hello(Protocol.VERSION), control(List.of("cp", "-", name))));
         assertRefused(relativeDest, "ERROR: malformed cp request: destination must be an absolute path or -");
 
         // Invariant 7: a path that is no managed database is neither read nor written.
-        Reply secret = exchange("pull /etc/passwd", concat(hello(1), control(List.of("cp", "/etc/passwd", "-"))));
+        Reply secret = exchange("pull /etc/passwd", concat(hello(Protocol.VERSION), control(List.of("cp", "/etc/passwd", "-"))));
         assertRefused(secret, "ERROR: neither /etc/passwd nor - is a managed database; managed: " + db.toRealPath());
-        Reply overwrite = exchange("push into /etc/passwd", concat(hello(1), control(List.of("cp", "-", "/etc/passwd"))));
+        Reply overwrite = exchange("push into /etc/passwd", concat(hello(Protocol.VERSION), control(List.of("cp", "-", "/etc/passwd"))));
         assertRefused(overwrite, "ERROR: neither - nor /etc/passwd is a managed database");
         assertUnharmedAndServing();
     }
@@ -527,8 +527,8 @@ class WireAbuseTest {
                 () -> log.contains(Level.WARNING, "closing a control connection: the client sent nothing for 300 ms"));
 
         // Silent in the middle of a frame header and in the middle of a command frame.
-        for (byte[] partial : new byte[][] {hello(1), concat(hello(1), new byte[] {'C', 0}),
-                concat(hello(1), header('C', 100), new byte[10])}) {
+        for (byte[] partial : new byte[][] {hello(Protocol.VERSION), concat(hello(Protocol.VERSION), new byte[] {'C', 0}),
+                concat(hello(Protocol.VERSION), header('C', 100), new byte[10])}) {
             try (SocketChannel ch = connect()) {
                 writeRaw(ch, partial);
                 Reply r = read(ch, "a client silent after " + partial.length + " bytes", true, null);
@@ -542,7 +542,7 @@ class WireAbuseTest {
     /** Says hello, asks to push to the live db from stdin, and waits for the server's go-ahead. */
     private SocketChannel startPush() throws Exception {
         SocketChannel ch = connect();
-        writeRaw(ch, concat(hello(1), control(new CopyRequest("-", db.toString(), CopyRequest.Integrity.FULL, true, 0, -1,
+        writeRaw(ch, concat(hello(Protocol.VERSION), control(new CopyRequest("-", db.toString(), CopyRequest.Integrity.FULL, true, 0, -1,
                 false, false).encode())));
         Reply r = read(ch, "the push go-ahead", true, Channel.CONTROL);
         assertHello(r);
@@ -610,10 +610,76 @@ class WireAbuseTest {
 
         // 5. Asks for a pull and vanishes without reading it.
         ch = connect();
-        writeRaw(ch, concat(hello(1), control(List.of("cp", db.toString(), "-"))));
+        writeRaw(ch, concat(hello(Protocol.VERSION), control(List.of("cp", db.toString(), "-"))));
         ch.close();
         await("the pull snapshot to be removed (left: " + leftovers() + ")", () -> leftovers().isEmpty());
 
+        assertUnharmedAndServing();
+    }
+
+    // ------------------------------------------------------------------ the snapshot offer
+
+    /** Asks for a pull to stdout with raw frames and reads up to the server's offer of its snapshot file. */
+    private List<String> requestPullUntilOffer(SocketChannel ch) throws Exception {
+        writeRaw(ch, concat(hello(Protocol.VERSION), control(new CopyRequest(db.toString(), "-",
+                CopyRequest.Integrity.FULL, true, 0, -1, false, false).encode())));
+        while (true) {
+            Reply r = read(ch, "the snapshot offer", true, Channel.CONTROL);
+            Got last = r.frames().get(r.frames().size() - 1);
+            assertEquals(Channel.CONTROL, last.channel(), "expected the offer, got " + r);
+            List<String> message = Strings.decode(ByteBuffer.wrap(last.payload()));
+            if (message.get(0).equals("pull")) {
+                return message;
+            }
+        }
+    }
+
+    @Test
+    void aClientThatAsksForTheStreamGetsTheWholeSnapshotThroughTheSocket() throws Exception {
+        startServer();
+        SocketChannel ch = connect();
+        List<String> offer = requestPullUntilOffer(ch);
+        assertEquals(4, offer.size(), offer.toString());
+        Path offered = Path.of(offer.get(2));
+        assertEquals(db.getParent(), offered.getParent(), "the snapshot lies beside the live db: " + offer);
+        assertTrue(Files.exists(offered), "the offered file keeps its name until the client answers: " + offer);
+        writeRaw(ch, control(List.of("stream")));
+        Reply r = readReply(ch, "the streamed snapshot");
+        assertEquals(Integer.valueOf(0), r.exit(), r.toString());
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        r.frames().stream().filter(f -> f.channel() == Channel.DATA_OUT).forEach(f -> bytes.writeBytes(f.payload()));
+        assertEquals(Long.parseLong(offer.get(1)), bytes.size(), "the stream holds the offered size");
+        Path pulled = Files.write(client.resolve("streamed.sqlite3"), bytes.toByteArray());
+        assertEquals(List.of("alpha", "bravo"), Fixtures.query(pulled, "SELECT name FROM items ORDER BY id"));
+        await("the log to say the pull was streamed; log:\n" + log.dump(), () -> log.contains(Level.INFO, "pull complete: "));
+        assertTrue(log.dump().contains(" bytes in ") && log.dump().contains("streamed)"), log.dump());
+        assertUnharmedAndServing();
+    }
+
+    @Test
+    void anyOtherAnswerToTheSnapshotOfferEndsThePullAndLeavesNoSnapshotBehind() throws Exception {
+        startServer();
+        Map<String, byte[]> answers = new java.util.LinkedHashMap<>();
+        answers.put("took everything", control(List.of("took", "everything")));
+        answers.put("took, with no way", control(List.of("took")));
+        answers.put("stream, twice", control(List.of("stream", "stream")));
+        answers.put("data instead of an answer", frame(Channel.DATA_IN, new byte[16]));
+        answers.put("a hang-up", new byte[0]);
+        for (Map.Entry<String, byte[]> answer : answers.entrySet()) {
+            SocketChannel ch = connect();
+            Path offered = Path.of(requestPullUntilOffer(ch).get(2));
+            if (answer.getValue().length == 0) {
+                ch.close();
+            } else {
+                writeRaw(ch, answer.getValue());
+                Reply r = read(ch, answer.getKey(), true, Channel.EXIT);
+                assertFalse(r.has(Channel.EXIT) && r.exit() == 0, answer.getKey() + " must not complete the pull: " + r);
+                assertFalse(r.has(Channel.DATA_OUT), answer.getKey() + " must not be answered with the snapshot: " + r);
+                ch.close();
+            }
+            await(answer.getKey() + ": the snapshot file to be removed", () -> !Files.exists(offered));
+        }
+        assertTrue(log.contains(Level.WARNING, "unexpected answer to the snapshot offer"), log.dump());
         assertUnharmedAndServing();
     }
 
@@ -623,7 +689,7 @@ class WireAbuseTest {
     void theRealCliIsToldTheServerIsBusy() throws Exception {
         startServer(Duration.ofSeconds(60), 1);
         try (SocketChannel stalled = connect()) {
-            writeRaw(stalled, hello(1));
+            writeRaw(stalled, hello(Protocol.VERSION));
             assertHello(read(stalled, "hello of the stalled connection", true, Channel.HELLO));
             Fixtures.Result r = Fixtures.cli(client, Map.of("HOTSWAP_SOCKET", socket.toString()), null,
                     "cp", db.toString(), "-");
@@ -639,13 +705,13 @@ class WireAbuseTest {
         List<SocketChannel> stalled = new ArrayList<>();
         for (int i = 0; i < 2; i++) {
             SocketChannel ch = connect();
-            writeRaw(ch, hello(1));
+            writeRaw(ch, hello(Protocol.VERSION));
             Reply r = read(ch, "hello of stalled connection " + (i + 1), true, Channel.HELLO);
             assertHello(r); // its session runs now, waiting for a command
             stalled.add(ch);
         }
         String busy = "ERROR: server busy: 2 hotswap commands are already running";
-        Reply third = exchange("a third connection", concat(hello(1), control(List.of("cp", db.toString(), "-"))));
+        Reply third = exchange("a third connection", concat(hello(Protocol.VERSION), control(List.of("cp", db.toString(), "-"))));
         assertRefused(third, busy);
         assertFalse(third.has(Channel.CONTROL), third.toString());
 
@@ -672,7 +738,7 @@ class WireAbuseTest {
         // Wait until the sessions are free again (a probe is refused as busy until then).
         await("the sessions to be free after the stalled connections closed", () -> {
             try {
-                Reply probe = exchange("probe", concat(hello(1), control(List.of("probe"))));
+                Reply probe = exchange("probe", concat(hello(Protocol.VERSION), control(List.of("probe"))));
                 return probe.stderr().startsWith("ERROR: unknown command probe");
             } catch (Exception e) {
                 throw new RuntimeException(e);

@@ -128,6 +128,8 @@ final class CopyClient {
 
     private int converse(SocketChannel socket, Frames frames, CopyRequest request) throws Failure, IOException {
         PullSink sink = null;
+        OfferedSnapshot offer = null;
+        boolean taken = false;
         Thread uploader = null;
         try {
             while (true) {
@@ -157,17 +159,26 @@ final class CopyClient {
                             progress.total(request.sourceSize());
                             progress.phase("sending");
                             uploader = startUpload(socket, frames, request.source());
-                        } else if (message.size() == 2 && message.get(0).equals("pull") && sink == null && uploader == null) {
-                            progress.total(size(message.get(1)));
+                        } else if (message.size() == 4 && message.get(0).equals("pull") && sink == null && uploader == null) {
+                            long size = size(message.get(1));
+                            progress.total(size);
                             progress.phase("receiving");
                             sink = PullSink.open(request.destination(), stdout);
+                            offer = new OfferedSnapshot(message.get(2), message.get(3), size);
+                            String how = sink.take(offer);
+                            frames.writeStrings(Channel.CONTROL, how == null ? List.of("stream") : List.of("took", how));
+                            if (how != null) {
+                                taken = true;
+                                sink.finishTaken(offer, progress);
+                            }
                         } else {
                             throw new ProtocolException("unexpected message from the app: " + message);
                         }
                     }
                     case DATA_OUT -> {
-                        if (sink == null) {
-                            throw new ProtocolException("the app sent database bytes before saying it would");
+                        if (sink == null || taken) {
+                            throw new ProtocolException(sink == null ? "the app sent database bytes before saying it would"
+                                    : "the app streamed a snapshot this client had taken as a file");
                         }
                         if (frame.isEndOfStream()) {
                             sink.finish();
@@ -195,6 +206,9 @@ final class CopyClient {
         } finally {
             if (sink != null) {
                 sink.discard();
+            }
+            if (offer != null) {
+                offer.close();
             }
             if (uploader != null) {
                 uploader.interrupt();

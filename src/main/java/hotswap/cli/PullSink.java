@@ -2,6 +2,7 @@ package hotswap.cli;
 
 import hotswap.wire.EarlySync;
 import hotswap.wire.Writes;
+import java.io.FileDescriptor;
 import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -13,15 +14,32 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermission;
 import java.security.SecureRandom;
 import java.util.HexFormat;
+import java.util.Set;
 
 /**
  * Where a pulled snapshot goes: standard output, or a local file written under a temp name beside
  * it and renamed into place only when the whole snapshot has arrived, so a failed pull never
  * leaves a partial file.
+ *
+ * <p>The bytes come one of two ways. Either the sink {@link #take takes} the app's snapshot file
+ * (a link to it, or a copy from it), or the app streams it and each piece is {@link #write written}.
  */
 abstract class PullSink {
+    /**
+     * Takes the app's snapshot file if this client can see it.
+     *
+     * @return {@code "linked"} (the destination is the snapshot file itself, nothing to copy),
+     *         {@code "copying"} (it is open; {@link #finishTaken} copies it), or null: ask for the stream
+     */
+    abstract String take(OfferedSnapshot offer) throws IOException;
+
+    /** Completes a take: copies the snapshot if it was not linked, and makes it durable where that applies. */
+    abstract void finishTaken(OfferedSnapshot offer, Progress progress) throws IOException;
+
+    /** Writes a piece of a streamed snapshot. */
     abstract void write(ByteBuffer bytes) throws IOException;
 
     /** All bytes arrived. */
@@ -38,6 +56,9 @@ abstract class PullSink {
     }
 
     private static final class ToStream extends PullSink {
+        /** open(2)'s O_APPEND on Linux, as /proc/self/fdinfo shows flags (octal). */
+        private static final long O_APPEND = 02000;
+
         private final OutputStream stream;
         private final WritableByteChannel out;
 
@@ -47,6 +68,44 @@ abstract class PullSink {
             // stream, each 1 MiB write had the JDK allocate, copy and free a native buffer of that size:
             // a pull to stdout took 1.43x `sqlite3 .backup` against 1.20x for a pull to a file.)
             this.out = stream instanceof FileOutputStream file ? file.getChannel() : Channels.newChannel(stream);
+        }
+
+        @Override
+        String take(OfferedSnapshot offer) {
+            return offer.open() ? "copying" : null;
+        }
+
+        @Override
+        void finishTaken(OfferedSnapshot offer, Progress progress) throws IOException {
+            long base = out instanceof FileChannel file && stdoutIsARegularFileNotAppending() ? file.position() : -1;
+            if (base >= 0) {
+                offer.moveTo((FileChannel) out, base, progress);
+            } else {
+                offer.copyTo(out, progress);
+            }
+            finish();
+        }
+
+        /**
+         * Whether this stream is the process's stdout, redirected to a regular file that was not
+         * opened for appending: then it may be written at any offset. (Linux writes every pwrite of
+         * a file opened with O_APPEND at the end, so appending output is written in order.)
+         */
+        private boolean stdoutIsARegularFileNotAppending() {
+            try {
+                if (!(stream instanceof FileOutputStream file) || file.getFD() != FileDescriptor.out
+                        || !Files.isRegularFile(Path.of("/proc/self/fd/1"))) {
+                    return false;
+                }
+                for (String line : Files.readAllLines(Path.of("/proc/self/fdinfo/1"))) {
+                    if (line.startsWith("flags:")) {
+                        return (Long.parseLong(line.substring("flags:".length()).trim(), 8) & O_APPEND) == 0;
+                    }
+                }
+            } catch (IOException | RuntimeException e) {
+                // Not Linux, or not telling: write in order.
+            }
+            return false;
         }
 
         @Override
@@ -71,27 +130,79 @@ abstract class PullSink {
     private static final class ToFile extends PullSink {
         private final Path destination;
         private final Path temp;
-        private final FileChannel out;
+        /** The temp file as written by a copy or a stream; null while none is open, and for a link. */
+        private FileChannel out;
         /** Writes the snapshot back to disk as it arrives, so that the fsync at the end is short. */
-        private final EarlySync sync;
+        private EarlySync sync;
         private boolean committed;
 
-        private ToFile(Path destination, Path temp, FileChannel out) {
+        private ToFile(Path destination, Path temp) {
             this.destination = destination;
             this.temp = temp;
-            this.out = out;
-            this.sync = EarlySync.start(out);
         }
 
         static ToFile create(Path destination) throws IOException {
             byte[] id = new byte[8];
             new SecureRandom().nextBytes(id);
-            Path temp = destination.resolveSibling("." + destination.getFileName() + ".hotswap-" + HexFormat.of().formatHex(id) + ".part");
+            ToFile sink = new ToFile(destination,
+                    destination.resolveSibling("." + destination.getFileName() + ".hotswap-" + HexFormat.of().formatHex(id) + ".part"));
+            sink.openTemp();
+            return sink;
+        }
+
+        private void openTemp() throws IOException {
             try {
-                return new ToFile(destination, temp, FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE));
+                out = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
             } catch (IOException e) {
                 throw new IOException("cannot write " + destination + ": " + e.getMessage(), e);
             }
+            sync = EarlySync.start(out);
+        }
+
+        /**
+         * Links the temp name to the snapshot when both are on one file system, and gives the link
+         * the mode a file this client creates gets (the app made its snapshot 0600), so a pulled
+         * file's mode does not depend on how its bytes arrived.
+         */
+        @Override
+        String take(OfferedSnapshot offer) throws IOException {
+            if (offer.offered()) {
+                Set<PosixFilePermission> mode = null;
+                try {
+                    mode = Files.getPosixFilePermissions(temp);
+                } catch (UnsupportedOperationException e) {
+                    // Not a POSIX file system: no link, which would keep the app's mode.
+                }
+                if (mode != null) {
+                    closeTemp();
+                    Files.delete(temp);
+                    if (offer.linkAs(temp)) {
+                        Files.setPosixFilePermissions(temp, mode);
+                        return "linked";
+                    }
+                    openTemp();
+                }
+            }
+            return offer.open() ? "copying" : null;
+        }
+
+        @Override
+        void finishTaken(OfferedSnapshot offer, Progress progress) throws IOException {
+            if (out == null) { // linked: SQLite synced the data; this makes the new link durable
+                try (FileChannel linked = FileChannel.open(temp, StandardOpenOption.READ)) {
+                    linked.force(true);
+                } catch (IOException e) {
+                    throw new IOException("cannot write " + destination + ": " + e.getMessage(), e);
+                }
+                progress.add(offer.size());
+                return;
+            }
+            try {
+                offer.moveTo(out, 0, progress);
+            } catch (IOException e) {
+                throw new IOException("cannot copy the snapshot to " + destination + ": " + e.getMessage(), e);
+            }
+            finish();
         }
 
         @Override
@@ -125,17 +236,29 @@ abstract class PullSink {
             if (committed) {
                 return;
             }
+            closeTemp();
             try {
-                try {
-                    sync.close();
-                } catch (IOException ignored) {
-                    // The pull failed already; this file goes.
-                }
-                out.close();
                 Files.deleteIfExists(temp);
             } catch (IOException ignored) {
                 // Best effort: the name marks it as ours.
             }
+        }
+
+        private void closeTemp() {
+            if (out == null) {
+                return;
+            }
+            try {
+                sync.close();
+            } catch (IOException ignored) {
+                // The file is being dropped; an error flushing it does not matter.
+            }
+            try {
+                out.close();
+            } catch (IOException ignored) {
+                // As above.
+            }
+            out = null;
         }
     }
 }

@@ -1,0 +1,203 @@
+package hotswap;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import hotswap.wire.Channel;
+import hotswap.wire.FileIds;
+import hotswap.wire.Frames;
+import hotswap.wire.Protocol;
+import hotswap.wire.Strings;
+import java.io.ByteArrayOutputStream;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * How a pulled snapshot reaches the client: the app offers its snapshot file by path, and a client
+ * on the same machine links it (a file destination on the same file system), copies it (stdout),
+ * or asks for the stream through the socket when the file it finds is not the one offered.
+ */
+class PullHandoverTest extends AppAndClientTest {
+    private LogCapture log;
+
+    @BeforeEach
+    void captureLog() {
+        log = new LogCapture("hotswap");
+    }
+
+    @AfterEach
+    void releaseLog() {
+        log.close();
+    }
+
+    private String pullOutcome() {
+        return log.messages().stream().filter(m -> m.startsWith("pull complete: ")).reduce((a, b) -> b).orElse("(no pull logged)");
+    }
+
+    @Test
+    void aPullToAFileOnTheSameFileSystemLinksTheSnapshotAndGivesItTheClientsFileMode() throws Exception {
+        Fixtures.Result r = app.cli(client, null, "cp", app.db.toString(), "backup.sqlite3");
+        assertEquals(0, r.exit(), r.toString());
+        assertEquals("OK\n", r.stderr());
+        assertTrue(pullOutcome().endsWith(", linked by the client)"), pullOutcome());
+        Path pulled = client.resolve("backup.sqlite3");
+        assertEquals(List.of("alpha", "bravo"), Fixtures.query(pulled, "SELECT name FROM items ORDER BY id"));
+        assertEquals(List.of("ok"), Fixtures.query(pulled, "PRAGMA integrity_check"));
+        // The app made the snapshot 0600; the pulled file has the mode any file this user creates gets.
+        Path probe = Files.createFile(client.resolve("probe"));
+        assertEquals(PosixFilePermissions.toString(Files.getPosixFilePermissions(probe)),
+                PosixFilePermissions.toString(Files.getPosixFilePermissions(pulled)));
+        assertEquals(1, Files.getAttribute(pulled, "unix:nlink"), "the app's name for the snapshot is gone");
+        assertEquals(List.of(), Fixtures.leftovers(app.db.getParent()));
+        assertEquals(List.of(), Fixtures.leftovers(client));
+    }
+
+    @Test
+    void aPullToStdoutRedirectedToAFileCopiesTheSnapshotAfterWhatTheFileAlreadyHeld() throws Exception {
+        byte[] expected = pullToFile();
+        Path out = client.resolve("out.bin");
+        // The shell writes a header first, so the snapshot must land at the file's offset, not at 0.
+        Fixtures.Result r = shell("{ printf HEAD; " + CLI + "; } > out.bin");
+        assertEquals(0, r.exit(), r.toString());
+        assertTrue(pullOutcome().endsWith(", copied by the client)"), pullOutcome());
+        assertArrayEquals(concat("HEAD".getBytes(), expected), Files.readAllBytes(out));
+        assertEquals(List.of(), Fixtures.leftovers(app.db.getParent()));
+    }
+
+    @Test
+    void aPullToStdoutAppendedToAFileLandsAtItsEnd() throws Exception {
+        byte[] expected = pullToFile();
+        Path out = client.resolve("out.bin");
+        Files.write(out, "EARLIER".getBytes());
+        Fixtures.Result r = shell(CLI + " >> out.bin");
+        assertEquals(0, r.exit(), r.toString());
+        assertArrayEquals(concat("EARLIER".getBytes(), expected), Files.readAllBytes(out));
+    }
+
+    @Test
+    void aPullToStdoutThroughAPipeIsCopiedInOrder() throws Exception {
+        byte[] expected = pullToFile();
+        Fixtures.Result r = app.cli(client, null, "cp", app.db.toString(), "-");
+        assertEquals(0, r.exit(), r.toString());
+        assertTrue(pullOutcome().endsWith(", copied by the client)"), pullOutcome());
+        assertArrayEquals(expected, r.stdout());
+    }
+
+    /** Pulls to a file and returns its bytes, the reference for the other ways. */
+    private byte[] pullToFile() throws Exception {
+        Fixtures.Result r = app.cli(client, null, "cp", app.db.toString(), "reference.sqlite3");
+        assertEquals(0, r.exit(), r.toString());
+        return Files.readAllBytes(client.resolve("reference.sqlite3"));
+    }
+
+    /** A pull to stdout in a {@link #shell} script. */
+    private static final String CLI = "\"$0\" -jar \"$1\" cp \"$2\" -";
+
+    /** Runs {@code sh -c SCRIPT} in the client directory with $0 = java, $1 = the jar, $2 = the live db. */
+    private Fixtures.Result shell(String script) throws Exception {
+        return Fixtures.run(client, app.env(), null, List.of("sh", "-c", script,
+                Fixtures.java(), Fixtures.jar().toString(), app.db.toString()));
+    }
+
+    private static byte[] concat(byte[] a, byte[] b) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        out.writeBytes(a);
+        out.writeBytes(b);
+        return out.toByteArray();
+    }
+
+    // ---- the client's side, against a stand-in for the app that speaks the protocol ----
+
+    @Test
+    void anOfferTheClientCannotVerifyIsStreamedAndTheOfferedFileIsLeftAlone() throws Exception {
+        Path dir = Fixtures.tempDir();
+        try {
+            // Named like a snapshot, but the offer names another inode: not the file the app means.
+            Path offered = dir.resolve(".production.sqlite3.hotswap-0123456789abcdef.pull");
+            Files.write(offered, "not the snapshot".getBytes());
+            Path live = Files.write(dir.resolve("production.sqlite3"), new byte[0]); // the client checks the source exists
+            byte[] streamed = "SQLite format 3\0 streamed bytes".getBytes();
+            StandIn app = StandIn.offering(dir, offered.toString(), "1:2", streamed);
+            Fixtures.Result r = Fixtures.cli(client, Map.of("HOTSWAP_SOCKET", app.socket.toString()), null,
+                    "cp", live.toString(), "pulled.sqlite3");
+            assertEquals(0, r.exit(), r.toString());
+            assertEquals(List.of("stream"), app.answer.get(10, TimeUnit.SECONDS));
+            assertArrayEquals(streamed, Files.readAllBytes(client.resolve("pulled.sqlite3")));
+            assertEquals("not the snapshot", Files.readString(offered));
+        } finally {
+            Fixtures.deleteTree(dir);
+        }
+    }
+
+    @Test
+    void aFileNotNamedLikeASnapshotIsNeverTakenEvenWithTheRightIdAndSize() throws Exception {
+        Path dir = Fixtures.tempDir();
+        try {
+            // A confused app offering its live database: the client must not link, copy or shrink it.
+            Path live = Fixtures.itemsDb(dir.resolve("production.sqlite3"), "keep", "me");
+            byte[] before = Files.readAllBytes(live);
+            StandIn app = StandIn.offering(dir, live.toString(), FileIds.of(live), before);
+            Fixtures.Result r = Fixtures.cli(client, Map.of("HOTSWAP_SOCKET", app.socket.toString()), null,
+                    "cp", live.toString(), "-");
+            assertEquals(0, r.exit(), r.toString());
+            assertEquals(List.of("stream"), app.answer.get(10, TimeUnit.SECONDS));
+            assertArrayEquals(before, r.stdout());
+            assertArrayEquals(before, Files.readAllBytes(live));
+        } finally {
+            Fixtures.deleteTree(dir);
+        }
+    }
+
+    /** One session of a stand-in app: offers a file for a pull, records the answer, streams if asked. */
+    private static final class StandIn {
+        final Path socket;
+        final CompletableFuture<List<String>> answer = new CompletableFuture<>();
+
+        private StandIn(Path socket) {
+            this.socket = socket;
+        }
+
+        static StandIn offering(Path dir, String path, String id, byte[] bytes) throws Exception {
+            StandIn standIn = new StandIn(dir.resolve("stand-in.sock"));
+            ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+            server.bind(UnixDomainSocketAddress.of(standIn.socket));
+            Thread t = new Thread(() -> {
+                try (server; SocketChannel ch = server.accept()) {
+                    Frames frames = new Frames(ch);
+                    Protocol.readHello(frames);
+                    Protocol.sayHello(frames);
+                    frames.read(); // the cp request
+                    frames.writeStrings(Channel.CONTROL, List.of("pull", Integer.toString(bytes.length), path, id));
+                    List<String> reply = Strings.decode(frames.read().payload());
+                    standIn.answer.complete(new ArrayList<>(reply));
+                    if (reply.equals(List.of("stream"))) {
+                        frames.write(Channel.DATA_OUT, ByteBuffer.wrap(bytes));
+                        frames.writeEnd(Channel.DATA_OUT);
+                    }
+                    frames.writeExit(0);
+                    frames.read(); // until the client hangs up
+                } catch (Exception e) {
+                    standIn.answer.completeExceptionally(e);
+                }
+            }, "stand-in-app");
+            t.setDaemon(true);
+            t.start();
+            return standIn;
+        }
+    }
+}
