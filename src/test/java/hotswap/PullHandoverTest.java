@@ -23,7 +23,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -65,6 +67,30 @@ class PullHandoverTest extends AppAndClientTest {
         assertEquals(1, Files.getAttribute(pulled, "unix:nlink"), "the app's name for the snapshot is gone");
         assertEquals(List.of(), Fixtures.leftovers(app.db.getParent()));
         assertEquals(List.of(), Fixtures.leftovers(client));
+    }
+
+    @Test
+    void aPullToAFileOnAnotherFileSystemIsCopiedFromTheSnapshotAndRenamedIntoPlace() throws Exception {
+        Path shm = Path.of("/dev/shm");
+        Assumptions.assumeTrue(Files.isDirectory(shm) && Files.isWritable(shm)
+                        && !Files.getFileStore(shm).equals(Files.getFileStore(app.db.getParent())),
+                "needs /dev/shm as a writable file system other than the one the app's database is on");
+        byte[] expected = pullToFile();
+        Path elsewhere = Files.createTempDirectory(shm, "hs-pull-");
+        try {
+            Fixtures.Result r = app.cli(client, null, "cp", app.db.toString(), elsewhere.resolve("backup.sqlite3").toString());
+            assertEquals(0, r.exit(), r.toString());
+            assertEquals("OK\n", r.stderr());
+            assertTrue(pullOutcome().endsWith(", copied by the client)"), pullOutcome());
+            assertArrayEquals(expected, Files.readAllBytes(elsewhere.resolve("backup.sqlite3")));
+            try (Stream<Path> left = Files.list(elsewhere)) {
+                assertEquals(List.of("backup.sqlite3"), left.map(p -> p.getFileName().toString()).toList(), "no temp file left");
+            }
+            assertEquals(List.of("ok"), Fixtures.query(elsewhere.resolve("backup.sqlite3"), "PRAGMA integrity_check"));
+            assertEquals(List.of(), Fixtures.leftovers(app.db.getParent()));
+        } finally {
+            Fixtures.deleteTree(elsewhere);
+        }
     }
 
     @Test
