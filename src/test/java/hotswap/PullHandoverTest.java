@@ -106,6 +106,16 @@ class PullHandoverTest extends AppAndClientTest {
     }
 
     @Test
+    void aPullToStdoutRedirectedToANewFileHoldsExactlyTheSnapshot() throws Exception {
+        byte[] expected = pullToFile();
+        // At offset 0, with a database of whole 4 KiB pages: the copy that bypasses the page cache.
+        Fixtures.Result r = shell(CLI + " > out.bin");
+        assertEquals(0, r.exit(), r.toString());
+        assertEquals("", r.stderr());
+        assertArrayEquals(expected, Files.readAllBytes(client.resolve("out.bin")));
+    }
+
+    @Test
     void aPullToStdoutAppendedToAFileLandsAtItsEnd() throws Exception {
         byte[] expected = pullToFile();
         Path out = client.resolve("out.bin");

@@ -1,7 +1,9 @@
 package hotswap.cli;
 
+import com.sun.nio.file.ExtendedOpenOption;
 import hotswap.wire.FileIds;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.WritableByteChannel;
 import java.nio.file.Files;
@@ -30,6 +32,9 @@ final class OfferedSnapshot implements AutoCloseable {
      * file that is not a snapshot.
      */
     private static final Pattern SNAPSHOT_NAME = Pattern.compile("\\..+\\.hotswap-[0-9a-f]{16}\\.pull");
+    /** Direct I/O needs offsets, sizes and buffers aligned to the device's blocks; 4 KiB serves the usual ones. */
+    private static final int DIRECT_ALIGNMENT = 4096;
+    private static final int DIRECT_STEP_BYTES = 8 << 20;
     /** Bytes copied before the copied part of the snapshot is cut off, so its memory serves the next step. */
     private static final long MOVE_STEP_BYTES = 8L << 20;
 
@@ -117,11 +122,58 @@ final class OfferedSnapshot implements AutoCloseable {
     }
 
     /**
+     * Copies the whole opened file into the file at {@code target} at {@code base}, opened anew for
+     * direct I/O: the bytes go from the snapshot's page cache straight to the disk, and the copy
+     * takes no page cache of its own. On this VM fresh page cache is what makes a copy slow: copying
+     * a 1 GiB snapshot after two other 1 GiB files had been written took 1.3-1.9 s through the page
+     * cache (back to front, cutting the snapshot as it went), and 0.58-0.68 s with direct I/O, in a
+     * scratch A/B. Nothing but the copy itself writes the target meanwhile.
+     *
+     * @return false when direct I/O cannot be used here (an offset or size not a multiple of 4 KiB,
+     *         a file system that refuses it), before anything was written: copy another way
+     */
+    boolean copyDirect(Path target, long base, Progress progress) throws IOException {
+        if (base % DIRECT_ALIGNMENT != 0 || size % DIRECT_ALIGNMENT != 0) {
+            return false;
+        }
+        FileChannel out;
+        try {
+            out = FileChannel.open(target, StandardOpenOption.WRITE, ExtendedOpenOption.DIRECT);
+        } catch (IOException | UnsupportedOperationException | SecurityException e) {
+            return false;
+        }
+        try (out) {
+            ByteBuffer buffer = ByteBuffer.allocateDirect(DIRECT_STEP_BYTES + DIRECT_ALIGNMENT).alignedSlice(DIRECT_ALIGNMENT);
+            for (long pos = 0; pos < size; ) {
+                buffer.clear().limit((int) Math.min(DIRECT_STEP_BYTES, size - pos));
+                while (buffer.hasRemaining()) {
+                    if (opened.read(buffer, pos + buffer.position()) < 0) {
+                        throw new IOException("the app's snapshot file ended after " + (pos + buffer.position()) + " of " + size + " bytes");
+                    }
+                }
+                buffer.flip();
+                try {
+                    while (buffer.hasRemaining()) {
+                        out.write(buffer, base + pos + buffer.position());
+                    }
+                } catch (IOException e) {
+                    if (pos == 0) {
+                        return false; // refused at once (alignment, file system): the page cache it is
+                    }
+                    throw e;
+                }
+                pos += buffer.limit();
+                progress.add(buffer.limit());
+            }
+        }
+        return true;
+    }
+
+    /**
      * Copies the whole opened file into {@code out} at {@code base}, last step first, cutting each
-     * copied step off the snapshot's end. The page cache the snapshot frees is what the copy fills
-     * next, so the copy needs almost no new memory. On this VM fresh memory is what makes a copy
-     * slow: measured here, copying a 1 GiB snapshot into a new file after two other 1 GiB copies took
-     * about 3 s front to back. {@code out} is left positioned after the copy.
+     * copied step off the snapshot's end, so that the page cache the snapshot frees is what the copy
+     * fills next. Where {@link #copyDirect} cannot be used. {@code out} is left positioned after the
+     * copy.
      */
     void moveTo(FileChannel out, long base, Progress progress) throws IOException {
         for (long end = size; end > 0; ) {

@@ -79,7 +79,12 @@ abstract class PullSink {
         void finishTaken(OfferedSnapshot offer, Progress progress) throws IOException {
             long base = out instanceof FileChannel file && stdoutIsARegularFileNotAppending() ? file.position() : -1;
             if (base >= 0) {
-                offer.moveTo((FileChannel) out, base, progress);
+                FileChannel file = (FileChannel) out;
+                if (offer.copyDirect(Path.of("/proc/self/fd/1"), base, progress)) {
+                    file.position(base + offer.size()); // where the shell's next write to this file belongs
+                } else {
+                    offer.moveTo(file, base, progress);
+                }
             } else {
                 offer.copyTo(out, progress);
             }
@@ -198,7 +203,9 @@ abstract class PullSink {
                 return;
             }
             try {
-                offer.moveTo(out, 0, progress);
+                if (!offer.copyDirect(temp, 0, progress)) {
+                    offer.moveTo(out, 0, progress);
+                }
             } catch (IOException e) {
                 throw new IOException("cannot copy the snapshot to " + destination + ": " + e.getMessage(), e);
             }
