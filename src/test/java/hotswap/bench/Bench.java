@@ -44,12 +44,19 @@ public final class Bench {
     private static final int WARM_UP_SWAPS = 8;
     /**
      * Runs of each 1 GiB copy: the disk's speed varies from run to run (freed blocks are discarded,
-     * dirty pages flushed). A multiple of 3, so that each of the three copies of a run takes each
-     * place in the rotating order equally often: on this VM the copy that comes first after the
-     * previous run's files are deleted is the fast one (its memory is still the guest's), and with 5
-     * runs one of the three got the first place only once.
+     * dirty pages flushed). Each run takes the three copies compared in one of {@link #ORDERS}.
      */
     private static final int COPY_REPEATS = 6;
+    /**
+     * The six orders of three copies, one per run: each copy comes first twice, and right after each
+     * of the other two twice. On this VM what a copy costs depends on what ran just before it:
+     * memory freed a few seconds earlier is fast to write into again, memory the host has taken back
+     * is slow. A rotation keeps the cyclic order, so one copy always followed the one that frees a
+     * gigabyte at its end (a pull to stdout frees its snapshot; a push, the replaced file) and
+     * always found warm memory: at 18:49, `sqlite3 .backup` took 1.5-2.2 s wherever it ran, and
+     * the pull's snapshot 1.2-1.6 s when first but 2.1-4.0 s after the copies that free nothing.
+     */
+    private static final int[][] ORDERS = {{0, 1, 2}, {0, 2, 1}, {1, 0, 2}, {1, 2, 0}, {2, 0, 1}, {2, 1, 0}};
     /** Before each timed copy: see {@link #settle()}. */
     private static final long SETTLE_MILLIS = 3000;
 
@@ -337,9 +344,9 @@ public final class Bench {
         List<Long> growth = new ArrayList<>();
         for (int rep = 0; rep < COPY_REPEATS; rep++) {
             progress("push 1 GiB, run " + (rep + 1));
-            for (int k = 0; k < 3; k++) { // the order rotates from run to run
+            for (int k = 0; k < 3; k++) { // each run in another of the six orders
                 settle();
-                switch ((rep + k) % 3) {
+                switch (ORDERS[rep % ORDERS.length][k]) {
                     case 0 -> cats.add(seconds(exec(List.of("sh", "-c", "cat \"$0\" > \"$1\"", src.toString(), other.toString()), null, false)));
                     case 1 -> catsSynced.add(seconds(exec(List.of("sh", "-c", "cat \"$0\" > \"$1\" && sync \"$1\" && mv \"$1\" \"$2\"",
                             src.toString(), otherNew.toString(), other.toString()), null, false)));
@@ -397,9 +404,9 @@ public final class Bench {
             for (Path p : List.of(toFile, toStdout, backup)) {
                 Files.deleteIfExists(p);
             }
-            for (int k = 0; k < 3; k++) { // the order rotates from run to run
+            for (int k = 0; k < 3; k++) { // each run in another of the six orders
                 settle();
-                switch ((rep + k) % 3) {
+                switch (ORDERS[rep % ORDERS.length][k]) {
                     case 0 -> backups.add(seconds(exec(List.of("sqlite3", live.toString(), ".backup '" + backup + "'"), null, false)));
                     case 1 -> {
                         Rss rss = Rss.watch(app.process.pid());
