@@ -1,12 +1,12 @@
 package hotswap.cli;
 
-import com.sun.nio.file.ExtendedOpenOption;
 import hotswap.wire.FileIds;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.WritableByteChannel;
 import java.nio.file.Files;
+import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.regex.Pattern;
@@ -35,6 +35,8 @@ final class OfferedSnapshot implements AutoCloseable {
     /** Direct I/O needs offsets, sizes and buffers aligned to the device's blocks; 4 KiB serves the usual ones. */
     private static final int DIRECT_ALIGNMENT = 4096;
     private static final int DIRECT_STEP_BYTES = 8 << 20;
+    /** O_DIRECT, or null where this runtime lacks it. */
+    private static final OpenOption DIRECT = directOption();
     /** Bytes copied before the copied part of the snapshot is cut off, so its memory serves the next step. */
     private static final long MOVE_STEP_BYTES = 8L << 20;
 
@@ -136,9 +138,12 @@ final class OfferedSnapshot implements AutoCloseable {
         if (base % DIRECT_ALIGNMENT != 0 || size % DIRECT_ALIGNMENT != 0) {
             return false;
         }
+        if (DIRECT == null) {
+            return false;
+        }
         FileChannel out;
         try {
-            out = FileChannel.open(target, StandardOpenOption.WRITE, ExtendedOpenOption.DIRECT);
+            out = FileChannel.open(target, StandardOpenOption.WRITE, DIRECT);
         } catch (IOException | UnsupportedOperationException | SecurityException e) {
             return false;
         }
@@ -191,6 +196,24 @@ final class OfferedSnapshot implements AutoCloseable {
             end = start;
         }
         out.position(base + size);
+    }
+
+    /**
+     * The JDK's {@code ExtendedOpenOption.DIRECT} (module jdk.unsupported), looked up at run time:
+     * newer compilers warn about the class even under {@code --release 17}, and the build treats
+     * warnings as errors.
+     */
+    private static OpenOption directOption() {
+        try {
+            for (Object option : Class.forName("com.sun.nio.file.ExtendedOpenOption").getEnumConstants()) {
+                if (((Enum<?>) option).name().equals("DIRECT")) {
+                    return (OpenOption) option;
+                }
+            }
+        } catch (ReflectiveOperationException | LinkageError | ClassCastException e) {
+            // A runtime without it: copies go through the page cache.
+        }
+        return null;
     }
 
     @Override
