@@ -58,6 +58,8 @@ abstract class PullSink {
     private static final class ToStream extends PullSink {
         /** open(2)'s O_APPEND on Linux, as /proc/self/fdinfo shows flags (octal). */
         private static final long O_APPEND = 02000;
+        /** This process's stdout, as a path that opens the same file anew (Linux). */
+        private static final Path STDOUT = Path.of("/proc/self/fd/1");
 
         private final OutputStream stream;
         private final WritableByteChannel out;
@@ -77,10 +79,9 @@ abstract class PullSink {
 
         @Override
         void finishTaken(OfferedSnapshot offer, Progress progress) throws IOException {
-            long base = out instanceof FileChannel file && stdoutIsARegularFileNotAppending() ? file.position() : -1;
-            if (base >= 0) {
-                FileChannel file = (FileChannel) out;
-                if (offer.copyDirect(Path.of("/proc/self/fd/1"), base, progress)) {
+            if (out instanceof FileChannel file && stdoutIsARegularFileNotAppending()) {
+                long base = file.position();
+                if (offer.copyDirect(STDOUT, base, progress)) {
                     file.position(base + offer.size()); // where the shell's next write to this file belongs
                 } else {
                     offer.moveTo(file, base, progress);
@@ -99,7 +100,7 @@ abstract class PullSink {
         private boolean stdoutIsARegularFileNotAppending() {
             try {
                 if (!(stream instanceof FileOutputStream file) || file.getFD() != FileDescriptor.out
-                        || !Files.isRegularFile(Path.of("/proc/self/fd/1"))) {
+                        || !Files.isRegularFile(STDOUT)) {
                     return false;
                 }
                 for (String line : Files.readAllLines(Path.of("/proc/self/fdinfo/1"))) {
