@@ -6,13 +6,14 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.WritableByteChannel;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.regex.Pattern;
 
 /**
- * The app's finished snapshot file, which it offers by path before streaming it. On the app's own
+ * The app's finished snapshot file, which it offers by path rather than streaming it. On the app's own
  * machine, which is where this client runs, taking the file is far cheaper than a stream through
  * the socket: a hard link into the destination's directory copies nothing, and a copy from the file
  * runs in the kernel. The file is taken only if it is the one the app named: same device and inode,
@@ -50,9 +51,17 @@ final class OfferedSnapshot implements AutoCloseable {
      * @param id the file's {@link FileIds id} as the app saw it
      */
     OfferedSnapshot(String path, String id, long size) {
-        this.path = path.isEmpty() ? null : Path.of(path);
+        this.path = parse(path);
         this.id = id;
         this.size = size;
+    }
+
+    private static Path parse(String path) {
+        try {
+            return path.isEmpty() ? null : Path.of(path);
+        } catch (InvalidPathException e) {
+            return null; // nothing this client could open: it asks for the stream
+        }
     }
 
     long size() {
