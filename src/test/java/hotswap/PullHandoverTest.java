@@ -181,6 +181,22 @@ class PullHandoverTest extends AppAndClientTest {
     }
 
     @Test
+    void anOfferedPathNoFileCouldHaveIsAskedForAsAStream() throws Exception {
+        Path dir = Fixtures.tempDir();
+        try {
+            Path live = Files.write(dir.resolve("production.sqlite3"), new byte[0]);
+            byte[] streamed = "SQLite format 3\0 streamed bytes".getBytes();
+            StandIn app = StandIn.offering(dir, dir + "/a\0b/.production.sqlite3.hotswap-0123456789abcdef.pull", "1:2", streamed);
+            Fixtures.Result r = Fixtures.cli(client, Map.of("HOTSWAP_SOCKET", app.socket.toString()), null, "cp", live.toString(), "-");
+            assertEquals(0, r.exit(), r.toString());
+            assertEquals(List.of("stream"), app.answer.get(10, TimeUnit.SECONDS));
+            assertArrayEquals(streamed, r.stdout());
+        } finally {
+            Fixtures.deleteTree(dir);
+        }
+    }
+
+    @Test
     void aFileNotNamedLikeASnapshotIsNeverTakenEvenWithTheRightIdAndSize() throws Exception {
         Path dir = Fixtures.tempDir();
         try {
