@@ -37,14 +37,19 @@ import org.junit.jupiter.api.Test;
 class PullHandoverTest extends AppAndClientTest {
     private LogCapture log;
 
+    /** Where a stand-in app keeps its socket and the files it offers. */
+    private Path standInDir;
+
     @BeforeEach
-    void captureLog() {
+    void captureLogAndMakeStandInDir() throws Exception {
         log = new LogCapture("hotswap");
+        standInDir = Fixtures.tempDir();
     }
 
     @AfterEach
-    void releaseLog() {
+    void releaseLogAndRemoveStandInDir() {
         log.close();
+        Fixtures.deleteTree(standInDir);
     }
 
     private String pullOutcome() {
@@ -161,58 +166,40 @@ class PullHandoverTest extends AppAndClientTest {
 
     @Test
     void anOfferTheClientCannotVerifyIsStreamedAndTheOfferedFileIsLeftAlone() throws Exception {
-        Path dir = Fixtures.tempDir();
-        try {
-            // Named like a snapshot, but the offer names another inode: not the file the app means.
-            Path offered = dir.resolve(".production.sqlite3.hotswap-0123456789abcdef.pull");
-            Files.write(offered, "not the snapshot".getBytes());
-            Path live = Files.write(dir.resolve("production.sqlite3"), new byte[0]); // the client checks the source exists
-            byte[] streamed = "SQLite format 3\0 streamed bytes".getBytes();
-            StandIn app = StandIn.offering(dir, offered.toString(), "1:2", streamed);
-            Fixtures.Result r = Fixtures.cli(client, Map.of("HOTSWAP_SOCKET", app.socket.toString()), null,
-                    "cp", live.toString(), "pulled.sqlite3");
-            assertEquals(0, r.exit(), r.toString());
-            assertEquals(List.of("stream"), app.answer.get(10, TimeUnit.SECONDS));
-            assertArrayEquals(streamed, Files.readAllBytes(client.resolve("pulled.sqlite3")));
-            assertEquals("not the snapshot", Files.readString(offered));
-        } finally {
-            Fixtures.deleteTree(dir);
-        }
+        // Named like a snapshot, but the offer names another inode: not the file the app means.
+        Path offered = Files.write(standInDir.resolve(".production.sqlite3.hotswap-0123456789abcdef.pull"), "not the snapshot".getBytes());
+        Path live = Files.write(standInDir.resolve("production.sqlite3"), new byte[0]); // the client checks the source exists
+        byte[] streamed = "SQLite format 3\0 streamed bytes".getBytes();
+        pullExpectingTheStream(StandIn.offering(standInDir, offered.toString(), "1:2", streamed), live, "pulled.sqlite3");
+        assertArrayEquals(streamed, Files.readAllBytes(client.resolve("pulled.sqlite3")));
+        assertEquals("not the snapshot", Files.readString(offered));
     }
 
     @Test
     void anOfferedPathNoFileCouldHaveIsAskedForAsAStream() throws Exception {
-        Path dir = Fixtures.tempDir();
-        try {
-            Path live = Files.write(dir.resolve("production.sqlite3"), new byte[0]);
-            byte[] streamed = "SQLite format 3\0 streamed bytes".getBytes();
-            StandIn app = StandIn.offering(dir, dir + "/a\0b/.production.sqlite3.hotswap-0123456789abcdef.pull", "1:2", streamed);
-            Fixtures.Result r = Fixtures.cli(client, Map.of("HOTSWAP_SOCKET", app.socket.toString()), null, "cp", live.toString(), "-");
-            assertEquals(0, r.exit(), r.toString());
-            assertEquals(List.of("stream"), app.answer.get(10, TimeUnit.SECONDS));
-            assertArrayEquals(streamed, r.stdout());
-        } finally {
-            Fixtures.deleteTree(dir);
-        }
+        Path live = Files.write(standInDir.resolve("production.sqlite3"), new byte[0]);
+        byte[] streamed = "SQLite format 3\0 streamed bytes".getBytes();
+        String path = standInDir + "/a\0b/.production.sqlite3.hotswap-0123456789abcdef.pull";
+        Fixtures.Result r = pullExpectingTheStream(StandIn.offering(standInDir, path, "1:2", streamed), live, "-");
+        assertArrayEquals(streamed, r.stdout());
     }
 
     @Test
     void aFileNotNamedLikeASnapshotIsNeverTakenEvenWithTheRightIdAndSize() throws Exception {
-        Path dir = Fixtures.tempDir();
-        try {
-            // A confused app offering its live database: the client must not link, copy or shrink it.
-            Path live = Fixtures.itemsDb(dir.resolve("production.sqlite3"), "keep", "me");
-            byte[] before = Files.readAllBytes(live);
-            StandIn app = StandIn.offering(dir, live.toString(), FileIds.of(live), before);
-            Fixtures.Result r = Fixtures.cli(client, Map.of("HOTSWAP_SOCKET", app.socket.toString()), null,
-                    "cp", live.toString(), "-");
-            assertEquals(0, r.exit(), r.toString());
-            assertEquals(List.of("stream"), app.answer.get(10, TimeUnit.SECONDS));
-            assertArrayEquals(before, r.stdout());
-            assertArrayEquals(before, Files.readAllBytes(live));
-        } finally {
-            Fixtures.deleteTree(dir);
-        }
+        // A confused app offering its live database: the client must not link, copy or shrink it.
+        Path live = Fixtures.itemsDb(standInDir.resolve("production.sqlite3"), "keep", "me");
+        byte[] before = Files.readAllBytes(live);
+        Fixtures.Result r = pullExpectingTheStream(StandIn.offering(standInDir, live.toString(), FileIds.of(live), before), live, "-");
+        assertArrayEquals(before, r.stdout());
+        assertArrayEquals(before, Files.readAllBytes(live));
+    }
+
+    /** Pulls {@code live} from the stand-in into {@code destination} with the real CLI, which must succeed by asking for the stream. */
+    private Fixtures.Result pullExpectingTheStream(StandIn app, Path live, String destination) throws Exception {
+        Fixtures.Result r = Fixtures.cli(client, Map.of("HOTSWAP_SOCKET", app.socket.toString()), null, "cp", live.toString(), destination);
+        assertEquals(0, r.exit(), r.toString());
+        assertEquals(List.of("stream"), app.answer.get(10, TimeUnit.SECONDS));
+        return r;
     }
 
     /** One session of a stand-in app: offers a file for a pull, records the answer, streams if asked. */

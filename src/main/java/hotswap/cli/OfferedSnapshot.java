@@ -122,8 +122,13 @@ final class OfferedSnapshot implements AutoCloseable {
 
     /** Copies the whole opened file to {@code out}, from its start, counting bytes into {@code progress}. */
     void copyTo(WritableByteChannel out, Progress progress) throws IOException {
-        for (long pos = 0; pos < size; ) {
-            long n = opened.transferTo(pos, Math.min(COPY_STEP_BYTES, size - pos), out);
+        transfer(0, size, out, progress);
+    }
+
+    /** Copies bytes {@code from} to {@code to} of the opened file to {@code out}, at its position, which advances. */
+    private void transfer(long from, long to, WritableByteChannel out, Progress progress) throws IOException {
+        for (long pos = from; pos < to; ) {
+            long n = opened.transferTo(pos, Math.min(COPY_STEP_BYTES, to - pos), out);
             if (n <= 0) {
                 throw new IOException("the app's snapshot file ended after " + pos + " of " + size + " bytes");
             }
@@ -192,15 +197,8 @@ final class OfferedSnapshot implements AutoCloseable {
     void moveTo(FileChannel out, long base, Progress progress) throws IOException {
         for (long end = size; end > 0; ) {
             long start = Math.max(0, end - MOVE_STEP_BYTES);
-            for (long pos = start; pos < end; ) {
-                out.position(base + pos);
-                long n = opened.transferTo(pos, end - pos, out);
-                if (n <= 0) {
-                    throw new IOException("the app's snapshot file ended after " + pos + " of " + size + " bytes");
-                }
-                pos += n;
-                progress.add(n);
-            }
+            out.position(base + start);
+            transfer(start, end, out, progress);
             opened.truncate(start);
             end = start;
         }
