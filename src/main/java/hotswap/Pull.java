@@ -66,9 +66,8 @@ final class Pull {
                     PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
             try (EarlySync sync = EarlySync.start(in)) {
                 snapshot(live, snapshot);
-            } catch (IOException e) {
-                throw new CommandFailure("snapshot of " + live + " failed: " + e.getMessage()
-                        + ". Check free space in " + live.getParent() + " and try again", e);
+            } catch (IOException e) { // an early flush failed
+                throw snapshotFailed(live, e);
             }
             long size = in.size();
             LOG.info(() -> "snapshot taken: " + size + " bytes in " + Push.millisSince(started) + " ms");
@@ -146,10 +145,14 @@ final class Pull {
                 c.rollback();
             }
         } catch (SQLException e) {
-            throw new CommandFailure("snapshot of " + live + " failed: " + e.getMessage()
-                    + ". Check free space in " + live.getParent() + " and try again", e);
+            throw snapshotFailed(live, e);
         } finally {
             db.fileLock.readLock().unlock();
         }
+    }
+
+    private static CommandFailure snapshotFailed(Path live, Exception e) {
+        return new CommandFailure("snapshot of " + live + " failed: " + e.getMessage()
+                + ". Check free space in " + live.getParent() + " and try again", e);
     }
 }
