@@ -18,6 +18,7 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.logging.Logger;
 
@@ -34,6 +35,12 @@ import java.util.logging.Logger;
 final class Pull {
     private static final Logger LOG = Logger.getLogger(Pull.class.getName());
 
+    /** How a client may say it took the snapshot file, and how the log puts it. */
+    private static final Map<String, String> TAKEN = Map.of(
+            "linked", "linked by the client",
+            "copying", "copied by the client",
+            "followed", "copied by the client as SQLite wrote it");
+
     private final ManagedDatabase db;
     private final Frames frames;
 
@@ -46,7 +53,8 @@ final class Pull {
      * Takes the snapshot and streams it.
      *
      * @return the open snapshot, already unlinked: closing it frees its blocks, which takes a while
-     *         for a large file, so the caller closes it after telling the client the outcome
+     *         for a large file (about 0.3 s per GiB here), so the caller closes it after telling the
+     *         client the outcome. A client that took the file is let go first: see {@link #awaitHangUp}
      */
     AutoCloseable run() throws CommandFailure, IOException {
         long started = System.nanoTime();
@@ -64,6 +72,7 @@ final class Pull {
             // closed the file, so closing it drops no lock of SQLite's.
             in = FileChannel.open(snapshot, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, StandardOpenOption.READ),
                     PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            announce(snapshot);
             try (EarlySync sync = EarlySync.start(in)) {
                 snapshot(live, snapshot);
             } catch (IOException e) { // an early flush failed
@@ -79,11 +88,16 @@ final class Pull {
                 }
                 frames.writeEnd(Channel.DATA_OUT);
             }
-            String how = taken == null ? "streamed" : taken.equals("linked") ? "linked by the client" : "copied by the client";
+            String how = taken == null ? "streamed" : TAKEN.get(taken);
             LOG.info(() -> "pull complete: " + live + " (" + size + " bytes in " + Push.millisSince(started) + " ms, " + how + ")");
             FileChannel done = in;
             in = null;
-            return done;
+            return () -> {
+                if (taken != null) {
+                    awaitHangUp();
+                }
+                done.close();
+            };
         } finally {
             if (in != null) {
                 in.close();
@@ -93,12 +107,26 @@ final class Pull {
     }
 
     /**
+     * Names the snapshot file to the client before SQLite writes it: a client that must copy it
+     * (to its stdout) may copy it as it grows. Not named, the client waits for the finished file.
+     */
+    private void announce(Path snapshot) throws IOException {
+        String id;
+        try {
+            id = FileIds.of(snapshot);
+        } catch (IOException e) {
+            return; // the finished file is not offered either: the client asks for the stream
+        }
+        frames.writeStrings(Channel.CONTROL, List.of("growing", snapshot.toString(), id));
+    }
+
+    /**
      * Offers the finished snapshot to the client by path: a client on this machine links or copies
      * the file itself, which costs far less than a stream through the socket. Until the client
      * answers, the file keeps its name (one that {@link TempFiles#removeOrphans} knows, should the
      * app die meanwhile).
      *
-     * @return how the client took the file ({@code "linked"} or {@code "copying"}), or null: stream it
+     * @return how the client took the file (a key of {@link #TAKEN}), or null: stream it
      */
     private String offer(Path snapshot, long size) throws IOException {
         String path = snapshot.toString();
@@ -121,10 +149,23 @@ final class Pull {
         if (answer.equals(List.of("stream"))) {
             return null;
         }
-        if (answer.equals(List.of("took", "linked")) || answer.equals(List.of("took", "copying"))) {
+        if (answer.size() == 2 && answer.get(0).equals("took") && TAKEN.containsKey(answer.get(1))) {
             return answer.get(1);
         }
         throw new ProtocolException("unexpected answer to the snapshot offer: " + answer);
+    }
+
+    /**
+     * Waits for the client that took the snapshot to hang up, which it does once done with the file.
+     * Whichever side closes the file last frees its blocks; that should be this side, not the
+     * client the user is waiting for. Anything the client sends meanwhile ends the wait too.
+     */
+    private void awaitHangUp() {
+        try {
+            frames.read();
+        } catch (IOException e) {
+            // Gone, or cut off as idle: either way, done with the file.
+        }
     }
 
     private void snapshot(Path live, Path snapshot) throws CommandFailure {

@@ -113,10 +113,11 @@ class PullHandoverTest extends AppAndClientTest {
     @Test
     void aPullToStdoutRedirectedToANewFileHoldsExactlyTheSnapshot() throws Exception {
         byte[] expected = pullToFile();
-        // At offset 0, with a database of whole 4 KiB pages: the copy that bypasses the page cache.
+        // At offset 0, at the end of an empty file: copied as SQLite writes it, bypassing the page cache.
         Fixtures.Result r = shell(CLI + " > out.bin");
         assertEquals(0, r.exit(), r.toString());
         assertEquals("", r.stderr());
+        assertTrue(pullOutcome().endsWith(", copied by the client as SQLite wrote it)"), pullOutcome());
         assertArrayEquals(expected, Files.readAllBytes(client.resolve("out.bin")));
     }
 
@@ -194,6 +195,26 @@ class PullHandoverTest extends AppAndClientTest {
         assertArrayEquals(before, Files.readAllBytes(live));
     }
 
+    @Test
+    void aCopyMadeWhileTheAppWroteIsGivenUpWhenTheFinishedFileIsAnotherAndNothingOfItIsLeft() throws Exception {
+        java.util.Random random = new java.util.Random(7);
+        byte[] early = new byte[24 << 20];
+        random.nextBytes(early);
+        byte[] finished = new byte[1 << 20];
+        random.nextBytes(finished);
+        Path announced = Files.write(standInDir.resolve(".production.sqlite3.hotswap-0123456789abcdef.pull"), early);
+        Path offered = Files.write(standInDir.resolve(".production.sqlite3.hotswap-fedcba9876543210.pull"), finished);
+        Path live = Files.write(standInDir.resolve("production.sqlite3"), new byte[0]);
+        Path out = client.resolve("out.bin");
+        StandIn app = StandIn.announcingThenOffering(standInDir, announced, out, offered.toString(), FileIds.of(offered), finished);
+        Fixtures.Result r = Fixtures.run(client, Map.of("HOTSWAP_SOCKET", app.socket.toString()), null,
+                List.of("sh", "-c", CLI + " > out.bin", Fixtures.java(), Fixtures.jar().toString(), live.toString()));
+        assertEquals(0, r.exit(), r.toString());
+        assertEquals(List.of("took", "copying"), app.answer.get(10, TimeUnit.SECONDS));
+        assertArrayEquals(finished, Files.readAllBytes(out), "the finished file, and none of the 24 MiB copied before");
+        assertArrayEquals(early, Files.readAllBytes(announced), "the announced file is only read");
+    }
+
     /** Pulls {@code live} from the stand-in into {@code destination} with the real CLI, which must succeed by asking for the stream. */
     private Fixtures.Result pullExpectingTheStream(StandIn app, Path live, String destination) throws Exception {
         Fixtures.Result r = Fixtures.cli(client, Map.of("HOTSWAP_SOCKET", app.socket.toString()), null, "cp", live.toString(), destination);
@@ -212,6 +233,32 @@ class PullHandoverTest extends AppAndClientTest {
         }
 
         static StandIn offering(Path dir, String path, String id, byte[] bytes) throws Exception {
+            return start(dir, null, path, id, bytes);
+        }
+
+        /**
+         * Announces {@code announced} as the snapshot being written, waits until the client's
+         * output has grown to {@code announced}'s size (the client copied it), then offers another file.
+         */
+        static StandIn announcingThenOffering(Path dir, Path announced, Path clientOutput, String path, String id, byte[] bytes)
+                throws Exception {
+            return start(dir, frames -> {
+                frames.writeStrings(Channel.CONTROL, List.of("growing", announced.toString(), FileIds.of(announced)));
+                long deadline = System.nanoTime() + 20_000_000_000L;
+                while (!Files.exists(clientOutput) || Files.size(clientOutput) < Files.size(announced)) {
+                    if (System.nanoTime() > deadline) {
+                        throw new AssertionError("the client did not copy the announced file");
+                    }
+                    Thread.sleep(5);
+                }
+            }, path, id, bytes);
+        }
+
+        interface Prelude {
+            void run(Frames frames) throws Exception;
+        }
+
+        private static StandIn start(Path dir, Prelude prelude, String path, String id, byte[] bytes) throws Exception {
             StandIn standIn = new StandIn(dir.resolve("stand-in.sock"));
             ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
             server.bind(UnixDomainSocketAddress.of(standIn.socket));
@@ -221,6 +268,9 @@ class PullHandoverTest extends AppAndClientTest {
                     Protocol.readHello(frames);
                     Protocol.sayHello(frames);
                     frames.read(); // the cp request
+                    if (prelude != null) {
+                        prelude.run(frames);
+                    }
                     frames.writeStrings(Channel.CONTROL, List.of("pull", Integer.toString(bytes.length), path, id));
                     List<String> reply = Strings.decode(frames.read().payload());
                     standIn.answer.complete(new ArrayList<>(reply));

@@ -107,12 +107,43 @@ class PullWhileWritingTest {
         }
     }
 
+    @Test
+    void aPullToStdoutThatCopiesTheSnapshotAsSqliteWritesItIsConsistentUnderWalWrites() throws Exception {
+        Path db = makeDb("WAL");
+        // About 40 MB more, so the snapshot spans several of the pieces the client copies while it grows.
+        Fixtures.createDb(db, "CREATE TABLE bulk AS WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 40000) "
+                + "SELECT randomblob(1000) AS v FROM n");
+        startHotswap(db);
+        LogCapture log = new LogCapture("hotswap");
+        writer = new Writer(hotswap.gate(), hotswap.database(db).dataSource());
+        try {
+            for (int i = 0; i < 3; i++) {
+                Fixtures.Result r = Fixtures.run(client, Map.of("HOTSWAP_SOCKET", hotswap.socket().toString()), null,
+                        List.of("sh", "-c", "\"$0\" -jar \"$1\" cp \"$2\" - > out.sqlite3",
+                                Fixtures.java(), Fixtures.jar().toString(), db.toString()));
+                assertEquals(0, r.exit(), r.toString());
+                checkSnapshot(client.resolve("out.sqlite3"), "pull " + i);
+            }
+            assertEquals(3, log.messages().stream().filter(m -> m.startsWith("pull complete: ")
+                    && m.endsWith(", copied by the client as SQLite wrote it)")).count(), String.join("\n", log.messages()));
+        } finally {
+            log.close();
+        }
+        writer.stop();
+        assertEquals(List.of(), writer.failures);
+        assertEquals(List.of(), Fixtures.leftovers(dir));
+    }
+
     /** Pulls to {@code name}, checks the snapshot, returns its row count. */
     private long pullAndCheck(Path db, String name) throws Exception {
         Fixtures.Result r = Fixtures.cli(client, Map.of("HOTSWAP_SOCKET", hotswap.socket().toString()), null,
                 "cp", db.toString(), name);
         assertEquals(0, r.exit(), r.toString());
-        Path snap = client.resolve(name);
+        return checkSnapshot(client.resolve(name), name);
+    }
+
+    /** Checks that a pulled snapshot is whole and from one instant; returns its row count. */
+    private static long checkSnapshot(Path snap, String name) throws Exception {
         assertEquals(List.of("ok"), Fixtures.query(snap, "PRAGMA integrity_check"), name);
         String a = Fixtures.query(snap, "SELECT count(*), min(id), max(id) FROM a").get(0);
         String b = Fixtures.query(snap, "SELECT count(*), min(id), max(id) FROM b").get(0);

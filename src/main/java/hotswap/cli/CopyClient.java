@@ -159,11 +159,16 @@ final class CopyClient {
                             progress.total(request.sourceSize());
                             progress.phase("sending");
                             uploader = startUpload(socket, frames, request.source());
-                        } else if (message.size() == 4 && message.get(0).equals("pull") && sink == null && uploader == null) {
+                        } else if (message.size() == 3 && message.get(0).equals("growing") && sink == null && uploader == null) {
+                            sink = PullSink.open(request.destination(), stdout);
+                            sink.growing(message.get(1), message.get(2), progress);
+                        } else if (message.size() == 4 && message.get(0).equals("pull") && offer == null && uploader == null) {
                             long size = size(message.get(1));
                             progress.total(size);
                             progress.phase("receiving");
-                            sink = PullSink.open(request.destination(), stdout);
+                            if (sink == null) {
+                                sink = PullSink.open(request.destination(), stdout);
+                            }
                             offer = new OfferedSnapshot(message.get(2), message.get(3), size);
                             String how = sink.take(offer);
                             frames.writeStrings(Channel.CONTROL, how == null ? List.of("stream") : List.of("took", how));

@@ -33,14 +33,10 @@ final class OfferedSnapshot implements AutoCloseable {
      * file that is not a snapshot.
      */
     private static final Pattern SNAPSHOT_NAME = Pattern.compile("\\..+\\.hotswap-[0-9a-f]{16}\\.pull");
-    /** Direct I/O needs offsets, sizes and buffers aligned to the device's blocks; 4 KiB serves the usual ones. */
-    private static final int DIRECT_ALIGNMENT = 4096;
-    private static final int DIRECT_STEP_BYTES = 8 << 20;
-    /** O_DIRECT, or null where this runtime lacks it. */
-    private static final OpenOption DIRECT = directOption();
     /** Bytes copied before the copied part of the snapshot is cut off, so its memory serves the next step. */
     private static final long MOVE_STEP_BYTES = 8L << 20;
 
+    private final String offeredPath;
     private final Path path;
     private final String id;
     private final long size;
@@ -51,26 +47,56 @@ final class OfferedSnapshot implements AutoCloseable {
      * @param id the file's {@link FileIds id} as the app saw it
      */
     OfferedSnapshot(String path, String id, long size) {
-        this.path = parse(path);
+        this.offeredPath = path;
+        this.path = snapshotPath(path, id);
         this.id = id;
         this.size = size;
     }
 
-    private static Path parse(String path) {
+    /**
+     * The path the app gave, if it could name a snapshot file at all: absolute, named like one, with
+     * an id; otherwise null.
+     */
+    static Path snapshotPath(String path, String id) {
+        Path p;
         try {
-            return path.isEmpty() ? null : Path.of(path);
+            p = path.isEmpty() ? null : Path.of(path);
         } catch (InvalidPathException e) {
             return null; // nothing this client could open: it asks for the stream
         }
+        return p != null && p.isAbsolute() && !id.isEmpty() && SNAPSHOT_NAME.matcher(p.getFileName().toString()).matches() ? p : null;
+    }
+
+    /** Opens the file at {@code path} to read if it is the one with {@code id}; null otherwise. */
+    static FileChannel openIfSame(Path path, String id, OpenOption... options) {
+        try {
+            FileChannel channel = FileChannel.open(path, options);
+            if (FileIds.of(path).equals(id)) {
+                return channel;
+            }
+            channel.close();
+        } catch (IOException | UnsupportedOperationException | SecurityException e) {
+            // Not visible from here.
+        }
+        return null;
     }
 
     long size() {
         return size;
     }
 
+    /** The path as the app sent it. */
+    String offeredPath() {
+        return offeredPath;
+    }
+
+    String id() {
+        return id;
+    }
+
     /** Whether there is a file to try at all. */
     boolean offered() {
-        return path != null && path.isAbsolute() && !id.isEmpty() && SNAPSHOT_NAME.matcher(path.getFileName().toString()).matches();
+        return path != null;
     }
 
     /** Makes {@code name} a hard link to the offered file; false, leaving nothing at {@code name}, if it cannot. */
@@ -107,15 +133,17 @@ final class OfferedSnapshot implements AutoCloseable {
         if (!offered()) {
             return false;
         }
+        FileChannel channel = openIfSame(path, id, StandardOpenOption.READ, StandardOpenOption.WRITE);
         try {
-            FileChannel channel = FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
-            if (FileIds.of(path).equals(id) && channel.size() == size) {
+            if (channel != null && channel.size() == size) {
                 opened = channel;
                 return true;
             }
-            channel.close();
-        } catch (IOException | UnsupportedOperationException | SecurityException e) {
-            // Not visible from here: it is streamed.
+            if (channel != null) {
+                channel.close();
+            }
+        } catch (IOException e) {
+            // Not measurable: it is streamed.
         }
         return false;
     }
@@ -139,42 +167,26 @@ final class OfferedSnapshot implements AutoCloseable {
 
     /**
      * Copies the whole opened file into the file at {@code target} at {@code base}, opened anew for
-     * direct I/O: the bytes go from the snapshot's page cache straight to the disk, and the copy
-     * takes no page cache of its own. On this VM fresh page cache is what makes a copy slow: copying
-     * a 1 GiB snapshot after two other 1 GiB files had been written took 1.3-1.9 s through the page
-     * cache (back to front, cutting the snapshot as it went), and 0.58-0.68 s with direct I/O, in a
-     * scratch A/B. Nothing but the copy itself writes the target meanwhile.
+     * {@link DirectIo direct I/O}. Nothing but the copy itself writes the target meanwhile.
      *
      * @return false when direct I/O cannot be used here (an offset or size not a multiple of 4 KiB,
      *         a file system that refuses it), before anything was written: copy another way
      */
     boolean copyDirect(Path target, long base, Progress progress) throws IOException {
-        if (base % DIRECT_ALIGNMENT != 0 || size % DIRECT_ALIGNMENT != 0) {
+        if (!DirectIo.aligned(base) || !DirectIo.aligned(size)) {
             return false;
         }
-        if (DIRECT == null) {
-            return false;
-        }
-        FileChannel out;
-        try {
-            out = FileChannel.open(target, StandardOpenOption.WRITE, DIRECT);
-        } catch (IOException | UnsupportedOperationException | SecurityException e) {
+        FileChannel out = DirectIo.openForWriting(target);
+        if (out == null) {
             return false;
         }
         try (out) {
-            ByteBuffer buffer = ByteBuffer.allocateDirect(DIRECT_STEP_BYTES + DIRECT_ALIGNMENT).alignedSlice(DIRECT_ALIGNMENT);
+            ByteBuffer buffer = DirectIo.buffer();
             for (long pos = 0; pos < size; ) {
-                buffer.clear().limit((int) Math.min(DIRECT_STEP_BYTES, size - pos));
-                while (buffer.hasRemaining()) {
-                    if (opened.read(buffer, pos + buffer.position()) < 0) {
-                        throw new IOException("the app's snapshot file ended after " + (pos + buffer.position()) + " of " + size + " bytes");
-                    }
-                }
-                buffer.flip();
+                buffer.clear().limit((int) Math.min(DirectIo.STEP_BYTES, size - pos));
+                DirectIo.readFully(opened, buffer, pos, size);
                 try {
-                    while (buffer.hasRemaining()) {
-                        out.write(buffer, base + pos + buffer.position());
-                    }
+                    DirectIo.writeFully(out, buffer, base + pos);
                 } catch (IOException e) {
                     if (pos == 0) {
                         return false; // refused at once (alignment, file system): the page cache it is
@@ -203,24 +215,6 @@ final class OfferedSnapshot implements AutoCloseable {
             end = start;
         }
         out.position(base + size);
-    }
-
-    /**
-     * The JDK's {@code ExtendedOpenOption.DIRECT} (module jdk.unsupported), looked up at run time:
-     * newer compilers warn about the class even under {@code --release 17}, and the build treats
-     * warnings as errors.
-     */
-    private static OpenOption directOption() {
-        try {
-            for (Object option : Class.forName("com.sun.nio.file.ExtendedOpenOption").getEnumConstants()) {
-                if (((Enum<?>) option).name().equals("DIRECT")) {
-                    return (OpenOption) option;
-                }
-            }
-        } catch (ReflectiveOperationException | LinkageError | ClassCastException e) {
-            // A runtime without it: copies go through the page cache.
-        }
-        return null;
     }
 
     @Override

@@ -29,10 +29,19 @@ import java.util.Set;
  */
 abstract class PullSink {
     /**
+     * The app announced the snapshot file it is writing: a sink that can copy it meanwhile (stdout
+     * redirected to a file) starts to. Others wait for the finished file.
+     */
+    void growing(String path, String id, Progress progress) {
+    }
+
+    /**
      * Takes the app's snapshot file if this client can see it.
      *
      * @return {@code "linked"} (the destination is the snapshot file itself, nothing to copy),
-     *         {@code "copying"} (it is open; {@link #finishTaken} copies it), or null: ask for the stream
+     *         {@code "copying"} (it is open; {@link #finishTaken} copies it), {@code "followed"}
+     *         (copied as it grew; {@link #finishTaken} copies what changed and the rest), or null:
+     *         ask for the stream
      */
     abstract String take(OfferedSnapshot offer) throws IOException;
 
@@ -63,6 +72,12 @@ abstract class PullSink {
 
         private final OutputStream stream;
         private final WritableByteChannel out;
+        /** The copy made while the app wrote its snapshot, or null. */
+        private FollowedSnapshot followed;
+        /** Whether the followed copy is the one to finish. */
+        private boolean finishFollowed;
+        /** With a followed copy, where the snapshot ends in stdout's file: what that copy wrote beyond is cut. */
+        private long end = -1;
 
         ToStream(OutputStream stream) {
             this.stream = stream;
@@ -72,14 +87,42 @@ abstract class PullSink {
             this.out = stream instanceof FileOutputStream file ? file.getChannel() : Channels.newChannel(stream);
         }
 
+        /**
+         * Follows the snapshot when stdout is a file it may write anywhere, positioned at its end (so
+         * that nothing past the copy is the user's, and a copy given up can be cut off).
+         */
         @Override
-        String take(OfferedSnapshot offer) {
+        void growing(String path, String id, Progress progress) {
+            try {
+                if (followed == null && out instanceof FileChannel file && stdoutIsARegularFileNotAppending()
+                        && file.position() == file.size()) {
+                    followed = FollowedSnapshot.start(path, id, STDOUT, file.position(), progress);
+                }
+            } catch (IOException e) {
+                // Position unknown: the finished file is copied as usual.
+            }
+        }
+
+        @Override
+        String take(OfferedSnapshot offer) throws IOException {
+            if (followed != null) {
+                end = followed.base() + offer.size();
+                followed.stop();
+                if (followed.canFinish(offer)) {
+                    finishFollowed = true;
+                    return "followed";
+                }
+                // What it copied is written over by the copy or the stream, and cut where the snapshot ends.
+            }
             return offer.open() ? "copying" : null;
         }
 
         @Override
         void finishTaken(OfferedSnapshot offer, Progress progress) throws IOException {
-            if (out instanceof FileChannel file && stdoutIsARegularFileNotAppending()) {
+            if (finishFollowed && out instanceof FileChannel file) {
+                followed.finish(offer.size(), file);
+                file.position(end);
+            } else if (out instanceof FileChannel file && stdoutIsARegularFileNotAppending()) {
                 long base = file.position();
                 if (offer.copyDirect(STDOUT, base, progress)) {
                     file.position(base + offer.size()); // where the shell's next write to this file belongs
@@ -122,6 +165,13 @@ abstract class PullSink {
         @Override
         void finish() throws IOException {
             stream.flush();
+            if (followed != null) {
+                followed.close();
+                // A followed copy given up may have written past the end of the snapshot that replaced it.
+                if (out instanceof FileChannel file && end >= 0 && file.size() > end) {
+                    file.truncate(end);
+                }
+            }
         }
 
         @Override
@@ -130,6 +180,9 @@ abstract class PullSink {
 
         @Override
         void discard() {
+            if (followed != null) {
+                followed.close();
+            }
         }
     }
 
