@@ -1,5 +1,6 @@
 package hotswap.cli;
 
+import hotswap.wire.Threads;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -114,21 +115,7 @@ final class FollowedSnapshot implements AutoCloseable {
     /** Stops copying and waits for a piece under way. */
     void stop() {
         stopped = true;
-        joinUninterruptibly(thread);
-    }
-
-    private static void joinUninterruptibly(Thread thread) {
-        boolean interrupted = false;
-        while (thread.isAlive()) {
-            try {
-                thread.join();
-            } catch (InterruptedException e) {
-                interrupted = true;
-            }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
-        }
+        Threads.joinUninterruptibly(thread);
     }
 
     /** Where in the target the snapshot starts. */
@@ -203,7 +190,7 @@ final class FollowedSnapshot implements AutoCloseable {
             threads[t].start();
         }
         for (Thread t : threads) {
-            joinUninterruptibly(t);
+            Threads.joinUninterruptibly(t);
         }
         for (IOException e : failures) {
             if (e != null) {

@@ -75,17 +75,7 @@ public final class EarlySync implements AutoCloseable {
     @Override
     public void close() throws IOException {
         closed = true;
-        boolean interrupted = false;
-        while (thread.isAlive()) {
-            try {
-                thread.join();
-            } catch (InterruptedException e) {
-                interrupted = true;
-            }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
-        }
+        Threads.joinUninterruptibly(thread);
         synchronized (this) {
             if (failure != null) {
                 throw failure;

@@ -55,6 +55,8 @@ public final class Bench {
      * gigabyte at its end (a pull to stdout frees its snapshot; a push, the replaced file) and
      * always found warm memory: at 18:49, `sqlite3 .backup` took 1.5-2.2 s wherever it ran, and
      * the pull's snapshot 1.2-1.6 s when first but 2.1-4.0 s after the copies that free nothing.
+     * The pulls' outputs are also removed after each copy, so every copy comes right after a
+     * gigabyte was freed (see {@link #pull}).
      */
     private static final int[][] ORDERS = {{0, 1, 2}, {0, 2, 1}, {1, 0, 2}, {1, 2, 0}, {2, 0, 1}, {2, 1, 0}};
     /** Before each timed copy: see {@link #settle()}. */
@@ -399,31 +401,39 @@ public final class Bench {
         List<Double> backups = new ArrayList<>();
         List<Long> growth = new ArrayList<>();
         long logOffset = app.logSize();
+        long size = -1; // the first copy's, which every other must match
         for (int rep = 0; rep < COPY_REPEATS; rep++) {
             progress("pull 1 GiB, run " + (rep + 1));
-            for (Path p : List.of(toFile, toStdout, backup)) {
-                Files.deleteIfExists(p);
-            }
             for (int k = 0; k < 3; k++) { // each run in another of the six orders
                 settle();
+                Path output;
                 switch (ORDERS[rep % ORDERS.length][k]) {
-                    case 0 -> backups.add(seconds(exec(List.of("sqlite3", live.toString(), ".backup '" + backup + "'"), null, false)));
+                    case 0 -> {
+                        backups.add(seconds(exec(List.of("sqlite3", live.toString(), ".backup '" + backup + "'"), null, false)));
+                        output = backup;
+                    }
                     case 1 -> {
                         Rss rss = Rss.watch(app.process.pid());
                         files.add(seconds(cliOk(null, "cp", live.toString(), toFile.toString())));
                         growth.add(rss.stop());
+                        output = toFile;
                     }
                     default -> {
                         Rss rss = Rss.watch(app.process.pid());
                         stdouts.add(seconds(cliOk(toStdout, "cp", live.toString(), "-")));
                         growth.add(rss.stop());
+                        output = toStdout;
                     }
                 }
-            }
-            long size = Files.size(backup);
-            if (Files.size(toFile) != size || Files.size(toStdout) != size) {
-                throw new IllegalStateException("pulled sizes " + Files.size(toFile) + ", " + Files.size(toStdout)
-                        + " differ from the backup's " + size);
+                if (size < 0) {
+                    size = Files.size(output);
+                } else if (Files.size(output) != size) {
+                    throw new IllegalStateException(output.getFileName() + " holds " + Files.size(output) + " bytes, not " + size);
+                }
+                // Each copy frees a gigabyte of page cache when it is done, so the next one finds the same memory
+                // whatever ran before it: a pull to stdout frees its snapshot at its end, and the others' outputs
+                // go here. Kept, they gave the copies after a pull to stdout fresher memory than the pull ever got.
+                Files.delete(output);
             }
         }
         double base = median(backups);
