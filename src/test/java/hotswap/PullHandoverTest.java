@@ -215,6 +215,45 @@ class PullHandoverTest extends AppAndClientTest {
         assertArrayEquals(early, Files.readAllBytes(announced), "the announced file is only read");
     }
 
+    @Test
+    void aPullStoppedWithSigtermRemovesWhatItHadWritten() throws Exception {
+        // The stand-in streams part of a snapshot and then stalls, as a large pull would midway.
+        Path live = Files.write(standInDir.resolve("production.sqlite3"), new byte[0]);
+        byte[] part = new byte[1 << 20];
+        StandIn app = StandIn.start(standInDir, null, "", "", part, true);
+        ProcessBuilder pb = new ProcessBuilder(Fixtures.java(), "-jar", Fixtures.jar().toString(), "cp", live.toString(), "pulled.sqlite3")
+                .directory(client.toFile()).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD);
+        pb.environment().put("HOTSWAP_SOCKET", app.socket.toString());
+        Process cli = pb.start();
+        try {
+            long deadline = System.nanoTime() + 20_000_000_000L;
+            while (temps().stream().noneMatch(p -> sizeOf(p) == part.length)) {
+                assertTrue(System.nanoTime() < deadline, "the client never wrote the streamed part: " + temps());
+                Thread.sleep(5);
+            }
+            cli.destroy(); // SIGTERM, as Ctrl-C or a service manager would stop it
+            assertTrue(cli.waitFor(20, TimeUnit.SECONDS));
+        } finally {
+            cli.destroyForcibly();
+        }
+        assertEquals(List.of(), temps(), "a stopped pull leaves no temp file beside its destination");
+        assertTrue(Files.notExists(client.resolve("pulled.sqlite3")));
+    }
+
+    private List<Path> temps() throws java.io.IOException {
+        try (Stream<Path> files = Files.list(client)) {
+            return files.filter(p -> p.getFileName().toString().endsWith(".part")).toList();
+        }
+    }
+
+    private static long sizeOf(Path p) {
+        try {
+            return Files.size(p);
+        } catch (java.io.IOException e) {
+            return -1;
+        }
+    }
+
     /** Pulls {@code live} from the stand-in into {@code destination} with the real CLI, which must succeed by asking for the stream. */
     private Fixtures.Result pullExpectingTheStream(StandIn app, Path live, String destination) throws Exception {
         Fixtures.Result r = Fixtures.cli(client, Map.of("HOTSWAP_SOCKET", app.socket.toString()), null, "cp", live.toString(), destination);
@@ -233,7 +272,7 @@ class PullHandoverTest extends AppAndClientTest {
         }
 
         static StandIn offering(Path dir, String path, String id, byte[] bytes) throws Exception {
-            return start(dir, null, path, id, bytes);
+            return start(dir, null, path, id, bytes, false);
         }
 
         /**
@@ -251,14 +290,15 @@ class PullHandoverTest extends AppAndClientTest {
                     }
                     Thread.sleep(5);
                 }
-            }, path, id, bytes);
+            }, path, id, bytes, false);
         }
 
         interface Prelude {
             void run(Frames frames) throws Exception;
         }
 
-        private static StandIn start(Path dir, Prelude prelude, String path, String id, byte[] bytes) throws Exception {
+        /** With {@code stall}, a stream of {@code bytes} stops there and the session waits for the client to hang up. */
+        static StandIn start(Path dir, Prelude prelude, String path, String id, byte[] bytes, boolean stall) throws Exception {
             StandIn standIn = new StandIn(dir.resolve("stand-in.sock"));
             ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
             server.bind(UnixDomainSocketAddress.of(standIn.socket));
@@ -276,6 +316,12 @@ class PullHandoverTest extends AppAndClientTest {
                     standIn.answer.complete(new ArrayList<>(reply));
                     if (reply.equals(List.of("stream"))) {
                         frames.write(Channel.DATA_OUT, ByteBuffer.wrap(bytes));
+                        if (stall) {
+                            while (frames.read() != null) {
+                                // until the client hangs up
+                            }
+                            return;
+                        }
                         frames.writeEnd(Channel.DATA_OUT);
                     }
                     frames.writeExit(0);

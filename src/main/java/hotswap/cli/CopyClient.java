@@ -128,6 +128,7 @@ final class CopyClient {
 
     private int converse(SocketChannel socket, Frames frames, CopyRequest request) throws Failure, IOException {
         PullSink sink = null;
+        Thread discardOnExit = null;
         OfferedSnapshot offer = null;
         boolean taken = false;
         Thread uploader = null;
@@ -161,6 +162,7 @@ final class CopyClient {
                             uploader = startUpload(socket, frames, request.source());
                         } else if (message.size() == 3 && message.get(0).equals("growing") && sink == null && uploader == null) {
                             sink = PullSink.open(request.destination(), stdout);
+                            discardOnExit = discardOnExit(sink);
                             sink.growing(message.get(1), message.get(2), progress);
                         } else if (message.size() == 4 && message.get(0).equals("pull") && offer == null && uploader == null) {
                             long size = size(message.get(1));
@@ -168,6 +170,7 @@ final class CopyClient {
                             progress.phase("receiving");
                             if (sink == null) {
                                 sink = PullSink.open(request.destination(), stdout);
+                                discardOnExit = discardOnExit(sink);
                             }
                             offer = new OfferedSnapshot(message.get(2), message.get(3), size);
                             String how = sink.take(offer);
@@ -212,6 +215,13 @@ final class CopyClient {
             if (sink != null) {
                 sink.discard();
             }
+            if (discardOnExit != null) {
+                try {
+                    Runtime.getRuntime().removeShutdownHook(discardOnExit);
+                } catch (IllegalStateException e) {
+                    // Already shutting down: the hook finds nothing left to remove.
+                }
+            }
             if (offer != null) {
                 offer.close();
             }
@@ -219,6 +229,17 @@ final class CopyClient {
                 uploader.interrupt();
             }
         }
+    }
+
+    /**
+     * Removes what a pull has written so far if the JVM is stopped (Ctrl-C, SIGTERM) before it ends,
+     * as it is removed after a failure; otherwise a stopped pull left its temp file beside the
+     * destination, up to the whole database.
+     */
+    private static Thread discardOnExit(PullSink sink) {
+        Thread hook = new Thread(sink::discard, "hotswap-discard");
+        Runtime.getRuntime().addShutdownHook(hook);
+        return hook;
     }
 
     private static long size(String text) throws ProtocolException {

@@ -57,7 +57,7 @@ abstract class PullSink {
     /** The app reported success: make the snapshot visible at its destination. */
     abstract void commit() throws IOException;
 
-    /** Removes anything a failed pull left; does nothing after {@link #commit}. */
+    /** Removes anything a failed or stopped pull left; does nothing after {@link #commit}. May run on a shutdown hook. */
     abstract void discard();
 
     static PullSink open(String destination, OutputStream stdout) throws IOException {
@@ -193,7 +193,8 @@ abstract class PullSink {
         private FileChannel out;
         /** Writes the snapshot back to disk as it arrives, so that the fsync at the end is short. */
         private EarlySync sync;
-        private boolean committed;
+        /** Volatile: {@link #discard} may run on a shutdown hook while the pull ends. */
+        private volatile boolean committed;
 
         private ToFile(Path destination, Path temp) {
             this.destination = destination;
