@@ -124,6 +124,9 @@ public final class Bench {
         makeDb(src100m, 100 * MIB);
         makeDb(src1g, 1024 * MIB);
         Files.copy(src1m, live);
+        // Written with synchronous=OFF: without a sync here the kernel writes their 1.1 GiB back about 30 s
+        // later (dirty_expire), in the middle of target 1, and takes CPU from both of its variants.
+        settle();
         progress("databases: 1m " + Files.size(src1m) + " B, 100m " + Files.size(src100m) + " B, 1g " + Files.size(src1g) + " B");
 
         notes.add("1-3 the bench app sets sun.net.httpserver.nodelay=true in both variants: without it the JDK HttpServer "
