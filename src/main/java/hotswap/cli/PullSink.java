@@ -1,6 +1,7 @@
 package hotswap.cli;
 
 import hotswap.wire.EarlySync;
+import hotswap.wire.FileIds;
 import hotswap.wire.Writes;
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
@@ -195,6 +196,9 @@ abstract class PullSink {
         private EarlySync sync;
         /** Volatile: {@link #discard} may run on a shutdown hook while the pull ends. */
         private volatile boolean committed;
+        /** The copy made while the app wrote its snapshot (a destination on another file system), or null. */
+        private FollowedSnapshot followed;
+        private boolean finishFollowed;
 
         private ToFile(Path destination, Path temp) {
             this.destination = destination;
@@ -220,12 +224,42 @@ abstract class PullSink {
         }
 
         /**
+         * Follows the snapshot when it is on another file system than the destination, where it
+         * cannot be linked and must be copied anyway.
+         */
+        @Override
+        void growing(String path, String id, Progress progress) {
+            try {
+                String here = FileIds.of(temp);
+                if (followed == null && out != null && !device(here).equals(device(id))) {
+                    followed = FollowedSnapshot.start(path, id, temp, 0, progress);
+                }
+            } catch (IOException e) {
+                // Not comparable: the finished file is linked or copied as usual.
+            }
+        }
+
+        private static String device(String fileId) {
+            return fileId.substring(0, Math.max(0, fileId.indexOf(':')));
+        }
+
+        /**
          * Links the temp name to the snapshot when both are on one file system, and gives the link
          * the mode a file this client creates gets (the app made its snapshot 0600), so a pulled
          * file's mode does not depend on how its bytes arrived.
          */
         @Override
         String take(OfferedSnapshot offer) throws IOException {
+            if (followed != null) {
+                followed.stop();
+                if (followed.canFinish(offer)) {
+                    finishFollowed = true;
+                    return "followed";
+                }
+                followed.close();
+                followed = null;
+                out.truncate(0); // none of its bytes: the finished file is taken from the start
+            }
             if (offer.offered()) {
                 Set<PosixFilePermission> mode = null;
                 try {
@@ -258,7 +292,10 @@ abstract class PullSink {
                 return;
             }
             try {
-                if (!offer.copyDirect(temp, 0, progress)) {
+                if (finishFollowed) {
+                    followed.finish(offer.size(), out);
+                    followed.close();
+                } else if (!offer.copyDirect(temp, 0, progress)) {
                     offer.moveTo(out, 0, progress);
                 }
             } catch (IOException e) {
@@ -297,6 +334,9 @@ abstract class PullSink {
         void discard() {
             if (committed) {
                 return;
+            }
+            if (followed != null) {
+                followed.close();
             }
             closeTemp();
             try {
