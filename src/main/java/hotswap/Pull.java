@@ -24,8 +24,9 @@ import java.util.logging.Logger;
 
 /**
  * Takes a consistent snapshot of a live database with SQLite's backup API into a temp file, then
- * hands it to the client: the file itself, which a client on this machine links or copies, or a
- * stream of it through the socket.
+ * hands it to the client: the file itself, which a client on this machine links or copies (even
+ * as SQLite writes it: the file is named before the backup starts), or a stream of it through the
+ * socket.
  *
  * <p>The backup runs on a connection that first opens a read transaction. SQLite restarts a
  * backup whenever another connection writes the source, so under steady writes a plain backup
@@ -50,7 +51,7 @@ final class Pull {
     }
 
     /**
-     * Takes the snapshot and streams it.
+     * Takes the snapshot, names it to the client as SQLite writes it, and hands it over: by path, or streamed.
      *
      * @return the open snapshot, already unlinked: closing it frees its blocks, which takes a while
      *         for a large file (about 0.3 s per GiB here), so the caller closes it after telling the
