@@ -37,6 +37,8 @@ final class CopyClient {
     private final PrintStream stderr;
     private final Progress progress;
     private volatile String localFailure;
+    /** Removes a pull's partial output should the JVM be stopped; null until a pull has one. */
+    private Thread discardOnExit;
 
     CopyClient(CopyOptions options, Path cwd, Path socketPath, InputStream stdin, OutputStream stdout, PrintStream stderr,
                Progress progress) {
@@ -128,7 +130,6 @@ final class CopyClient {
 
     private int converse(SocketChannel socket, Frames frames, CopyRequest request) throws Failure, IOException {
         PullSink sink = null;
-        Thread discardOnExit = null;
         OfferedSnapshot offer = null;
         boolean taken = false;
         Thread uploader = null;
@@ -161,16 +162,14 @@ final class CopyClient {
                             progress.phase("sending");
                             uploader = startUpload(socket, frames, request.source());
                         } else if (message.size() == 3 && message.get(0).equals("growing") && sink == null && uploader == null) {
-                            sink = PullSink.open(request.destination(), stdout);
-                            discardOnExit = discardOnExit(sink);
+                            sink = openSink(request);
                             sink.growing(message.get(1), message.get(2), progress);
                         } else if (message.size() == 4 && message.get(0).equals("pull") && offer == null && uploader == null) {
                             long size = size(message.get(1));
                             progress.total(size);
                             progress.phase("receiving");
                             if (sink == null) {
-                                sink = PullSink.open(request.destination(), stdout);
-                                discardOnExit = discardOnExit(sink);
+                                sink = openSink(request);
                             }
                             offer = new OfferedSnapshot(message.get(2), message.get(3), size);
                             String how = sink.take(offer);
@@ -232,14 +231,15 @@ final class CopyClient {
     }
 
     /**
-     * Removes what a pull has written so far if the JVM is stopped (Ctrl-C, SIGTERM) before it ends,
-     * as it is removed after a failure; otherwise a stopped pull left its temp file beside the
-     * destination, up to the whole database.
+     * Opens where the pull goes, and has what it writes removed if the JVM is stopped (Ctrl-C,
+     * SIGTERM) before it ends, as after a failure; otherwise a stopped pull left its temp file
+     * beside the destination, up to the whole database.
      */
-    private static Thread discardOnExit(PullSink sink) {
-        Thread hook = new Thread(sink::discard, "hotswap-discard");
-        Runtime.getRuntime().addShutdownHook(hook);
-        return hook;
+    private PullSink openSink(CopyRequest request) throws IOException {
+        PullSink sink = PullSink.open(request.destination(), stdout);
+        discardOnExit = new Thread(sink::discard, "hotswap-discard");
+        Runtime.getRuntime().addShutdownHook(discardOnExit);
+        return sink;
     }
 
     private static long size(String text) throws ProtocolException {

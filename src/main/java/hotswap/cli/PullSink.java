@@ -29,6 +29,21 @@ import java.util.Set;
  * (a link to it, or a copy from it), or the app streams it and each piece is {@link #write written}.
  */
 abstract class PullSink {
+    /** The copy made while the app wrote its snapshot, or null. */
+    FollowedSnapshot followed;
+    /** Whether {@link #followed} is the copy to finish. */
+    boolean finishFollowed;
+
+    /** Stops following, if it was, and says whether the finished snapshot completes the followed copy. */
+    boolean followedCanFinish(OfferedSnapshot offer) {
+        if (followed == null) {
+            return false;
+        }
+        followed.stop();
+        finishFollowed = followed.canFinish(offer);
+        return finishFollowed;
+    }
+
     /**
      * The app announced the snapshot file it is writing: a sink that can copy it meanwhile (stdout
      * redirected to a file) starts to. Others wait for the finished file.
@@ -73,10 +88,6 @@ abstract class PullSink {
 
         private final OutputStream stream;
         private final WritableByteChannel out;
-        /** The copy made while the app wrote its snapshot, or null. */
-        private FollowedSnapshot followed;
-        /** Whether the followed copy is the one to finish. */
-        private boolean finishFollowed;
         /** With a followed copy, where the snapshot ends in stdout's file: what that copy wrote beyond is cut. */
         private long end = -1;
 
@@ -108,13 +119,11 @@ abstract class PullSink {
         String take(OfferedSnapshot offer) throws IOException {
             if (followed != null) {
                 end = followed.base() + offer.size();
-                followed.stop();
-                if (followed.canFinish(offer)) {
-                    finishFollowed = true;
-                    return "followed";
-                }
-                // What it copied is written over by the copy or the stream, and cut where the snapshot ends.
             }
+            if (followedCanFinish(offer)) {
+                return "followed";
+            }
+            // What a followed copy wrote is written over by the copy or the stream, and cut where the snapshot ends.
             return offer.open() ? "copying" : null;
         }
 
@@ -196,9 +205,6 @@ abstract class PullSink {
         private EarlySync sync;
         /** Volatile: {@link #discard} may run on a shutdown hook while the pull ends. */
         private volatile boolean committed;
-        /** The copy made while the app wrote its snapshot (a destination on another file system), or null. */
-        private FollowedSnapshot followed;
-        private boolean finishFollowed;
 
         private ToFile(Path destination, Path temp) {
             this.destination = destination;
@@ -250,12 +256,10 @@ abstract class PullSink {
          */
         @Override
         String take(OfferedSnapshot offer) throws IOException {
+            if (followedCanFinish(offer)) {
+                return "followed";
+            }
             if (followed != null) {
-                followed.stop();
-                if (followed.canFinish(offer)) {
-                    finishFollowed = true;
-                    return "followed";
-                }
                 followed.close();
                 followed = null;
                 out.truncate(0); // none of its bytes: the finished file is taken from the start
