@@ -73,7 +73,11 @@ final class Pull {
             // closed the file, so closing it drops no lock of SQLite's.
             in = FileChannel.open(snapshot, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, StandardOpenOption.READ),
                     PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-            announce(snapshot);
+            String id = idOf(snapshot);
+            if (id != null) {
+                // Named before SQLite writes it: a client that must copy it (to stdout, to another file system) may copy it as it grows.
+                frames.writeStrings(Channel.CONTROL, List.of("growing", snapshot.toString(), id));
+            }
             try (EarlySync sync = EarlySync.start(in)) {
                 snapshot(live, snapshot);
             } catch (IOException e) { // an early flush failed
@@ -81,7 +85,7 @@ final class Pull {
             }
             long size = in.size();
             LOG.info(() -> "snapshot taken: " + size + " bytes in " + Push.millisSince(started) + " ms");
-            String taken = offer(snapshot, size);
+            String taken = offer(snapshot, id, size);
             TempFiles.deleteQuietly(snapshot); // the open channel keeps the bytes; nothing is left behind if we die
             if (taken == null) {
                 for (long pos = 0; pos < size; pos += Protocol.DATA_CHUNK_BYTES) {
@@ -107,18 +111,13 @@ final class Pull {
         }
     }
 
-    /**
-     * Names the snapshot file to the client before SQLite writes it: a client that must copy it
-     * (to its stdout) may copy it as it grows. Not named, the client waits for the finished file.
-     */
-    private void announce(Path snapshot) throws IOException {
-        String id;
+    /** The snapshot's {@link FileIds id}, or null where it has none: then it is neither named nor offered, but streamed. */
+    private static String idOf(Path snapshot) {
         try {
-            id = FileIds.of(snapshot);
+            return FileIds.of(snapshot);
         } catch (IOException e) {
-            return; // the finished file is not offered either: the client asks for the stream
+            return null;
         }
-        frames.writeStrings(Channel.CONTROL, List.of("growing", snapshot.toString(), id));
     }
 
     /**
@@ -129,16 +128,9 @@ final class Pull {
      *
      * @return how the client took the file (a key of {@link #TAKEN}), or null: stream it
      */
-    private String offer(Path snapshot, long size) throws IOException {
-        String path = snapshot.toString();
-        String id;
-        try {
-            id = FileIds.of(snapshot);
-        } catch (IOException e) {
-            path = ""; // not offered: the client asks for the stream
-            id = "";
-        }
-        frames.writeStrings(Channel.CONTROL, List.of("pull", Long.toString(size), path, id));
+    private String offer(Path snapshot, String id, long size) throws IOException {
+        // Without an id, not offered: the client asks for the stream.
+        frames.writeStrings(Channel.CONTROL, List.of("pull", Long.toString(size), id == null ? "" : snapshot.toString(), id == null ? "" : id));
         Frames.Frame reply = frames.read();
         if (reply == null) {
             throw new EOFException("the client hung up before it took the snapshot");
