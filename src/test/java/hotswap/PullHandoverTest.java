@@ -232,13 +232,45 @@ class PullHandoverTest extends AppAndClientTest {
         Path offered = Files.write(standInDir.resolve(".production.sqlite3.hotswap-fedcba9876543210.pull"), finished);
         Path live = Files.write(standInDir.resolve("production.sqlite3"), new byte[0]);
         Path out = client.resolve("out.bin");
-        StandIn app = StandIn.announcingThenOffering(standInDir, announced, out, offered.toString(), FileIds.of(offered), finished);
+        StandIn app = StandIn.announcingThenOffering(standInDir, announced, client, offered.toString(), FileIds.of(offered), finished);
         Fixtures.Result r = Fixtures.run(client, Map.of("HOTSWAP_SOCKET", app.socket.toString()), null,
                 List.of("sh", "-c", CLI + " > out.bin", Fixtures.java(), Fixtures.jar().toString(), live.toString()));
         assertEquals(0, r.exit(), r.toString());
         assertEquals(List.of("took", "copying"), app.answer.get(10, TimeUnit.SECONDS));
         assertArrayEquals(finished, Files.readAllBytes(out), "the finished file, and none of the 24 MiB copied before");
         assertArrayEquals(early, Files.readAllBytes(announced), "the announced file is only read");
+    }
+
+    @Test
+    void aCopyToAnotherFileSystemMadeWhileTheAppWroteIsGivenUpWhenTheFinishedFileIsAnother() throws Exception {
+        Path shm = Path.of("/dev/shm");
+        Assumptions.assumeTrue(Files.isDirectory(shm) && Files.isWritable(shm)
+                        && !Files.getFileStore(shm).equals(Files.getFileStore(standInDir)),
+                "needs /dev/shm as a writable file system other than the one the stand-in's files are on");
+        Path elsewhere = Files.createTempDirectory(shm, "hs-pull-");
+        try {
+            Assumptions.assumeTrue(directIoWorksIn(elsewhere), "needs direct I/O on /dev/shm (tmpfs has it since Linux 6.6)");
+            java.util.Random random = new java.util.Random(8);
+            byte[] early = new byte[24 << 20];
+            random.nextBytes(early);
+            byte[] finished = new byte[1 << 20];
+            random.nextBytes(finished);
+            Path announced = Files.write(standInDir.resolve(".production.sqlite3.hotswap-0123456789abcdef.pull"), early);
+            Path offered = Files.write(standInDir.resolve(".production.sqlite3.hotswap-fedcba9876543210.pull"), finished);
+            Path live = Files.write(standInDir.resolve("production.sqlite3"), new byte[0]);
+            StandIn app = StandIn.announcingThenOffering(standInDir, announced, elsewhere, offered.toString(), FileIds.of(offered), finished);
+            Path pulled = elsewhere.resolve("pulled.sqlite3");
+            Fixtures.Result r = Fixtures.cli(client, Map.of("HOTSWAP_SOCKET", app.socket.toString()), null, "cp", live.toString(), pulled.toString());
+            assertEquals(0, r.exit(), r.toString());
+            assertEquals(List.of("took", "copying"), app.answer.get(10, TimeUnit.SECONDS));
+            assertArrayEquals(finished, Files.readAllBytes(pulled), "the finished file, and none of the 24 MiB copied before");
+            try (Stream<Path> left = Files.list(elsewhere)) {
+                assertEquals(List.of("pulled.sqlite3"), left.map(p -> p.getFileName().toString()).toList(), "no temp file left");
+            }
+            assertArrayEquals(early, Files.readAllBytes(announced), "the announced file is only read");
+        } finally {
+            Fixtures.deleteTree(elsewhere);
+        }
     }
 
     @Test
@@ -302,21 +334,27 @@ class PullHandoverTest extends AppAndClientTest {
         }
 
         /**
-         * Announces {@code announced} as the snapshot being written, waits until the client's
-         * output has grown to {@code announced}'s size (the client copied it), then offers another file.
+         * Announces {@code announced} as the snapshot being written, waits until a file in
+         * {@code clientDir} has grown to {@code announced}'s size (the client copied it), then offers another file.
          */
-        static StandIn announcingThenOffering(Path dir, Path announced, Path clientOutput, String path, String id, byte[] bytes)
+        static StandIn announcingThenOffering(Path dir, Path announced, Path clientDir, String path, String id, byte[] bytes)
                 throws Exception {
             return start(dir, frames -> {
                 frames.writeStrings(Channel.CONTROL, List.of("growing", announced.toString(), FileIds.of(announced)));
                 long deadline = System.nanoTime() + 20_000_000_000L;
-                while (!Files.exists(clientOutput) || Files.size(clientOutput) < Files.size(announced)) {
+                while (largestFileIn(clientDir) < Files.size(announced)) {
                     if (System.nanoTime() > deadline) {
                         throw new AssertionError("the client did not copy the announced file");
                     }
                     Thread.sleep(5);
                 }
             }, path, id, bytes, false);
+        }
+
+        private static long largestFileIn(Path dir) throws java.io.IOException {
+            try (Stream<Path> files = Files.list(dir)) {
+                return files.mapToLong(PullHandoverTest::sizeOf).max().orElse(-1);
+            }
         }
 
         interface Prelude {
