@@ -26,7 +26,8 @@ import java.util.Set;
  * leaves a partial file.
  *
  * <p>The bytes come one of two ways. Either the sink {@link #take takes} the app's snapshot file
- * (a link to it, or a copy from it), or the app streams it and each piece is {@link #write written}.
+ * (a link to it, a copy made while SQLite wrote it, or a copy of the finished file), or the app
+ * streams it and each piece is {@link #write written}.
  */
 abstract class PullSink {
     /** The copy made while the app wrote its snapshot, or null. */
@@ -46,7 +47,7 @@ abstract class PullSink {
 
     /**
      * The app announced the snapshot file it is writing: a sink that can copy it meanwhile (stdout
-     * redirected to a file) starts to. Others wait for the finished file.
+     * redirected to a file, a file on another file system) starts to. Others wait for the finished file.
      */
     void growing(String path, String id, Progress progress) {
     }
