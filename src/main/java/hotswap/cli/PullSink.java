@@ -237,17 +237,12 @@ abstract class PullSink {
         @Override
         void growing(String path, String id, Progress progress) {
             try {
-                String here = FileIds.of(temp);
-                if (followed == null && out != null && !device(here).equals(device(id))) {
+                if (followed == null && out != null && !FileIds.device(FileIds.of(temp)).equals(FileIds.device(id))) {
                     followed = FollowedSnapshot.start(path, id, temp, 0, progress);
                 }
             } catch (IOException e) {
                 // Not comparable: the finished file is linked or copied as usual.
             }
-        }
-
-        private static String device(String fileId) {
-            return fileId.substring(0, Math.max(0, fileId.indexOf(':')));
         }
 
         /**

@@ -17,6 +17,12 @@ public final class FileIds {
     private FileIds() {
     }
 
+    /** The device part of an id {@link #of} made; "" for a string that is not one. */
+    public static String device(String id) {
+        int colon = id.indexOf(':');
+        return colon < 0 ? "" : id.substring(0, colon);
+    }
+
     /** The id of the file at {@code path} (not following a symbolic link), as {@code device:inode}. */
     public static String of(Path path) throws IOException {
         try {
