@@ -223,22 +223,11 @@ class PullHandoverTest extends AppAndClientTest {
 
     @Test
     void aCopyMadeWhileTheAppWroteIsGivenUpWhenTheFinishedFileIsAnotherAndNothingOfItIsLeft() throws Exception {
-        java.util.Random random = new java.util.Random(7);
-        byte[] early = new byte[24 << 20];
-        random.nextBytes(early);
-        byte[] finished = new byte[1 << 20];
-        random.nextBytes(finished);
-        Path announced = Files.write(standInDir.resolve(".production.sqlite3.hotswap-0123456789abcdef.pull"), early);
-        Path offered = Files.write(standInDir.resolve(".production.sqlite3.hotswap-fedcba9876543210.pull"), finished);
-        Path live = Files.write(standInDir.resolve("production.sqlite3"), new byte[0]);
-        Path out = client.resolve("out.bin");
-        StandIn app = StandIn.announcingThenOffering(standInDir, announced, client, offered.toString(), FileIds.of(offered), finished);
-        Fixtures.Result r = Fixtures.run(client, Map.of("HOTSWAP_SOCKET", app.socket.toString()), null,
-                List.of("sh", "-c", CLI + " > out.bin", Fixtures.java(), Fixtures.jar().toString(), live.toString()));
+        SwitchedOffer switched = SwitchedOffer.start(standInDir, client, 7);
+        Fixtures.Result r = Fixtures.run(client, Map.of("HOTSWAP_SOCKET", switched.app.socket.toString()), null,
+                List.of("sh", "-c", CLI + " > out.bin", Fixtures.java(), Fixtures.jar().toString(), switched.live.toString()));
         assertEquals(0, r.exit(), r.toString());
-        assertEquals(List.of("took", "copying"), app.answer.get(10, TimeUnit.SECONDS));
-        assertArrayEquals(finished, Files.readAllBytes(out), "the finished file, and none of the 24 MiB copied before");
-        assertArrayEquals(early, Files.readAllBytes(announced), "the announced file is only read");
+        switched.check(client.resolve("out.bin"));
     }
 
     @Test
@@ -250,7 +239,41 @@ class PullHandoverTest extends AppAndClientTest {
         Path elsewhere = Files.createTempDirectory(shm, "hs-pull-");
         try {
             Assumptions.assumeTrue(directIoWorksIn(elsewhere), "needs direct I/O on /dev/shm (tmpfs has it since Linux 6.6)");
-            java.util.Random random = new java.util.Random(8);
+            SwitchedOffer switched = SwitchedOffer.start(standInDir, elsewhere, 8);
+            Path pulled = elsewhere.resolve("pulled.sqlite3");
+            Fixtures.Result r = Fixtures.cli(client, Map.of("HOTSWAP_SOCKET", switched.app.socket.toString()), null,
+                    "cp", switched.live.toString(), pulled.toString());
+            assertEquals(0, r.exit(), r.toString());
+            switched.check(pulled);
+            try (Stream<Path> left = Files.list(elsewhere)) {
+                assertEquals(List.of("pulled.sqlite3"), left.map(p -> p.getFileName().toString()).toList(), "no temp file left");
+            }
+        } finally {
+            Fixtures.deleteTree(elsewhere);
+        }
+    }
+
+    /**
+     * A stand-in app that announces a 24 MiB snapshot, waits until the client has copied that much
+     * into {@code clientDir}, then offers another, 1 MiB file, which the client must take instead.
+     */
+    private static final class SwitchedOffer {
+        final byte[] early;
+        final byte[] finished;
+        final Path announced;
+        final Path live;
+        final StandIn app;
+
+        private SwitchedOffer(byte[] early, byte[] finished, Path announced, Path live, StandIn app) {
+            this.early = early;
+            this.finished = finished;
+            this.announced = announced;
+            this.live = live;
+            this.app = app;
+        }
+
+        static SwitchedOffer start(Path standInDir, Path clientDir, long seed) throws Exception {
+            java.util.Random random = new java.util.Random(seed);
             byte[] early = new byte[24 << 20];
             random.nextBytes(early);
             byte[] finished = new byte[1 << 20];
@@ -258,18 +281,15 @@ class PullHandoverTest extends AppAndClientTest {
             Path announced = Files.write(standInDir.resolve(".production.sqlite3.hotswap-0123456789abcdef.pull"), early);
             Path offered = Files.write(standInDir.resolve(".production.sqlite3.hotswap-fedcba9876543210.pull"), finished);
             Path live = Files.write(standInDir.resolve("production.sqlite3"), new byte[0]);
-            StandIn app = StandIn.announcingThenOffering(standInDir, announced, elsewhere, offered.toString(), FileIds.of(offered), finished);
-            Path pulled = elsewhere.resolve("pulled.sqlite3");
-            Fixtures.Result r = Fixtures.cli(client, Map.of("HOTSWAP_SOCKET", app.socket.toString()), null, "cp", live.toString(), pulled.toString());
-            assertEquals(0, r.exit(), r.toString());
+            StandIn app = StandIn.announcingThenOffering(standInDir, announced, clientDir, offered.toString(), FileIds.of(offered), finished);
+            return new SwitchedOffer(early, finished, announced, live, app);
+        }
+
+        /** The client took the offered file, {@code pulled} holds exactly it, and the announced file was only read. */
+        void check(Path pulled) throws Exception {
             assertEquals(List.of("took", "copying"), app.answer.get(10, TimeUnit.SECONDS));
             assertArrayEquals(finished, Files.readAllBytes(pulled), "the finished file, and none of the 24 MiB copied before");
-            try (Stream<Path> left = Files.list(elsewhere)) {
-                assertEquals(List.of("pulled.sqlite3"), left.map(p -> p.getFileName().toString()).toList(), "no temp file left");
-            }
             assertArrayEquals(early, Files.readAllBytes(announced), "the announced file is only read");
-        } finally {
-            Fixtures.deleteTree(elsewhere);
         }
     }
 
