@@ -51,8 +51,6 @@ public final class Hotswap implements AutoCloseable {
     private final Filter filter = new GateFilter(gate);
     /** Swaps run one at a time, since they share the gate. */
     final ReentrantLock swapLock = new ReentrantLock(true);
-    /** Frees the space of replaced databases after their swaps. */
-    final Reclaimer reclaimer = new Reclaimer();
     private ControlServer server;
     private boolean closed;
 
@@ -132,7 +130,6 @@ public final class Hotswap implements AutoCloseable {
             server.stop();
             server = null;
         }
-        reclaimer.close();
     }
 
     long swapTimeoutMillis() {

@@ -13,6 +13,7 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -24,9 +25,8 @@ import java.util.logging.Logger;
 
 /**
  * Takes a consistent snapshot of a live database with SQLite's backup API into a temp file, then
- * hands it to the client: the file itself, which a client on this machine links or copies (even
- * as SQLite writes it: the file is named before the backup starts), or a stream of it through the
- * socket.
+ * hands it to the client: the finished file itself, which a client on this machine links or
+ * copies, or a stream of it through the socket.
  *
  * <p>The backup runs on a connection that first opens a read transaction. SQLite restarts a
  * backup whenever another connection writes the source, so under steady writes a plain backup
@@ -39,8 +39,7 @@ final class Pull {
     /** How a client may say it took the snapshot file, and how the log puts it. */
     private static final Map<String, String> TAKEN = Map.of(
             "linked", "linked by the client",
-            "copying", "copied by the client",
-            "followed", "copied by the client as SQLite wrote it");
+            "copying", "copied by the client");
 
     private final ManagedDatabase db;
     private final Frames frames;
@@ -51,7 +50,7 @@ final class Pull {
     }
 
     /**
-     * Takes the snapshot, names it to the client as SQLite writes it, and hands it over: by path, or streamed.
+     * Takes the snapshot and hands it over: by path, or streamed.
      *
      * @return the open snapshot, already unlinked: closing it frees its blocks, which takes a while
      *         for a large file (about 0.3 s per GiB here), so the caller closes it after telling the
@@ -73,11 +72,6 @@ final class Pull {
             // closed the file, so closing it drops no lock of SQLite's.
             in = FileChannel.open(snapshot, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, StandardOpenOption.READ),
                     PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-            String id = idOf(snapshot);
-            if (id != null) {
-                // Named before SQLite writes it: a client that must copy it (to stdout, to another file system) may copy it as it grows.
-                frames.writeStrings(Channel.CONTROL, List.of("growing", snapshot.toString(), id));
-            }
             try (EarlySync sync = EarlySync.start(in)) {
                 snapshot(live, snapshot);
             } catch (IOException e) { // an early flush failed
@@ -85,7 +79,8 @@ final class Pull {
             }
             long size = in.size();
             LOG.info(() -> "snapshot taken: " + size + " bytes in " + Push.millisSince(started) + " ms");
-            String taken = offer(snapshot, id, size);
+            String id = idOf(snapshot);
+            String taken = offer(snapshot, id, size, modeOf(live));
             TempFiles.deleteQuietly(snapshot); // the open channel keeps the bytes; nothing is left behind if we die
             if (taken == null) {
                 for (long pos = 0; pos < size; pos += Protocol.DATA_CHUNK_BYTES) {
@@ -111,6 +106,15 @@ final class Pull {
         }
     }
 
+    /** The live database's permission bits, in octal: the client gives them to the file it writes (less its umask). */
+    private static String modeOf(Path live) throws IOException {
+        int mode = 0;
+        for (PosixFilePermission p : Files.getPosixFilePermissions(live)) {
+            mode |= 0400 >> p.ordinal();
+        }
+        return Integer.toOctalString(mode);
+    }
+
     /** The snapshot's {@link FileIds id}, or null where it has none: then it is neither named nor offered, but streamed. */
     private static String idOf(Path snapshot) {
         try {
@@ -128,9 +132,10 @@ final class Pull {
      *
      * @return how the client took the file (a key of {@link #TAKEN}), or null: stream it
      */
-    private String offer(Path snapshot, String id, long size) throws IOException {
+    private String offer(Path snapshot, String id, long size, String mode) throws IOException {
         // Without an id, not offered: the client asks for the stream.
-        frames.writeStrings(Channel.CONTROL, List.of("pull", Long.toString(size), id == null ? "" : snapshot.toString(), id == null ? "" : id));
+        frames.writeStrings(Channel.CONTROL, List.of("pull", Long.toString(size), id == null ? "" : snapshot.toString(),
+                id == null ? "" : id, mode));
         Frames.Frame reply = frames.read();
         if (reply == null) {
             throw new EOFException("the client hung up before it took the snapshot");

@@ -26,6 +26,9 @@ import java.util.logging.Logger;
 final class Push {
     private static final Logger LOG = Logger.getLogger(Push.class.getName());
 
+    /** After a swap, before its log is written: the requests it held are served first. */
+    private static final long SETTLE_MILLIS = 20;
+
     private final Hotswap hotswap;
     private final ManagedDatabase db;
     private final CopyRequest request;
@@ -42,7 +45,7 @@ final class Push {
      * Receives, checks and swaps.
      *
      * @return what finishes the push once the client has its exit status: writing the swap's log
-     *         lines and freeing the replaced file's space, neither of which the client waits for
+     *         lines, which the client does not wait for
      */
     AutoCloseable run() throws CommandFailure, IOException {
         long started = System.nanoTime();
@@ -51,7 +54,6 @@ final class Push {
         LOG.info(() -> "push started: " + live);
         frames.writeText(Channel.STDERR, "Swapping database...\n");
         try {
-            finishFreeingSpace();
             checkSpace(live.getParent(), request.sourceSize());
             frames.writeStrings(Channel.CONTROL, List.of("push"));
             long bytes = receive(temp);
@@ -63,37 +65,28 @@ final class Push {
             Swap.Result result;
             try {
                 result = swap.run();
+                swap.freeReplaced();
                 if (result.previous() != null) {
                     frames.writeText(Channel.STDERR, "Kept the replaced database as " + result.previous() + "\n");
                 }
                 frames.writeText(Channel.STDOUT, "OK\n");
             } catch (CommandFailure | IOException e) {
                 swap.publishLog();
+                swap.freeReplaced();
                 throw e;
             }
             return () -> {
                 try {
                     // The requests the swap held are served first: writing the log costs them CPU they need.
-                    Thread.sleep(Reclaimer.SETTLE_MILLIS);
+                    Thread.sleep(SETTLE_MILLIS);
                 } finally {
                     swap.publishLog();
                 }
-                swap.awaitSpaceFreed();
                 LOG.info(() -> String.format("push complete: %s (%d bytes in %d ms; requests paused %.1f ms)",
                         live, bytes, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started), result.pauseMillis()));
             };
         } finally {
             TempFiles.deleteQuietly(temp);
-        }
-    }
-
-    /** The database replaced by the last push may still be being freed: this push may need that space. */
-    private void finishFreeingSpace() throws CommandFailure {
-        try {
-            hotswap.reclaimer.finish();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new CommandFailure("interrupted while freeing the space of the last replaced database; nothing changed");
         }
     }
 

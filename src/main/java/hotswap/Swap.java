@@ -11,8 +11,6 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Future;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -33,8 +31,8 @@ final class Swap {
     private final boolean keepPrevious;
     /** Everything this swap logs, written after the gate is open again. */
     private final DeferredLog log = new DeferredLog(LOG, Swap.class);
-    /** The replaced files being freed in the background. */
-    private final List<Future<?>> freeing = new ArrayList<>();
+    /** Names of replaced files to remove once requests run again: removing a large file's last name frees its blocks, which takes a while. */
+    private final List<Path> toFree = new ArrayList<>();
 
     /**
      * What the swap did.
@@ -55,17 +53,13 @@ final class Swap {
     }
 
     /**
-     * Waits until the space of the files this swap replaced is free (their names are gone as soon
-     * as the swap returns). Requests run meanwhile.
+     * Removes the last name of each file this swap replaced, which frees its blocks: call it after
+     * the gate is open. A process still reading such a file keeps reading it whole; its blocks are
+     * freed when it closes it.
      */
-    void awaitSpaceFreed() throws InterruptedException {
-        for (Future<?> f : freeing) {
-            try {
-                f.get();
-            } catch (ExecutionException e) {
-                LOG.log(Level.WARNING, "freeing the replaced database failed", e.getCause());
-            }
-        }
+    void freeReplaced() {
+        toFree.forEach(TempFiles::deleteQuietly);
+        toFree.clear();
     }
 
     /** Writes this swap's log lines, and those of the requests it held, in the order they happened. */
@@ -157,9 +151,7 @@ final class Swap {
         if (oldInode != null && replaced && keepPrevious) {
             previous = keep(oldInode, live);
         } else if (oldInode != null) {
-            // Dropping the last link frees the old file's blocks, which takes time on a large file: after the gate,
-            // in the background, a slice at a time.
-            freeing.add(hotswap.reclaimer.reclaim(oldInode));
+            toFree.add(oldInode);
         }
         if (failure != null) {
             throw failure;
@@ -173,7 +165,7 @@ final class Swap {
         try {
             if (Files.exists(previous, LinkOption.NOFOLLOW_LINKS)) {
                 // Replacing the database kept last time would free its blocks inside the rename: hold a second
-                // link, and free it in the background like any replaced file.
+                // link, and remove it after the gate like any replaced file.
                 older = TempFiles.beside(live, "old");
                 Files.createLink(older, previous);
             }
@@ -181,12 +173,12 @@ final class Swap {
             log.info(() -> "kept the replaced database as " + previous);
             return previous;
         } catch (IOException e) {
-            freeing.add(hotswap.reclaimer.reclaim(oldInode));
+            toFree.add(oldInode);
             throw new CommandFailure("the database was replaced, but keeping the old one as " + previous
                     + " failed: " + e.getMessage(), e);
         } finally {
             if (older != null) {
-                freeing.add(hotswap.reclaimer.reclaim(older));
+                toFree.add(older);
             }
         }
     }

@@ -86,9 +86,8 @@ class PullHandoverTest extends AppAndClientTest {
             Fixtures.Result r = app.cli(client, null, "cp", app.db.toString(), elsewhere.resolve("backup.sqlite3").toString());
             assertEquals(0, r.exit(), r.toString());
             assertEquals("OK\n", r.stderr());
-            // Not linkable, so copied as SQLite writes it, where direct I/O works there (tmpfs has it since Linux 6.6).
-            String how = directIoWorksIn(elsewhere) ? ", copied by the client as SQLite wrote it)" : ", copied by the client)";
-            assertTrue(pullOutcome().endsWith(how), pullOutcome());
+            // Not linkable, so copied from the finished snapshot.
+            assertTrue(pullOutcome().endsWith(", copied by the client)"), pullOutcome());
             assertArrayEquals(expected, Files.readAllBytes(elsewhere.resolve("backup.sqlite3")));
             try (Stream<Path> left = Files.list(elsewhere)) {
                 assertEquals(List.of("backup.sqlite3"), left.map(p -> p.getFileName().toString()).toList(), "no temp file left");
@@ -115,11 +114,10 @@ class PullHandoverTest extends AppAndClientTest {
     @Test
     void aPullToStdoutRedirectedToANewFileHoldsExactlyTheSnapshot() throws Exception {
         byte[] expected = pullToFile();
-        // At offset 0, at the end of an empty file: copied as SQLite writes it, bypassing the page cache.
         Fixtures.Result r = shell(CLI + " > out.bin");
         assertEquals(0, r.exit(), r.toString());
         assertEquals("", r.stderr());
-        assertTrue(pullOutcome().endsWith(", copied by the client as SQLite wrote it)"), pullOutcome());
+        assertTrue(pullOutcome().endsWith(", copied by the client)"), pullOutcome());
         assertArrayEquals(expected, Files.readAllBytes(client.resolve("out.bin")));
     }
 
@@ -140,30 +138,6 @@ class PullHandoverTest extends AppAndClientTest {
         assertEquals(0, r.exit(), r.toString());
         assertTrue(pullOutcome().endsWith(", copied by the client)"), pullOutcome());
         assertArrayEquals(expected, r.stdout());
-    }
-
-    private static boolean directIoWorksIn(Path dir) {
-        Path probe = dir.resolve("direct-io-probe");
-        try {
-            for (Object option : Class.forName("com.sun.nio.file.ExtendedOpenOption").getEnumConstants()) {
-                if (((Enum<?>) option).name().equals("DIRECT")) {
-                    try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(probe,
-                            java.nio.file.StandardOpenOption.CREATE_NEW, java.nio.file.StandardOpenOption.WRITE, (java.nio.file.OpenOption) option)) {
-                        ch.write(ByteBuffer.allocateDirect(8192).alignedSlice(4096).limit(4096), 0);
-                        return true;
-                    }
-                }
-            }
-        } catch (Exception e) {
-            // No direct I/O there.
-        } finally {
-            try {
-                Files.deleteIfExists(probe);
-            } catch (java.io.IOException ignored) {
-                // A probe in a temp directory the test removes.
-            }
-        }
-        return false;
     }
 
     /** Pulls to a file and returns its bytes, the reference for the other ways. */
@@ -219,78 +193,6 @@ class PullHandoverTest extends AppAndClientTest {
         Fixtures.Result r = pullExpectingTheStream(StandIn.offering(standInDir, live.toString(), FileIds.of(live), before), live, "-");
         assertArrayEquals(before, r.stdout());
         assertArrayEquals(before, Files.readAllBytes(live));
-    }
-
-    @Test
-    void aCopyMadeWhileTheAppWroteIsGivenUpWhenTheFinishedFileIsAnotherAndNothingOfItIsLeft() throws Exception {
-        SwitchedOffer switched = SwitchedOffer.start(standInDir, client, 7);
-        Fixtures.Result r = Fixtures.run(client, Map.of("HOTSWAP_SOCKET", switched.app.socket.toString()), null,
-                List.of("sh", "-c", CLI + " > out.bin", Fixtures.java(), Fixtures.jar().toString(), switched.live.toString()));
-        assertEquals(0, r.exit(), r.toString());
-        switched.check(client.resolve("out.bin"));
-    }
-
-    @Test
-    void aCopyToAnotherFileSystemMadeWhileTheAppWroteIsGivenUpWhenTheFinishedFileIsAnother() throws Exception {
-        Path shm = Path.of("/dev/shm");
-        Assumptions.assumeTrue(Files.isDirectory(shm) && Files.isWritable(shm)
-                        && !Files.getFileStore(shm).equals(Files.getFileStore(standInDir)),
-                "needs /dev/shm as a writable file system other than the one the stand-in's files are on");
-        Path elsewhere = Files.createTempDirectory(shm, "hs-pull-");
-        try {
-            Assumptions.assumeTrue(directIoWorksIn(elsewhere), "needs direct I/O on /dev/shm (tmpfs has it since Linux 6.6)");
-            SwitchedOffer switched = SwitchedOffer.start(standInDir, elsewhere, 8);
-            Path pulled = elsewhere.resolve("pulled.sqlite3");
-            Fixtures.Result r = Fixtures.cli(client, Map.of("HOTSWAP_SOCKET", switched.app.socket.toString()), null,
-                    "cp", switched.live.toString(), pulled.toString());
-            assertEquals(0, r.exit(), r.toString());
-            switched.check(pulled);
-            try (Stream<Path> left = Files.list(elsewhere)) {
-                assertEquals(List.of("pulled.sqlite3"), left.map(p -> p.getFileName().toString()).toList(), "no temp file left");
-            }
-        } finally {
-            Fixtures.deleteTree(elsewhere);
-        }
-    }
-
-    /**
-     * A stand-in app that announces a 24 MiB snapshot, waits until the client has copied that much
-     * into {@code clientDir}, then offers another, 1 MiB file, which the client must take instead.
-     */
-    private static final class SwitchedOffer {
-        final byte[] early;
-        final byte[] finished;
-        final Path announced;
-        final Path live;
-        final StandIn app;
-
-        private SwitchedOffer(byte[] early, byte[] finished, Path announced, Path live, StandIn app) {
-            this.early = early;
-            this.finished = finished;
-            this.announced = announced;
-            this.live = live;
-            this.app = app;
-        }
-
-        static SwitchedOffer start(Path standInDir, Path clientDir, long seed) throws Exception {
-            java.util.Random random = new java.util.Random(seed);
-            byte[] early = new byte[24 << 20];
-            random.nextBytes(early);
-            byte[] finished = new byte[1 << 20];
-            random.nextBytes(finished);
-            Path announced = Files.write(standInDir.resolve(".production.sqlite3.hotswap-0123456789abcdef.pull"), early);
-            Path offered = Files.write(standInDir.resolve(".production.sqlite3.hotswap-fedcba9876543210.pull"), finished);
-            Path live = Files.write(standInDir.resolve("production.sqlite3"), new byte[0]);
-            StandIn app = StandIn.announcingThenOffering(standInDir, announced, clientDir, offered.toString(), FileIds.of(offered), finished);
-            return new SwitchedOffer(early, finished, announced, live, app);
-        }
-
-        /** The client took the offered file, {@code pulled} holds exactly it, and the announced file was only read. */
-        void check(Path pulled) throws Exception {
-            assertEquals(List.of("took", "copying"), app.answer.get(10, TimeUnit.SECONDS));
-            assertArrayEquals(finished, Files.readAllBytes(pulled), "the finished file, and none of the 24 MiB copied before");
-            assertArrayEquals(early, Files.readAllBytes(announced), "the announced file is only read");
-        }
     }
 
     @Test
@@ -353,30 +255,6 @@ class PullHandoverTest extends AppAndClientTest {
             return start(dir, null, path, id, bytes, false);
         }
 
-        /**
-         * Announces {@code announced} as the snapshot being written, waits until a file in
-         * {@code clientDir} has grown to {@code announced}'s size (the client copied it), then offers another file.
-         */
-        static StandIn announcingThenOffering(Path dir, Path announced, Path clientDir, String path, String id, byte[] bytes)
-                throws Exception {
-            return start(dir, frames -> {
-                frames.writeStrings(Channel.CONTROL, List.of("growing", announced.toString(), FileIds.of(announced)));
-                long deadline = System.nanoTime() + 20_000_000_000L;
-                while (largestFileIn(clientDir) < Files.size(announced)) {
-                    if (System.nanoTime() > deadline) {
-                        throw new AssertionError("the client did not copy the announced file");
-                    }
-                    Thread.sleep(5);
-                }
-            }, path, id, bytes, false);
-        }
-
-        private static long largestFileIn(Path dir) throws java.io.IOException {
-            try (Stream<Path> files = Files.list(dir)) {
-                return files.mapToLong(PullHandoverTest::sizeOf).max().orElse(-1);
-            }
-        }
-
         interface Prelude {
             void run(Frames frames) throws Exception;
         }
@@ -395,7 +273,7 @@ class PullHandoverTest extends AppAndClientTest {
                     if (prelude != null) {
                         prelude.run(frames);
                     }
-                    frames.writeStrings(Channel.CONTROL, List.of("pull", Integer.toString(bytes.length), path, id));
+                    frames.writeStrings(Channel.CONTROL, List.of("pull", Integer.toString(bytes.length), path, id, "600"));
                     List<String> reply = Strings.decode(frames.read().payload());
                     standIn.answer.complete(new ArrayList<>(reply));
                     if (reply.equals(List.of("stream"))) {

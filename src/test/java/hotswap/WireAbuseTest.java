@@ -639,7 +639,7 @@ class WireAbuseTest {
         startServer();
         SocketChannel ch = connect();
         List<String> offer = requestPullUntilOffer(ch);
-        assertEquals(4, offer.size(), offer.toString());
+        assertEquals(5, offer.size(), offer.toString());
         Path offered = Path.of(offer.get(2));
         assertEquals(db.getParent(), offered.getParent(), "the snapshot lies beside the live db: " + offer);
         assertTrue(Files.exists(offered), "the offered file keeps its name until the client answers: " + offer);

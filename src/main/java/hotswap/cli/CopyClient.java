@@ -160,16 +160,11 @@ final class CopyClient {
                             progress.total(request.sourceSize());
                             progress.phase("sending");
                             uploader = startUpload(socket, frames, request.source());
-                        } else if (message.size() == 3 && message.get(0).equals("growing") && sink == null && uploader == null) {
-                            sink = openSink(request);
-                            sink.growing(message.get(1), message.get(2), progress);
-                        } else if (message.size() == 4 && message.get(0).equals("pull") && offer == null && uploader == null) {
+                        } else if (message.size() == 5 && message.get(0).equals("pull") && offer == null && uploader == null) {
                             long size = size(message.get(1));
                             progress.total(size);
                             progress.phase("receiving");
-                            if (sink == null) {
-                                sink = openSink(request);
-                            }
+                            sink = openSink(request);
                             offer = new OfferedSnapshot(message.get(2), message.get(3), size);
                             String how = sink.take(offer);
                             frames.writeStrings(Channel.CONTROL, how == null ? List.of("stream") : List.of("took", how));

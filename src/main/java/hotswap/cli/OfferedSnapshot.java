@@ -2,7 +2,6 @@ package hotswap.cli;
 
 import hotswap.wire.FileIds;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.WritableByteChannel;
 import java.nio.file.Files;
@@ -20,8 +19,7 @@ import java.util.regex.Pattern;
  * same size. A client that sees another file or none at that path (another mount namespace) asks
  * for the stream instead.
  *
- * <p>This client links to the offered file, or reads it and may shrink it as it copies; it never
- * writes into it.
+ * <p>This client links to the offered file, or reads it; it never writes, truncates or chmods it.
  */
 final class OfferedSnapshot implements AutoCloseable {
     /** Bytes per copy call: large enough to cost nothing, small enough for a live progress line. */
@@ -29,12 +27,10 @@ final class OfferedSnapshot implements AutoCloseable {
 
     /**
      * How the app names a snapshot file (TempFiles: {@code .<db name>.hotswap-<random>.pull}). A path
-     * of any other name is not taken, so no mistake on the app's side can have this client shrink a
+     * of any other name is not taken, so no mistake on the app's side can have this client take a
      * file that is not a snapshot.
      */
     private static final Pattern SNAPSHOT_NAME = Pattern.compile("\\..+\\.hotswap-[0-9a-f]{16}\\.pull");
-    /** Bytes copied before the copied part of the snapshot is cut off, so its memory serves the next step. */
-    private static final long MOVE_STEP_BYTES = 8L << 20;
 
     private final String offeredPath;
     private final Path path;
@@ -126,14 +122,13 @@ final class OfferedSnapshot implements AutoCloseable {
 
     /**
      * Opens the offered file; false if it cannot be opened or is not the offered file. Once the app
-     * hears that it was taken, it drops its own name for it: the file is this client's, to read and
-     * to shrink as it copies ({@link #moveTo}).
+     * hears that it was taken, it drops its own name for it; the open descriptor keeps the bytes.
      */
     boolean open() {
         if (!offered()) {
             return false;
         }
-        FileChannel channel = openIfSame(path, id, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        FileChannel channel = openIfSame(path, id, StandardOpenOption.READ);
         try {
             if (channel != null && channel.size() == size) {
                 opened = channel;
@@ -163,58 +158,6 @@ final class OfferedSnapshot implements AutoCloseable {
             pos += n;
             progress.add(n);
         }
-    }
-
-    /**
-     * Copies the whole opened file into the file at {@code target} at {@code base}, opened anew for
-     * {@link DirectIo direct I/O}. Nothing but the copy itself writes the target meanwhile.
-     *
-     * @return false when direct I/O cannot be used here (an offset or size not a multiple of 4 KiB,
-     *         a file system that refuses it), before anything was written: copy another way
-     */
-    boolean copyDirect(Path target, long base, Progress progress) throws IOException {
-        if (!DirectIo.aligned(base) || !DirectIo.aligned(size)) {
-            return false;
-        }
-        FileChannel out = DirectIo.openForWriting(target);
-        if (out == null) {
-            return false;
-        }
-        try (out) {
-            ByteBuffer buffer = DirectIo.buffer();
-            for (long pos = 0; pos < size; ) {
-                buffer.clear().limit((int) Math.min(DirectIo.STEP_BYTES, size - pos));
-                DirectIo.readFully(opened, buffer, pos, size);
-                try {
-                    DirectIo.writeFully(out, buffer, base + pos);
-                } catch (IOException e) {
-                    if (pos == 0) {
-                        return false; // refused at once (alignment, file system): the page cache it is
-                    }
-                    throw e;
-                }
-                pos += buffer.limit();
-                progress.add(buffer.limit());
-            }
-        }
-        return true;
-    }
-
-    /**
-     * Copies the whole opened file into {@code out} at {@code base}, last step first, cutting each
-     * copied step off the snapshot's end, so that the page cache the snapshot frees is what the copy
-     * fills next. Where {@link #copyDirect} cannot be used. {@code out} is left positioned after the
-     * copy.
-     */
-    void moveTo(FileChannel out, long base, Progress progress) throws IOException {
-        for (long end = size; end > 0; ) {
-            long start = Math.max(0, end - MOVE_STEP_BYTES);
-            out.position(base + start);
-            transfer(start, end, out, progress);
-            opened.truncate(start);
-            end = start;
-        }
-        out.position(base + size);
     }
 
     @Override

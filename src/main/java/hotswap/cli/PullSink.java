@@ -1,9 +1,7 @@
 package hotswap.cli;
 
 import hotswap.wire.EarlySync;
-import hotswap.wire.FileIds;
 import hotswap.wire.Writes;
-import java.io.FileDescriptor;
 import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -25,40 +23,16 @@ import java.util.Set;
  * it and renamed into place only when the whole snapshot has arrived, so a failed pull never
  * leaves a partial file.
  *
- * <p>The bytes come one of two ways. Either the sink {@link #take takes} the app's snapshot file
- * (a link to it, a copy made while SQLite wrote it, or a copy of the finished file), or the app
- * streams it and each piece is {@link #write written}.
+ * <p>The bytes come one of two ways. Either the sink {@link #take takes} the app's finished
+ * snapshot file (a hard link to it, or a read-only copy of it), or the app streams it and each
+ * piece is {@link #write written}.
  */
 abstract class PullSink {
-    /** The copy made while the app wrote its snapshot, or null. */
-    FollowedSnapshot followed;
-    /** Whether {@link #followed} is the copy to finish. */
-    boolean finishFollowed;
-
-    /** Stops following, if it was, and says whether the finished snapshot completes the followed copy. */
-    boolean followedCanFinish(OfferedSnapshot offer) {
-        if (followed == null) {
-            return false;
-        }
-        followed.stop();
-        finishFollowed = followed.canFinish(offer);
-        return finishFollowed;
-    }
-
-    /**
-     * The app announced the snapshot file it is writing: a sink that can copy it meanwhile (stdout
-     * redirected to a file, a file on another file system) starts to. Others wait for the finished file.
-     */
-    void growing(String path, String id, Progress progress) {
-    }
-
     /**
      * Takes the app's snapshot file if this client can see it.
      *
      * @return {@code "linked"} (the destination is the snapshot file itself, nothing to copy),
-     *         {@code "copying"} (it is open; {@link #finishTaken} copies it), {@code "followed"}
-     *         (copied as it grew; {@link #finishTaken} copies what changed and the rest), or null:
-     *         ask for the stream
+     *         {@code "copying"} (it is open; {@link #finishTaken} copies it), or null: ask for the stream
      */
     abstract String take(OfferedSnapshot offer) throws IOException;
 
@@ -82,90 +56,24 @@ abstract class PullSink {
     }
 
     private static final class ToStream extends PullSink {
-        /** open(2)'s O_APPEND on Linux, as /proc/self/fdinfo shows flags (octal). */
-        private static final long O_APPEND = 02000;
-        /** This process's stdout, as a path that opens the same file anew (Linux). */
-        private static final Path STDOUT = Path.of("/proc/self/fd/1");
-
         private final OutputStream stream;
         private final WritableByteChannel out;
-        /** With a followed copy, where the snapshot ends in stdout's file: what that copy wrote beyond is cut. */
-        private long end = -1;
 
         ToStream(OutputStream stream) {
             this.stream = stream;
-            // The process's own stdout is written from the frame's direct buffer as it is. (Through the
-            // stream, each 1 MiB write had the JDK allocate, copy and free a native buffer of that size:
-            // a pull to stdout took 1.43x `sqlite3 .backup` against 1.20x for a pull to a file.)
+            // The process's own stdout is written from the frame's direct buffer as it is, with no copy into the heap.
             this.out = stream instanceof FileOutputStream file ? file.getChannel() : Channels.newChannel(stream);
         }
 
-        /**
-         * Follows the snapshot when stdout is a file it may write anywhere, positioned at its end (so
-         * that nothing past the copy is the user's, and a copy given up can be cut off).
-         */
         @Override
-        void growing(String path, String id, Progress progress) {
-            try {
-                if (followed == null && out instanceof FileChannel file && stdoutIsARegularFileNotAppending()
-                        && file.position() == file.size()) {
-                    followed = FollowedSnapshot.start(path, id, STDOUT, file.position(), progress);
-                }
-            } catch (IOException e) {
-                // Position unknown: the finished file is copied as usual.
-            }
-        }
-
-        @Override
-        String take(OfferedSnapshot offer) throws IOException {
-            if (followed != null) {
-                end = followed.base() + offer.size();
-            }
-            if (followedCanFinish(offer)) {
-                return "followed";
-            }
-            // What a followed copy wrote is written over by the copy or the stream, and cut where the snapshot ends.
+        String take(OfferedSnapshot offer) {
             return offer.open() ? "copying" : null;
         }
 
         @Override
         void finishTaken(OfferedSnapshot offer, Progress progress) throws IOException {
-            if (finishFollowed && out instanceof FileChannel file) {
-                followed.finish(offer.size(), file);
-                file.position(end);
-            } else if (out instanceof FileChannel file && stdoutIsARegularFileNotAppending()) {
-                long base = file.position();
-                if (offer.copyDirect(STDOUT, base, progress)) {
-                    file.position(base + offer.size()); // where the shell's next write to this file belongs
-                } else {
-                    offer.moveTo(file, base, progress);
-                }
-            } else {
-                offer.copyTo(out, progress);
-            }
+            offer.copyTo(out, progress);
             finish();
-        }
-
-        /**
-         * Whether this stream is the process's stdout, redirected to a regular file that was not
-         * opened for appending: then it may be written at any offset. (Linux writes every pwrite of
-         * a file opened with O_APPEND at the end, so appending output is written in order.)
-         */
-        private boolean stdoutIsARegularFileNotAppending() {
-            try {
-                if (!(stream instanceof FileOutputStream file) || file.getFD() != FileDescriptor.out
-                        || !Files.isRegularFile(STDOUT)) {
-                    return false;
-                }
-                for (String line : Files.readAllLines(Path.of("/proc/self/fdinfo/1"))) {
-                    if (line.startsWith("flags:")) {
-                        return (Long.parseLong(line.substring("flags:".length()).trim(), 8) & O_APPEND) == 0;
-                    }
-                }
-            } catch (IOException | RuntimeException e) {
-                // Not Linux, or not telling: write in order.
-            }
-            return false;
         }
 
         @Override
@@ -176,13 +84,6 @@ abstract class PullSink {
         @Override
         void finish() throws IOException {
             stream.flush();
-            if (followed != null) {
-                followed.close();
-                // A followed copy given up may have written past the end of the snapshot that replaced it.
-                if (out instanceof FileChannel file && end >= 0 && file.size() > end) {
-                    file.truncate(end);
-                }
-            }
         }
 
         @Override
@@ -191,9 +92,6 @@ abstract class PullSink {
 
         @Override
         void discard() {
-            if (followed != null) {
-                followed.close();
-            }
         }
     }
 
@@ -231,35 +129,12 @@ abstract class PullSink {
         }
 
         /**
-         * Follows the snapshot when it is on another file system than the destination, where it
-         * cannot be linked and must be copied anyway.
-         */
-        @Override
-        void growing(String path, String id, Progress progress) {
-            try {
-                if (followed == null && out != null && !FileIds.device(FileIds.of(temp)).equals(FileIds.device(id))) {
-                    followed = FollowedSnapshot.start(path, id, temp, 0, progress);
-                }
-            } catch (IOException e) {
-                // Not comparable: the finished file is linked or copied as usual.
-            }
-        }
-
-        /**
          * Links the temp name to the snapshot when both are on one file system, and gives the link
          * the mode a file this client creates gets (the app made its snapshot 0600), so a pulled
          * file's mode does not depend on how its bytes arrived.
          */
         @Override
         String take(OfferedSnapshot offer) throws IOException {
-            if (followedCanFinish(offer)) {
-                return "followed";
-            }
-            if (followed != null) {
-                followed.close();
-                followed = null;
-                out.truncate(0); // none of its bytes: the finished file is taken from the start
-            }
             if (offer.offered()) {
                 Set<PosixFilePermission> mode = null;
                 try {
@@ -292,12 +167,7 @@ abstract class PullSink {
                 return;
             }
             try {
-                if (finishFollowed) {
-                    followed.finish(offer.size(), out);
-                    followed.close();
-                } else if (!offer.copyDirect(temp, 0, progress)) {
-                    offer.moveTo(out, 0, progress);
-                }
+                offer.copyTo(out, progress);
             } catch (IOException e) {
                 throw new IOException("cannot copy the snapshot to " + destination + ": " + e.getMessage(), e);
             }
@@ -334,9 +204,6 @@ abstract class PullSink {
         void discard() {
             if (committed) {
                 return;
-            }
-            if (followed != null) {
-                followed.close();
             }
             closeTemp();
             try {
