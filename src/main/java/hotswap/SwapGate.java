@@ -36,9 +36,9 @@ public final class SwapGate {
      * No lock on the request path. A request counts itself in, then looks at the gate; a swap closes
      * the gate, then looks at the count. Both are volatile, so at least one of the two sees the other:
      * either the swap waits for the request, or the request sees the gate closed, counts itself out
-     * and waits. Waiting requests park, and opening the gate unparks each of them directly. An earlier
-     * version waited on a Condition: opening it woke the requests one lock hand-off at a time, and on
-     * 2 busy cores the 16th request of a burst got going 10-20 ms after the gate opened.
+     * and waits. Waiting requests park, and opening the gate unparks each of them directly: a
+     * Condition would wake them one lock hand-off at a time, so the last of a burst would start
+     * well after the gate opened.
      */
     private final AtomicInteger inside = new AtomicInteger();
     /**
@@ -159,7 +159,7 @@ public final class SwapGate {
         /**
          * The waiting requests' log lines, each with the time it happened: queued, and resuming. The
          * opener writes them once the requests are on their way, so that no request waits for the log
-         * handler (on 2 busy cores, requests queueing for it to log were let go ~1 ms apart).
+         * handler (requests queueing for it to log would be let go one after another).
          */
         List<LogRecord> records() {
             List<LogRecord> all = new ArrayList<>();

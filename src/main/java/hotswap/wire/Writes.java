@@ -9,11 +9,8 @@ import java.nio.channels.WritableByteChannel;
  *
  * <p>Why not the whole 1 MiB frame at once: the kernel backs a large write to a new file with
  * large page-cache folios, which come from large free blocks of memory, and on a VM those are the
- * blocks most likely handed back to the host and slow to touch again. Measured here, receiving
- * 1 GiB over a Unix socket into a new file from another process took 0.61-2.80 s with 1 MiB writes
- * and 0.44-0.47 s with 256 KiB writes (4 runs each, 4 s apart; 64 and 128 KiB were no faster than
- * 256); later, 5 runs of each, interleaved: 1.47-2.94 s (median 2.77) against 0.45-2.65 s (median
- * 1.25). Elsewhere the difference is 3 extra system calls per MiB.
+ * blocks most likely handed back to the host and slow to touch again. Smaller writes cost a few
+ * more system calls per MiB (docs/PERFORMANCE.md has the measurements).
  *
  * <p>Internal to hotswap: the client and the server share it; it is not part of the public API.
  */
