@@ -12,6 +12,7 @@ import java.io.OutputStream;
 import java.io.PrintStream;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.channels.AsynchronousCloseException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.SocketChannel;
@@ -19,7 +20,9 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.UserPrincipal;
 import java.util.List;
+import jdk.net.ExtendedSocketOptions;
 
 /**
  * Runs {@code hotswap cp} against the app: sends the request, then either streams the local
@@ -28,6 +31,9 @@ import java.util.List;
  * exit status.
  */
 final class CopyClient {
+    /** The longest path a Unix socket address holds on Linux (sun_path less its terminating NUL). */
+    private static final int MAX_SOCKET_PATH_BYTES = 107;
+
     private final CopyOptions options;
     private final Path cwd;
     private final Path socketPath;
@@ -106,9 +112,52 @@ final class CopyClient {
         return arg.equals(CopyRequest.STDIO) ? arg : cwd.resolve(arg).normalize().toString();
     }
 
+    /**
+     * Connects to the app and makes sure it runs as this client's user before a single byte is
+     * sent: a socket path in a shared directory, or one another user took over, must not get this
+     * client's database or hand it a file to take.
+     */
     private SocketChannel connect() throws Failure, IOException {
+        SocketChannel socket = open(socketAddress());
         try {
-            return SocketChannel.open(UnixDomainSocketAddress.of(socketPath));
+            checkServerRunsAsThisUser(socket);
+            return socket;
+        } catch (Failure | RuntimeException e) {
+            closeQuietly(socket);
+            throw e;
+        }
+    }
+
+    /**
+     * The socket's absolute path; where that is longer than a socket address holds, the same path
+     * relative to this process's working directory, which is what the kernel resolves a relative
+     * address against (not the {@code cwd} an in-process caller passed).
+     */
+    private UnixDomainSocketAddress socketAddress() throws Failure {
+        if (fitsAnAddress(socketPath)) {
+            return UnixDomainSocketAddress.of(socketPath);
+        }
+        Path relative = Path.of("").toAbsolutePath().relativize(socketPath);
+        if (fitsAnAddress(relative)) {
+            return UnixDomainSocketAddress.of(relative);
+        }
+        throw new Failure("the socket path " + socketPath + " is too long: a Unix socket address holds at most "
+                + MAX_SOCKET_PATH_BYTES + " bytes, and that path has " + bytes(socketPath) + " (" + bytes(relative)
+                + " relative to this directory); nothing was sent. Run hotswap from the app's directory, or point "
+                + "--socket (or HOTSWAP_SOCKET) at a shorter path");
+    }
+
+    private static boolean fitsAnAddress(Path path) {
+        return bytes(path) <= MAX_SOCKET_PATH_BYTES;
+    }
+
+    private static int bytes(Path path) {
+        return path.toString().getBytes(StandardCharsets.UTF_8).length;
+    }
+
+    private SocketChannel open(UnixDomainSocketAddress address) throws Failure, IOException {
+        try {
+            return SocketChannel.open(address);
         } catch (java.net.ConnectException | NoSuchFileException e) {
             throw new Failure("no hotswap server at " + socketPath + "; start the app, or point --socket "
                     + "(or HOTSWAP_SOCKET) at the socket it listens on");
@@ -124,6 +173,24 @@ final class CopyClient {
             throw new Failure("cannot connect to " + socketPath + ": " + why);
         } catch (IllegalArgumentException e) {
             throw new Failure("socket path " + socketPath + " is not usable: " + e.getMessage());
+        }
+    }
+
+    /** Root is refused too: a server of another user, root included, is not the app this user runs. */
+    private void checkServerRunsAsThisUser(SocketChannel socket) throws Failure {
+        UserPrincipal me;
+        UserPrincipal server;
+        try {
+            me = OwnUser.principal();
+            server = socket.getOption(ExtendedSocketOptions.SO_PEERCRED).user();
+        } catch (IOException | UnsupportedOperationException e) {
+            throw new Failure("cannot tell which user the server at " + socketPath + " runs as (" + e.getMessage()
+                    + "); nothing was sent. hotswap runs only where it can check that (Linux)");
+        }
+        if (!server.equals(me)) {
+            throw new Failure("the server at " + socketPath + " runs as user " + server.getName() + ", which is not you ("
+                    + me.getName() + "); nothing was sent. hotswap talks only to an app of its own user: run it as the "
+                    + "app's user, or point --socket (or HOTSWAP_SOCKET) at your app's socket");
         }
     }
 
