@@ -20,8 +20,11 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.UserPrincipal;
+import java.util.EnumSet;
 import java.util.List;
+import java.util.Set;
 import jdk.net.ExtendedSocketOptions;
 
 /**
@@ -231,7 +234,7 @@ final class CopyClient {
                             long size = size(message.get(1));
                             progress.total(size);
                             progress.phase("receiving");
-                            sink = openSink(request);
+                            sink = openSink(request, mode(message.get(4)));
                             offer = new OfferedSnapshot(message.get(2), message.get(3), size);
                             String how = sink.take(offer);
                             frames.writeStrings(Channel.CONTROL, how == null ? List.of("stream") : List.of("took", how));
@@ -296,8 +299,8 @@ final class CopyClient {
      * SIGTERM) before it ends, as after a failure; otherwise a stopped pull left its temp file
      * beside the destination, up to the whole database.
      */
-    private PullSink openSink(CopyRequest request) throws IOException {
-        PullSink sink = PullSink.open(request.destination(), stdout);
+    private PullSink openSink(CopyRequest request, Set<PosixFilePermission> mode) throws IOException {
+        PullSink sink = PullSink.open(request.destination(), stdout, mode);
         discardOnExit = new Thread(sink::discard, "hotswap-discard");
         Runtime.getRuntime().addShutdownHook(discardOnExit);
         return sink;
@@ -309,6 +312,21 @@ final class CopyClient {
         } catch (NumberFormatException e) {
             throw new ProtocolException("malformed snapshot size: " + text);
         }
+    }
+
+    /** The live database's permission bits, which the app sends in octal ("640"). */
+    private static Set<PosixFilePermission> mode(String octal) throws ProtocolException {
+        if (!octal.matches("[0-7]{1,4}")) {
+            throw new ProtocolException("malformed file mode: " + octal);
+        }
+        int bits = Integer.parseInt(octal, 8);
+        Set<PosixFilePermission> mode = EnumSet.noneOf(PosixFilePermission.class);
+        for (PosixFilePermission p : PosixFilePermission.values()) { // OWNER_READ is 0400, each next one half of it
+            if ((bits & (0400 >> p.ordinal())) != 0) {
+                mode.add(p);
+            }
+        }
+        return mode;
     }
 
     private static void write(OutputStream out, ByteBuffer payload) throws IOException {
