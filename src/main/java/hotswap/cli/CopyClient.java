@@ -60,28 +60,9 @@ final class CopyClient {
     }
 
     int run() throws Failure, IOException {
-        String source = local(options.source());
-        String destination = local(options.destination());
-        long sourceSize = -1;
-        if (!source.equals(CopyRequest.STDIO)) {
-            Path src = Path.of(source);
-            if (Files.isDirectory(src)) {
-                throw new Failure(options.source() + " is a directory; cp copies one database file");
-            }
-            if (!Files.exists(src)) {
-                throw new Failure("cannot read " + options.source() + ": no such file");
-            }
-            sourceSize = Files.size(src);
-            if (!destination.equals(CopyRequest.STDIO) && Files.isDirectory(Path.of(destination))) {
-                destination = Path.of(destination).resolve(src.getFileName()).toString();
-            }
-        }
-        if (!destination.equals(CopyRequest.STDIO)) {
-            Path dir = Path.of(destination).getParent();
-            if (!Files.isDirectory(dir)) {
-                throw new Failure("cannot write " + destination + ": directory " + dir + " does not exist");
-            }
-        }
+        String source = LocalPaths.source(cwd, options.source());
+        String destination = LocalPaths.destination(cwd, options.destination(), source);
+        long sourceSize = source.equals(CopyRequest.STDIO) ? -1 : sizeOf(source);
         CopyRequest request = new CopyRequest(source, destination,
                 options.skipIntegrityCheck() ? CopyRequest.Integrity.SKIP
                         : options.quickCheck() ? CopyRequest.Integrity.QUICK : CopyRequest.Integrity.FULL,
@@ -93,14 +74,14 @@ final class CopyClient {
                 frames.writeStrings(Channel.CONTROL, request.encode());
             } catch (IOException e) {
                 // A server that turns us away (busy, wrong user) has already replied and hung up: read why.
-                localFailure = "the app closed the connection: " + e.getMessage();
+                localFailure = "the app closed the connection: " + Errors.describe(e);
             }
             int serverVersion;
             try {
                 serverVersion = Protocol.readHello(frames);
             } catch (IOException e) {
                 throw new Failure(localFailure != null ? localFailure
-                        : "the app closed the connection during the handshake (" + e.getMessage() + "); see the app's log");
+                        : "the app closed the connection during the handshake (" + Errors.describe(e) + "); see the app's log");
             }
             if (serverVersion != Protocol.VERSION) {
                 throw new Failure("the app's hotswap speaks protocol version " + serverVersion + ", this client "
@@ -110,9 +91,12 @@ final class CopyClient {
         }
     }
 
-    /** Absolute form of a local path argument, or {@code -}. */
-    private String local(String arg) {
-        return arg.equals(CopyRequest.STDIO) ? arg : cwd.resolve(arg).normalize().toString();
+    private long sizeOf(String source) throws Failure {
+        try {
+            return Files.size(Path.of(source));
+        } catch (IOException e) {
+            throw new Failure("cannot read " + options.source() + ": " + Errors.describe(e));
+        }
     }
 
     /**
@@ -227,6 +211,9 @@ final class CopyClient {
                         if (message.size() == 2 && message.get(0).equals("phase")) {
                             progress.phase(message.get(1));
                         } else if (message.equals(List.of("push")) && uploader == null && sink == null) {
+                            // Checked now, not before connecting: until the app says which side it manages,
+                            // the source may be its live database, whose -wal is in use. Hanging up ends the push.
+                            LocalPaths.refuseUnfinishedTransactions(cwd, options.source(), request.source());
                             progress.total(request.sourceSize());
                             progress.phase("sending");
                             uploader = startUpload(socket, frames, request.source());
@@ -361,7 +348,7 @@ final class CopyClient {
         try {
             in = FileChannel.open(source, StandardOpenOption.READ);
         } catch (IOException e) {
-            throw new LocalReadError("cannot read " + source + ": " + e.getMessage());
+            throw new LocalReadError("cannot read " + source + ": " + Errors.describe(e));
         }
         try (in) {
             long size = in.size();
@@ -380,7 +367,7 @@ final class CopyClient {
             try {
                 n = in.readNBytes(chunk, 0, chunk.length);
             } catch (IOException e) {
-                throw new LocalReadError("cannot read standard input: " + e.getMessage());
+                throw new LocalReadError("cannot read standard input: " + Errors.describe(e));
             }
             if (n == 0) {
                 return;
