@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.File;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.ServerSocketChannel;
@@ -137,6 +138,50 @@ class CliTest {
 
         Fixtures.Result withoutOption = Fixtures.cli(client, wrong, null, "cp", app.db.toString(), "-");
         assertNoServer(withoutOption, client.resolve("wrong.sock"));
+    }
+
+    @Test
+    void inADirectoryWhoseAbsolutePathIsTooLongForASocketAddressTheClientConnectsByTheRelativePath() throws Exception {
+        // The app binds its default socket relative to its directory; the absolute path would not fit (107 bytes).
+        Path appDir = client.resolve("a-directory-name-long-enough-to-matter-" + "x".repeat(40)).resolve("app-" + "y".repeat(20));
+        Files.createDirectories(appDir.resolve("db"));
+        Path socket = appDir.resolve("tmp/sockets/hotswap.sock");
+        assertTrue(socket.toString().length() > 110, socket.toString());
+        Fixtures.itemsDb(appDir.resolve("db/production.sqlite3"), "alpha");
+        ProcessBuilder app = new ProcessBuilder(Fixtures.java(), "-cp", Fixtures.jar() + File.pathSeparator + Fixtures.sqliteJar(),
+                "hotswap.demo.DemoApp").directory(appDir.toFile()).redirectErrorStream(true)
+                .redirectOutput(client.resolve("app.log").toFile());
+        app.environment().keySet().removeAll(List.of("HOTSWAP_DB", "HOTSWAP_SOCKET"));
+        app.environment().put("PORT", "0");
+        Process demo = app.start();
+        try {
+            for (int i = 0; i < 3000 && !Files.exists(socket) && demo.isAlive(); i++) {
+                Thread.sleep(10);
+            }
+            assertTrue(Files.exists(socket), "the app did not start:\n" + Files.readString(client.resolve("app.log")));
+            Fixtures.itemsDb(appDir.resolve("new.sqlite3"), "x", "y");
+
+            Fixtures.Result push = Fixtures.cli(appDir, Map.of(), null, "cp", "new.sqlite3", "db/production.sqlite3");
+            assertEquals(0, push.exit(), push.toString());
+            assertEquals("OK\n", push.out());
+
+            Fixtures.Result pull = Fixtures.cli(appDir, Map.of(), null, "cp", "db/production.sqlite3", "backup.sqlite3");
+            assertEquals(0, pull.exit(), pull.toString());
+            assertEquals(List.of("x", "y"), Fixtures.query(appDir.resolve("backup.sqlite3"), "SELECT name FROM items ORDER BY id"));
+        } finally {
+            demo.destroy();
+            demo.waitFor();
+        }
+    }
+
+    @Test
+    void aSocketPathTooLongEvenRelativeToThisDirectorySaysSoAndHowToFixIt() throws Exception {
+        String tooLong = "sockets/" + "z".repeat(120) + ".sock";
+        InProcess r = InProcess.run(client, Map.of("HOTSWAP_SOCKET", tooLong), "cp", "-", "db.sqlite3");
+        assertEquals(1, r.exit(), r.toString());
+        assertTrue(r.err().startsWith("ERROR: the socket path " + client.resolve(tooLong) + " is too long: a Unix socket address "
+                + "holds at most 107 bytes"), r.toString());
+        assertTrue(r.err().contains("point --socket (or HOTSWAP_SOCKET) at a shorter path"), r.toString());
     }
 
     // ---- routing: exactly one side must be managed ----
