@@ -28,10 +28,12 @@ import java.util.Set;
 import jdk.net.ExtendedSocketOptions;
 
 /**
- * Runs {@code hotswap cp} against the app: sends the request, then either streams the local
- * source to the server (a push) or writes what the server streams into the local destination (a
- * pull), printing the server's messages on the matching local stream, and returns the server's
- * exit status.
+ * Runs {@code hotswap cp} against the app: resolves the local paths ({@link LocalPaths}), connects
+ * and checks that the app runs as this user before sending anything, sends the request, then
+ * either streams the local source to the server (a push) or takes the snapshot the server offers
+ * or streams into the local destination (a pull: {@link PullSink}, {@link OfferedSnapshot}),
+ * printing the server's messages on the matching local stream, and returns the server's exit
+ * status.
  */
 final class CopyClient {
     /** The longest path a Unix socket address holds on Linux (sun_path less its terminating NUL). */

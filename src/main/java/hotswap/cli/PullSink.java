@@ -23,7 +23,8 @@ import java.util.Set;
 /**
  * Where a pulled snapshot goes: standard output, or a local file written under a temp name beside
  * it and renamed into place only when the whole snapshot has arrived, so a failed pull never
- * leaves a partial file.
+ * leaves a partial file. The file has the live database's permission bits less the umask however
+ * its bytes arrive, and its directory is synced after the rename.
  *
  * <p>The bytes come one of two ways. Either the sink {@link #take takes} the app's finished
  * snapshot file (a hard link to it, or a read-only copy of it), or the app streams it and each
