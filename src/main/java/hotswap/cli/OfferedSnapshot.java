@@ -17,8 +17,10 @@ import java.util.regex.Pattern;
  * same device, inode and size. A client that sees another file or none at that path (another mount
  * namespace) asks for the stream instead.
  *
- * <p>This client links to the offered file, or reads it; it never writes or truncates it. Only a
- * link it made and checked gets the pulled file's mode (see PullSink).
+ * <p>This client links to the offered file, or reads it; it never writes or truncates it. The one
+ * change it makes is to the permission bits of a hard link it made and checked, through the
+ * checked descriptor: that link becomes the pulled file (see PullSink), and the app drops its own
+ * name for the file once told it was linked.
  */
 final class OfferedSnapshot implements AutoCloseable {
     /** Bytes per copy call: large enough to cost nothing, small enough for a live progress line. */
