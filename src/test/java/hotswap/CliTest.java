@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.File;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.ServerSocketChannel;
@@ -139,6 +140,50 @@ class CliTest {
         assertNoServer(withoutOption, client.resolve("wrong.sock"));
     }
 
+    @Test
+    void inADirectoryWhoseAbsolutePathIsTooLongForASocketAddressTheClientConnectsByTheRelativePath() throws Exception {
+        // The app binds its default socket relative to its directory; the absolute path would not fit (107 bytes).
+        Path appDir = client.resolve("a-directory-name-long-enough-to-matter-" + "x".repeat(40)).resolve("app-" + "y".repeat(20));
+        Files.createDirectories(appDir.resolve("db"));
+        Path socket = appDir.resolve("tmp/sockets/hotswap.sock");
+        assertTrue(socket.toString().length() > 110, socket.toString());
+        Fixtures.itemsDb(appDir.resolve("db/production.sqlite3"), "alpha");
+        ProcessBuilder app = new ProcessBuilder(Fixtures.java(), "-cp", Fixtures.jar() + File.pathSeparator + Fixtures.sqliteJar(),
+                "hotswap.demo.DemoApp").directory(appDir.toFile()).redirectErrorStream(true)
+                .redirectOutput(client.resolve("app.log").toFile());
+        app.environment().keySet().removeAll(List.of("HOTSWAP_DB", "HOTSWAP_SOCKET"));
+        app.environment().put("PORT", "0");
+        Process demo = app.start();
+        try {
+            for (int i = 0; i < 3000 && !Files.exists(socket) && demo.isAlive(); i++) {
+                Thread.sleep(10);
+            }
+            assertTrue(Files.exists(socket), "the app did not start:\n" + Files.readString(client.resolve("app.log")));
+            Fixtures.itemsDb(appDir.resolve("new.sqlite3"), "x", "y");
+
+            Fixtures.Result push = Fixtures.cli(appDir, Map.of(), null, "cp", "new.sqlite3", "db/production.sqlite3");
+            assertEquals(0, push.exit(), push.toString());
+            assertEquals("OK\n", push.out());
+
+            Fixtures.Result pull = Fixtures.cli(appDir, Map.of(), null, "cp", "db/production.sqlite3", "backup.sqlite3");
+            assertEquals(0, pull.exit(), pull.toString());
+            assertEquals(List.of("x", "y"), Fixtures.query(appDir.resolve("backup.sqlite3"), "SELECT name FROM items ORDER BY id"));
+        } finally {
+            demo.destroy();
+            demo.waitFor();
+        }
+    }
+
+    @Test
+    void aSocketPathTooLongEvenRelativeToThisDirectorySaysSoAndHowToFixIt() throws Exception {
+        String tooLong = "sockets/" + "z".repeat(120) + ".sock";
+        InProcess r = InProcess.run(client, Map.of("HOTSWAP_SOCKET", tooLong), "cp", "-", "db.sqlite3");
+        assertEquals(1, r.exit(), r.toString());
+        assertTrue(r.err().startsWith("ERROR: the socket path " + client.resolve(tooLong) + " is too long: a Unix socket address "
+                + "holds at most 107 bytes"), r.toString());
+        assertTrue(r.err().contains("point --socket (or HOTSWAP_SOCKET) at a shorter path"), r.toString());
+    }
+
     // ---- routing: exactly one side must be managed ----
 
     @Test
@@ -175,6 +220,113 @@ class CliTest {
         assertArrayEquals(before, Files.readAllBytes(app.db));
         assertEquals("[\"alpha\",\"bravo\"]", app.get("/items").body());
         assertEquals(List.of(), Fixtures.leftovers(app.db.getParent()));
+    }
+
+    @Test
+    void aPathThroughASymbolicLinkAndDotDotMeansTheFileTheKernelFinds() throws Exception {
+        app = RunningApp.start("alpha", "bravo");
+        // db/link/.. is elsewhere, not db: the kernel takes .. after following the link.
+        Path elsewhere = Fixtures.tempDir();
+        try {
+            Files.createDirectory(elsewhere.resolve("sub"));
+            Fixtures.itemsDb(elsewhere.resolve("production.sqlite3"), "not", "managed");
+            Files.createSymbolicLink(app.db.getParent().resolve("link"), elsewhere.resolve("sub"));
+            byte[] before = Files.readAllBytes(app.db);
+            String viaLink = "db/link/../production.sqlite3";
+
+            Fixtures.Result pull = app.cli(app.dir, null, "cp", viaLink, client.resolve("out.sqlite3").toString());
+            assertEquals(1, pull.exit(), pull.toString());
+            assertTrue(errorLine(pull).startsWith("ERROR: neither " + elsewhere.toRealPath().resolve("production.sqlite3") + " nor "
+                    + client.toRealPath().resolve("out.sqlite3") + " is a managed database"), pull.toString());
+            assertFalse(Files.exists(client.resolve("out.sqlite3")), "the managed database was pulled");
+
+            Fixtures.itemsDb(client.resolve("new.sqlite3"), "x");
+            Fixtures.Result push = app.cli(app.dir, null, "cp", client.resolve("new.sqlite3").toString(), viaLink);
+            assertEquals(1, push.exit(), push.toString());
+            assertTrue(errorLine(push).contains("is a managed database"), push.toString());
+            assertArrayEquals(before, Files.readAllBytes(app.db), "the managed database was replaced");
+            assertEquals("[\"alpha\",\"bravo\"]", app.get("/items").body());
+        } finally {
+            Fixtures.deleteTree(elsewhere);
+        }
+    }
+
+    // ---- what a push must not lose ----
+
+    @Test
+    void aPushFromASourceWhoseWalHoldsCommittedRowsIsRefusedAndChangesNothing() throws Exception {
+        app = RunningApp.start("alpha", "bravo");
+        byte[] before = Files.readAllBytes(app.db);
+        Path source = Fixtures.itemsDb(client.resolve("new.sqlite3"));
+        // An open connection keeps its commits in new.sqlite3-wal: SQLite checkpoints them when the last one closes.
+        try (java.sql.Connection writer = java.sql.DriverManager.getConnection("jdbc:sqlite:" + source);
+             java.sql.Statement s = writer.createStatement()) {
+            s.execute("INSERT INTO items(name) VALUES ('committed'), ('rows')");
+            assertTrue(Files.size(client.resolve("new.sqlite3-wal")) > 0, "the rows should be in the -wal");
+
+            Fixtures.Result r = app.cli(client, null, "cp", "new.sqlite3", app.db.toString());
+
+            assertEquals(1, r.exit(), r.toString());
+            assertEquals("ERROR: new.sqlite3-wal holds committed transactions that are not in new.sqlite3 yet, and a push "
+                    + "sends new.sqlite3 alone; nothing was sent and nothing changed. Checkpoint them into new.sqlite3 first: "
+                    + "sqlite3 new.sqlite3 'PRAGMA wal_checkpoint(TRUNCATE)'", errorLine(r), r.toString());
+        }
+        assertArrayEquals(before, Files.readAllBytes(app.db));
+        assertEquals("[\"alpha\",\"bravo\"]", app.get("/items").body());
+        assertNoLeftoversIn(app.db.getParent());
+    }
+
+    @Test
+    void aPushFromASourceWithANonEmptyJournalIsRefusedAndChangesNothing() throws Exception {
+        app = RunningApp.start("alpha", "bravo");
+        byte[] before = Files.readAllBytes(app.db);
+        Fixtures.createDb(client.resolve("new.sqlite3"), "CREATE TABLE items(id INTEGER PRIMARY KEY, name TEXT)",
+                "INSERT INTO items(name) VALUES ('x')");
+        // What a writer in a transaction (or one that crashed in it) leaves beside a rollback-journal database.
+        Files.write(client.resolve("new.sqlite3-journal"), new byte[512]);
+
+        Fixtures.Result r = app.cli(client, null, "cp", "new.sqlite3", app.db.toString());
+
+        assertEquals(1, r.exit(), r.toString());
+        assertTrue(errorLine(r).startsWith("ERROR: new.sqlite3-journal is not empty: a writer has new.sqlite3 open in a "
+                + "transaction, or crashed in one; nothing was sent and nothing changed."), r.toString());
+        assertArrayEquals(before, Files.readAllBytes(app.db));
+        assertNoLeftoversIn(app.db.getParent());
+    }
+
+    @Test
+    void aPushFromADeviceIsRefusedBeforeConnecting() throws Exception {
+        app = RunningApp.start("alpha", "bravo");
+        byte[] before = Files.readAllBytes(app.db);
+        // A device or a pipe has no size to send: before, this pushed an empty database, which --skip-schema-check let in.
+        InProcess r = InProcess.run(client, app.env(), "cp", "--skip-schema-check", "/dev/zero", app.db.toString());
+        assertEquals(1, r.exit(), r.toString());
+        assertEquals("ERROR: cannot read /dev/zero: not a regular file (a pipe or a device); nothing changed. "
+                + "To push from a pipe, use -: hotswap cp - DST < /dev/zero\n", r.err(), r.toString());
+        assertArrayEquals(before, Files.readAllBytes(app.db));
+        assertEquals("[\"alpha\",\"bravo\"]", app.get("/items").body());
+    }
+
+    // ---- every failure reads as one ERROR line ----
+
+    static Stream<Arguments> failuresBeforeConnecting() {
+        return Stream.of(
+                Arguments.of(List.of("cp", "-", "/"), "ERROR: no hotswap server at "),
+                Arguments.of(List.of("cp", "a\0b.sqlite3", "-"), "ERROR: cannot use the path a\\0b.sqlite3: "),
+                Arguments.of(List.of("cp", "-", "file.txt/out.sqlite3"), "ERROR: cannot write {client}/file.txt/out.sqlite3: "
+                        + "{client}/file.txt is not a directory\n"));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("failuresBeforeConnecting")
+    void aFailureIsOneErrorLineNeverAStackTraceOrNull(List<String> args, String expected) throws Exception {
+        Files.writeString(client.resolve("file.txt"), "a regular file");
+        InProcess r = InProcess.run(client, Map.of("HOTSWAP_SOCKET", client.resolve("none.sock").toString()), args.toArray(String[]::new));
+        assertEquals(1, r.exit(), r.toString());
+        String message = expected.replace("{client}", client.toString());
+        assertTrue(message.endsWith("\n") ? r.err().equals(message) : r.err().startsWith(message), r.toString());
+        assertEquals(1, r.err().lines().count(), r.toString());
+        assertFalse(r.err().contains("null") || r.err().contains("Exception"), r.toString());
     }
 
     // ---- pull destinations ----
@@ -236,6 +388,26 @@ class CliTest {
         Fixtures.Result r = app.cli(client, null, "cp", app.db.toString(), "nodir/backup.sqlite3");
         assertEquals(1, r.exit(), r.toString());
         return r;
+    }
+
+    /** Ours, once the app is done: it may still be removing its temp file when the client has exited. */
+    private static void assertNoLeftoversIn(Path dir) throws Exception {
+        for (int i = 0; i < 500 && !Fixtures.leftovers(dir).isEmpty(); i++) {
+            Thread.sleep(10);
+        }
+        assertEquals(List.of(), Fixtures.leftovers(dir));
+    }
+
+    /** {@code Main.run} in this JVM, for what fails before any process boundary matters. */
+    record InProcess(int exit, String out, String err) {
+        static InProcess run(Path cwd, Map<String, String> env, String... args) {
+            java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+            java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+            int exit = hotswap.cli.Main.run(new java.io.ByteArrayInputStream(new byte[0]), out,
+                    new java.io.PrintStream(err, true, java.nio.charset.StandardCharsets.UTF_8), env, cwd, args);
+            return new InProcess(exit, out.toString(java.nio.charset.StandardCharsets.UTF_8),
+                    err.toString(java.nio.charset.StandardCharsets.UTF_8));
+        }
     }
 
     private static void assertNoServer(Fixtures.Result r, Path socket) {

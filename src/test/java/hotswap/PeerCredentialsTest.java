@@ -23,9 +23,11 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * Invariant 6: only the app's user gets in. Root ignores file modes, so the proof is a real CLI
- * process running as another user (uid 65534) that can reach the socket and is still refused by
- * the server's SO_PEERCRED check.
+ * Invariant 6: only the app's user gets in. Root ignores file modes, so the proof is a process
+ * running as another user (uid 65534) that can reach the socket and is still refused by the
+ * server's SO_PEERCRED check. The real CLI refuses a server of another user itself, before it sends
+ * anything (ClientTrustTest), so the server's own check is proven with a bare client that connects
+ * regardless.
  */
 class PeerCredentialsTest {
     private static final int OTHER_UID = 65534;
@@ -144,6 +146,8 @@ class PeerCredentialsTest {
         assertEquals(0, pull.stdout().length, "nothing may be pulled for another user: " + pull);
         assertTrue(pull.stderr().startsWith("ERROR: "), pull.toString());
         assertFalse(pull.stderr().contains("connecting to"), "the client must have connected (modes open): " + pull);
+        Fixtures.Result bare = bareClientAsOtherUser();
+        assertEquals(1, bare.exit(), bare.toString());
         assertTrue(serverRefused(other), "expected a WARNING naming the refused user " + other + "; log:\n" + log.dump());
         assertFalse(log.messages().stream().anyMatch(m -> m.startsWith("command:") || m.startsWith("pull started")),
                 "the server must not even read the other user's command; log:\n" + log.dump());
@@ -174,12 +178,55 @@ class PeerCredentialsTest {
         startServer();
         openUpModes();
         String other = otherUserName();
+        Fixtures.Result bare = bareClientAsOtherUser();
+        assertEquals(1, bare.exit(), bare.toString());
+        assertTrue(bare.stderr().startsWith("ERROR: permission denied: user " + other + " may not use this hotswap server; "
+                + "run the command as root"), "expected the server's refusal naming " + other + ": " + bare);
+        assertTrue(serverRefused(other), "expected a WARNING naming the refused user; log:\n" + log.dump());
+    }
+
+    @Test
+    void theRealClientOfAnotherUserRefusesTheServerBeforeSendingAnything() throws Exception {
+        startServer();
+        openUpModes();
         Fixtures.Result pull = pullAsOtherUser();
         assertEquals(1, pull.exit(), pull.toString());
-        assertEquals(0, pull.stdout().length, pull.toString());
-        assertTrue(pull.stderr().startsWith("ERROR: permission denied: user " + other + " may not use this hotswap server; "
-                + "run the command as root"), "expected the server's refusal naming " + other + ": " + pull);
-        assertTrue(serverRefused(other), "expected a WARNING naming the refused user; log:\n" + log.dump());
+        assertTrue(pull.stderr().startsWith("ERROR: the server at " + socket + " runs as user root, which is not you ("
+                + otherUserName() + "); nothing was sent."), pull.toString());
+        assertFalse(log.messages().stream().anyMatch(m -> m.startsWith("command:")), "log:\n" + log.dump());
+    }
+
+    /**
+     * Connects as the other user with a bare client that sends nothing (the server speaks first and
+     * checks the peer before it reads), prints the server's stderr frames on its stderr and exits
+     * with the status the server sends.
+     */
+    private Fixtures.Result bareClientAsOtherUser() throws Exception {
+        Path script = Files.writeString(dir.resolve("hello.py"), """
+                import socket, struct, sys
+                s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                s.connect(sys.argv[1])
+                data = b""
+                while True:
+                    b = s.recv(65536)
+                    if not b:
+                        break
+                    data += b
+                i = 0
+                while i + 5 <= len(data):
+                    tag, n = data[i:i + 1], struct.unpack(">i", data[i + 1:i + 5])[0]
+                    payload, i = data[i + 5:i + 5 + n], i + 5 + n
+                    if tag == b"E":
+                        sys.stderr.write(payload.decode())
+                    elif tag == b"X":
+                        sys.exit(struct.unpack(">i", payload)[0])
+                sys.exit(99)
+                """);
+        Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rw-r--r--"));
+        Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/python3")), "needs /usr/bin/python3 for a bare client");
+        List<String> command = new ArrayList<>(List.of(setpriv(), "--reuid=" + OTHER_UID, "--regid=" + OTHER_UID, "--clear-groups"));
+        command.addAll(List.of("/usr/bin/python3", script.toString(), socket.toString()));
+        return Fixtures.run(dir, Map.of(), null, command);
     }
 
     @Test

@@ -16,6 +16,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
@@ -28,6 +29,10 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * How a pulled snapshot reaches the client: the app offers its snapshot file by path, and a client
@@ -57,21 +62,67 @@ class PullHandoverTest extends AppAndClientTest {
     }
 
     @Test
-    void aPullToAFileOnTheSameFileSystemLinksTheSnapshotAndGivesItTheClientsFileMode() throws Exception {
-        Fixtures.Result r = app.cli(client, null, "cp", app.db.toString(), "backup.sqlite3");
+    void aPullToAFileOnTheSameFileSystemLinksTheSnapshotAndGivesItTheLiveDatabasesModeLessTheUmask() throws Exception {
+        Files.setPosixFilePermissions(app.db, PosixFilePermissions.fromString("rw-r-----"));
+        Fixtures.Result r = cliWithUmask("022", "cp", app.db.toString(), "backup.sqlite3");
         assertEquals(0, r.exit(), r.toString());
         assertEquals("OK\n", r.stderr());
         assertTrue(pullOutcome().endsWith(", linked by the client)"), pullOutcome());
         Path pulled = client.resolve("backup.sqlite3");
         assertEquals(List.of("alpha", "bravo"), Fixtures.query(pulled, "SELECT name FROM items ORDER BY id"));
         assertEquals(List.of("ok"), Fixtures.query(pulled, "PRAGMA integrity_check"));
-        // The app made the snapshot 0600; the pulled file has the mode any file this user creates gets.
-        Path probe = Files.createFile(client.resolve("probe"));
-        assertEquals(PosixFilePermissions.toString(Files.getPosixFilePermissions(probe)),
-                PosixFilePermissions.toString(Files.getPosixFilePermissions(pulled)));
+        // The app made the snapshot 0600; the pulled file has the live database's 0640.
+        assertEquals("rw-r-----", modeOf(pulled));
         assertEquals(1, Files.getAttribute(pulled, "unix:nlink"), "the app's name for the snapshot is gone");
         assertEquals(List.of(), Fixtures.leftovers(app.db.getParent()));
         assertEquals(List.of(), Fixtures.leftovers(client));
+
+        Fixtures.Result strict = cliWithUmask("077", "cp", app.db.toString(), "strict.sqlite3");
+        assertEquals(0, strict.exit(), strict.toString());
+        assertTrue(pullOutcome().endsWith(", linked by the client)"), pullOutcome());
+        assertEquals("rw-------", modeOf(client.resolve("strict.sqlite3")), "the umask takes bits off");
+    }
+
+    @Test
+    void aPulledFileIsRenamedIntoPlaceAndThenItsDirectoryIsSynced() throws Exception {
+        Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/strace")), "needs /usr/bin/strace");
+        Path trace = client.resolve("trace.txt");
+        List<String> command = new ArrayList<>(List.of("/usr/bin/strace", "-f", "-o", trace.toString(),
+                "-e", "trace=rename,renameat,renameat2,open,openat,fsync,fdatasync",
+                Fixtures.java(), "-jar", Fixtures.jar().toString(), "cp", app.db.toString(), "backup.sqlite3"));
+        Fixtures.Result r = Fixtures.run(client, app.env(), null, command);
+        Assumptions.assumeFalse(r.stderr().contains("PTRACE_") || r.stderr().startsWith("strace:"), "strace cannot trace here: " + r);
+        assertEquals(0, r.exit(), r.toString());
+        List<String> calls = Files.readAllLines(trace);
+        String destination = client.toRealPath().resolve("backup.sqlite3").toString();
+        int rename = -1;
+        for (int i = 0; i < calls.size(); i++) {
+            if (calls.get(i).matches(".*rename[a-z0-9]*\\(.*\"" + java.util.regex.Pattern.quote(destination) + "\"\\)\\s+= 0")) {
+                rename = i;
+            }
+        }
+        assertTrue(rename >= 0, "no rename onto " + destination + " in the trace:\n" + String.join("\n", calls));
+        java.util.regex.Pattern openDir = java.util.regex.Pattern.compile(
+                ".*open(at)?\\((AT_FDCWD, )?\"" + java.util.regex.Pattern.quote(client.toRealPath().toString()) + "\", O_RDONLY.*\\)\\s+= (\\d+)");
+        String fd = null;
+        boolean synced = false;
+        for (String call : calls.subList(rename + 1, calls.size())) {
+            java.util.regex.Matcher m = openDir.matcher(call);
+            if (m.matches()) {
+                fd = m.group(3);
+            } else if (fd != null && call.matches(".*f(data)?sync\\(" + fd + "[) ].*")) {
+                synced = true;
+            }
+        }
+        assertTrue(synced, "the directory was not synced after the rename:\n" + String.join("\n", calls.subList(rename, calls.size())));
+    }
+
+    @Test
+    void aPulledOwnerOnlyDatabaseStaysOwnerOnly() throws Exception {
+        Files.setPosixFilePermissions(app.db, PosixFilePermissions.fromString("rw-------"));
+        Fixtures.Result r = cliWithUmask("022", "cp", app.db.toString(), "backup.sqlite3");
+        assertEquals(0, r.exit(), r.toString());
+        assertEquals("rw-------", modeOf(client.resolve("backup.sqlite3")));
     }
 
     @Test
@@ -83,12 +134,14 @@ class PullHandoverTest extends AppAndClientTest {
         byte[] expected = pullToFile();
         Path elsewhere = Files.createTempDirectory(shm, "hs-pull-");
         try {
-            Fixtures.Result r = app.cli(client, null, "cp", app.db.toString(), elsewhere.resolve("backup.sqlite3").toString());
+            Files.setPosixFilePermissions(app.db, PosixFilePermissions.fromString("rw-r--r--"));
+            Fixtures.Result r = cliWithUmask("022", "cp", app.db.toString(), elsewhere.resolve("backup.sqlite3").toString());
             assertEquals(0, r.exit(), r.toString());
             assertEquals("OK\n", r.stderr());
             // Not linkable, so copied from the finished snapshot.
             assertTrue(pullOutcome().endsWith(", copied by the client)"), pullOutcome());
             assertArrayEquals(expected, Files.readAllBytes(elsewhere.resolve("backup.sqlite3")));
+            assertEquals(modeOf(app.db), modeOf(elsewhere.resolve("backup.sqlite3")), "the live database's mode (rw-r--r-- under umask 022)");
             try (Stream<Path> left = Files.list(elsewhere)) {
                 assertEquals(List.of("backup.sqlite3"), left.map(p -> p.getFileName().toString()).toList(), "no temp file left");
             }
@@ -140,6 +193,18 @@ class PullHandoverTest extends AppAndClientTest {
         assertArrayEquals(expected, r.stdout());
     }
 
+    /** Runs the CLI in the client directory under {@code umask}, pointed at the app. */
+    private Fixtures.Result cliWithUmask(String umask, String... args) throws Exception {
+        List<String> command = new ArrayList<>(List.of("sh", "-c", "umask " + umask + "; exec \"$0\" \"$@\"",
+                Fixtures.java(), "-jar", Fixtures.jar().toString()));
+        command.addAll(List.of(args));
+        return Fixtures.run(client, app.env(), null, command);
+    }
+
+    private static String modeOf(Path file) throws java.io.IOException {
+        return PosixFilePermissions.toString(Files.getPosixFilePermissions(file, LinkOption.NOFOLLOW_LINKS));
+    }
+
     /** Pulls to a file and returns its bytes, the reference for the other ways. */
     private byte[] pullToFile() throws Exception {
         Fixtures.Result r = app.cli(client, null, "cp", app.db.toString(), "reference.sqlite3");
@@ -174,6 +239,79 @@ class PullHandoverTest extends AppAndClientTest {
         pullExpectingTheStream(StandIn.offering(standInDir, offered.toString(), "1:2", streamed), live, "pulled.sqlite3");
         assertArrayEquals(streamed, Files.readAllBytes(client.resolve("pulled.sqlite3")));
         assertEquals("not the snapshot", Files.readString(offered));
+    }
+
+    /** How a stand-in describes a symbolic link it offers as its snapshot: whose id, and whose size. */
+    enum Disguise { LINK_ID_VICTIM_SIZE, LINK_ID_LINK_SIZE, VICTIM_ID_VICTIM_SIZE }
+
+    static Stream<Arguments> symlinkOffers() {
+        return Stream.of(Disguise.values()).flatMap(d -> Stream.of(Arguments.of(d, "pulled.sqlite3"), Arguments.of(d, "-")));
+    }
+
+    @ParameterizedTest(name = "{0} to {1}")
+    @MethodSource("symlinkOffers")
+    void aSymbolicLinkOfferedAsTheSnapshotIsNeverFollowedAndItsTargetIsLeftAlone(Disguise disguise, String destination) throws Exception {
+        // A file of the client's own user, which a server that is not the app points at.
+        Path victim = Fixtures.itemsDb(client.resolve("victim.sqlite3"), "mine");
+        Files.setPosixFilePermissions(victim, PosixFilePermissions.fromString("rw-r-----"));
+        byte[] victimBytes = Files.readAllBytes(victim);
+        Path link = Files.createSymbolicLink(standInDir.resolve(".production.sqlite3.hotswap-0123456789abcdef.pull"), victim);
+        String id = disguise == Disguise.VICTIM_ID_VICTIM_SIZE ? FileIds.of(victim) : FileIds.of(link);
+        long size = disguise == Disguise.LINK_ID_LINK_SIZE
+                ? (Long) Files.getAttribute(link, "size", LinkOption.NOFOLLOW_LINKS) : victimBytes.length;
+        byte[] streamed = new byte[(int) size];
+        streamed[0] = 'S';
+        Path live = Files.write(standInDir.resolve("production.sqlite3"), new byte[0]);
+
+        Fixtures.Result r = pullExpectingTheStream(StandIn.offering(standInDir, link.toString(), id, streamed), live, destination);
+
+        assertArrayEquals(victimBytes, Files.readAllBytes(victim), "the victim's bytes changed");
+        assertEquals("rw-r-----", modeOf(victim), "the victim's mode changed");
+        assertTrue(Files.isSymbolicLink(link), "the offered link was replaced");
+        if (destination.equals("-")) {
+            assertArrayEquals(streamed, r.stdout());
+        } else {
+            Path pulled = client.resolve(destination);
+            assertTrue(Files.isRegularFile(pulled, LinkOption.NOFOLLOW_LINKS), "the pulled file is a link");
+            assertArrayEquals(streamed, Files.readAllBytes(pulled));
+        }
+        assertEquals(List.of(), Fixtures.leftovers(client));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"pulled.sqlite3", "-"})
+    void aSnapshotOfAnotherUserIsNotTakenEvenWithTheRightIdAndSize(String destination) throws Exception {
+        Path offered = Fixtures.itemsDb(standInDir.resolve(".production.sqlite3.hotswap-0123456789abcdef.pull"), "theirs");
+        Files.setPosixFilePermissions(offered, PosixFilePermissions.fromString("rw-r--r--"));
+        Files.setOwner(offered, offered.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName("65534"));
+        byte[] before = Files.readAllBytes(offered);
+        Path live = Files.write(standInDir.resolve("production.sqlite3"), new byte[0]);
+
+        Fixtures.Result r = pullExpectingTheStream(StandIn.offering(standInDir, offered.toString(), FileIds.of(offered), before),
+                live, destination);
+
+        assertArrayEquals(before, Files.readAllBytes(offered));
+        assertEquals("rw-r--r--", modeOf(offered), "the other user's file was chmodded");
+        assertEquals(65534, Files.getAttribute(offered, "unix:uid"));
+        if (destination.equals("-")) {
+            assertArrayEquals(before, r.stdout());
+        } else {
+            assertEquals(1, Files.getAttribute(offered, "unix:nlink"), "the client linked the other user's file");
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"600", "640"})
+    void aStreamedPullGetsTheLiveDatabasesModeLessTheUmask(String mode) throws Exception {
+        Path live = Files.write(standInDir.resolve("production.sqlite3"), new byte[0]);
+        byte[] streamed = "SQLite format 3\0 streamed bytes".getBytes();
+        StandIn app = StandIn.start(standInDir, null, "", "", streamed, false, mode);
+        List<String> command = new ArrayList<>(List.of("sh", "-c", "umask 022; exec \"$0\" \"$@\"",
+                Fixtures.java(), "-jar", Fixtures.jar().toString(), "cp", live.toString(), "pulled.sqlite3"));
+        Fixtures.Result r = Fixtures.run(client, Map.of("HOTSWAP_SOCKET", app.socket.toString()), null, command);
+        assertEquals(0, r.exit(), r.toString());
+        assertEquals(List.of("stream"), app.answer.get(10, TimeUnit.SECONDS));
+        assertEquals(mode.equals("600") ? "rw-------" : "rw-r-----", modeOf(client.resolve("pulled.sqlite3")));
     }
 
     @Test
@@ -255,12 +393,18 @@ class PullHandoverTest extends AppAndClientTest {
             return start(dir, null, path, id, bytes, false);
         }
 
+        static StandIn start(Path dir, Prelude prelude, String path, String id, byte[] bytes, boolean stall) throws Exception {
+            return start(dir, prelude, path, id, bytes, stall, "600");
+        }
+
         interface Prelude {
             void run(Frames frames) throws Exception;
         }
 
         /** With {@code stall}, a stream of {@code bytes} stops there and the session waits for the client to hang up. */
-        static StandIn start(Path dir, Prelude prelude, String path, String id, byte[] bytes, boolean stall) throws Exception {
+        /** {@code mode}: the live database's permission bits the offer carries, in octal. */
+        static StandIn start(Path dir, Prelude prelude, String path, String id, byte[] bytes, boolean stall, String mode)
+                throws Exception {
             StandIn standIn = new StandIn(dir.resolve("stand-in.sock"));
             ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
             server.bind(UnixDomainSocketAddress.of(standIn.socket));
@@ -273,7 +417,7 @@ class PullHandoverTest extends AppAndClientTest {
                     if (prelude != null) {
                         prelude.run(frames);
                     }
-                    frames.writeStrings(Channel.CONTROL, List.of("pull", Integer.toString(bytes.length), path, id, "600"));
+                    frames.writeStrings(Channel.CONTROL, List.of("pull", Integer.toString(bytes.length), path, id, mode));
                     List<String> reply = Strings.decode(frames.read().payload());
                     standIn.answer.complete(new ArrayList<>(reply));
                     if (reply.equals(List.of("stream"))) {

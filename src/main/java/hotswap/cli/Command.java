@@ -9,8 +9,12 @@ enum Command {
             """
             Exactly one of SRC and DST must be a database the app manages. Copying onto it replaces \
             it (a push); copying from it takes a consistent snapshot (a pull). - means standard \
-            input (push) or standard output (pull). Relative paths are relative to this shell's \
-            directory.""",
+            input (push) or standard output (pull). Paths are resolved as the file system does, \
+            from this shell's directory and through symbolic links.
+
+            A push refuses a source whose -wal or -journal still holds transactions. A pulled file \
+            gets the live database's permission bits, less the umask. hotswap talks only to an app \
+            that runs as the same user.""",
             List.of(
                     "--skip-integrity-check  push without running PRAGMA integrity_check on the new file",
                     "--quick-check           run PRAGMA quick_check instead of integrity_check (faster on large files)",
@@ -70,7 +74,8 @@ enum Command {
     static final String GLOBAL_OPTIONS = """
 
             Global options:
-              --socket PATH           the app's control socket (default: $HOTSWAP_SOCKET, else tmp/sockets/hotswap.sock)
+              --socket PATH           the app's control socket (default: $HOTSWAP_SOCKET, else tmp/sockets/hotswap.sock,
+                                      relative to this shell's directory)
               -h, --help              show help
             """;
 

@@ -12,6 +12,7 @@ import java.io.OutputStream;
 import java.io.PrintStream;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.channels.AsynchronousCloseException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.SocketChannel;
@@ -19,15 +20,25 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.UserPrincipal;
+import java.util.EnumSet;
 import java.util.List;
+import java.util.Set;
+import jdk.net.ExtendedSocketOptions;
 
 /**
- * Runs {@code hotswap cp} against the app: sends the request, then either streams the local
- * source to the server (a push) or writes what the server streams into the local destination (a
- * pull), printing the server's messages on the matching local stream, and returns the server's
- * exit status.
+ * Runs {@code hotswap cp} against the app: resolves the local paths ({@link LocalPaths}), connects
+ * and checks that the app runs as this user before sending anything, sends the request, then
+ * either streams the local source to the server (a push) or takes the snapshot the server offers
+ * or streams into the local destination (a pull: {@link PullSink}, {@link OfferedSnapshot}),
+ * printing the server's messages on the matching local stream, and returns the server's exit
+ * status.
  */
 final class CopyClient {
+    /** The longest path a Unix socket address holds on Linux (sun_path less its terminating NUL). */
+    private static final int MAX_SOCKET_PATH_BYTES = 107;
+
     private final CopyOptions options;
     private final Path cwd;
     private final Path socketPath;
@@ -51,28 +62,9 @@ final class CopyClient {
     }
 
     int run() throws Failure, IOException {
-        String source = local(options.source());
-        String destination = local(options.destination());
-        long sourceSize = -1;
-        if (!source.equals(CopyRequest.STDIO)) {
-            Path src = Path.of(source);
-            if (Files.isDirectory(src)) {
-                throw new Failure(options.source() + " is a directory; cp copies one database file");
-            }
-            if (!Files.exists(src)) {
-                throw new Failure("cannot read " + options.source() + ": no such file");
-            }
-            sourceSize = Files.size(src);
-            if (!destination.equals(CopyRequest.STDIO) && Files.isDirectory(Path.of(destination))) {
-                destination = Path.of(destination).resolve(src.getFileName()).toString();
-            }
-        }
-        if (!destination.equals(CopyRequest.STDIO)) {
-            Path dir = Path.of(destination).getParent();
-            if (!Files.isDirectory(dir)) {
-                throw new Failure("cannot write " + destination + ": directory " + dir + " does not exist");
-            }
-        }
+        String source = LocalPaths.source(cwd, options.source());
+        String destination = LocalPaths.destination(cwd, options.destination(), source);
+        long sourceSize = source.equals(CopyRequest.STDIO) ? -1 : sizeOf(source);
         CopyRequest request = new CopyRequest(source, destination,
                 options.skipIntegrityCheck() ? CopyRequest.Integrity.SKIP
                         : options.quickCheck() ? CopyRequest.Integrity.QUICK : CopyRequest.Integrity.FULL,
@@ -84,14 +76,14 @@ final class CopyClient {
                 frames.writeStrings(Channel.CONTROL, request.encode());
             } catch (IOException e) {
                 // A server that turns us away (busy, wrong user) has already replied and hung up: read why.
-                localFailure = "the app closed the connection: " + e.getMessage();
+                localFailure = "the app closed the connection: " + Errors.describe(e);
             }
             int serverVersion;
             try {
                 serverVersion = Protocol.readHello(frames);
             } catch (IOException e) {
                 throw new Failure(localFailure != null ? localFailure
-                        : "the app closed the connection during the handshake (" + e.getMessage() + "); see the app's log");
+                        : "the app closed the connection during the handshake (" + Errors.describe(e) + "); see the app's log");
             }
             if (serverVersion != Protocol.VERSION) {
                 throw new Failure("the app's hotswap speaks protocol version " + serverVersion + ", this client "
@@ -101,14 +93,60 @@ final class CopyClient {
         }
     }
 
-    /** Absolute form of a local path argument, or {@code -}. */
-    private String local(String arg) {
-        return arg.equals(CopyRequest.STDIO) ? arg : cwd.resolve(arg).normalize().toString();
+    private long sizeOf(String source) throws Failure {
+        try {
+            return Files.size(Path.of(source));
+        } catch (IOException e) {
+            throw new Failure("cannot read " + options.source() + ": " + Errors.describe(e));
+        }
     }
 
+    /**
+     * Connects to the app and makes sure it runs as this client's user before a single byte is
+     * sent: a socket path in a shared directory, or one another user took over, must not get this
+     * client's database or hand it a file to take.
+     */
     private SocketChannel connect() throws Failure, IOException {
+        SocketChannel socket = open(socketAddress());
         try {
-            return SocketChannel.open(UnixDomainSocketAddress.of(socketPath));
+            checkServerRunsAsThisUser(socket);
+            return socket;
+        } catch (Failure | RuntimeException e) {
+            closeQuietly(socket);
+            throw e;
+        }
+    }
+
+    /**
+     * The socket's absolute path; where that is longer than a socket address holds, the same path
+     * relative to this process's working directory, which is what the kernel resolves a relative
+     * address against (not the {@code cwd} an in-process caller passed).
+     */
+    private UnixDomainSocketAddress socketAddress() throws Failure {
+        if (fitsAnAddress(socketPath)) {
+            return UnixDomainSocketAddress.of(socketPath);
+        }
+        Path relative = Path.of("").toAbsolutePath().relativize(socketPath);
+        if (fitsAnAddress(relative)) {
+            return UnixDomainSocketAddress.of(relative);
+        }
+        throw new Failure("the socket path " + socketPath + " is too long: a Unix socket address holds at most "
+                + MAX_SOCKET_PATH_BYTES + " bytes, and that path has " + bytes(socketPath) + " (" + bytes(relative)
+                + " relative to this directory); nothing was sent. Run hotswap from the app's directory, or point "
+                + "--socket (or HOTSWAP_SOCKET) at a shorter path");
+    }
+
+    private static boolean fitsAnAddress(Path path) {
+        return bytes(path) <= MAX_SOCKET_PATH_BYTES;
+    }
+
+    private static int bytes(Path path) {
+        return path.toString().getBytes(StandardCharsets.UTF_8).length;
+    }
+
+    private SocketChannel open(UnixDomainSocketAddress address) throws Failure, IOException {
+        try {
+            return SocketChannel.open(address);
         } catch (java.net.ConnectException | NoSuchFileException e) {
             throw new Failure("no hotswap server at " + socketPath + "; start the app, or point --socket "
                     + "(or HOTSWAP_SOCKET) at the socket it listens on");
@@ -124,6 +162,24 @@ final class CopyClient {
             throw new Failure("cannot connect to " + socketPath + ": " + why);
         } catch (IllegalArgumentException e) {
             throw new Failure("socket path " + socketPath + " is not usable: " + e.getMessage());
+        }
+    }
+
+    /** Root is refused too: a server of another user, root included, is not the app this user runs. */
+    private void checkServerRunsAsThisUser(SocketChannel socket) throws Failure {
+        UserPrincipal me;
+        UserPrincipal server;
+        try {
+            me = OwnUser.principal();
+            server = socket.getOption(ExtendedSocketOptions.SO_PEERCRED).user();
+        } catch (IOException | UnsupportedOperationException e) {
+            throw new Failure("cannot tell which user the server at " + socketPath + " runs as (" + e.getMessage()
+                    + "); nothing was sent. hotswap runs only where it can check that (Linux)");
+        }
+        if (!server.equals(me)) {
+            throw new Failure("the server at " + socketPath + " runs as user " + server.getName() + ", which is not you ("
+                    + me.getName() + "); nothing was sent. hotswap talks only to an app of its own user: run it as the "
+                    + "app's user, or point --socket (or HOTSWAP_SOCKET) at your app's socket");
         }
     }
 
@@ -157,6 +213,9 @@ final class CopyClient {
                         if (message.size() == 2 && message.get(0).equals("phase")) {
                             progress.phase(message.get(1));
                         } else if (message.equals(List.of("push")) && uploader == null && sink == null) {
+                            // Checked now, not before connecting: until the app says which side it manages,
+                            // the source may be its live database, whose -wal is in use. Hanging up ends the push.
+                            LocalPaths.refuseUnfinishedTransactions(cwd, options.source(), request.source());
                             progress.total(request.sourceSize());
                             progress.phase("sending");
                             uploader = startUpload(socket, frames, request.source());
@@ -164,7 +223,7 @@ final class CopyClient {
                             long size = size(message.get(1));
                             progress.total(size);
                             progress.phase("receiving");
-                            sink = openSink(request);
+                            sink = openSink(request, mode(message.get(4)));
                             offer = new OfferedSnapshot(message.get(2), message.get(3), size);
                             String how = sink.take(offer);
                             frames.writeStrings(Channel.CONTROL, how == null ? List.of("stream") : List.of("took", how));
@@ -229,8 +288,8 @@ final class CopyClient {
      * SIGTERM) before it ends, as after a failure; otherwise a stopped pull left its temp file
      * beside the destination, up to the whole database.
      */
-    private PullSink openSink(CopyRequest request) throws IOException {
-        PullSink sink = PullSink.open(request.destination(), stdout);
+    private PullSink openSink(CopyRequest request, Set<PosixFilePermission> mode) throws IOException {
+        PullSink sink = PullSink.open(request.destination(), stdout, mode);
         discardOnExit = new Thread(sink::discard, "hotswap-discard");
         Runtime.getRuntime().addShutdownHook(discardOnExit);
         return sink;
@@ -242,6 +301,21 @@ final class CopyClient {
         } catch (NumberFormatException e) {
             throw new ProtocolException("malformed snapshot size: " + text);
         }
+    }
+
+    /** The live database's permission bits, which the app sends in octal ("640"). */
+    private static Set<PosixFilePermission> mode(String octal) throws ProtocolException {
+        if (!octal.matches("[0-7]{1,4}")) {
+            throw new ProtocolException("malformed file mode: " + octal);
+        }
+        int bits = Integer.parseInt(octal, 8);
+        Set<PosixFilePermission> mode = EnumSet.noneOf(PosixFilePermission.class);
+        for (PosixFilePermission p : PosixFilePermission.values()) { // OWNER_READ is 0400, each next one half of it
+            if ((bits & (0400 >> p.ordinal())) != 0) {
+                mode.add(p);
+            }
+        }
+        return mode;
     }
 
     private static void write(OutputStream out, ByteBuffer payload) throws IOException {
@@ -276,7 +350,7 @@ final class CopyClient {
         try {
             in = FileChannel.open(source, StandardOpenOption.READ);
         } catch (IOException e) {
-            throw new LocalReadError("cannot read " + source + ": " + e.getMessage());
+            throw new LocalReadError("cannot read " + source + ": " + Errors.describe(e));
         }
         try (in) {
             long size = in.size();
@@ -295,7 +369,7 @@ final class CopyClient {
             try {
                 n = in.readNBytes(chunk, 0, chunk.length);
             } catch (IOException e) {
-                throw new LocalReadError("cannot read standard input: " + e.getMessage());
+                throw new LocalReadError("cannot read standard input: " + Errors.describe(e));
             }
             if (n == 0) {
                 return;

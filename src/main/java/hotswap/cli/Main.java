@@ -114,7 +114,10 @@ public final class Main {
             err.println("ERROR: " + e.getMessage());
             return FAILED;
         } catch (java.io.IOException e) {
-            err.println("ERROR: " + e.getMessage());
+            err.println("ERROR: " + Errors.describe(e));
+            return FAILED;
+        } catch (RuntimeException e) {
+            err.println("ERROR: unexpected internal error: " + e + "; please report it");
             return FAILED;
         }
     }

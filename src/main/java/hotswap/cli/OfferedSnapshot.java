@@ -2,24 +2,25 @@ package hotswap.cli;
 
 import hotswap.wire.FileIds;
 import java.io.IOException;
-import java.nio.channels.FileChannel;
 import java.nio.channels.WritableByteChannel;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
-import java.nio.file.OpenOption;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.regex.Pattern;
 
 /**
  * The app's finished snapshot file, which it offers by path rather than streaming it. On the app's own
  * machine, which is where this client runs, taking the file is far cheaper than a stream through
  * the socket: a hard link into the destination's directory copies nothing, and a copy from the file
- * runs in the kernel. The file is taken only if it is the one the app named: same device and inode,
- * same size. A client that sees another file or none at that path (another mount namespace) asks
- * for the stream instead.
+ * runs in the kernel. The file is taken only if the descriptor this client opens on it shows the
+ * one the app named: a regular file (no symbolic link is followed) of this client's user, with the
+ * same device, inode and size. A client that sees another file or none at that path (another mount
+ * namespace) asks for the stream instead.
  *
- * <p>This client links to the offered file, or reads it; it never writes, truncates or chmods it.
+ * <p>This client links to the offered file, or reads it; it never writes or truncates it. The one
+ * change it makes is to the permission bits of a hard link it made and checked, through the
+ * checked descriptor: that link becomes the pulled file (see PullSink), and the app drops its own
+ * name for the file once told it was linked.
  */
 final class OfferedSnapshot implements AutoCloseable {
     /** Bytes per copy call: large enough to cost nothing, small enough for a live progress line. */
@@ -36,7 +37,8 @@ final class OfferedSnapshot implements AutoCloseable {
     private final Path path;
     private final String id;
     private final long size;
-    private FileChannel opened;
+    /** The offered file opened to copy from; null until {@link #open} succeeds. */
+    private OpenedFile opened;
 
     /**
      * @param path the path the app gave, or "" when it offers none
@@ -63,20 +65,6 @@ final class OfferedSnapshot implements AutoCloseable {
         return p != null && p.isAbsolute() && !id.isEmpty() && SNAPSHOT_NAME.matcher(p.getFileName().toString()).matches() ? p : null;
     }
 
-    /** Opens the file at {@code path} to read if it is the one with {@code id}; null otherwise. */
-    static FileChannel openIfSame(Path path, String id, OpenOption... options) {
-        try {
-            FileChannel channel = FileChannel.open(path, options);
-            if (FileIds.of(path).equals(id)) {
-                return channel;
-            }
-            channel.close();
-        } catch (IOException | UnsupportedOperationException | SecurityException e) {
-            // Not visible from here.
-        }
-        return null;
-    }
-
     long size() {
         return size;
     }
@@ -95,52 +83,61 @@ final class OfferedSnapshot implements AutoCloseable {
         return path != null;
     }
 
-    /** Makes {@code name} a hard link to the offered file; false, leaving nothing at {@code name}, if it cannot. */
-    boolean linkAs(Path name) {
+    /**
+     * Makes {@code name} a hard link to the offered file and returns the link opened, if it is the
+     * snapshot (see {@link #verified}); otherwise null, leaving nothing at {@code name}. link(2) does
+     * not follow a symbolic link at the offered path: a symbolic link offered as the snapshot
+     * becomes a link to that symbolic link, which the check refuses.
+     */
+    OpenedFile linkAs(Path name) {
         if (!offered()) {
-            return false;
+            return null;
         }
         try {
             Files.createLink(name, path);
         } catch (IOException | UnsupportedOperationException | SecurityException e) {
-            return false; // another file system, most often: then it is copied or streamed
+            return null; // another file system, most often: then it is copied or streamed
         }
-        try {
-            if (FileIds.of(name).equals(id) && Files.size(name) == size) {
-                return true;
+        OpenedFile link = verified(name);
+        if (link == null) {
+            try {
+                Files.deleteIfExists(name);
+            } catch (IOException ignored) {
+                // It is our own temp name; the caller discards it too.
             }
-        } catch (IOException e) {
-            // Not verifiable: not taken.
         }
-        try {
-            Files.deleteIfExists(name);
-        } catch (IOException ignored) {
-            // It is our own temp name; the caller discards it too.
-        }
-        return false;
+        return link;
     }
 
     /**
-     * Opens the offered file; false if it cannot be opened or is not the offered file. Once the app
-     * hears that it was taken, it drops its own name for it; the open descriptor keeps the bytes.
+     * Opens the offered file to copy from, if it is the snapshot; false otherwise. Once the app hears
+     * that it was taken, it drops its own name for it; the open descriptor keeps the bytes.
      */
     boolean open() {
-        if (!offered()) {
-            return false;
+        opened = offered() ? verified(path) : null;
+        return opened != null;
+    }
+
+    /**
+     * The file at {@code name}, opened read-only without following a symbolic link, if the opened
+     * descriptor shows the snapshot the app offered: a regular file of this client's user, with the
+     * offered device, inode and size. Checked on the descriptor, not the path, so no file swapped in
+     * at that path after the check is ever read, linked or changed.
+     */
+    private OpenedFile verified(Path name) {
+        OpenedFile file = OpenedFile.open(name, id);
+        if (file == null) {
+            return null;
         }
-        FileChannel channel = openIfSame(path, id, StandardOpenOption.READ);
         try {
-            if (channel != null && channel.size() == size) {
-                opened = channel;
-                return true;
-            }
-            if (channel != null) {
-                channel.close();
+            if (file.isRegularFile() && file.ownerUid() == OwnUser.uid() && file.size() == size) {
+                return file;
             }
         } catch (IOException e) {
-            // Not measurable: it is streamed.
+            // Not provable: not taken.
         }
-        return false;
+        file.close();
+        return null;
     }
 
     /** Copies the whole opened file to {@code out}, from its start, counting bytes into {@code progress}. */
@@ -151,7 +148,7 @@ final class OfferedSnapshot implements AutoCloseable {
     /** Copies bytes {@code from} to {@code to} of the opened file to {@code out}, at its position, which advances. */
     private void transfer(long from, long to, WritableByteChannel out, Progress progress) throws IOException {
         for (long pos = from; pos < to; ) {
-            long n = opened.transferTo(pos, Math.min(COPY_STEP_BYTES, to - pos), out);
+            long n = opened.channel().transferTo(pos, Math.min(COPY_STEP_BYTES, to - pos), out);
             if (n <= 0) {
                 throw new IOException("the app's snapshot file ended after " + pos + " of " + size + " bytes");
             }
@@ -163,11 +160,7 @@ final class OfferedSnapshot implements AutoCloseable {
     @Override
     public void close() {
         if (opened != null) {
-            try {
-                opened.close();
-            } catch (IOException ignored) {
-                // Read-only: nothing is lost.
-            }
+            opened.close();
         }
     }
 }

@@ -14,20 +14,29 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
+import java.util.EnumSet;
 import java.util.HexFormat;
 import java.util.Set;
 
 /**
  * Where a pulled snapshot goes: standard output, or a local file written under a temp name beside
  * it and renamed into place only when the whole snapshot has arrived, so a failed pull never
- * leaves a partial file.
+ * leaves a partial file. The file has the live database's permission bits less the umask however
+ * its bytes arrive, and its directory is synced after the rename.
  *
  * <p>The bytes come one of two ways. Either the sink {@link #take takes} the app's finished
  * snapshot file (a hard link to it, or a read-only copy of it), or the app streams it and each
  * piece is {@link #write written}.
  */
 abstract class PullSink {
+    /** The permission bits a pulled file may get from the live database's: no execute bits. */
+    private static final Set<PosixFilePermission> READ_WRITE = EnumSet.of(
+            PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE,
+            PosixFilePermission.GROUP_READ, PosixFilePermission.GROUP_WRITE,
+            PosixFilePermission.OTHERS_READ, PosixFilePermission.OTHERS_WRITE);
+
     /**
      * Takes the app's snapshot file if this client can see it.
      *
@@ -51,8 +60,12 @@ abstract class PullSink {
     /** Removes anything a failed or stopped pull left; does nothing after {@link #commit}. May run on a shutdown hook. */
     abstract void discard();
 
-    static PullSink open(String destination, OutputStream stdout) throws IOException {
-        return destination.equals("-") ? new ToStream(stdout) : ToFile.create(Path.of(destination));
+    /**
+     * @param mode the live database's permission bits; a file destination gets them less the
+     *             umask, as a file this user creates with that mode does, however its bytes arrive
+     */
+    static PullSink open(String destination, OutputStream stdout, Set<PosixFilePermission> mode) throws IOException {
+        return destination.equals("-") ? new ToStream(stdout) : ToFile.create(Path.of(destination), mode);
     }
 
     private static final class ToStream extends PullSink {
@@ -98,70 +111,78 @@ abstract class PullSink {
     private static final class ToFile extends PullSink {
         private final Path destination;
         private final Path temp;
+        /** The live database's read and write bits: the temp file is created with them, and the kernel takes the umask off. */
+        private final Set<PosixFilePermission> mode;
         /** The temp file as written by a copy or a stream; null while none is open, and for a link. */
         private FileChannel out;
         /** Writes the snapshot back to disk as it arrives, so that the fsync at the end is short. */
         private EarlySync sync;
+        /** The temp name as a checked hard link to the snapshot, opened; null unless linked. */
+        private OpenedFile link;
         /** Volatile: {@link #discard} may run on a shutdown hook while the pull ends. */
         private volatile boolean committed;
 
-        private ToFile(Path destination, Path temp) {
+        private ToFile(Path destination, Path temp, Set<PosixFilePermission> mode) {
             this.destination = destination;
             this.temp = temp;
+            this.mode = EnumSet.noneOf(PosixFilePermission.class);
+            for (PosixFilePermission p : mode) {
+                if (READ_WRITE.contains(p)) {
+                    this.mode.add(p);
+                }
+            }
         }
 
-        static ToFile create(Path destination) throws IOException {
+        static ToFile create(Path destination, Set<PosixFilePermission> mode) throws IOException {
             byte[] id = new byte[8];
             new SecureRandom().nextBytes(id);
             ToFile sink = new ToFile(destination,
-                    destination.resolveSibling("." + destination.getFileName() + ".hotswap-" + HexFormat.of().formatHex(id) + ".part"));
+                    destination.resolveSibling("." + destination.getFileName() + ".hotswap-" + HexFormat.of().formatHex(id) + ".part"),
+                    mode);
             sink.openTemp();
             return sink;
         }
 
+        /** Creates the temp file, before any byte is in it, with the mode the pulled file has in the end. */
         private void openTemp() throws IOException {
             try {
-                out = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+                out = FileChannel.open(temp, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
+                        PosixFilePermissions.asFileAttribute(mode));
             } catch (IOException e) {
-                throw new IOException("cannot write " + destination + ": " + e.getMessage(), e);
+                throw new IOException("cannot write " + destination + ": " + Errors.describe(e), e);
             }
             sync = EarlySync.start(out);
         }
 
         /**
-         * Links the temp name to the snapshot when both are on one file system, and gives the link
-         * the mode a file this client creates gets (the app made its snapshot 0600), so a pulled
-         * file's mode does not depend on how its bytes arrived.
+         * Links the temp name to the snapshot when both are on one file system and the link proves
+         * to be the snapshot, and gives the link the mode the temp file got from the kernel (the
+         * live database's, less the umask; the app made its snapshot 0600), so a pulled file's mode
+         * does not depend on how its bytes arrived.
          */
         @Override
         String take(OfferedSnapshot offer) throws IOException {
             if (offer.offered()) {
-                Set<PosixFilePermission> mode = null;
-                try {
-                    mode = Files.getPosixFilePermissions(temp);
-                } catch (UnsupportedOperationException e) {
-                    // Not a POSIX file system: no link, which would keep the app's mode.
+                Set<PosixFilePermission> pulledMode = Files.getPosixFilePermissions(temp);
+                closeTemp();
+                Files.delete(temp);
+                link = offer.linkAs(temp);
+                if (link != null) {
+                    link.setPermissions(pulledMode);
+                    return "linked";
                 }
-                if (mode != null) {
-                    closeTemp();
-                    Files.delete(temp);
-                    if (offer.linkAs(temp)) {
-                        Files.setPosixFilePermissions(temp, mode);
-                        return "linked";
-                    }
-                    openTemp();
-                }
+                openTemp();
             }
             return offer.open() ? "copying" : null;
         }
 
         @Override
         void finishTaken(OfferedSnapshot offer, Progress progress) throws IOException {
-            if (out == null) { // linked: SQLite synced the data; this makes the new link durable
-                try (FileChannel linked = FileChannel.open(temp, StandardOpenOption.READ)) {
-                    linked.force(true);
+            if (link != null) { // SQLite synced the data; this makes the new link and its mode durable
+                try {
+                    link.channel().force(true);
                 } catch (IOException e) {
-                    throw new IOException("cannot write " + destination + ": " + e.getMessage(), e);
+                    throw new IOException("cannot write " + destination + ": " + Errors.describe(e), e);
                 }
                 progress.add(offer.size());
                 return;
@@ -169,7 +190,7 @@ abstract class PullSink {
             try {
                 offer.copyTo(out, progress);
             } catch (IOException e) {
-                throw new IOException("cannot copy the snapshot to " + destination + ": " + e.getMessage(), e);
+                throw new IOException("cannot copy the snapshot to " + destination + ": " + Errors.describe(e), e);
             }
             finish();
         }
@@ -179,7 +200,7 @@ abstract class PullSink {
             try {
                 Writes.writeFully(out, bytes);
             } catch (IOException e) {
-                throw new IOException("cannot write " + destination + ": " + e.getMessage(), e);
+                throw new IOException("cannot write " + destination + ": " + Errors.describe(e), e);
             }
         }
 
@@ -189,15 +210,28 @@ abstract class PullSink {
                 sync.close();
                 out.force(true);
             } catch (IOException e) {
-                throw new IOException("cannot write " + destination + ": " + e.getMessage(), e);
+                throw new IOException("cannot write " + destination + ": " + Errors.describe(e), e);
             }
             out.close();
         }
 
+        /** Renames the complete temp file into place, then syncs the directory so the new name survives a crash. */
         @Override
         void commit() throws IOException {
-            Files.move(temp, destination, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            closeLink();
+            try {
+                Files.move(temp, destination, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } catch (IOException e) {
+                throw new IOException("cannot write " + destination + ": " + Errors.describe(e) + "; it was not changed", e);
+            }
             committed = true;
+            Path dir = destination.getParent();
+            try (FileChannel directory = FileChannel.open(dir, StandardOpenOption.READ)) {
+                directory.force(true);
+            } catch (IOException e) {
+                throw new IOException("wrote " + destination + " but cannot sync its directory " + dir + ": "
+                        + Errors.describe(e) + "; a crash could still lose the new name. Run sync", e);
+            }
         }
 
         @Override
@@ -205,11 +239,19 @@ abstract class PullSink {
             if (committed) {
                 return;
             }
+            closeLink();
             closeTemp();
             try {
                 Files.deleteIfExists(temp);
             } catch (IOException ignored) {
                 // Best effort: the name marks it as ours.
+            }
+        }
+
+        private void closeLink() {
+            if (link != null) {
+                link.close();
+                link = null;
             }
         }
 

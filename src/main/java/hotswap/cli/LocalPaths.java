@@ -1,0 +1,116 @@
+package hotswap.cli;
+
+import hotswap.wire.CopyRequest;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
+
+/**
+ * The local paths of a {@code cp} as the kernel resolves them: relative to the client's directory,
+ * through symbolic links (real paths), never by textual normalization, which takes
+ * {@code db/link/../x} for {@code db/x} whatever {@code db/link} points at. The app compares these
+ * with its managed databases.
+ */
+final class LocalPaths {
+    private LocalPaths() {
+    }
+
+    /**
+     * The real path of a source argument, or {@code -}. The source must be a regular file: the
+     * client sends its size and that many bytes, which a pipe or a device does not have.
+     */
+    static String source(Path cwd, String arg) throws Failure {
+        if (arg.equals(CopyRequest.STDIO)) {
+            return arg;
+        }
+        Path given = resolve(cwd, arg);
+        if (Files.isDirectory(given)) {
+            throw new Failure(arg + " is a directory; cp copies one database file");
+        }
+        if (!Files.exists(given)) {
+            throw new Failure("cannot read " + arg + ": no such file");
+        }
+        if (!Files.isRegularFile(given)) {
+            throw new Failure("cannot read " + arg + ": not a regular file (a pipe or a device); nothing changed. "
+                    + "To push from a pipe, use -: hotswap cp - DST < " + arg);
+        }
+        return realPath(given).toString();
+    }
+
+    /**
+     * The real path of a destination argument, or {@code -}: for a file that does not exist yet, the
+     * real path of its directory plus its name; for a directory, the source's name in it.
+     */
+    static String destination(Path cwd, String arg, String source) throws Failure {
+        if (arg.equals(CopyRequest.STDIO)) {
+            return arg;
+        }
+        Path given = resolve(cwd, arg);
+        if (Files.isDirectory(given)) {
+            Path dir = realPath(given);
+            return source.equals(CopyRequest.STDIO) ? dir.toString() : dir.resolve(Path.of(source).getFileName()).toString();
+        }
+        if (Files.exists(given)) {
+            return realPath(given).toString();
+        }
+        Path dir = given.getParent(); // not null: only / has none, and it is a directory
+        if (!Files.exists(dir)) {
+            throw new Failure("cannot write " + given + ": directory " + dir + " does not exist");
+        }
+        if (!Files.isDirectory(dir)) {
+            throw new Failure("cannot write " + given + ": " + dir + " is not a directory");
+        }
+        return realPath(dir).resolve(given.getFileName()).toString();
+    }
+
+    /**
+     * Refuses to push a source whose transactions are not all in the file itself: committed ones
+     * still in its {@code -wal}, or a {@code -journal} that a writer in a transaction (or one that
+     * crashed in it) left. The push sends the file alone, so they would be lost.
+     *
+     * @param arg the source as the user typed it, for the message
+     * @param source its real path, as {@link #source} made it; SQLite names the journal after the
+     *               real path, older versions after the path they were given
+     */
+    static void refuseUnfinishedTransactions(Path cwd, String arg, String source) throws Failure {
+        if (source.equals(CopyRequest.STDIO)) {
+            return;
+        }
+        Path given = cwd.resolve(arg);
+        if (nonEmpty(Path.of(source + "-wal")) || nonEmpty(Path.of(given + "-wal"))) {
+            throw new Failure(arg + "-wal holds committed transactions that are not in " + arg + " yet, and a push "
+                    + "sends " + arg + " alone; nothing was sent and nothing changed. Checkpoint them into " + arg
+                    + " first: sqlite3 " + arg + " 'PRAGMA wal_checkpoint(TRUNCATE)'");
+        }
+        if (nonEmpty(Path.of(source + "-journal")) || nonEmpty(Path.of(given + "-journal"))) {
+            throw new Failure(arg + "-journal is not empty: a writer has " + arg + " open in a transaction, or "
+                    + "crashed in one; nothing was sent and nothing changed. Close the writer (opening " + arg
+                    + " once with sqlite3 rolls back a crashed one) and push again");
+        }
+    }
+
+    private static boolean nonEmpty(Path file) {
+        try {
+            return Files.size(file) > 0;
+        } catch (IOException e) {
+            return false; // none there
+        }
+    }
+
+    private static Path resolve(Path cwd, String arg) throws Failure {
+        try {
+            return cwd.resolve(arg);
+        } catch (InvalidPathException e) {
+            throw new Failure("cannot use the path " + arg.replace("\0", "\\0") + ": " + e.getReason());
+        }
+    }
+
+    private static Path realPath(Path path) throws Failure {
+        try {
+            return path.toRealPath();
+        } catch (IOException e) {
+            throw new Failure("cannot resolve " + path + ": " + Errors.describe(e));
+        }
+    }
+}
