@@ -144,7 +144,7 @@ public final class Hotswap implements AutoCloseable {
         return maxSessions;
     }
 
-    /** The managed database at this client path, or null. Paths that do not exist match by name. */
+    /** The managed database at this client path, or null. A path that does not exist matches by its directory's real path and its name. */
     ManagedDatabase findManaged(String path) {
         try {
             return databases.get(realPath(Path.of(path)));
@@ -153,21 +153,32 @@ public final class Hotswap implements AutoCloseable {
         }
     }
 
-    /** Resolves symbolic links; for a missing file, those of its directory. */
+    /**
+     * The path the kernel means: symbolic links resolved, through the file system only. Textual
+     * normalization would be wrong: in {@code db/link/../x}, {@code ..} is the parent of the
+     * directory {@code link} points to. A missing file is its directory's real path plus its name.
+     *
+     * @throws IllegalArgumentException for a missing path whose last name is {@code .} or {@code ..}
+     * @throws UncheckedIOException when the file system cannot resolve the path
+     */
     static Path realPath(Path path) {
-        Path absolute = path.toAbsolutePath().normalize();
+        Path absolute = path.toAbsolutePath();
         try {
             if (Files.exists(absolute)) {
                 return absolute.toRealPath();
             }
-            Path parent = absolute.getParent();
-            if (parent != null && Files.isDirectory(parent)) {
-                return parent.toRealPath().resolve(absolute.getFileName());
-            }
-            return absolute;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+        Path parent = absolute.getParent();
+        Path name = absolute.getFileName();
+        if (parent == null || name == null) {
+            return absolute;
+        }
+        if (name.toString().equals(".") || name.toString().equals("..")) {
+            throw new IllegalArgumentException(path + " names a directory that does not exist, not a database file");
+        }
+        return realPath(parent).resolve(name);
     }
 
     /** Configures a {@link Hotswap}. Every setting has a default except the databases. */
