@@ -4,6 +4,7 @@ import hotswap.wire.Channel;
 import hotswap.wire.Frames;
 import hotswap.wire.Protocol;
 import java.io.IOException;
+import java.net.ConnectException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.ClosedChannelException;
@@ -30,6 +31,9 @@ import java.util.logging.Logger;
 /**
  * Listens on the control socket: one thread accepts, a bounded pool runs one {@link Session} per
  * connection, and a watchdog closes connections whose client has been silent too long.
+ *
+ * <p>The socket is bound, probed and removed by the path as configured, which may be relative:
+ * its absolute form can be longer than the ~107 bytes a socket address holds.
  */
 final class ControlServer {
     private static final Logger LOG = Logger.getLogger(ControlServer.class.getName());
@@ -37,7 +41,10 @@ final class ControlServer {
     private static final Set<PosixFilePermission> OWNER_ONLY_FILE = PosixFilePermissions.fromString("rw-------");
 
     private final Hotswap hotswap;
+    /** The socket's path for file operations (mode, owner, removal): any length works there. */
     private final Path socketPath;
+    /** The socket's address as configured, for bind and probe alike. */
+    private final UnixDomainSocketAddress address;
     private final Set<Session> sessions = ConcurrentHashMap.newKeySet();
     private final AtomicInteger threadIds = new AtomicInteger();
     private ServerSocketChannel listener;
@@ -48,7 +55,8 @@ final class ControlServer {
 
     ControlServer(Hotswap hotswap) {
         this.hotswap = hotswap;
-        this.socketPath = hotswap.socket().toAbsolutePath().normalize();
+        this.socketPath = hotswap.socket().toAbsolutePath();
+        this.address = UnixDomainSocketAddress.of(hotswap.socket());
     }
 
     void start() throws IOException {
@@ -56,12 +64,12 @@ final class ControlServer {
         removeStaleSocket();
         ServerSocketChannel ch = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
         try {
-            ch.bind(UnixDomainSocketAddress.of(hotswap.socket()));
+            ch.bind(address);
             Files.setPosixFilePermissions(socketPath, OWNER_ONLY_FILE);
             owner = Files.getOwner(socketPath, LinkOption.NOFOLLOW_LINKS);
         } catch (IOException | RuntimeException e) {
             ch.close();
-            throw new IOException("could not listen on " + socketPath + ": " + e.getMessage(), e);
+            throw new IOException("could not listen on " + socketPath + ": " + Failures.describe(e), e);
         }
         listener = ch;
         pool = new ThreadPoolExecutor(hotswap.maxSessions(), hotswap.maxSessions(), 60, TimeUnit.SECONDS,
@@ -120,7 +128,11 @@ final class ControlServer {
         }
     }
 
-    /** A socket file from a crashed run would make bind fail; a live server's must not be taken over. */
+    /**
+     * A socket file from a crashed run would make bind fail; a live server's must not be taken
+     * over. Only a socket that refuses connections is stale: one that cannot be probed at all is
+     * left alone.
+     */
     private void removeStaleSocket() throws IOException {
         if (!Files.exists(socketPath, LinkOption.NOFOLLOW_LINKS)) {
             return;
@@ -130,7 +142,7 @@ final class ControlServer {
         if (!isSocket) {
             throw new IOException(socketPath + " exists and is not a socket; remove it or configure another socket path");
         }
-        if (answers(socketPath)) {
+        if (answers()) {
             throw new IOException("another hotswap server is already listening on " + socketPath
                     + "; stop it first or configure another socket path");
         }
@@ -138,11 +150,16 @@ final class ControlServer {
         LOG.info(() -> "removed stale socket " + socketPath);
     }
 
-    private static boolean answers(Path socket) {
-        try (SocketChannel probe = SocketChannel.open(UnixDomainSocketAddress.of(socket))) {
+    /** Whether a server accepts connections at the socket's address; false only when the connection is refused. */
+    private boolean answers() throws IOException {
+        try (SocketChannel probe = SocketChannel.open(address)) {
             return true;
-        } catch (IOException e) {
+        } catch (ConnectException e) {
             return false;
+        } catch (IOException | RuntimeException e) {
+            throw new IOException("could not tell whether a server still listens on " + socketPath + " ("
+                    + Failures.describe(e) + "); the socket was left in place and this server did not start. "
+                    + "Stop the other server or remove the socket, or configure another socket path", e);
         }
     }
 
