@@ -16,6 +16,8 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.nio.file.attribute.UserPrincipal;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
@@ -30,7 +32,8 @@ import java.util.logging.Logger;
 
 /**
  * Listens on the control socket: one thread accepts, a bounded pool runs one {@link Session} per
- * connection, and a watchdog closes connections whose client has been silent too long.
+ * connection, and a watchdog closes connections whose client has sent no command (or answer) for
+ * the idle timeout, or has read nothing of what the session writes for the write timeout.
  *
  * <p>The socket is bound, probed and removed by the path as configured, which may be relative:
  * its absolute form can be longer than the ~107 bytes a socket address holds.
@@ -39,12 +42,18 @@ final class ControlServer {
     private static final Logger LOG = Logger.getLogger(ControlServer.class.getName());
     private static final Set<PosixFilePermission> OWNER_ONLY_DIR = PosixFilePermissions.fromString("rwx------");
     private static final Set<PosixFilePermission> OWNER_ONLY_FILE = PosixFilePermissions.fromString("rw-------");
+    /**
+     * Beyond the swap timeout, how long stopping waits for a swap in progress: the listeners, the
+     * checkpoint's end and the reopen come after the wait for in-flight requests.
+     */
+    static final long STOP_MARGIN_MILLIS = 10_000;
 
     private final Hotswap hotswap;
     /** The socket's path for file operations (mode, owner, removal): any length works there. */
     private final Path socketPath;
     /** The socket's address as configured, for bind and probe alike. */
     private final UnixDomainSocketAddress address;
+    private volatile boolean stopping;
     private final Set<Session> sessions = ConcurrentHashMap.newKeySet();
     private final AtomicInteger threadIds = new AtomicInteger();
     private ServerSocketChannel listener;
@@ -76,15 +85,21 @@ final class ControlServer {
                 new SynchronousQueue<>(), r -> daemon(r, "hotswap-session-" + threadIds.incrementAndGet()));
         pool.allowCoreThreadTimeOut(true);
         watchdog = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "hotswap-watchdog"));
-        long period = Math.max(50, Math.min(1000, hotswap.idleTimeoutMillis() / 4));
-        watchdog.scheduleWithFixedDelay(this::closeIdleSessions, period, period, TimeUnit.MILLISECONDS);
+        long shortest = Math.min(hotswap.idleTimeoutMillis(), hotswap.writeTimeoutMillis());
+        long period = Math.max(50, Math.min(1000, shortest / 4));
+        watchdog.scheduleWithFixedDelay(this::closeStalledSessions, period, period, TimeUnit.MILLISECONDS);
         acceptor = daemon(this::acceptLoop, "hotswap-accept");
         acceptor.start();
         LOG.info(() -> "hotswap " + Protocol.RELEASE + " listening on " + socketPath + " for "
                 + hotswap.databases().size() + " database(s): " + hotswap.databases());
     }
 
+    /**
+     * Stops accepting, lets sessions that have begun swapping finish (for at most the swap timeout
+     * plus {@link #STOP_MARGIN_MILLIS}), aborts the others, and removes the socket file.
+     */
     void stop() {
+        stopping = true;
         try {
             if (listener != null) {
                 listener.close();
@@ -99,6 +114,13 @@ final class ControlServer {
                 Thread.currentThread().interrupt();
             }
         }
+        List<Session> swapping = new ArrayList<>();
+        for (Session s : sessions) {
+            if (!s.abortUnlessSwapping()) {
+                swapping.add(s);
+            }
+        }
+        awaitSwaps(swapping);
         sessions.forEach(Session::abort);
         if (pool != null) {
             pool.shutdown();
@@ -112,6 +134,27 @@ final class ControlServer {
             LOG.warning(() -> "could not remove " + socketPath + ": " + e.getMessage());
         }
         LOG.info(() -> "hotswap stopped listening on " + socketPath);
+    }
+
+    /** Waits for swapping sessions to end, so that their clients learn the true outcome. */
+    private void awaitSwaps(List<Session> swapping) {
+        if (swapping.isEmpty()) {
+            return;
+        }
+        LOG.info(() -> "stopping: waiting for " + swapping.size() + " swap(s) in progress to finish");
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(hotswap.swapTimeoutMillis() + STOP_MARGIN_MILLIS);
+        try {
+            while (swapping.stream().anyMatch(sessions::contains)) {
+                if (System.nanoTime() > deadline) {
+                    LOG.warning(() -> "stopping: a swap in progress did not finish within "
+                            + (hotswap.swapTimeoutMillis() + STOP_MARGIN_MILLIS) + " ms; its client is cut off");
+                    return;
+                }
+                Thread.sleep(10);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** Creates the socket's directory owner-only; refuses one that other users could write into. */
@@ -177,7 +220,7 @@ final class ControlServer {
                 LOG.log(Level.WARNING, "accepting a control connection failed", e);
                 continue;
             }
-            Session session = new Session(hotswap, client, owner, sessions);
+            Session session = new Session(hotswap, client, owner, sessions, () -> stopping);
             try {
                 pool.execute(session);
             } catch (RejectedExecutionException e) {
@@ -199,14 +242,20 @@ final class ControlServer {
         }
     }
 
-    private void closeIdleSessions() {
+    private void closeStalledSessions() {
         long now = System.nanoTime();
-        long limit = TimeUnit.MILLISECONDS.toNanos(hotswap.idleTimeoutMillis());
+        long idleLimit = TimeUnit.MILLISECONDS.toNanos(hotswap.idleTimeoutMillis());
+        long writeLimit = TimeUnit.MILLISECONDS.toNanos(hotswap.writeTimeoutMillis());
         for (Session s : sessions) {
-            long since = s.waitingForClientSinceNanos();
-            if (since != 0 && now - since > limit) {
+            long waiting = s.waitingForClientSinceNanos();
+            long stalled = s.writeStalledSinceNanos();
+            if (waiting != 0 && now - waiting > idleLimit) {
                 LOG.warning(() -> "closing a control connection: the client sent nothing for "
                         + hotswap.idleTimeoutMillis() + " ms");
+                s.abort();
+            } else if (stalled != 0 && now - stalled > writeLimit) {
+                LOG.warning(() -> "closing a control connection: the client read nothing for "
+                        + hotswap.writeTimeoutMillis() + " ms");
                 s.abort();
             }
         }

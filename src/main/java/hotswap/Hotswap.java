@@ -37,8 +37,17 @@ public final class Hotswap implements AutoCloseable {
     public static final Path DEFAULT_SOCKET = Path.of(hotswap.wire.Protocol.DEFAULT_SOCKET);
     /** Default longest wait of a swap for in-flight requests before it is abandoned. */
     public static final Duration DEFAULT_SWAP_TIMEOUT = Duration.ofSeconds(5);
-    /** Default longest wait for a client that sends nothing before its connection is closed. */
+    /**
+     * Default longest wait for a client that sends no command (or no answer the server asked for)
+     * before its connection is closed. The bytes of a push are not under it: their producer may
+     * pause as long as it likes.
+     */
     public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(10);
+    /**
+     * Default longest time a write to a client may make no progress (a client that stopped
+     * reading a streamed pull) before its connection is closed and its snapshot freed.
+     */
+    public static final Duration DEFAULT_WRITE_TIMEOUT = Duration.ofSeconds(30);
     /** Default number of commands served at once; further connections are told the server is busy. */
     public static final int DEFAULT_MAX_SESSIONS = 4;
 
@@ -46,6 +55,7 @@ public final class Hotswap implements AutoCloseable {
     private final Path socket;
     private final long swapTimeoutMillis;
     private final long idleTimeoutMillis;
+    private final long writeTimeoutMillis;
     private final int maxSessions;
     private final SwapGate gate = new SwapGate();
     private final Filter filter = new GateFilter(gate);
@@ -59,6 +69,7 @@ public final class Hotswap implements AutoCloseable {
         this.socket = b.socket;
         this.swapTimeoutMillis = b.swapTimeout.toMillis();
         this.idleTimeoutMillis = b.idleTimeout.toMillis();
+        this.writeTimeoutMillis = b.writeTimeout.toMillis();
         this.maxSessions = b.maxSessions;
     }
 
@@ -122,7 +133,11 @@ public final class Hotswap implements AutoCloseable {
         server = s;
     }
 
-    /** Stops listening, ends running commands and removes the socket file. */
+    /**
+     * Stops listening, ends running commands and removes the socket file. A push that has begun
+     * swapping finishes first, so its client is told the true outcome: this waits for it for at
+     * most the swap timeout plus a margin. No swap begins once closing has started.
+     */
     @Override
     public synchronized void close() {
         closed = true;
@@ -138,6 +153,10 @@ public final class Hotswap implements AutoCloseable {
 
     long idleTimeoutMillis() {
         return idleTimeoutMillis;
+    }
+
+    long writeTimeoutMillis() {
+        return writeTimeoutMillis;
     }
 
     int maxSessions() {
@@ -187,6 +206,7 @@ public final class Hotswap implements AutoCloseable {
         private Path socket = DEFAULT_SOCKET;
         private Duration swapTimeout = DEFAULT_SWAP_TIMEOUT;
         private Duration idleTimeout = DEFAULT_IDLE_TIMEOUT;
+        private Duration writeTimeout = DEFAULT_WRITE_TIMEOUT;
         private int maxSessions = DEFAULT_MAX_SESSIONS;
 
         private Builder() {
@@ -234,6 +254,12 @@ public final class Hotswap implements AutoCloseable {
         /** How long a client may stay silent. Default: {@link #DEFAULT_IDLE_TIMEOUT}. */
         public Builder idleTimeout(Duration timeout) {
             this.idleTimeout = positive(timeout, "idleTimeout");
+            return this;
+        }
+
+        /** How long a write to a client may make no progress. Default: {@link #DEFAULT_WRITE_TIMEOUT}. */
+        public Builder writeTimeout(Duration timeout) {
+            this.writeTimeout = positive(timeout, "writeTimeout");
             return this;
         }
 

@@ -144,8 +144,8 @@ final class Swap {
             failure = e;
         } catch (Exception e) {
             failure = replaced
-                    ? new CommandFailure("the database was replaced, but finishing the swap failed: " + e.getMessage(), e)
-                    : new CommandFailure("swap abandoned: " + e.getMessage() + "; nothing changed", e);
+                    ? new CommandFailure("the database was replaced, but finishing the swap failed: " + Failures.describe(e), e)
+                    : new CommandFailure("swap abandoned: " + Failures.describe(e) + "; nothing changed", e);
         } finally {
             db.swappableDataSource().resume();
         }
@@ -273,7 +273,7 @@ final class Swap {
                 log.info(() -> "reconnected to " + db.path());
             } catch (SQLException e) {
                 log.severe("reconnecting after the swap failed", e);
-                failure = keepFirst(failure, new CommandFailure("the database was replaced, but reconnecting failed: " + e.getMessage(), e));
+                failure = keepFirst(failure, new CommandFailure("the database was replaced, but reconnecting failed: " + Failures.describe(e), e));
             }
         }
         for (SwapListener listener : prepared) {
@@ -309,7 +309,7 @@ final class Swap {
         try (Connection c = db.dataSource().getConnection()) {
             Sqlite.column(c, "PRAGMA wal_checkpoint(" + mode + ")");
         } catch (SQLException e) {
-            throw new CommandFailure("checkpoint of " + live + " failed: " + e.getMessage() + "; nothing changed", e);
+            throw new CommandFailure("checkpoint of " + live + " failed: " + Failures.describe(e) + "; nothing changed", e);
         }
     }
 
@@ -330,7 +330,7 @@ final class Swap {
             Sqlite.column(c, "PRAGMA busy_timeout = " + leftMillis);
             result = Sqlite.row(c, "PRAGMA wal_checkpoint(TRUNCATE)");
         } catch (SQLException e) {
-            throw new CommandFailure("checkpoint of " + live + " failed: " + e.getMessage() + "; nothing changed", e);
+            throw new CommandFailure("checkpoint of " + live + " failed: " + Failures.describe(e) + "; nothing changed", e);
         }
         // One row: busy (0 or 1), frames in the WAL, frames copied into the database file.
         if (!"0".equals(result.get(0)) || !result.get(1).equals(result.get(2))) {
@@ -360,7 +360,7 @@ final class Swap {
         } catch (IOException | UnsupportedOperationException e) {
             if (keepPrevious) {
                 throw new CommandFailure("cannot keep the previous database: this filesystem refused a hard link ("
-                        + e.getMessage() + "); nothing changed. Pull a backup first, then push without --keep-previous");
+                        + Failures.describe(e) + "); nothing changed. Pull a backup first, then push without --keep-previous");
             }
             log.fine(() -> "no hard link to the old database (" + e + "); the rename will free its blocks");
             return null;
