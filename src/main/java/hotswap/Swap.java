@@ -161,7 +161,12 @@ final class Swap {
         log.add(released.records());
         Path previous = null;
         if (oldInode != null && replaced && keepPrevious) {
-            previous = keep(oldInode, live);
+            try {
+                previous = keep(oldInode, live);
+            } catch (CommandFailure e) {
+                // Where the old database went must reach the user, whatever else failed.
+                failure = failure == null ? e : new CommandFailure(failure.getMessage() + "\n" + e.getMessage(), failure);
+            }
         } else if (oldInode != null) {
             toFree.add(oldInode);
         }
