@@ -251,7 +251,10 @@ public final class Hotswap implements AutoCloseable {
             return this;
         }
 
-        /** How long a client may stay silent. Default: {@link #DEFAULT_IDLE_TIMEOUT}. */
+        /**
+         * How long a client may take to send its command, or an answer the server waits for; the
+         * bytes of a push are not timed. Default: {@link #DEFAULT_IDLE_TIMEOUT}.
+         */
         public Builder idleTimeout(Duration timeout) {
             this.idleTimeout = positive(timeout, "idleTimeout");
             return this;

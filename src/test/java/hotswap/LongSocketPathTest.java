@@ -1,6 +1,7 @@
 package hotswap;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -12,6 +13,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
+import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -87,6 +89,24 @@ class LongSocketPathTest {
             assertEquals(Protocol.VERSION, hello.payload().getInt(0));
         }
         assertTrue(first.isAlive());
+    }
+
+    @Test
+    void aSocketThatCannotBeProbedIsLeftInPlaceAndTheServerDoesNotStart() throws Exception {
+        // A socket left at a path too long to connect to: bound through a short link, then closed.
+        Path shortcut = Files.createSymbolicLink(base.resolve("app"), appDir);
+        Path socket = appDir.resolve("hs.sock");
+        try (ServerSocketChannel crashed = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
+            crashed.bind(UnixDomainSocketAddress.of(shortcut.resolve("hs.sock")));
+        }
+        assertTrue(Files.exists(socket));
+        Path live = Fixtures.itemsDb(base.resolve("live.sqlite3"), "a");
+        try (Hotswap hotswap = Hotswap.builder().socket(socket).database(live).build()) {
+            IOException e = assertThrows(IOException.class, hotswap::start);
+            assertTrue(e.getMessage().startsWith("could not tell whether a server still listens on " + socket + " ("), e.getMessage());
+            assertTrue(e.getMessage().contains("); the socket was left in place and this server did not start."), e.getMessage());
+        }
+        assertTrue(Files.exists(socket), "a socket that cannot be probed must never be deleted");
     }
 
     /** Reads the process's output until a line holds {@code text} (returned), or until it ends (all output returned). */
