@@ -4,6 +4,7 @@ import hotswap.wire.Channel;
 import hotswap.wire.Frames;
 import hotswap.wire.Protocol;
 import java.io.IOException;
+import java.net.ConnectException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.ClosedChannelException;
@@ -15,6 +16,8 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.nio.file.attribute.UserPrincipal;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
@@ -29,15 +32,28 @@ import java.util.logging.Logger;
 
 /**
  * Listens on the control socket: one thread accepts, a bounded pool runs one {@link Session} per
- * connection, and a watchdog closes connections whose client has been silent too long.
+ * connection, and a watchdog closes connections whose client has sent no command (or answer) for
+ * the idle timeout, or has read nothing of what the session writes for the write timeout.
+ *
+ * <p>The socket is bound, probed and removed by the path as configured, which may be relative:
+ * its absolute form can be longer than the ~107 bytes a socket address holds.
  */
 final class ControlServer {
     private static final Logger LOG = Logger.getLogger(ControlServer.class.getName());
     private static final Set<PosixFilePermission> OWNER_ONLY_DIR = PosixFilePermissions.fromString("rwx------");
     private static final Set<PosixFilePermission> OWNER_ONLY_FILE = PosixFilePermissions.fromString("rw-------");
+    /**
+     * Beyond the swap timeout, how long stopping waits for a swap in progress: the listeners, the
+     * checkpoint's end and the reopen come after the wait for in-flight requests.
+     */
+    static final long STOP_MARGIN_MILLIS = 10_000;
 
     private final Hotswap hotswap;
+    /** The socket's path for file operations (mode, owner, removal): any length works there. */
     private final Path socketPath;
+    /** The socket's address as configured, for bind and probe alike. */
+    private final UnixDomainSocketAddress address;
+    private volatile boolean stopping;
     private final Set<Session> sessions = ConcurrentHashMap.newKeySet();
     private final AtomicInteger threadIds = new AtomicInteger();
     private ServerSocketChannel listener;
@@ -48,7 +64,8 @@ final class ControlServer {
 
     ControlServer(Hotswap hotswap) {
         this.hotswap = hotswap;
-        this.socketPath = hotswap.socket().toAbsolutePath().normalize();
+        this.socketPath = hotswap.socket().toAbsolutePath();
+        this.address = UnixDomainSocketAddress.of(hotswap.socket());
     }
 
     void start() throws IOException {
@@ -56,27 +73,33 @@ final class ControlServer {
         removeStaleSocket();
         ServerSocketChannel ch = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
         try {
-            ch.bind(UnixDomainSocketAddress.of(hotswap.socket()));
+            ch.bind(address);
             Files.setPosixFilePermissions(socketPath, OWNER_ONLY_FILE);
             owner = Files.getOwner(socketPath, LinkOption.NOFOLLOW_LINKS);
         } catch (IOException | RuntimeException e) {
             ch.close();
-            throw new IOException("could not listen on " + socketPath + ": " + e.getMessage(), e);
+            throw new IOException("could not listen on " + socketPath + ": " + Failures.describe(e), e);
         }
         listener = ch;
         pool = new ThreadPoolExecutor(hotswap.maxSessions(), hotswap.maxSessions(), 60, TimeUnit.SECONDS,
                 new SynchronousQueue<>(), r -> daemon(r, "hotswap-session-" + threadIds.incrementAndGet()));
         pool.allowCoreThreadTimeOut(true);
         watchdog = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "hotswap-watchdog"));
-        long period = Math.max(50, Math.min(1000, hotswap.idleTimeoutMillis() / 4));
-        watchdog.scheduleWithFixedDelay(this::closeIdleSessions, period, period, TimeUnit.MILLISECONDS);
+        long shortest = Math.min(hotswap.idleTimeoutMillis(), hotswap.writeTimeoutMillis());
+        long period = Math.max(50, Math.min(1000, shortest / 4));
+        watchdog.scheduleWithFixedDelay(this::closeStalledSessions, period, period, TimeUnit.MILLISECONDS);
         acceptor = daemon(this::acceptLoop, "hotswap-accept");
         acceptor.start();
         LOG.info(() -> "hotswap " + Protocol.RELEASE + " listening on " + socketPath + " for "
                 + hotswap.databases().size() + " database(s): " + hotswap.databases());
     }
 
+    /**
+     * Stops accepting, lets sessions that have begun swapping finish (for at most the swap timeout
+     * plus {@link #STOP_MARGIN_MILLIS}), aborts the others, and removes the socket file.
+     */
     void stop() {
+        stopping = true;
         try {
             if (listener != null) {
                 listener.close();
@@ -91,6 +114,13 @@ final class ControlServer {
                 Thread.currentThread().interrupt();
             }
         }
+        List<Session> swapping = new ArrayList<>();
+        for (Session s : sessions) {
+            if (!s.abortUnlessSwapping()) {
+                swapping.add(s);
+            }
+        }
+        awaitSwaps(swapping);
         sessions.forEach(Session::abort);
         if (pool != null) {
             pool.shutdown();
@@ -104,6 +134,27 @@ final class ControlServer {
             LOG.warning(() -> "could not remove " + socketPath + ": " + e.getMessage());
         }
         LOG.info(() -> "hotswap stopped listening on " + socketPath);
+    }
+
+    /** Waits for swapping sessions to end, so that their clients learn the true outcome. */
+    private void awaitSwaps(List<Session> swapping) {
+        if (swapping.isEmpty()) {
+            return;
+        }
+        LOG.info(() -> "stopping: waiting for " + swapping.size() + " swap(s) in progress to finish");
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(hotswap.swapTimeoutMillis() + STOP_MARGIN_MILLIS);
+        try {
+            while (swapping.stream().anyMatch(sessions::contains)) {
+                if (System.nanoTime() > deadline) {
+                    LOG.warning(() -> "stopping: a swap in progress did not finish within "
+                            + (hotswap.swapTimeoutMillis() + STOP_MARGIN_MILLIS) + " ms; its client is cut off");
+                    return;
+                }
+                Thread.sleep(10);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** Creates the socket's directory owner-only; refuses one that other users could write into. */
@@ -120,7 +171,11 @@ final class ControlServer {
         }
     }
 
-    /** A socket file from a crashed run would make bind fail; a live server's must not be taken over. */
+    /**
+     * A socket file from a crashed run would make bind fail; a live server's must not be taken
+     * over. Only a socket that refuses connections is stale: one that cannot be probed at all is
+     * left alone.
+     */
     private void removeStaleSocket() throws IOException {
         if (!Files.exists(socketPath, LinkOption.NOFOLLOW_LINKS)) {
             return;
@@ -130,7 +185,7 @@ final class ControlServer {
         if (!isSocket) {
             throw new IOException(socketPath + " exists and is not a socket; remove it or configure another socket path");
         }
-        if (answers(socketPath)) {
+        if (answers()) {
             throw new IOException("another hotswap server is already listening on " + socketPath
                     + "; stop it first or configure another socket path");
         }
@@ -138,11 +193,16 @@ final class ControlServer {
         LOG.info(() -> "removed stale socket " + socketPath);
     }
 
-    private static boolean answers(Path socket) {
-        try (SocketChannel probe = SocketChannel.open(UnixDomainSocketAddress.of(socket))) {
+    /** Whether a server accepts connections at the socket's address; false only when the connection is refused. */
+    private boolean answers() throws IOException {
+        try (SocketChannel probe = SocketChannel.open(address)) {
             return true;
-        } catch (IOException e) {
+        } catch (ConnectException e) {
             return false;
+        } catch (IOException | RuntimeException e) {
+            throw new IOException("could not tell whether a server still listens on " + socketPath + " ("
+                    + Failures.describe(e) + "); the socket was left in place and this server did not start. "
+                    + "Stop the other server or remove the socket, or configure another socket path", e);
         }
     }
 
@@ -160,7 +220,7 @@ final class ControlServer {
                 LOG.log(Level.WARNING, "accepting a control connection failed", e);
                 continue;
             }
-            Session session = new Session(hotswap, client, owner, sessions);
+            Session session = new Session(hotswap, client, owner, sessions, () -> stopping);
             try {
                 pool.execute(session);
             } catch (RejectedExecutionException e) {
@@ -182,14 +242,20 @@ final class ControlServer {
         }
     }
 
-    private void closeIdleSessions() {
+    private void closeStalledSessions() {
         long now = System.nanoTime();
-        long limit = TimeUnit.MILLISECONDS.toNanos(hotswap.idleTimeoutMillis());
+        long idleLimit = TimeUnit.MILLISECONDS.toNanos(hotswap.idleTimeoutMillis());
+        long writeLimit = TimeUnit.MILLISECONDS.toNanos(hotswap.writeTimeoutMillis());
         for (Session s : sessions) {
-            long since = s.waitingForClientSinceNanos();
-            if (since != 0 && now - since > limit) {
+            long waiting = s.waitingForClientSinceNanos();
+            long stalled = s.writeStalledSinceNanos();
+            if (waiting != 0 && now - waiting > idleLimit) {
                 LOG.warning(() -> "closing a control connection: the client sent nothing for "
                         + hotswap.idleTimeoutMillis() + " ms");
+                s.abort();
+            } else if (stalled != 0 && now - stalled > writeLimit) {
+                LOG.warning(() -> "closing a control connection: the client read nothing for "
+                        + hotswap.writeTimeoutMillis() + " ms");
                 s.abort();
             }
         }

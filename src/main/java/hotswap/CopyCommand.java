@@ -2,7 +2,6 @@ package hotswap;
 
 import hotswap.wire.CopyRequest;
 import hotswap.wire.Frames;
-import java.io.IOException;
 import java.util.stream.Collectors;
 
 /** Decides whether a {@code cp} is a push or a pull: exactly one side must be a managed database. */
@@ -10,11 +9,13 @@ final class CopyCommand {
     private final Hotswap hotswap;
     private final CopyRequest request;
     private final Frames frames;
+    private final Session session;
 
-    CopyCommand(Hotswap hotswap, CopyRequest request, Frames frames) {
+    CopyCommand(Hotswap hotswap, CopyRequest request, Frames frames, Session session) {
         this.hotswap = hotswap;
         this.request = request;
         this.frames = frames;
+        this.session = session;
     }
 
     /**
@@ -22,7 +23,7 @@ final class CopyCommand {
      *
      * @return what to close once the client has its exit status
      */
-    AutoCloseable run() throws CommandFailure, IOException {
+    AutoCloseable run() throws CommandFailure {
         ManagedDatabase source = managed(request.source());
         ManagedDatabase destination = managed(request.destination());
         if (source != null && destination != null) {
@@ -30,7 +31,7 @@ final class CopyCommand {
                     + " are managed databases; one side of cp must be a local file or -");
         }
         if (destination != null) {
-            return new Push(hotswap, destination, request, frames).run();
+            return new Push(hotswap, destination, request, frames, session).run();
         } else if (source != null) {
             return new Pull(source, frames).run();
         } else {

@@ -37,8 +37,17 @@ public final class Hotswap implements AutoCloseable {
     public static final Path DEFAULT_SOCKET = Path.of(hotswap.wire.Protocol.DEFAULT_SOCKET);
     /** Default longest wait of a swap for in-flight requests before it is abandoned. */
     public static final Duration DEFAULT_SWAP_TIMEOUT = Duration.ofSeconds(5);
-    /** Default longest wait for a client that sends nothing before its connection is closed. */
+    /**
+     * Default longest wait for a client that sends no command (or no answer the server asked for)
+     * before its connection is closed. The bytes of a push are not under it: their producer may
+     * pause as long as it likes.
+     */
     public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(10);
+    /**
+     * Default longest time a write to a client may make no progress (a client that stopped
+     * reading a streamed pull) before its connection is closed and its snapshot freed.
+     */
+    public static final Duration DEFAULT_WRITE_TIMEOUT = Duration.ofSeconds(30);
     /** Default number of commands served at once; further connections are told the server is busy. */
     public static final int DEFAULT_MAX_SESSIONS = 4;
 
@@ -46,6 +55,7 @@ public final class Hotswap implements AutoCloseable {
     private final Path socket;
     private final long swapTimeoutMillis;
     private final long idleTimeoutMillis;
+    private final long writeTimeoutMillis;
     private final int maxSessions;
     private final SwapGate gate = new SwapGate();
     private final Filter filter = new GateFilter(gate);
@@ -59,6 +69,7 @@ public final class Hotswap implements AutoCloseable {
         this.socket = b.socket;
         this.swapTimeoutMillis = b.swapTimeout.toMillis();
         this.idleTimeoutMillis = b.idleTimeout.toMillis();
+        this.writeTimeoutMillis = b.writeTimeout.toMillis();
         this.maxSessions = b.maxSessions;
     }
 
@@ -122,7 +133,11 @@ public final class Hotswap implements AutoCloseable {
         server = s;
     }
 
-    /** Stops listening, ends running commands and removes the socket file. */
+    /**
+     * Stops listening, ends running commands and removes the socket file. A push that has begun
+     * swapping finishes first, so its client is told the true outcome: this waits for it for at
+     * most the swap timeout plus a margin. No swap begins once closing has started.
+     */
     @Override
     public synchronized void close() {
         closed = true;
@@ -140,11 +155,15 @@ public final class Hotswap implements AutoCloseable {
         return idleTimeoutMillis;
     }
 
+    long writeTimeoutMillis() {
+        return writeTimeoutMillis;
+    }
+
     int maxSessions() {
         return maxSessions;
     }
 
-    /** The managed database at this client path, or null. Paths that do not exist match by name. */
+    /** The managed database at this client path, or null. A path that does not exist matches by its directory's real path and its name. */
     ManagedDatabase findManaged(String path) {
         try {
             return databases.get(realPath(Path.of(path)));
@@ -153,21 +172,32 @@ public final class Hotswap implements AutoCloseable {
         }
     }
 
-    /** Resolves symbolic links; for a missing file, those of its directory. */
+    /**
+     * The path the kernel means: symbolic links resolved, through the file system only. Textual
+     * normalization would be wrong: in {@code db/link/../x}, {@code ..} is the parent of the
+     * directory {@code link} points to. A missing file is its directory's real path plus its name.
+     *
+     * @throws IllegalArgumentException for a missing path whose last name is {@code .} or {@code ..}
+     * @throws UncheckedIOException when the file system cannot resolve the path
+     */
     static Path realPath(Path path) {
-        Path absolute = path.toAbsolutePath().normalize();
+        Path absolute = path.toAbsolutePath();
         try {
             if (Files.exists(absolute)) {
                 return absolute.toRealPath();
             }
-            Path parent = absolute.getParent();
-            if (parent != null && Files.isDirectory(parent)) {
-                return parent.toRealPath().resolve(absolute.getFileName());
-            }
-            return absolute;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+        Path parent = absolute.getParent();
+        Path name = absolute.getFileName();
+        if (parent == null || name == null) {
+            return absolute;
+        }
+        if (name.toString().equals(".") || name.toString().equals("..")) {
+            throw new IllegalArgumentException(path + " names a directory that does not exist, not a database file");
+        }
+        return realPath(parent).resolve(name);
     }
 
     /** Configures a {@link Hotswap}. Every setting has a default except the databases. */
@@ -176,6 +206,7 @@ public final class Hotswap implements AutoCloseable {
         private Path socket = DEFAULT_SOCKET;
         private Duration swapTimeout = DEFAULT_SWAP_TIMEOUT;
         private Duration idleTimeout = DEFAULT_IDLE_TIMEOUT;
+        private Duration writeTimeout = DEFAULT_WRITE_TIMEOUT;
         private int maxSessions = DEFAULT_MAX_SESSIONS;
 
         private Builder() {
@@ -220,9 +251,18 @@ public final class Hotswap implements AutoCloseable {
             return this;
         }
 
-        /** How long a client may stay silent. Default: {@link #DEFAULT_IDLE_TIMEOUT}. */
+        /**
+         * How long a client may take to send its command, or an answer the server waits for; the
+         * bytes of a push are not timed. Default: {@link #DEFAULT_IDLE_TIMEOUT}.
+         */
         public Builder idleTimeout(Duration timeout) {
             this.idleTimeout = positive(timeout, "idleTimeout");
+            return this;
+        }
+
+        /** How long a write to a client may make no progress. Default: {@link #DEFAULT_WRITE_TIMEOUT}. */
+        public Builder writeTimeout(Duration timeout) {
+            this.writeTimeout = positive(timeout, "writeTimeout");
             return this;
         }
 

@@ -50,13 +50,21 @@ final class Pull {
     }
 
     /**
-     * Takes the snapshot and hands it over: by path, or streamed.
+     * Takes the snapshot and hands it over: by path, or streamed. Refuses before starting when the
+     * snapshot would not fit beside the live database. Every failure becomes a {@link CommandFailure}.
      *
      * @return the open snapshot, already unlinked: closing it frees its blocks, which takes a while
-     *         for a large file (about 0.3 s per GiB here), so the caller closes it after telling the
-     *         client the outcome. A client that took the file is let go first: see {@link #awaitHangUp}
+     *         for a large file, so the caller closes it after telling the client the outcome. A client that took the file is let go first: see {@link #awaitHangUp}
      */
-    AutoCloseable run() throws CommandFailure, IOException {
+    AutoCloseable run() throws CommandFailure {
+        try {
+            return snapshotAndHandOver();
+        } catch (IOException e) {
+            throw new CommandFailure("pull of " + db.path() + " failed: " + Failures.describe(e), e);
+        }
+    }
+
+    private AutoCloseable snapshotAndHandOver() throws CommandFailure, IOException {
         long started = System.nanoTime();
         Path live = db.path();
         LOG.info(() -> "pull started: " + live);
@@ -64,9 +72,8 @@ final class Pull {
         FileChannel in = null;
         try {
             frames.writeStrings(Channel.CONTROL, List.of("phase", "snapshot"));
-            if (!Files.exists(live)) {
-                throw new CommandFailure(live + " does not exist yet; there is nothing to pull");
-            }
+            checkSource(live);
+            checkSpace(live);
             // Made empty here (SQLite takes an empty file as an empty database) and opened before the backup
             // writes it: flushed as it grows, and read afterwards. The descriptor stays open until SQLite has
             // closed the file, so closing it drops no lock of SQLite's.
@@ -103,6 +110,35 @@ final class Pull {
                 in.close();
             }
             TempFiles.deleteQuietly(snapshot);
+        }
+    }
+
+    private static void checkSource(Path live) throws CommandFailure {
+        Path dir = live.getParent();
+        if (!Files.isDirectory(dir)) {
+            throw new CommandFailure("pull of " + live + " failed: its directory " + dir
+                    + (Files.exists(dir) ? " is not a directory" : " does not exist") + "; nothing was copied. "
+                    + "Something removed it while the app runs: restore it, or restart the app");
+        }
+        if (!Files.exists(live)) {
+            throw new CommandFailure(live + " does not exist yet; there is nothing to pull");
+        }
+    }
+
+    /**
+     * Refuses a snapshot that would not fit beside the live database: filling the disk would make
+     * the app's own writes fail. The snapshot holds the database file plus what its WAL adds.
+     */
+    private static void checkSpace(Path live) throws CommandFailure, IOException {
+        Path dir = live.getParent();
+        long size = Files.size(live); // a stat: no descriptor, so no lock of SQLite's is dropped (DESIGN.md §3)
+        Path wal = live.resolveSibling(live.getFileName() + "-wal");
+        long walSize = Files.exists(wal) ? Files.size(wal) : 0;
+        long free = Files.getFileStore(dir).getUsableSpace();
+        if (free < size + walSize) {
+            throw new CommandFailure("not enough disk space in " + dir + " for the snapshot: it needs up to " + (size + walSize)
+                    + " bytes (" + live.getFileName() + " " + size + " bytes, its -wal " + walSize + " bytes) and " + free
+                    + " are free; nothing was copied. Free some space there and pull again");
         }
     }
 
@@ -191,7 +227,7 @@ final class Pull {
     }
 
     private static CommandFailure snapshotFailed(Path live, Exception e) {
-        return new CommandFailure("snapshot of " + live + " failed: " + e.getMessage()
+        return new CommandFailure("snapshot of " + live + " failed: " + Failures.describe(e)
                 + ". Check free space in " + live.getParent() + " and try again", e);
     }
 }

@@ -33,21 +33,38 @@ final class Push {
     private final ManagedDatabase db;
     private final CopyRequest request;
     private final Frames frames;
+    private final Session session;
+    /** Set once the swap has run: from then on, a failure no longer means that nothing changed. */
+    private boolean swapped;
 
-    Push(Hotswap hotswap, ManagedDatabase db, CopyRequest request, Frames frames) {
+    Push(Hotswap hotswap, ManagedDatabase db, CopyRequest request, Frames frames, Session session) {
         this.hotswap = hotswap;
         this.db = db;
         this.request = request;
         this.frames = frames;
+        this.session = session;
     }
 
     /**
-     * Receives, checks and swaps.
+     * Receives, checks and swaps. Every failure becomes a {@link CommandFailure} that says whether
+     * the live database changed.
      *
      * @return what finishes the push once the client has its exit status: writing the swap's log
      *         lines, which the client does not wait for
      */
-    AutoCloseable run() throws CommandFailure, IOException {
+    AutoCloseable run() throws CommandFailure {
+        try {
+            return receiveCheckAndSwap();
+        } catch (IOException e) {
+            Path dir = db.path().getParent();
+            throw new CommandFailure(swapped
+                    ? "the database " + db.path() + " was replaced, but finishing the push failed: " + Failures.describe(e)
+                    : "push to " + db.path() + " failed: " + Failures.describe(e) + "; nothing changed. Check that " + dir
+                            + " is a directory the app can write, then push again", e);
+        }
+    }
+
+    private AutoCloseable receiveCheckAndSwap() throws CommandFailure, IOException {
         long started = System.nanoTime();
         Path live = db.path();
         Path temp = TempFiles.beside(live, "push");
@@ -62,9 +79,13 @@ final class Push {
             prepare(temp);
             phase("swapping");
             Swap swap = new Swap(hotswap, db, temp, timeoutMillis(), request.force(), request.keepPrevious());
+            if (!session.beginSwap()) {
+                throw new CommandFailure("the app is shutting down; nothing changed. Push again once it is back");
+            }
             Swap.Result result;
             try {
                 result = swap.run();
+                swapped = true;
                 swap.freeReplaced();
                 if (result.previous() != null) {
                     frames.writeText(Channel.STDERR, "Kept the replaced database as " + result.previous() + "\n");
@@ -134,12 +155,12 @@ final class Push {
         while (true) {
             Frames.Frame frame;
             try {
-                frame = frames.read();
+                frame = frames.readStreamed(); // the producer may pause: only a silent client is cut off as idle
             } catch (EOFException e) {
                 frame = null;
             } catch (IOException e) {
                 throw new CommandFailure("receiving the database failed after " + received + " bytes: "
-                        + e.getMessage() + "; nothing changed", e);
+                        + Failures.describe(e) + "; nothing changed", e);
             }
             if (frame == null) {
                 throw new CommandFailure("the client disconnected after sending " + received + " bytes; nothing changed");
@@ -162,7 +183,7 @@ final class Push {
 
     private static CommandFailure writeFailed(Path temp, IOException e) {
         return new CommandFailure("could not write the pushed database to " + temp.getParent() + ": "
-                + e.getMessage() + "; nothing changed. Free some space there and push again", e);
+                + Failures.describe(e) + "; nothing changed. Free some space there and push again", e);
     }
 
     /** Checks the received file and makes it fit to replace the live one. */
@@ -184,7 +205,7 @@ final class Push {
                 liveSchema = PushedFile.schema(c);
                 liveWal = "wal".equalsIgnoreCase(Sqlite.journalMode(c));
             } catch (SQLException e) {
-                throw new CommandFailure("could not read the live database " + live + ": " + e.getMessage() + "; nothing changed", e);
+                throw new CommandFailure("could not read the live database " + live + ": " + Failures.describe(e) + "; nothing changed", e);
             }
             if (request.checkSchema()) {
                 pushed.checkSchema(liveSchema);

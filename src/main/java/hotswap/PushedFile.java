@@ -84,7 +84,7 @@ final class PushedFile {
             rows = Sqlite.column(c, "PRAGMA " + pragma + "(" + (MAX_REPORTED_PROBLEMS + 1) + ")");
         } catch (SQLException e) {
             // A badly damaged file makes the check throw (SQLITE_CORRUPT, SQLITE_NOTADB) instead of returning rows.
-            throw new CommandFailure(pragma.replace('_', ' ') + " failed: " + e.getMessage()
+            throw new CommandFailure(pragma.replace('_', ' ') + " failed: " + Failures.describe(e)
                     + "; nothing changed. The file is damaged: rebuild it, or pull a fresh copy");
         }
         if (!rows.equals(List.of("ok"))) {
@@ -114,7 +114,7 @@ final class PushedFile {
         try (Connection c = Sqlite.openReadOnly(file)) {
             pushed = schema(c);
         } catch (SQLException e) {
-            throw new CommandFailure("could not read the pushed schema: " + e.getMessage() + "; nothing changed");
+            throw new CommandFailure("could not read the pushed schema: " + Failures.describe(e) + "; nothing changed");
         }
         TreeSet<String> removed = new TreeSet<>(live);
         removed.removeAll(pushed);
@@ -138,7 +138,7 @@ final class PushedFile {
                 throw new CommandFailure("could not set the pushed file's journal mode to " + (wal ? "WAL" : "DELETE") + " (got " + mode + "); nothing changed");
             }
         } catch (SQLException e) {
-            throw new CommandFailure("could not set the pushed file's journal mode: " + e.getMessage() + "; nothing changed");
+            throw new CommandFailure("could not set the pushed file's journal mode: " + Failures.describe(e) + "; nothing changed");
         }
     }
 }

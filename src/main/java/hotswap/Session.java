@@ -11,6 +11,8 @@ import java.nio.channels.SocketChannel;
 import java.nio.file.attribute.UserPrincipal;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import jdk.net.ExtendedSocketOptions;
@@ -19,31 +21,89 @@ import jdk.net.UnixDomainPrincipal;
 /**
  * One client connection: checks who is calling, exchanges protocol versions, reads one command,
  * runs it and sends its exit status.
+ *
+ * <p>When the server stops, a session that has begun swapping finishes and tells its client the
+ * outcome; any other is aborted. {@link #beginSwap()} and {@link #abortUnlessSwapping()} decide
+ * that race atomically, so no swap begins once stopping has started.
  */
 final class Session implements Runnable {
     private static final Logger LOG = Logger.getLogger(Session.class.getName());
+
+    private static final int RUNNING = 0;
+    private static final int SWAPPING = 1;
+    private static final int ABORTED = 2;
 
     private final Hotswap hotswap;
     private final SocketChannel client;
     private final UserPrincipal owner;
     private final Set<Session> sessions;
+    private final BooleanSupplier stopping;
     private final Frames frames;
+    private final AtomicInteger state = new AtomicInteger(RUNNING);
 
-    Session(Hotswap hotswap, SocketChannel client, UserPrincipal owner, Set<Session> sessions) {
+    /**
+     * @param sessions the server's running sessions, which this one joins while it runs
+     * @param stopping true once the server has begun to stop: no swap may begin after that
+     */
+    Session(Hotswap hotswap, SocketChannel client, UserPrincipal owner, Set<Session> sessions, BooleanSupplier stopping) {
         this.hotswap = hotswap;
         this.client = client;
         this.owner = owner;
         this.sessions = sessions;
+        this.stopping = stopping;
         this.frames = new Frames(client);
     }
 
-    /** When the session is blocked reading from its client: since then, in nanoTime; else 0. */
+    /**
+     * When the session is blocked waiting for a message from its client (its command, its answer
+     * to an offer): since then, in nanoTime; else 0. Waiting for the bytes of a push does not
+     * count: a slow producer is not an idle client.
+     */
     long waitingForClientSinceNanos() {
         return frames.readingSinceNanos();
     }
 
-    /** Closes the connection, which ends whatever the session was waiting for. */
+    /** When a write to the client stopped making progress, in nanoTime; 0 when no write is under way. */
+    long writeStalledSinceNanos() {
+        return frames.writeStalledSinceNanos();
+    }
+
+    /**
+     * Marks the session as swapping, so that a stopping server lets it finish.
+     *
+     * @return false when the server is stopping (or stopped this session): do not swap
+     */
+    boolean beginSwap() {
+        return state.compareAndSet(RUNNING, SWAPPING) && !stopping.getAsBoolean();
+    }
+
+    /**
+     * Aborts the session unless it has begun swapping.
+     *
+     * @return false when it is swapping and was left to finish
+     */
+    boolean abortUnlessSwapping() {
+        if (state.compareAndSet(RUNNING, ABORTED) || state.get() == ABORTED) {
+            closeConnection();
+            return true;
+        }
+        return false;
+    }
+
+    /** Closes the connection, which ends whatever the session was waiting for, swap or not. */
     void abort() {
+        state.set(ABORTED);
+        closeConnection();
+    }
+
+    private void closeConnection() {
+        try {
+            // Closing alone does not wake a thread blocked in transferTo (sendfile) to this socket; a shutdown does.
+            client.shutdownInput();
+            client.shutdownOutput();
+        } catch (IOException ignored) {
+            // Already closed, or never connected: the close below is what counts.
+        }
         try {
             client.close();
         } catch (IOException ignored) {
@@ -54,6 +114,9 @@ final class Session implements Runnable {
     @Override
     public void run() {
         sessions.add(this);
+        if (stopping.getAsBoolean()) {
+            abortUnlessSwapping(); // accepted as the server began to stop, after it aborted the others
+        }
         try (client) {
             serve();
         } catch (java.io.EOFException e) {
@@ -117,7 +180,7 @@ final class Session implements Runnable {
             } catch (ProtocolException e) {
                 throw new CommandFailure("malformed cp request: " + e.getMessage());
             }
-            AutoCloseable afterExit = new CopyCommand(hotswap, request, frames).run();
+            AutoCloseable afterExit = new CopyCommand(hotswap, request, frames, this).run();
             try {
                 frames.writeExit(0);
             } finally {
@@ -126,6 +189,10 @@ final class Session implements Runnable {
         } catch (CommandFailure e) {
             LOG.warning(() -> "command failed: " + e.getMessage().lines().findFirst().orElse(""));
             fail(e.getMessage());
+        } catch (RuntimeException e) {
+            LOG.log(Level.SEVERE, "unexpected internal error running " + String.join(" ", command), e);
+            fail(String.join(" ", command.subList(0, Math.min(3, command.size()))) + " failed: unexpected internal error: "
+                    + e.getClass().getSimpleName() + ": " + Failures.describe(e) + "; see the app's log");
         }
     }
 
@@ -150,6 +217,6 @@ final class Session implements Runnable {
     }
 
     private static String describe(IOException e) {
-        return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        return Failures.describe(e);
     }
 }

@@ -45,6 +45,19 @@ final class Sqlite {
         return rows;
     }
 
+    /** Runs a query and returns its first row, every column as text. */
+    static List<String> row(Connection c, String sql) throws SQLException {
+        List<String> row = new ArrayList<>();
+        try (Statement s = c.createStatement(); ResultSet r = s.executeQuery(sql)) {
+            if (r.next()) {
+                for (int i = 1; i <= r.getMetaData().getColumnCount(); i++) {
+                    row.add(r.getString(i));
+                }
+            }
+        }
+        return row;
+    }
+
     static String journalMode(Connection c) throws SQLException {
         return column(c, "PRAGMA journal_mode").get(0);
     }

@@ -10,15 +10,23 @@ import java.nio.file.StandardOpenOption;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.List;
-import java.util.logging.Level;
+import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
 
 /**
- * Replaces a live database with a checked file, inside the gate: wait for in-flight requests,
- * close the app's connections, rename the new file over the old one, remove the old database's
+ * Replaces a live database with a checked file: check that {@code --keep-previous} can be done,
+ * then inside the gate wait for in-flight requests, checkpoint the WAL, close the app's
+ * connections, rename the new file over the old one, sync the directory, remove the old database's
  * stale journal files, reopen, let requests go. Only the rename changes the live database, so any
  * failure before it leaves the old one in place.
+ *
+ * <p>Nothing inside the gate waits on another process longer than the swap's timeout: a checkpoint
+ * that another process's read transaction blocks refuses the swap instead of deleting a WAL that
+ * still holds committed transactions.
  */
 final class Swap {
     private static final Logger LOG = Logger.getLogger(Swap.class.getName());
@@ -77,6 +85,9 @@ final class Swap {
      * been served.
      */
     Result run() throws CommandFailure {
+        if (keepPrevious) {
+            checkKeepPossible(db.path());
+        }
         try {
             // Pulls of this database finish first; then swaps of any database go one at a time.
             db.fileLock.writeLock().lockInterruptibly();
@@ -101,6 +112,7 @@ final class Swap {
         Path live = db.path();
         SwapGate gate = hotswap.gate();
         long waitStart = System.nanoTime();
+        long deadline = waitStart + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
         try {
             gate.close(timeoutMillis);
         } catch (SwapGate.StillInFlight e) {
@@ -118,7 +130,7 @@ final class Swap {
                 prepared.add(listener);
                 listener.beforeSwap(db);
             }
-            checkpoint("TRUNCATE");
+            checkpointWithin(deadline);
             int closed = db.swappableDataSource().suspendAndCloseAll();
             log.info(() -> "disconnected: closed " + closed + " connection(s) to " + live);
             refuseForeignConnections(live);
@@ -132,8 +144,8 @@ final class Swap {
             failure = e;
         } catch (Exception e) {
             failure = replaced
-                    ? new CommandFailure("the database was replaced, but finishing the swap failed: " + e.getMessage(), e)
-                    : new CommandFailure("swap abandoned: " + e.getMessage() + "; nothing changed", e);
+                    ? new CommandFailure("the database was replaced, but finishing the swap failed: " + Failures.describe(e), e)
+                    : new CommandFailure("swap abandoned: " + Failures.describe(e) + "; nothing changed", e);
         } finally {
             db.swappableDataSource().resume();
         }
@@ -149,7 +161,12 @@ final class Swap {
         log.add(released.records());
         Path previous = null;
         if (oldInode != null && replaced && keepPrevious) {
-            previous = keep(oldInode, live);
+            try {
+                previous = keep(oldInode, live);
+            } catch (CommandFailure e) {
+                // Where the old database went must reach the user, whatever else failed.
+                failure = failure == null ? e : new CommandFailure(failure.getMessage() + "\n" + e.getMessage(), failure);
+            }
         } else if (oldInode != null) {
             toFree.add(oldInode);
         }
@@ -157,6 +174,31 @@ final class Swap {
             throw failure;
         }
         return new Result(pause, previous);
+    }
+
+    /**
+     * Refuses {@code --keep-previous} before the gate closes when it could not be done: the kept
+     * file's name must be free or hold a regular file, and the directory must take a hard link.
+     */
+    private static void checkKeepPossible(Path live) throws CommandFailure {
+        Path previous = previousOf(live);
+        if (Files.exists(previous, LinkOption.NOFOLLOW_LINKS) && !Files.isRegularFile(previous, LinkOption.NOFOLLOW_LINKS)) {
+            throw new CommandFailure("cannot keep the previous database as " + previous + ": it exists and is "
+                    + (Files.isDirectory(previous, LinkOption.NOFOLLOW_LINKS) ? "a directory" : "not a regular file")
+                    + "; nothing changed. Move it away, or push without --keep-previous");
+        }
+        if (!Files.exists(live)) {
+            return;
+        }
+        Path probe = TempFiles.beside(live, "old");
+        try {
+            Files.createLink(probe, live);
+        } catch (IOException | UnsupportedOperationException e) {
+            throw new CommandFailure("cannot keep the previous database: " + live.getParent() + " refused a hard link ("
+                    + Failures.describe(e) + "); nothing changed. Pull a backup first, then push without --keep-previous", e);
+        } finally {
+            TempFiles.deleteQuietly(probe);
+        }
     }
 
     private Path keep(Path oldInode, Path live) throws CommandFailure {
@@ -170,16 +212,40 @@ final class Swap {
                 Files.createLink(older, previous);
             }
             Files.move(oldInode, previous, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            syncDirectory(live.getParent());
             log.info(() -> "kept the replaced database as " + previous);
             return previous;
         } catch (IOException e) {
-            toFree.add(oldInode);
-            throw new CommandFailure("the database was replaced, but keeping the old one as " + previous
-                    + " failed: " + e.getMessage(), e);
+            Path kept = rescue(oldInode, live);
+            throw new CommandFailure("the database was replaced, but keeping the old one as " + previous + " failed: "
+                    + Failures.describe(e) + "; the old database is kept as " + kept + " instead. Move it where you want it", e);
         } finally {
             if (older != null) {
                 toFree.add(older);
             }
+        }
+    }
+
+    /**
+     * Gives the replaced database a name of its own when it cannot be kept as asked: one that no
+     * cleanup of hotswap's removes ({@code <db>.previous-<UTC time>}). Should even that rename fail,
+     * it stays under its temp name, which the message then prints.
+     */
+    private Path rescue(Path oldInode, Path live) {
+        String stamp = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC).format(Instant.now());
+        Path target = live.resolveSibling(previousOf(live).getFileName() + "-" + stamp);
+        for (int n = 2; Files.exists(target, LinkOption.NOFOLLOW_LINKS); n++) {
+            target = live.resolveSibling(previousOf(live).getFileName() + "-" + stamp + "-" + n);
+        }
+        try {
+            Files.move(oldInode, target, StandardCopyOption.ATOMIC_MOVE);
+            syncDirectory(live.getParent());
+            Path rescued = target;
+            log.warning(() -> "kept the replaced database as " + rescued);
+            return rescued;
+        } catch (IOException e) {
+            log.severe("could not give the replaced database a name of its own; it stays at " + oldInode, e);
+            return oldInode;
         }
     }
 
@@ -212,7 +278,7 @@ final class Swap {
                 log.info(() -> "reconnected to " + db.path());
             } catch (SQLException e) {
                 log.severe("reconnecting after the swap failed", e);
-                failure = keepFirst(failure, new CommandFailure("the database was replaced, but reconnecting failed: " + e.getMessage(), e));
+                failure = keepFirst(failure, new CommandFailure("the database was replaced, but reconnecting failed: " + Failures.describe(e), e));
             }
         }
         for (SwapListener listener : prepared) {
@@ -235,20 +301,53 @@ final class Swap {
         return first;
     }
 
-    /** Checkpoints the live database's WAL, if it has one, so its file holds every committed write. */
+    /**
+     * Checkpoints the live database's WAL, if it has one, while requests still run, so that the
+     * checkpoint inside the gate has little left to copy. Another connection that is busy only
+     * leaves more for that one.
+     */
     private void checkpoint(String mode) throws CommandFailure {
         Path live = db.path();
-        if (!Files.exists(live.resolveSibling(live.getFileName() + "-wal"))) {
+        if (!Files.exists(walOf(live))) {
             return;
         }
         try (Connection c = db.dataSource().getConnection()) {
-            List<String> result = Sqlite.column(c, "PRAGMA wal_checkpoint(" + mode + ")");
-            if (!result.isEmpty() && !"0".equals(result.get(0))) {
-                log.warning(() -> "checkpoint (" + mode + ") of " + live + " could not finish: another connection is busy");
-            }
+            Sqlite.column(c, "PRAGMA wal_checkpoint(" + mode + ")");
         } catch (SQLException e) {
-            throw new CommandFailure("checkpoint of " + live + " failed: " + e.getMessage() + "; nothing changed", e);
+            throw new CommandFailure("checkpoint of " + live + " failed: " + Failures.describe(e) + "; nothing changed", e);
         }
+    }
+
+    /**
+     * Copies every committed transaction from the WAL into the database file and empties the WAL,
+     * waiting for other processes no later than {@code deadline}: the rename drops the old file's
+     * WAL, so a checkpoint that does not complete refuses the swap.
+     */
+    private void checkpointWithin(long deadline) throws CommandFailure {
+        Path live = db.path();
+        if (!Files.exists(walOf(live))) {
+            return;
+        }
+        long leftMillis = Math.max(0, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()));
+        List<String> result;
+        try (Connection c = db.dataSource().getConnection()) {
+            // The connection's own busy timeout (3 s by default) would hold the gate closed past the swap's timeout.
+            Sqlite.column(c, "PRAGMA busy_timeout = " + leftMillis);
+            result = Sqlite.row(c, "PRAGMA wal_checkpoint(TRUNCATE)");
+        } catch (SQLException e) {
+            throw new CommandFailure("checkpoint of " + live + " failed: " + Failures.describe(e) + "; nothing changed", e);
+        }
+        // One row: busy (0 or 1), frames in the WAL, frames copied into the database file.
+        if (!"0".equals(result.get(0)) || !result.get(1).equals(result.get(2))) {
+            throw new CommandFailure("another connection holds a read transaction on " + live + " (a sqlite3 shell, a "
+                    + "backup tool such as Litestream, or one the app left open), so its WAL could not be checkpointed "
+                    + "within the swap's timeout of " + timeoutMillis + " ms (" + result.get(2) + " of " + result.get(1)
+                    + " frames copied); nothing changed. End that transaction or stop that process, then push again");
+        }
+    }
+
+    private static Path walOf(Path live) {
+        return live.resolveSibling(live.getFileName() + "-wal");
     }
 
     /**
@@ -266,7 +365,7 @@ final class Swap {
         } catch (IOException | UnsupportedOperationException e) {
             if (keepPrevious) {
                 throw new CommandFailure("cannot keep the previous database: this filesystem refused a hard link ("
-                        + e.getMessage() + "); nothing changed. Pull a backup first, then push without --keep-previous");
+                        + Failures.describe(e) + "); nothing changed. Pull a backup first, then push without --keep-previous");
             }
             log.fine(() -> "no hard link to the old database (" + e + "); the rename will free its blocks");
             return null;

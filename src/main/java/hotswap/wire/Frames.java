@@ -24,6 +24,9 @@ public final class Frames {
     private final ByteBuffer outHeader = ByteBuffer.allocate(HEADER_BYTES);
     private final Object writeLock = new Object();
     private volatile long readingSinceNanos;
+    private volatile long writeStalledSinceNanos;
+    /** Writes go out in slices of this size, so a client that reads slowly but steadily shows progress. */
+    private static final int WRITE_SLICE_BYTES = 256 * 1024;
 
     public Frames(SocketChannel socket) {
         this.socket = socket;
@@ -50,7 +53,7 @@ public final class Frames {
 
     /**
      * Reads the next frame, or returns null when the peer closed the connection cleanly between
-     * frames.
+     * frames. While it waits, {@link #readingSinceNanos()} says since when.
      *
      * @throws ProtocolException for an unknown channel or a length over {@link Protocol#MAX_FRAME_BYTES}
      * @throws EOFException when the connection ends inside a frame
@@ -58,29 +61,42 @@ public final class Frames {
     public Frame read() throws IOException {
         readingSinceNanos = System.nanoTime();
         try {
-            header.clear();
-            if (!fill(header, true)) {
-                return null;
-            }
-            header.flip();
-            byte tag = header.get();
-            int length = header.getInt();
-            Channel channel = Channel.of(tag);
-            if (channel == null) {
-                throw new ProtocolException(String.format("unknown channel 0x%02x", tag & 0xff));
-            }
-            if (length < 0 || length > Protocol.MAX_FRAME_BYTES) {
-                throw new ProtocolException("frame of " + Integer.toUnsignedString(length)
-                        + " bytes exceeds the limit of " + Protocol.MAX_FRAME_BYTES);
-            }
-            ByteBuffer into = channel == Channel.DATA_IN || channel == Channel.DATA_OUT ? dataBuffer(length) : textBuffer(length);
-            into.clear().limit(length);
-            fill(into, false);
-            into.flip();
-            return new Frame(channel, into);
+            return readFrame();
         } finally {
             readingSinceNanos = 0;
         }
+    }
+
+    /**
+     * Reads the next frame of a data stream whose producer may pause for as long as it likes (a
+     * remote dump feeding a pipe): unlike {@link #read()}, the wait does not show in
+     * {@link #readingSinceNanos()}, so no idle timeout applies to it.
+     */
+    public Frame readStreamed() throws IOException {
+        return readFrame();
+    }
+
+    private Frame readFrame() throws IOException {
+        header.clear();
+        if (!fill(header, true)) {
+            return null;
+        }
+        header.flip();
+        byte tag = header.get();
+        int length = header.getInt();
+        Channel channel = Channel.of(tag);
+        if (channel == null) {
+            throw new ProtocolException(String.format("unknown channel 0x%02x", tag & 0xff));
+        }
+        if (length < 0 || length > Protocol.MAX_FRAME_BYTES) {
+            throw new ProtocolException("frame of " + Integer.toUnsignedString(length)
+                    + " bytes exceeds the limit of " + Protocol.MAX_FRAME_BYTES);
+        }
+        ByteBuffer into = channel == Channel.DATA_IN || channel == Channel.DATA_OUT ? dataBuffer(length) : textBuffer(length);
+        into.clear().limit(length);
+        fill(into, false);
+        into.flip();
+        return new Frame(channel, into);
     }
 
     private ByteBuffer textBuffer(int length) {
@@ -103,6 +119,14 @@ public final class Frames {
         return readingSinceNanos;
     }
 
+    /**
+     * While a write is in progress: when it last made progress (its start, or the last slice the
+     * peer took), in nanoTime; else 0. A peer that stops reading shows as a time that stays put.
+     */
+    public long writeStalledSinceNanos() {
+        return writeStalledSinceNanos;
+    }
+
     private boolean fill(ByteBuffer buffer, boolean cleanEofAllowed) throws IOException {
         boolean first = true;
         while (buffer.hasRemaining()) {
@@ -121,9 +145,18 @@ public final class Frames {
     /** Writes one frame with the given payload (from position to limit). Thread-safe. */
     public void write(Channel channel, ByteBuffer data) throws IOException {
         synchronized (writeLock) {
-            writeHeader(channel, data.remaining());
-            while (data.hasRemaining()) {
-                socket.write(data);
+            writeStalledSinceNanos = System.nanoTime();
+            try {
+                writeHeader(channel, data.remaining());
+                int end = data.limit();
+                while (data.hasRemaining()) {
+                    data.limit(Math.min(end, data.position() + WRITE_SLICE_BYTES));
+                    socket.write(data);
+                    data.limit(end);
+                    writeStalledSinceNanos = System.nanoTime();
+                }
+            } finally {
+                writeStalledSinceNanos = 0;
             }
         }
     }
@@ -155,16 +188,23 @@ public final class Frames {
      */
     public void transferFrom(Channel channel, FileChannel file, long position, int length) throws IOException {
         synchronized (writeLock) {
-            writeHeader(channel, length);
-            long done = 0;
-            while (done < length) {
-                long n = file.transferTo(position + done, length - done, socket);
-                if (n <= 0) {
-                    if (position + done >= file.size()) {
-                        throw new EOFException("file ended early while sending it");
+            writeStalledSinceNanos = System.nanoTime();
+            try {
+                writeHeader(channel, length);
+                long done = 0;
+                while (done < length) {
+                    long n = file.transferTo(position + done, Math.min(length - done, WRITE_SLICE_BYTES), socket);
+                    if (n <= 0) {
+                        if (position + done >= file.size()) {
+                            throw new EOFException("file ended early while sending it");
+                        }
+                    } else {
+                        writeStalledSinceNanos = System.nanoTime();
                     }
+                    done += Math.max(n, 0);
                 }
-                done += Math.max(n, 0);
+            } finally {
+                writeStalledSinceNanos = 0;
             }
         }
     }

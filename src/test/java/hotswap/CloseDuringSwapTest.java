@@ -1,0 +1,87 @@
+package hotswap;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** {@link Hotswap#close()} while a push is swapping lets the swap finish, so the client is told the truth. */
+class CloseDuringSwapTest {
+    private Path dir;
+    private Path client;
+
+    @BeforeEach
+    void dirs() throws IOException {
+        dir = Fixtures.tempDir();
+        client = Fixtures.tempDir();
+    }
+
+    @AfterEach
+    void tearDown() {
+        Fixtures.deleteTree(dir);
+        Fixtures.deleteTree(client);
+    }
+
+    @Test
+    void aSwapInProgressFinishesAndItsClientGetsTheTrueOutcome() throws Exception {
+        Path live = Fixtures.itemsDb(dir.resolve("live.sqlite3"), "old");
+        Fixtures.itemsDb(client.resolve("new.sqlite3"), "new");
+        Path socket = dir.resolve("hs.sock");
+        Hotswap hotswap = Hotswap.builder().socket(socket).database(live).build();
+        hotswap.start();
+        CountDownLatch swapping = new CountDownLatch(1);
+        AtomicBoolean sawClose = new AtomicBoolean();
+        hotswap.database(live).addSwapListener(new SwapListener() {
+            @Override
+            public void beforeSwap(ManagedDatabase database) throws Exception {
+                swapping.countDown();
+                // close() has begun once the socket refuses new connections.
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+                while (System.nanoTime() < deadline && !sawClose.get()) {
+                    sawClose.set(!answers(socket));
+                    Thread.sleep(10);
+                }
+            }
+        });
+        CompletableFuture<Fixtures.Result> push = CompletableFuture.supplyAsync(() -> {
+            try {
+                return Fixtures.cli(client, Map.of("HOTSWAP_SOCKET", socket.toString()), null, "cp", "new.sqlite3", live.toString());
+            } catch (Exception e) {
+                throw new RuntimeException(e);
+            }
+        });
+        try {
+            assertTrue(swapping.await(30, TimeUnit.SECONDS), "the push never reached its swap: " + (push.isDone() ? push.get() : ""));
+        } finally {
+            hotswap.close(); // returns once the swap in progress has finished
+        }
+        assertTrue(sawClose.get(), "the listener should have seen close() begin");
+        Fixtures.Result r = push.get(60, TimeUnit.SECONDS);
+        assertEquals(0, r.exit(), r.toString());
+        assertEquals("OK\n", r.out(), r.toString());
+        assertFalse(r.stderr().contains("ERROR"), r.toString());
+        assertEquals(List.of("new"), Fixtures.query(live, "SELECT name FROM items"));
+        assertEquals(List.of(), Fixtures.leftovers(dir));
+    }
+
+    private static boolean answers(Path socket) {
+        try (SocketChannel ch = SocketChannel.open(UnixDomainSocketAddress.of(socket))) {
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+}

@@ -1,0 +1,100 @@
+package hotswap;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** A backup asked for with {@code --keep-previous} is never destroyed: checked before the gate, rescued after it. */
+class KeptPreviousTest {
+    private Path dir;
+    private Path client;
+    private Path live;
+    private Path previous;
+    private final List<AutoCloseable> cleanup = new ArrayList<>();
+
+    @BeforeEach
+    void setUp() throws Exception {
+        dir = Fixtures.tempDir();
+        client = Fixtures.tempDir();
+        live = Fixtures.itemsDb(dir.resolve("live.sqlite3"), "old-1", "old-2");
+        previous = dir.resolve("live.sqlite3.previous");
+        Fixtures.itemsDb(client.resolve("new.sqlite3"), "new");
+    }
+
+    @AfterEach
+    void tearDown() {
+        Fixtures.closeInReverse(cleanup);
+        Fixtures.deleteTree(dir);
+        Fixtures.deleteTree(client);
+    }
+
+    private Hotswap started() throws Exception {
+        Hotswap h = Hotswap.builder().socket(dir.resolve("hs.sock")).database(live).build();
+        cleanup.add(h);
+        h.start();
+        return h;
+    }
+
+    private Fixtures.Result push(Hotswap h, String... options) throws Exception {
+        List<String> args = new ArrayList<>(List.of("cp", "new.sqlite3", live.toString()));
+        args.addAll(List.of(options));
+        return Fixtures.cli(client, Map.of("HOTSWAP_SOCKET", h.socket().toString()), null, args.toArray(String[]::new));
+    }
+
+    @Test
+    void aDirectoryInThePlaceOfTheKeptFileRefusesThePushBeforeAnythingChanges() throws Exception {
+        Hotswap h = started();
+        Files.createDirectory(previous);
+        byte[] before = Files.readAllBytes(live); // no connection is open yet
+        Fixtures.Result r = push(h, "--keep-previous");
+        assertEquals(1, r.exit(), r.toString());
+        assertTrue(r.stderr().contains("ERROR: cannot keep the previous database as " + previous
+                + ": it exists and is a directory; nothing changed. Move it away, or push without --keep-previous"), r.stderr());
+        assertArrayEquals(before, Files.readAllBytes(live), "the live database changed");
+        assertEquals(List.of("old-1", "old-2"), Fixtures.query(live, "SELECT name FROM items ORDER BY id"));
+        assertTrue(Files.isDirectory(previous));
+        assertEquals(List.of(), Fixtures.leftovers(dir));
+    }
+
+    @Test
+    void whenKeepingFailsAfterTheRenameTheOldDatabaseStaysUnderAPrintedNameThatSurvivesARestart() throws Exception {
+        Hotswap h = started();
+        // Runs inside the gate, after the check of --keep-previous: the rename to .previous then fails.
+        h.database(live).addSwapListener(new SwapListener() {
+            @Override
+            public void beforeSwap(ManagedDatabase database) throws Exception {
+                Files.createDirectory(previous);
+                Files.writeString(previous.resolve("not-empty"), "x");
+            }
+        });
+        Fixtures.Result r = push(h, "--keep-previous");
+        assertEquals(1, r.exit(), r.toString());
+        assertTrue(r.stderr().contains("ERROR: the database was replaced, but keeping the old one as " + previous + " failed: "),
+                r.stderr());
+        Matcher m = Pattern.compile("the old database is kept as (\\S+) instead").matcher(r.stderr());
+        assertTrue(m.find(), r.stderr());
+        Path kept = Path.of(m.group(1));
+        assertEquals(dir, kept.getParent(), r.stderr());
+        assertEquals(List.of("old-1", "old-2"), Fixtures.query(kept, "SELECT name FROM items ORDER BY id"));
+        assertEquals(List.of("new"), Fixtures.query(live, "SELECT name FROM items ORDER BY id"));
+
+        h.close();
+        started(); // a restart removes hotswap's leftovers, never the rescued database
+        assertTrue(Files.exists(kept), kept + " must survive a restart");
+        assertEquals(List.of("old-1", "old-2"), Fixtures.query(kept, "SELECT name FROM items ORDER BY id"));
+        assertEquals(List.of(), Fixtures.leftovers(dir));
+        assertFalse(Files.exists(previous.resolve("live.sqlite3")));
+    }
+}
