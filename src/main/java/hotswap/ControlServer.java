@@ -1,6 +1,7 @@
 package hotswap;
 
 import hotswap.wire.Channel;
+import hotswap.wire.Failures;
 import hotswap.wire.Frames;
 import hotswap.wire.Protocol;
 import java.io.IOException;

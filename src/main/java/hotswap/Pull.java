@@ -2,6 +2,7 @@ package hotswap;
 
 import hotswap.wire.Channel;
 import hotswap.wire.EarlySync;
+import hotswap.wire.Failures;
 import hotswap.wire.FileIds;
 import hotswap.wire.Frames;
 import hotswap.wire.Protocol;

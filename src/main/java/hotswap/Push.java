@@ -3,6 +3,7 @@ package hotswap;
 import hotswap.wire.Channel;
 import hotswap.wire.CopyRequest;
 import hotswap.wire.EarlySync;
+import hotswap.wire.Failures;
 import hotswap.wire.Frames;
 import hotswap.wire.Writes;
 import java.io.EOFException;

@@ -1,5 +1,6 @@
 package hotswap;
 
+import hotswap.wire.Failures;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;

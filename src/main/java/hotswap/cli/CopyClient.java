@@ -2,6 +2,7 @@ package hotswap.cli;
 
 import hotswap.wire.Channel;
 import hotswap.wire.CopyRequest;
+import hotswap.wire.Failures;
 import hotswap.wire.Frames;
 import hotswap.wire.Protocol;
 import hotswap.wire.ProtocolException;
@@ -76,14 +77,14 @@ final class CopyClient {
                 frames.writeStrings(Channel.CONTROL, request.encode());
             } catch (IOException e) {
                 // A server that turns us away (busy, wrong user) has already replied and hung up: read why.
-                localFailure = "the app closed the connection: " + Errors.describe(e);
+                localFailure = "the app closed the connection: " + Failures.describe(e);
             }
             int serverVersion;
             try {
                 serverVersion = Protocol.readHello(frames);
             } catch (IOException e) {
                 throw new Failure(localFailure != null ? localFailure
-                        : "the app closed the connection during the handshake (" + Errors.describe(e) + "); see the app's log");
+                        : "the app closed the connection during the handshake (" + Failures.describe(e) + "); see the app's log");
             }
             if (serverVersion != Protocol.VERSION) {
                 throw new Failure("the app's hotswap speaks protocol version " + serverVersion + ", this client "
@@ -97,7 +98,7 @@ final class CopyClient {
         try {
             return Files.size(Path.of(source));
         } catch (IOException e) {
-            throw new Failure("cannot read " + options.source() + ": " + Errors.describe(e));
+            throw new Failure("cannot read " + options.source() + ": " + Failures.describe(e));
         }
     }
 
@@ -350,7 +351,7 @@ final class CopyClient {
         try {
             in = FileChannel.open(source, StandardOpenOption.READ);
         } catch (IOException e) {
-            throw new LocalReadError("cannot read " + source + ": " + Errors.describe(e));
+            throw new LocalReadError("cannot read " + source + ": " + Failures.describe(e));
         }
         try (in) {
             long size = in.size();
@@ -369,7 +370,7 @@ final class CopyClient {
             try {
                 n = in.readNBytes(chunk, 0, chunk.length);
             } catch (IOException e) {
-                throw new LocalReadError("cannot read standard input: " + Errors.describe(e));
+                throw new LocalReadError("cannot read standard input: " + Failures.describe(e));
             }
             if (n == 0) {
                 return;

@@ -1,6 +1,7 @@
 package hotswap.cli;
 
 import hotswap.wire.CopyRequest;
+import hotswap.wire.Failures;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
@@ -110,7 +111,7 @@ final class LocalPaths {
         try {
             return path.toRealPath();
         } catch (IOException e) {
-            throw new Failure("cannot resolve " + path + ": " + Errors.describe(e));
+            throw new Failure("cannot resolve " + path + ": " + Failures.describe(e));
         }
     }
 }

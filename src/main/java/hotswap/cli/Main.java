@@ -1,5 +1,6 @@
 package hotswap.cli;
 
+import hotswap.wire.Failures;
 import hotswap.wire.Protocol;
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
@@ -114,7 +115,7 @@ public final class Main {
             err.println("ERROR: " + e.getMessage());
             return FAILED;
         } catch (java.io.IOException e) {
-            err.println("ERROR: " + Errors.describe(e));
+            err.println("ERROR: " + Failures.describe(e));
             return FAILED;
         } catch (RuntimeException e) {
             err.println("ERROR: unexpected internal error: " + e + "; please report it");

@@ -1,6 +1,7 @@
 package hotswap.cli;
 
 import hotswap.wire.EarlySync;
+import hotswap.wire.Failures;
 import hotswap.wire.Writes;
 import java.io.FileOutputStream;
 import java.io.IOException;
@@ -149,7 +150,7 @@ abstract class PullSink {
                 out = FileChannel.open(temp, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
                         PosixFilePermissions.asFileAttribute(mode));
             } catch (IOException e) {
-                throw new IOException("cannot write " + destination + ": " + Errors.describe(e), e);
+                throw new IOException("cannot write " + destination + ": " + Failures.describe(e), e);
             }
             sync = EarlySync.start(out);
         }
@@ -182,7 +183,7 @@ abstract class PullSink {
                 try {
                     link.channel().force(true);
                 } catch (IOException e) {
-                    throw new IOException("cannot write " + destination + ": " + Errors.describe(e), e);
+                    throw new IOException("cannot write " + destination + ": " + Failures.describe(e), e);
                 }
                 progress.add(offer.size());
                 return;
@@ -190,7 +191,7 @@ abstract class PullSink {
             try {
                 offer.copyTo(out, progress);
             } catch (IOException e) {
-                throw new IOException("cannot copy the snapshot to " + destination + ": " + Errors.describe(e), e);
+                throw new IOException("cannot copy the snapshot to " + destination + ": " + Failures.describe(e), e);
             }
             finish();
         }
@@ -200,7 +201,7 @@ abstract class PullSink {
             try {
                 Writes.writeFully(out, bytes);
             } catch (IOException e) {
-                throw new IOException("cannot write " + destination + ": " + Errors.describe(e), e);
+                throw new IOException("cannot write " + destination + ": " + Failures.describe(e), e);
             }
         }
 
@@ -210,7 +211,7 @@ abstract class PullSink {
                 sync.close();
                 out.force(true);
             } catch (IOException e) {
-                throw new IOException("cannot write " + destination + ": " + Errors.describe(e), e);
+                throw new IOException("cannot write " + destination + ": " + Failures.describe(e), e);
             }
             out.close();
         }
@@ -222,7 +223,7 @@ abstract class PullSink {
             try {
                 Files.move(temp, destination, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             } catch (IOException e) {
-                throw new IOException("cannot write " + destination + ": " + Errors.describe(e) + "; it was not changed", e);
+                throw new IOException("cannot write " + destination + ": " + Failures.describe(e) + "; it was not changed", e);
             }
             committed = true;
             Path dir = destination.getParent();
@@ -230,7 +231,7 @@ abstract class PullSink {
                 directory.force(true);
             } catch (IOException e) {
                 throw new IOException("wrote " + destination + " but cannot sync its directory " + dir + ": "
-                        + Errors.describe(e) + "; a crash could still lose the new name. Run sync", e);
+                        + Failures.describe(e) + "; a crash could still lose the new name. Run sync", e);
             }
         }
 

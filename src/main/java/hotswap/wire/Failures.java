@@ -1,4 +1,4 @@
-package hotswap.cli;
+package hotswap.wire;
 
 import java.nio.file.AccessDeniedException;
 import java.nio.file.DirectoryNotEmptyException;
@@ -10,26 +10,30 @@ import java.nio.file.NotDirectoryException;
 import java.nio.file.NotLinkException;
 
 /**
- * Words for an exception in a user's message. Many of the JDK's file exceptions carry only a path
- * (NoSuchFileException's message is the missing path, nothing more), and some exceptions carry no
- * message at all; printed as they are, they make "ERROR: /some/path" or "ERROR: null".
+ * Words for an exception in a user's {@code ERROR:} line, on either side of the socket. Many of
+ * the JDK's file exceptions carry only a path as their message (a {@link NoSuchFileException}
+ * says "/srv/db", nothing more), and some exceptions carry none: printed as they are, they make
+ * "ERROR: /srv/db" or "ERROR: null".
+ *
+ * <p>Internal to hotswap: the client and the server share it; it is not part of the public API.
  */
-final class Errors {
-    private Errors() {
+public final class Failures {
+    private Failures() {
     }
 
     /** What happened, with the file it happened to where there is one; never null or a bare path. */
-    static String describe(Throwable e) {
+    public static String describe(Throwable e) {
         if (e instanceof FileSystemException f) {
             String where = f.getFile() == null ? "" : f.getOtherFile() == null ? f.getFile() + ": "
                     : f.getFile() + " -> " + f.getOtherFile() + ": ";
-            return where + (f.getReason() != null ? f.getReason() : reason(f));
+            return where + (f.getReason() != null ? f.getReason() : reasonOf(f));
         }
         String message = e.getMessage();
         return message == null || message.isBlank() ? e.toString() : message;
     }
 
-    private static String reason(FileSystemException e) {
+    /** What the exception's kind says, for the file exceptions the JDK throws without a reason. */
+    private static String reasonOf(FileSystemException e) {
         if (e instanceof NoSuchFileException) {
             return "no such file or directory";
         } else if (e instanceof AccessDeniedException) {
