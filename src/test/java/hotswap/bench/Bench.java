@@ -532,8 +532,6 @@ public final class Bench {
         measured.put("no-early-sync", List.of(
                 new Copy("push 1 GiB", new String[] {"cp", "--skip-integrity-check", "--skip-schema-check", src.toString(), live.toString()}, null),
                 new Copy("pull 1 GiB to a file", new String[] {"cp", live.toString(), pulled.toString()}, pulled)));
-        measured.put("whole-writes", List.of(
-                new Copy("push 1 GiB", new String[] {"cp", "--skip-integrity-check", "--skip-schema-check", src.toString(), live.toString()}, null)));
         for (Map.Entry<String, List<Copy>> variant : measured.entrySet()) {
             for (Copy copy : variant.getValue()) {
                 List<Double> a = new ArrayList<>();
