@@ -130,15 +130,10 @@ final class SwappableDataSource implements DataSource {
         }
         List<Connection> toClose = new ArrayList<>(open);
         SQLException failure = null;
-        synchronized (suspendLock) {
-            if (anchor != null) {
-                try {
-                    anchor.close();
-                } catch (SQLException e) {
-                    failure = e;
-                }
-                anchor = null;
-            }
+        try {
+            closeAnchor();
+        } catch (SQLException e) {
+            failure = e;
         }
         for (Connection c : toClose) {
             try {
@@ -155,6 +150,22 @@ final class SwappableDataSource implements DataSource {
             throw failure;
         }
         return toClose.size();
+    }
+
+    /**
+     * Closes the connection kept open between requests, if there is one; the next
+     * {@link #getConnection()} opens it again.
+     */
+    void closeAnchor() throws SQLException {
+        synchronized (suspendLock) {
+            if (anchor != null) {
+                try {
+                    anchor.close();
+                } finally {
+                    anchor = null;
+                }
+            }
+        }
     }
 
     /** Lets {@link #getConnection()} open connections again, now on whatever file is at the path. */

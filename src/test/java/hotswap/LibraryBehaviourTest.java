@@ -406,6 +406,17 @@ class LibraryBehaviourTest {
     }
 
     @Test
+    void closeLeavesNoDescriptorOnTheDatabaseOnceTheAppsConnectionsAreClosed() throws Exception {
+        Path live = Fixtures.itemsDb(dir.resolve("live.sqlite3"), "a");
+        Hotswap h = started(live);
+        try (Connection c = h.database(live).dataSource().getConnection()) {
+            assertEquals(List.of("a"), Sqlite.column(c, "SELECT name FROM items"));
+        }
+        h.close();
+        assertEquals(0, OpenHandles.count(live), "this process still has the database open after close()");
+    }
+
+    @Test
     void startRefusesARegularFileAtTheSocketPathAndKeepsIt() throws Exception {
         Path live = Fixtures.itemsDb(dir.resolve("live.sqlite3"), "a");
         Files.writeString(socket(), "not a socket");
