@@ -246,6 +246,71 @@ class RemoteCopyTest {
         assertEquals(List.of("old"), remote.items());
     }
 
+    @Test
+    void aRemoteAppOfAnotherUserIsRefusedBeforeAnyByteIsSent() throws Exception {
+        Assumptions.assumeTrue(onPath("setpriv"), "setpriv not found");
+        remote = new RemoteSide("app");
+        for (Path p : List.of(remote.root, remote.home, remote.appDir)) {
+            Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rwxr-xr-x"));
+        }
+        Path sockets = Files.createDirectories(remote.socket.getParent());
+        assertEquals(0, new ProcessBuilder("chown", "65534:65534", sockets.toString()).start().waitFor());
+        // A server of uid 65534 on the app's socket that counts the bytes it receives.
+        Path source = Files.writeString(remote.root.resolve("OtherServer.java"), """
+                import java.net.*;
+                import java.nio.ByteBuffer;
+                import java.nio.channels.*;
+                public class OtherServer {
+                    public static void main(String[] args) throws Exception {
+                        ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+                        server.bind(UnixDomainSocketAddress.of(args[0]));
+                        SocketChannel client = server.accept();
+                        long n = 0;
+                        ByteBuffer buffer = ByteBuffer.allocate(65536);
+                        for (int k; (k = client.read(buffer)) >= 0; buffer.clear()) {
+                            n += k;
+                        }
+                        System.out.println(n);
+                    }
+                }
+                """);
+        Files.setPosixFilePermissions(source, PosixFilePermissions.fromString("rw-r--r--"));
+        Process other = new ProcessBuilder("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", Fixtures.java(),
+                source.toString(), remote.socket.toString()).redirectError(remote.root.resolve("other.log").toFile()).start();
+        try {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (!Files.exists(remote.socket)) {
+                assertTrue(other.isAlive() && System.nanoTime() < deadline, Files.readString(remote.root.resolve("other.log")));
+                Thread.sleep(20);
+            }
+            Fixtures.Result r = remote.cp(null, target("db/production.sqlite3"), "backup.sqlite3", "--remote-dir", "app");
+            assertEquals(1, r.exit(), r.toString());
+            assertTrue(r.stderr().startsWith(ON_HOST + "the server at " + remote.socket + " runs as user "), r.toString());
+            assertTrue(r.stderr().contains("which is not you (" + System.getProperty("user.name") + "); nothing was sent."), r.toString());
+            assertTrue(other.waitFor(10, TimeUnit.SECONDS), "the other user's server saw no hang-up");
+            assertEquals("0", new String(other.getInputStream().readAllBytes()).strip(), "bytes the other user's server received");
+            assertFalse(Files.exists(remote.local.resolve("backup.sqlite3")));
+        } finally {
+            other.destroyForcibly();
+        }
+    }
+
+    @Test
+    void usageErrorsOfRemoteCopiesExitTwo() throws Exception {
+        remote = new RemoteSide("app");
+        for (List<String> args : List.of(
+                List.of("cp", "a:x", "b:y"),
+                List.of("cp", "new.sqlite3", "./a:b", "--rsh", "ssh"),
+                List.of("cp", "new.sqlite3", "host:"),
+                List.of("cp", "new.sqlite3", "host:x", "--remote-dir"),
+                List.of("cp", "new.sqlite3", "host:x", "--rsh", "ssh 'unclosed"))) {
+            Fixtures.Result r = Fixtures.cli(remote.local, remote.env(), null, args.toArray(String[]::new));
+            assertEquals(2, r.exit(), args + "\n" + r);
+            assertTrue(r.stderr().startsWith("ERROR: "), r.toString());
+        }
+        assertFalse(Files.exists(remote.commandLog), "no transport may start on a usage error");
+    }
+
     private static boolean onPath(String command) {
         for (String dir : System.getenv().getOrDefault("PATH", "").split(":")) {
             if (Files.isExecutable(Path.of(dir, command))) {

@@ -75,7 +75,7 @@ final class CopyClient {
         this.progress = progress;
     }
 
-    int run() throws Failure, IOException {
+    int run() throws Failure, UsageError, IOException {
         return options.remote() == null ? runHere() : runRemote(options.remote());
     }
 
@@ -96,18 +96,13 @@ final class CopyClient {
      * {@code hotswap relay} it starts there. The local side follows every local rule; the remote
      * path travels inside the protocol, and the relay resolves it there.
      */
-    private int runRemote(RemoteTarget target) throws Failure, IOException {
+    private int runRemote(RemoteTarget target) throws Failure, UsageError, IOException {
+        String rsh = options.rsh() != null ? options.rsh() : env.getOrDefault(RSH_ENV, DEFAULT_RSH);
+        List<String> argv = RemoteCommand.argv(rsh, target.host(), RemoteCommand.line(options.remoteDir(), options.remoteHotswap()));
         boolean push = options.remotePush();
         localSource = push ? LocalPaths.source(cwd, options.source()) : null;
         localDestination = push ? null : LocalPaths.destination(cwd, options.destination(), target.path());
         CopyRequest request = request(push ? localSource : CopyRequest.STDIO, CopyRequest.STDIO);
-        String rsh = options.rsh() != null ? options.rsh() : env.getOrDefault(RSH_ENV, DEFAULT_RSH);
-        List<String> argv;
-        try {
-            argv = RemoteCommand.argv(rsh, target.host(), RemoteCommand.line(options.remoteDir(), options.remoteHotswap()));
-        } catch (UsageError e) {
-            throw new Failure(e.getMessage());
-        }
         remote = target;
         transport = Transport.start(argv, String.join(" ", argv.subList(0, argv.size() - 1)));
         try (Transport t = transport) {
