@@ -40,7 +40,7 @@ enum Command {
                     "$ hotswap cp db/production.sqlite3 backup.sqlite3",
                     "$ hotswap cp db/production.sqlite3 - > backup.sqlite3",
                     "$ hotswap cp new.sqlite3 deploy@app.example.com:db/production.sqlite3 --remote-dir /srv/app",
-                    "$ hotswap cp myapp:/app/db/production.sqlite3 backup.sqlite3 --rsh 'fly ssh console -q -a {host} -C'")),
+                    "$ hotswap cp myapp:/app/db/production.sqlite3 backup.sqlite3 --rsh 'fly ssh console -a {host} -C'")),
     RELAY("relay", "The remote end of a remote cp (run by it; not for people)",
             "hotswap relay",
             """
@@ -98,7 +98,8 @@ enum Command {
 
             Global options:
               --socket PATH           the app's control socket (default: $HOTSWAP_SOCKET, else tmp/sockets/hotswap.sock,
-                                      relative to this shell's directory)
+                                      relative to this shell's directory; for a remote cp, the socket there,
+                                      relative to --remote-dir)
               -h, --help              show help
             """;
 

@@ -70,7 +70,8 @@ final class Relay {
         try {
             String path = relay.push() ? LocalPaths.destination(cwd, relay.path(), CopyRequest.STDIO)
                     : LocalPaths.source(cwd, relay.path());
-            request = relay.push() ? withDestination(request, path) : withSource(request, path);
+            // The client's side is always this connection's stdio: the app here cannot see the client's files.
+            request = relay.push() ? with(request, CopyRequest.STDIO, path) : with(request, path, CopyRequest.STDIO);
             app = AppSocket.connect(relay.socket() != null ? cwd.resolve(relay.socket()) : defaultSocket);
         } catch (Failure e) {
             return fail(e.getMessage());
@@ -155,13 +156,8 @@ final class Relay {
         return 1;
     }
 
-    private static CopyRequest withSource(CopyRequest r, String source) {
-        return new CopyRequest(source, r.destination(), r.integrity(), r.checkSchema(), r.timeoutMillis(), r.sourceSize(),
-                r.force(), r.keepPrevious());
-    }
-
-    private static CopyRequest withDestination(CopyRequest r, String destination) {
-        return new CopyRequest(r.source(), destination, r.integrity(), r.checkSchema(), r.timeoutMillis(), r.sourceSize(),
+    private static CopyRequest with(CopyRequest r, String source, String destination) {
+        return new CopyRequest(source, destination, r.integrity(), r.checkSchema(), r.timeoutMillis(), r.sourceSize(),
                 r.force(), r.keepPrevious());
     }
 }
