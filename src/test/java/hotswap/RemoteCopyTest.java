@@ -183,6 +183,13 @@ class RemoteCopyTest {
         assertTrue(noHotswap.stderr().contains("exited with status 127 (127: a command was not found there"), noHotswap.toString());
         assertTrue(noHotswap.stderr().contains("no-such-hotswap"), noHotswap.toString());
 
+        RemoteSide.script(remote.home.resolve("chatty"), "#!/bin/sh\necho 'Welcome to app.example!'\nexec bin/hotswap \"$@\"\n");
+        Fixtures.Result chatty = remote.cp(null, "new.sqlite3", target("db/production.sqlite3"), "--remote-dir", "app",
+                "--remote-hotswap", remote.home.resolve("chatty").toString());
+        assertEquals(1, chatty.exit(), chatty.toString());
+        assertTrue(chatty.stderr().startsWith("ERROR: what came back from app.example is not hotswap's handshake; nothing changed."),
+                chatty.toString());
+
         Fixtures.Result noDir = remote.cp(null, "new.sqlite3", target("db/production.sqlite3"), "--remote-dir", "no such dir");
         assertEquals(1, noDir.exit(), noDir.toString());
         assertTrue(noDir.stderr().contains("no such dir"), noDir.toString());

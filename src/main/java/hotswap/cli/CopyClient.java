@@ -135,6 +135,15 @@ final class CopyClient {
         int serverVersion;
         try {
             serverVersion = Protocol.readHello(frames);
+        } catch (ProtocolException e) {
+            if (remote != null) {
+                transport.kill();
+                throw new Failure("what came back from " + remote.host() + " is not hotswap's handshake; nothing changed. "
+                        + "Something there writes to standard output before hotswap starts (a login script that prints, "
+                        + "a message of the day): make the login quiet for commands, as scp and rsync also need");
+            }
+            throw new Failure("the app answered with something that is not hotswap's handshake (" + e.getMessage()
+                    + "); nothing was sent. Point --socket (or HOTSWAP_SOCKET) at your app's socket");
         } catch (IOException e) {
             if (remote != null) {
                 throw new Failure("the connection to " + remote.host() + " ended before the hotswap there answered; "
