@@ -12,6 +12,11 @@ enum Command {
             input (push) or standard output (pull). Paths are resolved as the file system does, \
             from this shell's directory and through symbolic links.
 
+            A remote app is named [user@]HOST:PATH, as with scp (a local file with a colon in its \
+            name is written ./NAME). hotswap runs --rsh HOST, which starts 'hotswap relay' in \
+            --remote-dir there; PATH is resolved there from that directory, and every check of a \
+            local cp applies there. Errors from that side read "ERROR: on HOST: ...".
+
             A push refuses a source whose -wal or -journal still holds transactions. A pulled file \
             gets the live database's permission bits, less the umask. hotswap talks only to an app \
             that runs as the same user.""",
@@ -22,12 +27,28 @@ enum Command {
                     "--timeout MS            how long the swap waits for in-flight requests (default: the app's, 5000)",
                     "--keep-previous         keep the replaced database beside the new one as DB.previous",
                     "--force                 swap even when the app holds connections hotswap does not manage (unsafe)",
-                    "-q, --quiet             no progress line (shown only when stderr is a terminal)"),
+                    "-q, --quiet             no progress line (shown only when stderr is a terminal)",
+                    "--rsh CMD               the transport to a remote app; the host is appended, or replaces a word",
+                    "                        {host}, and the remote command comes last (default: $HOTSWAP_RSH, else ssh)",
+                    "--remote-dir DIR        the directory PATH and the app's socket are relative to there",
+                    "                        (default: the login directory)",
+                    "--remote-hotswap PATH   the hotswap to run there (default: bin/hotswap in --remote-dir",
+                    "                        when executable, else hotswap on the remote PATH)"),
             List.of(
                     "$ hotswap cp new.sqlite3 db/production.sqlite3",
                     "$ cat new.sqlite3 | hotswap cp - db/production.sqlite3",
                     "$ hotswap cp db/production.sqlite3 backup.sqlite3",
-                    "$ hotswap cp db/production.sqlite3 - > backup.sqlite3")),
+                    "$ hotswap cp db/production.sqlite3 - > backup.sqlite3",
+                    "$ hotswap cp new.sqlite3 deploy@app.example.com:db/production.sqlite3 --remote-dir /srv/app",
+                    "$ hotswap cp myapp:/app/db/production.sqlite3 backup.sqlite3 --rsh 'fly ssh console -a {host} -C'")),
+    RELAY("relay", "The remote end of a remote cp (run by it; not for people)",
+            "hotswap relay",
+            """
+            Speaks hotswap's protocol on standard input and output: a remote cp starts it through \
+            its --rsh transport. It resolves the remote PATH from its working directory and talks \
+            to the app's socket (--socket, else $HOTSWAP_SOCKET, else tmp/sockets/hotswap.sock) \
+            only when the app runs as its own user.""",
+            List.of(), List.of()),
     VERSION("version", "Print the version of this client", "hotswap version", "", List.of(), List.of("$ hotswap version")),
     HELP("help", "Show help for a command", "hotswap help [COMMAND]", "", List.of(), List.of("$ hotswap help cp"));
 
@@ -66,8 +87,10 @@ enum Command {
             options.forEach(o -> b.append("  ").append(o).append('\n'));
         }
         b.append(GLOBAL_OPTIONS);
-        b.append("\nExamples:\n");
-        examples.forEach(e -> b.append("  ").append(e).append('\n'));
+        if (!examples.isEmpty()) {
+            b.append("\nExamples:\n");
+            examples.forEach(e -> b.append("  ").append(e).append('\n'));
+        }
         return b.toString();
     }
 
@@ -75,7 +98,8 @@ enum Command {
 
             Global options:
               --socket PATH           the app's control socket (default: $HOTSWAP_SOCKET, else tmp/sockets/hotswap.sock,
-                                      relative to this shell's directory)
+                                      relative to this shell's directory; for a remote cp, the socket there,
+                                      relative to --remote-dir)
               -h, --help              show help
             """;
 

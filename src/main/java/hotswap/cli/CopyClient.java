@@ -7,42 +7,46 @@ import hotswap.wire.Frames;
 import hotswap.wire.Protocol;
 import hotswap.wire.ProtocolException;
 import hotswap.wire.Strings;
+import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.PrintStream;
-import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.nio.channels.AsynchronousCloseException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermission;
-import java.nio.file.attribute.UserPrincipal;
 import java.util.EnumSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
-import jdk.net.ExtendedSocketOptions;
 
 /**
  * Runs {@code hotswap cp} against the app: resolves the local paths ({@link LocalPaths}), connects
- * and checks that the app runs as this user before sending anything, sends the request, then
+ * and checks that the app runs as this user before sending anything ({@link AppSocket}), or, for
+ * a remote app, starts the transport to the relay on its machine ({@link Transport},
+ * {@link Relay}), sends the request, then
  * either streams the local source to the server (a push) or takes the snapshot the server offers
  * or streams into the local destination (a pull: {@link PullSink}, {@link OfferedSnapshot}),
  * printing the server's messages on the matching local stream, and returns the server's exit
  * status.
  */
 final class CopyClient {
-    /** The longest path a Unix socket address holds on Linux (sun_path less its terminating NUL). */
-    private static final int MAX_SOCKET_PATH_BYTES = 107;
+    /** Environment variable naming the transport of a remote copy when --rsh is not given. */
+    static final String RSH_ENV = "HOTSWAP_RSH";
+    /** The transport when neither --rsh nor HOTSWAP_RSH is given. */
+    static final String DEFAULT_RSH = "ssh";
 
     private final CopyOptions options;
     private final Path cwd;
     private final Path socketPath;
+    /** {@code --socket} as given, or null: for a remote copy, it names the socket there. */
+    private final String socketArg;
+    private final Map<String, String> env;
     private final InputStream stdin;
     private final OutputStream stdout;
     private final PrintStream stderr;
@@ -50,48 +54,117 @@ final class CopyClient {
     private volatile String localFailure;
     /** Removes a pull's partial output should the JVM be stopped; null until a pull has one. */
     private Thread discardOnExit;
+    /** The local source's real path or {@code -}; null when the source is remote. */
+    private String localSource;
+    /** The local destination's real path or {@code -}; null when the destination is remote. */
+    private String localDestination;
+    /** The remote side, or null for a copy on this machine. */
+    private RemoteTarget remote;
+    private Transport transport;
 
-    CopyClient(CopyOptions options, Path cwd, Path socketPath, InputStream stdin, OutputStream stdout, PrintStream stderr,
-               Progress progress) {
+    CopyClient(CopyOptions options, Path cwd, Path socketPath, String socketArg, Map<String, String> env, InputStream stdin,
+               OutputStream stdout, PrintStream stderr, Progress progress) {
         this.options = options;
         this.cwd = cwd;
         this.socketPath = socketPath;
+        this.socketArg = socketArg;
+        this.env = env;
         this.stdin = stdin;
         this.stdout = stdout;
         this.stderr = stderr;
         this.progress = progress;
     }
 
-    int run() throws Failure, IOException {
-        String source = LocalPaths.source(cwd, options.source());
-        String destination = LocalPaths.destination(cwd, options.destination(), source);
-        long sourceSize = source.equals(CopyRequest.STDIO) ? -1 : sizeOf(source);
-        CopyRequest request = new CopyRequest(source, destination,
+    int run() throws Failure, UsageError, IOException {
+        return options.remote() == null ? runHere() : runRemote(options.remote());
+    }
+
+    /** A copy between this machine's app and a local file or stdio. */
+    private int runHere() throws Failure, IOException {
+        localSource = LocalPaths.source(cwd, options.source());
+        localDestination = LocalPaths.destination(cwd, options.destination(), localSource);
+        CopyRequest request = request(localSource, localDestination);
+        try (SocketChannel socket = AppSocket.connect(socketPath)) {
+            Frames frames = new Frames(socket);
+            handshake(frames, request.encode(), null);
+            return converse(socket, frames, request);
+        }
+    }
+
+    /**
+     * A copy to or from an app on another machine, through the {@code --rsh} transport and the
+     * {@code hotswap relay} it starts there. The local side follows every local rule; the remote
+     * path travels inside the protocol, and the relay resolves it there.
+     */
+    private int runRemote(RemoteTarget target) throws Failure, UsageError, IOException {
+        String rsh = options.rsh() != null ? options.rsh() : env.getOrDefault(RSH_ENV, DEFAULT_RSH);
+        List<String> argv = RemoteCommand.argv(rsh, target.host(), RemoteCommand.line(options.remoteDir(), options.remoteHotswap()));
+        boolean push = options.remotePush();
+        localSource = push ? LocalPaths.source(cwd, options.source()) : null;
+        localDestination = push ? null : LocalPaths.destination(cwd, options.destination(), target.path());
+        CopyRequest request = request(push ? localSource : CopyRequest.STDIO, CopyRequest.STDIO);
+        remote = target;
+        transport = Transport.start(argv, String.join(" ", argv.subList(0, argv.size() - 1)));
+        try (Transport t = transport) {
+            Frames frames = t.frames();
+            handshake(frames, new RelayRequest(push, target.path(), socketArg).encode(), request.encode());
+            return converse(t, frames, request);
+        }
+    }
+
+    private CopyRequest request(String source, String destination) throws Failure {
+        long sourceSize = localSource == null || localSource.equals(CopyRequest.STDIO) ? -1 : sizeOf(localSource);
+        return new CopyRequest(source, destination,
                 options.skipIntegrityCheck() ? CopyRequest.Integrity.SKIP
                         : options.quickCheck() ? CopyRequest.Integrity.QUICK : CopyRequest.Integrity.FULL,
                 !options.skipSchemaCheck(), options.timeoutMillis(), sourceSize, options.force(), options.keepPrevious());
-        try (SocketChannel socket = connect()) {
-            Frames frames = new Frames(socket);
-            try {
-                Protocol.sayHello(frames);
-                frames.writeStrings(Channel.CONTROL, request.encode());
-            } catch (IOException e) {
-                // A server that turns us away (busy, wrong user) has already replied and hung up: read why.
-                localFailure = "the app closed the connection: " + Failures.describe(e);
+    }
+
+    /** Says hello, sends the request (one or two messages), and checks the peer's protocol version. */
+    private void handshake(Frames frames, List<String> first, List<String> second) throws Failure, IOException {
+        try {
+            Protocol.sayHello(frames);
+            frames.writeStrings(Channel.CONTROL, first);
+            if (second != null) {
+                frames.writeStrings(Channel.CONTROL, second);
             }
-            int serverVersion;
-            try {
-                serverVersion = Protocol.readHello(frames);
-            } catch (IOException e) {
-                throw new Failure(localFailure != null ? localFailure
-                        : "the app closed the connection during the handshake (" + Failures.describe(e) + "); see the app's log");
-            }
-            if (serverVersion != Protocol.VERSION) {
-                throw new Failure("the app's hotswap speaks protocol version " + serverVersion + ", this client "
-                        + Protocol.VERSION + "; use the same hotswap jar for the command and the app");
-            }
-            return converse(socket, frames, request);
+        } catch (IOException e) {
+            // A server that turns us away (busy, wrong user) has already replied and hung up: read why.
+            localFailure = (remote == null ? "the app" : "the transport") + " closed the connection: " + Failures.describe(e);
         }
+        int serverVersion;
+        try {
+            serverVersion = Protocol.readHello(frames);
+        } catch (ProtocolException e) {
+            if (remote != null) {
+                transport.kill();
+                throw new Failure("what came back from " + remote.host() + " is not hotswap's handshake; nothing changed. "
+                        + "Something there writes to standard output before hotswap starts (a login script that prints, "
+                        + "a message of the day): make the login quiet for commands, as scp and rsync also need");
+            }
+            throw new Failure("the app answered with something that is not hotswap's handshake (" + e.getMessage()
+                    + "); nothing was sent. Point --socket (or HOTSWAP_SOCKET) at your app's socket");
+        } catch (IOException e) {
+            if (remote != null) {
+                throw new Failure("the connection to " + remote.host() + " ended before the hotswap there answered; "
+                        + "nothing changed. " + ending());
+            }
+            throw new Failure(localFailure != null ? localFailure
+                    : "the app closed the connection during the handshake (" + Failures.describe(e) + "); see the app's log");
+        }
+        if (serverVersion != Protocol.VERSION) {
+            throw new Failure(remote == null
+                    ? "the app's hotswap speaks protocol version " + serverVersion + ", this client "
+                            + Protocol.VERSION + "; use the same hotswap jar for the command and the app"
+                    : "the hotswap on " + remote.host() + " speaks protocol version " + serverVersion + ", this one "
+                            + Protocol.VERSION + "; nothing changed. Install the same hotswap version on both machines");
+        }
+    }
+
+    /** The transport's end, as a sentence and its stderr. */
+    private String ending() {
+        String how = transport.ending();
+        return Character.toUpperCase(how.charAt(0)) + how.substring(1);
     }
 
     private long sizeOf(String source) throws Failure {
@@ -103,88 +176,12 @@ final class CopyClient {
     }
 
     /**
-     * Connects to the app and makes sure it runs as this client's user before a single byte is
-     * sent: a socket path in a shared directory, or one another user took over, must not get this
-     * client's database or hand it a file to take.
+     * Reads the app's replies until its exit status, acting on each: prints its text, uploads a
+     * push, receives a pull.
+     *
+     * @param connection the socket or the transport; closing it hangs up
      */
-    private SocketChannel connect() throws Failure, IOException {
-        SocketChannel socket = open(socketAddress());
-        try {
-            checkServerRunsAsThisUser(socket);
-            return socket;
-        } catch (Failure | RuntimeException e) {
-            closeQuietly(socket);
-            throw e;
-        }
-    }
-
-    /**
-     * The socket's absolute path; where that is longer than a socket address holds, the same path
-     * relative to this process's working directory, which is what the kernel resolves a relative
-     * address against (not the {@code cwd} an in-process caller passed).
-     */
-    private UnixDomainSocketAddress socketAddress() throws Failure {
-        if (fitsAnAddress(socketPath)) {
-            return UnixDomainSocketAddress.of(socketPath);
-        }
-        Path relative = Path.of("").toAbsolutePath().relativize(socketPath);
-        if (fitsAnAddress(relative)) {
-            return UnixDomainSocketAddress.of(relative);
-        }
-        throw new Failure("the socket path " + socketPath + " is too long: a Unix socket address holds at most "
-                + MAX_SOCKET_PATH_BYTES + " bytes, and that path has " + bytes(socketPath) + " (" + bytes(relative)
-                + " relative to this directory); nothing was sent. Run hotswap from the app's directory, or point "
-                + "--socket (or HOTSWAP_SOCKET) at a shorter path");
-    }
-
-    private static boolean fitsAnAddress(Path path) {
-        return bytes(path) <= MAX_SOCKET_PATH_BYTES;
-    }
-
-    private static int bytes(Path path) {
-        return path.toString().getBytes(StandardCharsets.UTF_8).length;
-    }
-
-    private SocketChannel open(UnixDomainSocketAddress address) throws Failure, IOException {
-        try {
-            return SocketChannel.open(address);
-        } catch (java.net.ConnectException | NoSuchFileException e) {
-            throw new Failure("no hotswap server at " + socketPath + "; start the app, or point --socket "
-                    + "(or HOTSWAP_SOCKET) at the socket it listens on");
-        } catch (java.net.SocketException e) {
-            String why = String.valueOf(e.getMessage());
-            if (why.contains("Permission denied")) {
-                throw new Failure("permission denied connecting to " + socketPath + "; run hotswap as the app's user");
-            }
-            if (why.contains("No such file") || why.contains("Connection refused")) {
-                throw new Failure("no hotswap server at " + socketPath + "; start the app, or point --socket "
-                        + "(or HOTSWAP_SOCKET) at the socket it listens on");
-            }
-            throw new Failure("cannot connect to " + socketPath + ": " + why);
-        } catch (IllegalArgumentException e) {
-            throw new Failure("socket path " + socketPath + " is not usable: " + e.getMessage());
-        }
-    }
-
-    /** Root is refused too: a server of another user, root included, is not the app this user runs. */
-    private void checkServerRunsAsThisUser(SocketChannel socket) throws Failure {
-        UserPrincipal me;
-        UserPrincipal server;
-        try {
-            me = OwnUser.principal();
-            server = socket.getOption(ExtendedSocketOptions.SO_PEERCRED).user();
-        } catch (IOException | UnsupportedOperationException e) {
-            throw new Failure("cannot tell which user the server at " + socketPath + " runs as (" + e.getMessage()
-                    + "); nothing was sent. hotswap runs only where it can check that (Linux)");
-        }
-        if (!server.equals(me)) {
-            throw new Failure("the server at " + socketPath + " runs as user " + server.getName() + ", which is not you ("
-                    + me.getName() + "); nothing was sent. hotswap talks only to an app of its own user: run it as the "
-                    + "app's user, or point --socket (or HOTSWAP_SOCKET) at your app's socket");
-        }
-    }
-
-    private int converse(SocketChannel socket, Frames frames, CopyRequest request) throws Failure, IOException {
+    private int converse(Closeable connection, Frames frames, CopyRequest request) throws Failure, IOException {
         PullSink sink = null;
         OfferedSnapshot offer = null;
         boolean taken = false;
@@ -196,10 +193,21 @@ final class CopyClient {
                     frame = frames.read();
                 } catch (AsynchronousCloseException e) {
                     frame = null;
+                } catch (IOException e) {
+                    if (remote == null) {
+                        throw e;
+                    }
+                    frame = null; // the transport died inside a frame
                 }
                 if (frame == null) {
                     if (localFailure != null) {
                         throw new Failure(localFailure);
+                    }
+                    if (remote != null) {
+                        throw new Failure("the connection to " + remote.host() + " ended before the command finished; "
+                                + (uploader != null ? "the app there keeps the old database or the new one, whole (pull it, "
+                                + "or read the app's log, to see which). " : sink != null ? options.destination()
+                                + " was not written. " : "nothing changed. ") + ending());
                     }
                     throw new Failure("the app closed the connection before the command finished; see the app's log");
                 }
@@ -208,7 +216,7 @@ final class CopyClient {
                         progress.close(); // the server's stdout text is its final word
                         write(stdout, frame.payload());
                     }
-                    case STDERR -> progress.println(frame.text());
+                    case STDERR -> progress.println(fromWhichSide(frame.text()));
                     case CONTROL -> {
                         List<String> message = Strings.decode(frame.payload());
                         if (message.size() == 2 && message.get(0).equals("phase")) {
@@ -216,17 +224,18 @@ final class CopyClient {
                         } else if (message.equals(List.of("push")) && uploader == null && sink == null) {
                             // Checked now, not before connecting: until the app says which side it manages,
                             // the source may be its live database, whose -wal is in use. Hanging up ends the push.
-                            LocalPaths.refuseUnfinishedTransactions(cwd, options.source(), request.source());
+                            LocalPaths.refuseUnfinishedTransactions(cwd, options.source(), localSource);
                             progress.total(request.sourceSize());
                             progress.phase("sending");
-                            uploader = startUpload(socket, frames, request.source());
+                            uploader = startUpload(connection, frames, localSource);
                         } else if (message.size() == 5 && message.get(0).equals("pull") && offer == null && uploader == null) {
                             long size = size(message.get(1));
                             progress.total(size);
                             progress.phase("receiving");
-                            sink = openSink(request, mode(message.get(4)));
+                            sink = openSink(mode(message.get(4)));
                             offer = new OfferedSnapshot(message.get(2), message.get(3), size);
-                            String how = sink.take(offer);
+                            // A remote app's snapshot is on its machine: a file of that name here is another file.
+                            String how = remote == null ? sink.take(offer) : null;
                             frames.writeStrings(Channel.CONTROL, how == null ? List.of("stream") : List.of("took", how));
                             if (how != null) {
                                 taken = true;
@@ -253,7 +262,7 @@ final class CopyClient {
                         progress.close();
                         if (status == 0 && sink != null) {
                             sink.commit();
-                            if (!request.destination().equals(CopyRequest.STDIO)) {
+                            if (!localDestination.equals(CopyRequest.STDIO)) {
                                 progress.println("OK");
                             }
                         }
@@ -289,8 +298,11 @@ final class CopyClient {
      * SIGTERM) before it ends, as after a failure; otherwise a stopped pull left its temp file
      * beside the destination, up to the whole database.
      */
-    private PullSink openSink(CopyRequest request, Set<PosixFilePermission> mode) throws IOException {
-        PullSink sink = PullSink.open(request.destination(), stdout, mode);
+    private PullSink openSink(Set<PosixFilePermission> mode) throws IOException, ProtocolException {
+        if (localDestination == null) {
+            throw new ProtocolException("the app offered a snapshot for a push");
+        }
+        PullSink sink = PullSink.open(localDestination, stdout, mode);
         discardOnExit = new Thread(sink::discard, "hotswap-discard");
         Runtime.getRuntime().addShutdownHook(discardOnExit);
         return sink;
@@ -324,8 +336,19 @@ final class CopyClient {
         out.flush();
     }
 
-    /** Streams the source to the app on its own thread, so the app's replies are read meanwhile. */
-    private Thread startUpload(SocketChannel socket, Frames frames, String source) {
+    /**
+     * An {@code ERROR:} line from a remote app, or from the relay, says so: the user must know which
+     * machine failed.
+     */
+    private String fromWhichSide(String text) {
+        return remote != null && text.startsWith("ERROR: ") ? "ERROR: on " + remote.host() + ": " + text.substring(7) : text;
+    }
+
+    /**
+     * Streams the source to the app on its own thread, so the app's replies are read meanwhile.
+     * Should the local source fail, the connection is cut, which abandons the push on the app's side.
+     */
+    private Thread startUpload(Closeable connection, Frames frames, String source) {
         Thread t = new Thread(() -> {
             try {
                 if (source.equals(CopyRequest.STDIO)) {
@@ -336,7 +359,11 @@ final class CopyClient {
                 frames.writeEnd(Channel.DATA_IN);
             } catch (LocalReadError e) {
                 localFailure = e.getMessage() + "; nothing changed";
-                closeQuietly(socket);
+                if (connection instanceof Transport cut) {
+                    cut.kill();
+                } else {
+                    AppSocket.closeQuietly(connection);
+                }
             } catch (IOException e) {
                 // The app stopped reading: it has sent, or is sending, its reason and exit status.
             }
@@ -355,12 +382,35 @@ final class CopyClient {
         }
         try (in) {
             long size = in.size();
+            // To a socket the kernel copies file to socket; a transport's pipe takes whole chunks from the heap.
+            ByteBuffer chunk = remote == null ? null : ByteBuffer.allocate(Protocol.DATA_CHUNK_BYTES);
             for (long pos = 0; pos < size; pos += Protocol.DATA_CHUNK_BYTES) {
                 int n = (int) Math.min(Protocol.DATA_CHUNK_BYTES, size - pos);
-                frames.transferFrom(Channel.DATA_IN, in, pos, n);
+                if (chunk == null) {
+                    frames.transferFrom(Channel.DATA_IN, in, pos, n);
+                } else {
+                    readChunk(in, chunk, pos, n, source);
+                    frames.write(Channel.DATA_IN, chunk);
+                }
                 progress.add(n);
             }
         }
+    }
+
+    private static void readChunk(FileChannel in, ByteBuffer chunk, long pos, int n, Path source) throws IOException {
+        chunk.clear().limit(n);
+        try {
+            while (chunk.hasRemaining()) {
+                if (in.read(chunk, pos + chunk.position()) < 0) {
+                    throw new LocalReadError("cannot read " + source + ": it shrank while being sent");
+                }
+            }
+        } catch (LocalReadError e) {
+            throw e;
+        } catch (IOException e) {
+            throw new LocalReadError("cannot read " + source + ": " + Failures.describe(e));
+        }
+        chunk.flip();
     }
 
     private void uploadStream(Frames frames, InputStream in) throws IOException {
@@ -377,14 +427,6 @@ final class CopyClient {
             }
             frames.write(Channel.DATA_IN, chunk, 0, n);
             progress.add(n);
-        }
-    }
-
-    private static void closeQuietly(SocketChannel socket) {
-        try {
-            socket.close();
-        } catch (IOException ignored) {
-            // Closing is all we wanted.
         }
     }
 

@@ -3,9 +3,17 @@ package hotswap.cli;
 import java.util.ArrayList;
 import java.util.List;
 
-/** The parsed arguments of {@code hotswap cp}. */
+/**
+ * The parsed arguments of {@code cp}.
+ *
+ * @param remote        the remote side, or null for a copy on this machine
+ * @param rsh           {@code --rsh}: the transport command for a remote copy, or null for the default
+ * @param remoteDir     {@code --remote-dir}: the remote directory, or null for the login directory
+ * @param remoteHotswap {@code --remote-hotswap}: the hotswap to run there, or null for the default
+ */
 record CopyOptions(String source, String destination, boolean skipIntegrityCheck, boolean quickCheck,
-                   boolean skipSchemaCheck, long timeoutMillis, boolean force, boolean keepPrevious, boolean quiet) {
+                   boolean skipSchemaCheck, long timeoutMillis, boolean force, boolean keepPrevious, boolean quiet,
+                   RemoteTarget remote, String rsh, String remoteDir, String remoteHotswap) {
 
     static CopyOptions parse(List<String> args) throws UsageError {
         List<String> paths = new ArrayList<>();
@@ -16,6 +24,9 @@ record CopyOptions(String source, String destination, boolean skipIntegrityCheck
         boolean force = false;
         boolean keepPrevious = false;
         boolean quiet = false;
+        String rsh = null;
+        String remoteDir = null;
+        String remoteHotswap = null;
         for (int i = 0; i < args.size(); i++) {
             String arg = args.get(i);
             switch (arg) {
@@ -25,15 +36,19 @@ record CopyOptions(String source, String destination, boolean skipIntegrityCheck
                 case "--force" -> force = true;
                 case "--keep-previous" -> keepPrevious = true;
                 case "-q", "--quiet" -> quiet = true;
-                case "--timeout" -> {
-                    if (i + 1 >= args.size()) {
-                        throw new UsageError(Command.CP, "no value given for --timeout");
-                    }
-                    timeout = milliseconds(args.get(++i));
-                }
+                case "--timeout" -> timeout = milliseconds(value(args, i++));
+                case "--rsh" -> rsh = nonEmpty(arg, value(args, i++));
+                case "--remote-dir" -> remoteDir = nonEmpty(arg, value(args, i++));
+                case "--remote-hotswap" -> remoteHotswap = nonEmpty(arg, value(args, i++));
                 default -> {
                     if (arg.startsWith("--timeout=")) {
                         timeout = milliseconds(arg.substring("--timeout=".length()));
+                    } else if (arg.startsWith("--rsh=")) {
+                        rsh = nonEmpty("--rsh", arg.substring("--rsh=".length()));
+                    } else if (arg.startsWith("--remote-dir=")) {
+                        remoteDir = nonEmpty("--remote-dir", arg.substring("--remote-dir=".length()));
+                    } else if (arg.startsWith("--remote-hotswap=")) {
+                        remoteHotswap = nonEmpty("--remote-hotswap", arg.substring("--remote-hotswap=".length()));
                     } else if (arg.startsWith("-") && !arg.equals("-")) {
                         throw new UsageError(Command.CP, "unknown option " + arg + " for cp");
                     } else {
@@ -54,7 +69,41 @@ record CopyOptions(String source, String destination, boolean skipIntegrityCheck
         if (paths.get(0).isEmpty() || paths.get(1).isEmpty()) {
             throw new UsageError(Command.CP, "empty path");
         }
-        return new CopyOptions(paths.get(0), paths.get(1), skipIntegrity, quick, skipSchema, timeout, force, keepPrevious, quiet);
+        RemoteTarget remoteSource = RemoteTarget.parse(paths.get(0));
+        RemoteTarget remoteDestination = RemoteTarget.parse(paths.get(1));
+        if (remoteSource != null && remoteDestination != null) {
+            throw new UsageError(Command.CP, "SRC and DST are both remote; one of them must be on this machine, a file or -");
+        }
+        RemoteTarget remote = remoteSource != null ? remoteSource : remoteDestination;
+        if (remote == null && (rsh != null || remoteDir != null || remoteHotswap != null)) {
+            throw new UsageError(Command.CP, (rsh != null ? "--rsh" : remoteDir != null ? "--remote-dir" : "--remote-hotswap")
+                    + " applies only to a remote copy, and neither SRC nor DST is HOST:PATH"
+                    + " (a local file with a colon in its name is written ./NAME)");
+        }
+        return new CopyOptions(paths.get(0), paths.get(1), skipIntegrity, quick, skipSchema, timeout, force, keepPrevious,
+                quiet, remote, rsh, remoteDir, remoteHotswap);
+    }
+
+    /** True when the remote side is the destination: a push to a remote app. */
+    boolean remotePush() {
+        return remote != null && destination.equals(remote.toString());
+    }
+
+    private static String value(List<String> args, int i) throws UsageError {
+        if (i + 1 >= args.size()) {
+            throw new UsageError(Command.CP, "no value given for " + args.get(i));
+        }
+        return args.get(i + 1);
+    }
+
+    private static String nonEmpty(String option, String value) throws UsageError {
+        if (value.isEmpty()) {
+            throw new UsageError(Command.CP, option + " needs a value");
+        }
+        if (value.indexOf('\0') >= 0) {
+            throw new UsageError(Command.CP, option + " contains a NUL byte");
+        }
+        return value;
     }
 
     private static long milliseconds(String value) throws UsageError {

@@ -101,8 +101,15 @@ public final class Main {
                     CopyOptions options = CopyOptions.parse(rest);
                     Path socketPath = cwd.resolve(socket != null ? socket : env.getOrDefault(Protocol.SOCKET_ENV, Protocol.DEFAULT_SOCKET));
                     try (Progress progress = terminal && !options.quiet() ? Progress.start(err) : Progress.none(err)) {
-                        return new CopyClient(options, cwd, socketPath, in, out, err, progress).run();
+                        return new CopyClient(options, cwd, socketPath, socket, env, in, out, err, progress).run();
                     }
+                }
+                case RELAY -> {
+                    if (!rest.isEmpty()) {
+                        throw new UsageError(command, "relay takes no arguments: the remote cp sends them on its input");
+                    }
+                    Path socketPath = cwd.resolve(socket != null ? socket : env.getOrDefault(Protocol.SOCKET_ENV, Protocol.DEFAULT_SOCKET));
+                    return new Relay(in, out, cwd, socketPath).run();
                 }
                 default -> throw new IllegalStateException("unhandled command " + command);
             }

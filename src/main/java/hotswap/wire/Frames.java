@@ -4,14 +4,17 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.channels.ReadableByteChannel;
 import java.nio.channels.SocketChannel;
+import java.nio.channels.WritableByteChannel;
 import java.nio.charset.StandardCharsets;
 
 /**
- * Reads and writes frames on one socket: a one-byte {@link Channel} tag, a four-byte big-endian
- * payload length, then the payload. Every stream the two sides exchange (control messages, database
- * bytes in each direction, text for the user's stdout and stderr, the exit status) travels as
- * frames, so status text can never mix with binary database bytes.
+ * Reads and writes frames on one socket, or on a pair of pipes (a remote command's stdin and
+ * stdout): a one-byte {@link Channel} tag, a four-byte big-endian payload length, then the
+ * payload. Every stream the two sides exchange (control messages, database bytes in each
+ * direction, text for the user's stdout and stderr, the exit status) travels as frames, so status
+ * text can never mix with binary database bytes.
  *
  * <p>Internal to hotswap: the client and the server share it; it is not part of the public API.
  */
@@ -19,7 +22,8 @@ public final class Frames {
     /** Header size: channel tag plus length. */
     public static final int HEADER_BYTES = 5;
 
-    private final SocketChannel socket;
+    private final ReadableByteChannel in;
+    private final WritableByteChannel out;
     private final ByteBuffer header = ByteBuffer.allocate(HEADER_BYTES);
     private final ByteBuffer outHeader = ByteBuffer.allocate(HEADER_BYTES);
     private final Object writeLock = new Object();
@@ -29,7 +33,13 @@ public final class Frames {
     private static final int WRITE_SLICE_BYTES = 256 * 1024;
 
     public Frames(SocketChannel socket) {
-        this.socket = socket;
+        this(socket, socket);
+    }
+
+    /** Frames read from {@code in} and written to {@code out}, each read or write whole: neither side buffers. */
+    public Frames(ReadableByteChannel in, WritableByteChannel out) {
+        this.in = in;
+        this.out = out;
     }
 
     /**
@@ -130,7 +140,7 @@ public final class Frames {
     private boolean fill(ByteBuffer buffer, boolean cleanEofAllowed) throws IOException {
         boolean first = true;
         while (buffer.hasRemaining()) {
-            int n = socket.read(buffer);
+            int n = in.read(buffer);
             if (n < 0) {
                 if (first && cleanEofAllowed && buffer.position() == 0) {
                     return false;
@@ -151,7 +161,7 @@ public final class Frames {
                 int end = data.limit();
                 while (data.hasRemaining()) {
                     data.limit(Math.min(end, data.position() + WRITE_SLICE_BYTES));
-                    socket.write(data);
+                    out.write(data);
                     data.limit(end);
                     writeStalledSinceNanos = System.nanoTime();
                 }
@@ -193,7 +203,7 @@ public final class Frames {
                 writeHeader(channel, length);
                 long done = 0;
                 while (done < length) {
-                    long n = file.transferTo(position + done, Math.min(length - done, WRITE_SLICE_BYTES), socket);
+                    long n = file.transferTo(position + done, Math.min(length - done, WRITE_SLICE_BYTES), out);
                     if (n <= 0) {
                         if (position + done >= file.size()) {
                             throw new EOFException("file ended early while sending it");
@@ -216,7 +226,7 @@ public final class Frames {
         outHeader.clear();
         outHeader.put(channel.tag).putInt(length).flip();
         while (outHeader.hasRemaining()) {
-            socket.write(outHeader);
+            out.write(outHeader);
         }
     }
 }

@@ -1,0 +1,335 @@
+package hotswap;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Remote copies ({@code HOST:PATH}) end to end with real processes: the client, a stand-in
+ * transport ({@link RemoteSide}), {@code hotswap relay} started by it, and the app.
+ */
+class RemoteCopyTest {
+    private static final String ON_HOST = "ERROR: on " + RemoteSide.HOST + ": ";
+    RemoteSide remote;
+
+    @AfterEach
+    void tearDown() {
+        if (remote != null) {
+            remote.close();
+        }
+    }
+
+    private Path newDb(String name, String... items) throws Exception {
+        return Fixtures.itemsDb(remote.local.resolve(name), items);
+    }
+
+    private static String target(String path) {
+        return RemoteSide.HOST + ":" + path;
+    }
+
+    @Test
+    void pushFromAFileReplacesTheRemoteDatabaseResolvedFromTheLoginDirectory() throws Exception {
+        remote = new RemoteSide("").start();
+        newDb("new.sqlite3", "fresh");
+        Fixtures.Result r = remote.cp(null, "new.sqlite3", target("db/production.sqlite3"));
+        assertEquals(0, r.exit(), r.toString());
+        assertEquals("OK\n", r.out(), r.toString());
+        assertEquals(List.of("fresh"), remote.items());
+        assertEquals(List.of(), Fixtures.leftovers(remote.db.getParent()));
+    }
+
+    @Test
+    void pushFromStdinReplacesTheRemoteDatabase() throws Exception {
+        remote = new RemoteSide("app").start();
+        byte[] bytes = Files.readAllBytes(newDb("new.sqlite3", "piped"));
+        Fixtures.Result r = remote.cp(bytes, "-", target("db/production.sqlite3"), "--remote-dir", "app");
+        assertEquals(0, r.exit(), r.toString());
+        assertEquals(List.of("piped"), remote.items());
+    }
+
+    @Test
+    void pullToAFileStreamsEvenWhenTheRemoteSnapshotIsVisibleHereAndKeepsTheLocalModeRules() throws Exception {
+        remote = new RemoteSide("app").start();
+        try (LogCapture log = new LogCapture("hotswap.Pull")) {
+            Fixtures.Result r = remote.cp(null, target("db/production.sqlite3"), "backup.sqlite3", "--remote-dir", "app");
+            assertEquals(0, r.exit(), r.toString());
+            assertEquals("OK\n", r.stderr(), r.toString());
+            // The "remote" app runs on this machine, so a local pull would link its snapshot; a remote one must not.
+            assertTrue(log.messages().stream().anyMatch(m -> m.startsWith("pull complete") && m.endsWith("streamed)")), log.dump());
+        }
+        Path backup = remote.local.resolve("backup.sqlite3");
+        assertEquals(List.of("old"), Fixtures.query(backup, "SELECT name FROM items"));
+        // The live database is rw-r-----; the umask of the test's child process takes nothing from it or adds write bits.
+        assertEquals("rw-r-----", PosixFilePermissions.toString(Files.getPosixFilePermissions(backup)));
+        assertEquals(List.of(), Fixtures.leftovers(remote.local));
+    }
+
+    @Test
+    void pullToAFileInADirectoryTakesTheRemoteFileName() throws Exception {
+        remote = new RemoteSide("app").start();
+        Files.createDirectory(remote.local.resolve("backups"));
+        Fixtures.Result r = remote.cp(null, target("db/production.sqlite3"), "backups", "--remote-dir", "app");
+        assertEquals(0, r.exit(), r.toString());
+        assertEquals(List.of("old"), Fixtures.query(remote.local.resolve("backups/production.sqlite3"), "SELECT name FROM items"));
+    }
+
+    @Test
+    void pullToStdoutWritesOnlyTheDatabase() throws Exception {
+        remote = new RemoteSide("app").start();
+        Fixtures.Result r = remote.cp(null, target("db/production.sqlite3"), "-", "--remote-dir", "app");
+        assertEquals(0, r.exit(), r.toString());
+        assertEquals("", r.stderr(), r.toString());
+        Path copy = Files.write(remote.local.resolve("copy.sqlite3"), r.stdout());
+        assertEquals(List.of("old"), Fixtures.query(copy, "SELECT name FROM items"));
+    }
+
+    @Test
+    void remoteDirAndRemoteHotswapWithShellCharactersAreTakenLiterally() throws Exception {
+        // Short enough for the app's socket path under it (a Unix socket address holds 107 bytes).
+        String hostile = "it's \"a\";$(touch pwned)`touch pwned2`\\ *\nx";
+        remote = new RemoteSide(hostile).start();
+        Path hotswap = RemoteSide.wrapper(Files.createDirectory(remote.appDir.resolve("my bin's")).resolve("hot swap"));
+        newDb("new.sqlite3", "fresh");
+        Fixtures.Result r = remote.cp(null, "new.sqlite3", target("db/production.sqlite3"),
+                "--remote-dir", hostile, "--remote-hotswap", "my bin's/hot swap");
+        assertEquals(0, r.exit(), r.toString());
+        assertEquals(List.of("fresh"), remote.items());
+        assertTrue(Files.isExecutable(hotswap));
+        assertNoFileNamed(remote.root, "pwned");
+        assertNoFileNamed(remote.root, "pwned2");
+    }
+
+    @Test
+    void hostileRemotePathTravelsInsideTheProtocolAndIsResolvedThereThroughSymlinks() throws Exception {
+        remote = new RemoteSide("app").start();
+        String name = "it's a \"db\"; $(touch pwned)\n.sqlite3";
+        Files.createSymbolicLink(remote.db.resolveSibling(name), remote.db.getFileName());
+        newDb("new.sqlite3", "fresh");
+        Fixtures.Result r = remote.cp(null, "new.sqlite3", target("db/" + name), "--remote-dir", "app");
+        assertEquals(0, r.exit(), r.toString());
+        assertEquals(List.of("fresh"), remote.items());
+        assertTrue(Files.isSymbolicLink(remote.db.resolveSibling(name)), "the link is left; its target is replaced");
+        assertNoFileNamed(remote.root, "pwned");
+        String commands = Files.readString(remote.commandLog);
+        assertFalse(commands.contains("db/"), "the remote path crossed the command line: " + commands);
+    }
+
+    @Test
+    void dotDotAfterARemoteSymlinkMeansWhatTheRemoteKernelSays() throws Exception {
+        remote = new RemoteSide("app").start();
+        Path inner = Files.createDirectory(remote.db.resolveSibling("inner"));
+        Files.createSymbolicLink(remote.appDir.resolve("lnk"), inner);
+        // lnk/.. is app/db (the link's target's parent), not app/ as text would have it.
+        Fixtures.Result r = remote.cp(null, target("lnk/../production.sqlite3"), "backup.sqlite3", "--remote-dir", "app");
+        assertEquals(0, r.exit(), r.toString());
+        assertEquals(List.of("old"), Fixtures.query(remote.local.resolve("backup.sqlite3"), "SELECT name FROM items"));
+    }
+
+    @Test
+    void remoteErrorsNameTheHostAndLocalOnesDoNot() throws Exception {
+        remote = new RemoteSide("app").start();
+        newDb("new.sqlite3", "fresh");
+        Fixtures.Result appSays = remote.cp(null, "new.sqlite3", target("db/other.sqlite3"), "--remote-dir", "app");
+        assertEquals(1, appSays.exit(), appSays.toString());
+        assertTrue(appSays.stderr().startsWith(ON_HOST + "neither "), appSays.toString());
+
+        Fixtures.Result relaySays = remote.cp(null, target("db/missing.sqlite3"), "backup.sqlite3", "--remote-dir", "app");
+        assertEquals(1, relaySays.exit(), relaySays.toString());
+        assertEquals(ON_HOST + "cannot read db/missing.sqlite3: no such file\n", relaySays.stderr());
+        assertFalse(Files.exists(remote.local.resolve("backup.sqlite3")));
+
+        Fixtures.Result noApp = remote.cp(null, target(remote.db.toString()), "backup.sqlite3",
+                "--remote-hotswap", remote.appDir.resolve("bin/hotswap").toString());
+        assertEquals(1, noApp.exit(), noApp.toString());
+        assertTrue(noApp.stderr().startsWith(ON_HOST + "no hotswap server at " + remote.home.resolve("tmp/sockets/hotswap.sock")),
+                noApp.toString());
+
+        Files.writeString(remote.local.resolve("new.sqlite3-wal"), "uncheckpointed");
+        Fixtures.Result localSays = remote.cp(null, "new.sqlite3", target("db/production.sqlite3"), "--remote-dir", "app");
+        assertEquals(1, localSays.exit(), localSays.toString());
+        assertTrue(localSays.stderr().contains("\nERROR: new.sqlite3-wal holds committed transactions"), localSays.toString());
+        assertFalse(localSays.stderr().contains("on " + RemoteSide.HOST), localSays.toString());
+        assertEquals(List.of("old"), remote.items());
+    }
+
+    @Test
+    void aTransportThatFailsSaysSoWithItsStderr() throws Exception {
+        remote = new RemoteSide("app").start();
+        newDb("new.sqlite3", "fresh");
+        Fixtures.Result missing = remote.cpWith(List.of("--rsh", "no-such-rsh-command -p 22"), null,
+                "new.sqlite3", target("db/production.sqlite3"));
+        assertEquals(1, missing.exit(), missing.toString());
+        assertTrue(missing.stderr().startsWith("ERROR: cannot start the transport no-such-rsh-command -p 22 app.example: "),
+                missing.toString());
+
+        Fixtures.Result unknownHost = remote.cp(null, "new.sqlite3", "elsewhere:db/production.sqlite3");
+        assertEquals(1, unknownHost.exit(), unknownHost.toString());
+        assertTrue(unknownHost.stderr().startsWith("ERROR: the connection to elsewhere ended before the hotswap there answered;"
+                + " nothing changed. The transport " + remote.fakeSsh + " elsewhere exited with status 255; its stderr:\n"
+                + "fake-ssh: Could not resolve hostname elsewhere"), unknownHost.toString());
+
+        Fixtures.Result noHotswap = remote.cp(null, "new.sqlite3", target("db/production.sqlite3"), "--remote-dir", "app",
+                "--remote-hotswap", "no-such-hotswap");
+        assertEquals(1, noHotswap.exit(), noHotswap.toString());
+        assertTrue(noHotswap.stderr().contains("exited with status 127 (127: a command was not found there"), noHotswap.toString());
+        assertTrue(noHotswap.stderr().contains("no-such-hotswap"), noHotswap.toString());
+
+        RemoteSide.script(remote.home.resolve("chatty"), "#!/bin/sh\necho 'Welcome to app.example!'\nexec bin/hotswap \"$@\"\n");
+        Fixtures.Result chatty = remote.cp(null, "new.sqlite3", target("db/production.sqlite3"), "--remote-dir", "app",
+                "--remote-hotswap", remote.home.resolve("chatty").toString());
+        assertEquals(1, chatty.exit(), chatty.toString());
+        assertTrue(chatty.stderr().startsWith("ERROR: what came back from app.example is not hotswap's handshake; nothing changed."),
+                chatty.toString());
+
+        Fixtures.Result noDir = remote.cp(null, "new.sqlite3", target("db/production.sqlite3"), "--remote-dir", "no such dir");
+        assertEquals(1, noDir.exit(), noDir.toString());
+        assertTrue(noDir.stderr().contains("no such dir"), noDir.toString());
+        assertEquals(List.of("old"), remote.items());
+    }
+
+    @Test
+    void theFlyFormCarriesTheCommandAsOneQuotedArgument() throws Exception {
+        Assumptions.assumeTrue(onPath("python3"), "python3 (the stand-in for fly's word splitting) not found");
+        remote = new RemoteSide("fly app's dir").start();
+        newDb("new.sqlite3", "flown");
+        Fixtures.Result push = remote.cpWith(List.of("--rsh", remote.fakeFly + " ssh console -a {host} -C",
+                "--remote-dir", "fly app's dir"), null, "new.sqlite3", target("db/production.sqlite3"));
+        assertEquals(0, push.exit(), push.toString());
+        assertEquals(List.of("flown"), remote.items());
+        Fixtures.Result pull = remote.cpWith(List.of("--rsh", remote.fakeFly + " ssh console -a {host} -C",
+                "--remote-dir", "fly app's dir"), null, target("db/production.sqlite3"), "-");
+        assertEquals(0, pull.exit(), pull.toString());
+        Path copy = Files.write(remote.local.resolve("copy.sqlite3"), pull.stdout());
+        assertEquals(List.of("flown"), Fixtures.query(copy, "SELECT name FROM items"));
+    }
+
+    @Test
+    void aTransportKilledMidPushLeavesTheRemoteDatabaseOld() throws Exception {
+        remote = new RemoteSide("app").start();
+        // Larger than the client's 1 MiB chunk, so that a first chunk reaches the app while the rest waits.
+        byte[] bytes = Files.readAllBytes(Fixtures.itemsDb(remote.local.resolve("new.sqlite3"), "fresh"));
+        Fixtures.createDb(remote.local.resolve("new.sqlite3"), "PRAGMA journal_mode=DELETE",
+                "INSERT INTO items(name) VALUES (randomblob(3000000))");
+        bytes = Files.readAllBytes(remote.local.resolve("new.sqlite3"));
+        ProcessBuilder pb = new ProcessBuilder(Fixtures.java(), "-jar", Fixtures.jar().toString(), "cp", "-",
+                target("db/production.sqlite3"), "--remote-dir", "app", "--rsh", remote.fakeSshPiped.toString())
+                .directory(remote.local.toFile());
+        pb.environment().putAll(remote.env());
+        Process client = pb.start();
+        // Two thirds of the file, then wait until the app is receiving it into its temp file.
+        client.getOutputStream().write(bytes, 0, bytes.length * 2 / 3);
+        client.getOutputStream().flush();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (Fixtures.leftovers(remote.db.getParent()).isEmpty()) {
+            assertTrue(System.nanoTime() < deadline, "the push never started");
+            Thread.sleep(20);
+        }
+        // The transport is the stand-in's shell and its two cats; the remote command (sh, the relay) lives on.
+        ProcessHandle transport = client.children().findFirst().orElseThrow();
+        List<ProcessHandle> cats = transport.descendants()
+                .filter(p -> p.info().command().orElse("").endsWith("/cat")).toList();
+        assertEquals(2, cats.size(), "the stand-in's cats");
+        transport.destroyForcibly();
+        cats.forEach(ProcessHandle::destroyForcibly);
+        assertTrue(client.waitFor(30, TimeUnit.SECONDS), "the client did not exit");
+        String stderr = new String(client.getErrorStream().readAllBytes());
+        assertEquals(1, client.exitValue(), stderr);
+        assertTrue(stderr.contains("\nERROR: the connection to app.example ended before the command finished; the app there keeps"
+                + " the old database or the new one, whole"), stderr);
+        deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!Fixtures.leftovers(remote.db.getParent()).isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertEquals(List.of(), Fixtures.leftovers(remote.db.getParent()));
+        assertEquals(List.of("old"), remote.items());
+    }
+
+    @Test
+    void aRemoteAppOfAnotherUserIsRefusedBeforeAnyByteIsSent() throws Exception {
+        Assumptions.assumeTrue(onPath("setpriv"), "setpriv not found");
+        remote = new RemoteSide("app");
+        for (Path p : List.of(remote.root, remote.home, remote.appDir)) {
+            Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rwxr-xr-x"));
+        }
+        Path sockets = Files.createDirectories(remote.socket.getParent());
+        assertEquals(0, new ProcessBuilder("chown", "65534:65534", sockets.toString()).start().waitFor());
+        // A server of uid 65534 on the app's socket that counts the bytes it receives.
+        Path source = Files.writeString(remote.root.resolve("OtherServer.java"), """
+                import java.net.*;
+                import java.nio.ByteBuffer;
+                import java.nio.channels.*;
+                public class OtherServer {
+                    public static void main(String[] args) throws Exception {
+                        ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+                        server.bind(UnixDomainSocketAddress.of(args[0]));
+                        SocketChannel client = server.accept();
+                        long n = 0;
+                        ByteBuffer buffer = ByteBuffer.allocate(65536);
+                        for (int k; (k = client.read(buffer)) >= 0; buffer.clear()) {
+                            n += k;
+                        }
+                        System.out.println(n);
+                    }
+                }
+                """);
+        Files.setPosixFilePermissions(source, PosixFilePermissions.fromString("rw-r--r--"));
+        Process other = new ProcessBuilder("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", Fixtures.java(),
+                source.toString(), remote.socket.toString()).redirectError(remote.root.resolve("other.log").toFile()).start();
+        try {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (!Files.exists(remote.socket)) {
+                assertTrue(other.isAlive() && System.nanoTime() < deadline, Files.readString(remote.root.resolve("other.log")));
+                Thread.sleep(20);
+            }
+            Fixtures.Result r = remote.cp(null, target("db/production.sqlite3"), "backup.sqlite3", "--remote-dir", "app");
+            assertEquals(1, r.exit(), r.toString());
+            assertTrue(r.stderr().startsWith(ON_HOST + "the server at " + remote.socket + " runs as user "), r.toString());
+            assertTrue(r.stderr().contains("which is not you (" + System.getProperty("user.name") + "); nothing was sent."), r.toString());
+            assertTrue(other.waitFor(10, TimeUnit.SECONDS), "the other user's server saw no hang-up");
+            assertEquals("0", new String(other.getInputStream().readAllBytes()).strip(), "bytes the other user's server received");
+            assertFalse(Files.exists(remote.local.resolve("backup.sqlite3")));
+        } finally {
+            other.destroyForcibly();
+        }
+    }
+
+    @Test
+    void usageErrorsOfRemoteCopiesExitTwo() throws Exception {
+        remote = new RemoteSide("app");
+        for (List<String> args : List.of(
+                List.of("cp", "a:x", "b:y"),
+                List.of("cp", "new.sqlite3", "./a:b", "--rsh", "ssh"),
+                List.of("cp", "new.sqlite3", "host:"),
+                List.of("cp", "new.sqlite3", "host:x", "--remote-dir"),
+                List.of("cp", "new.sqlite3", "host:x", "--rsh", "ssh 'unclosed"))) {
+            Fixtures.Result r = Fixtures.cli(remote.local, remote.env(), null, args.toArray(String[]::new));
+            assertEquals(2, r.exit(), args + "\n" + r);
+            assertTrue(r.stderr().startsWith("ERROR: "), r.toString());
+        }
+        assertFalse(Files.exists(remote.commandLog), "no transport may start on a usage error");
+    }
+
+    private static boolean onPath(String command) {
+        for (String dir : System.getenv().getOrDefault("PATH", "").split(":")) {
+            if (Files.isExecutable(Path.of(dir, command))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static void assertNoFileNamed(Path root, String name) throws Exception {
+        try (var s = Files.walk(root)) {
+            assertEquals(List.of(), s.filter(p -> p.getFileName().toString().equals(name)).toList());
+        }
+    }
+}
