@@ -11,9 +11,6 @@ import java.nio.file.StandardOpenOption;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.ArrayList;
-import java.time.Instant;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
@@ -230,18 +227,11 @@ final class Swap {
     /**
      * Gives the replaced database a name of its own when it cannot be kept as asked: one that no
      * cleanup of hotswap's removes ({@code <db>.previous-<UTC time>}). Should even that rename fail,
-     * it stays under its temp name, which the message then prints.
+     * it stays under its temp name, which the message then prints and the next start renames so.
      */
     private Path rescue(Path oldInode, Path live) {
-        String stamp = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC).format(Instant.now());
-        Path target = live.resolveSibling(previousOf(live).getFileName() + "-" + stamp);
-        for (int n = 2; Files.exists(target, LinkOption.NOFOLLOW_LINKS); n++) {
-            target = live.resolveSibling(previousOf(live).getFileName() + "-" + stamp + "-" + n);
-        }
         try {
-            Files.move(oldInode, target, StandardCopyOption.ATOMIC_MOVE);
-            syncDirectory(live.getParent());
-            Path rescued = target;
+            Path rescued = TempFiles.rescueKept(oldInode, live);
             log.warning(() -> "kept the replaced database as " + rescued);
             return rescued;
         } catch (IOException e) {
@@ -359,7 +349,8 @@ final class Swap {
         if (!Files.exists(live)) {
             return null;
         }
-        Path link = TempFiles.beside(live, "old");
+        // Kept as asked, the old file is no temp file: should the app die before keep() names it, the next start rescues it.
+        Path link = TempFiles.beside(live, keepPrevious ? TempFiles.KEEP : "old");
         try {
             Files.createLink(link, live);
             return link;

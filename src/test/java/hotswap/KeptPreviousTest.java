@@ -97,4 +97,52 @@ class KeptPreviousTest {
         assertEquals(List.of(), Fixtures.leftovers(dir));
         assertFalse(Files.exists(previous.resolve("live.sqlite3")));
     }
+
+    /**
+     * Killed (power loss, SIGKILL, OOM killer) after the rename and before the replaced database got
+     * its name {@code .previous}: a restart must not take the only copy of it for a temp file.
+     */
+    @Test
+    void anAppKilledBetweenTheRenameAndKeepingLeavesTheOldDatabaseWhichARestartKeeps() throws Exception {
+        Path socket = dir.resolve("hs.sock");
+        Process app = new ProcessBuilder(Fixtures.java(), "-cp", Path.of(DiesAfterTheRename.class.getProtectionDomain().getCodeSource().getLocation().toURI())
+                        + java.io.File.pathSeparator + Fixtures.jar() + java.io.File.pathSeparator + Fixtures.sqliteJar(),
+                DiesAfterTheRename.class.getName(), live.toString(), socket.toString())
+                .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        cleanup.add(app::destroyForcibly);
+        java.io.BufferedReader out = new java.io.BufferedReader(new java.io.InputStreamReader(app.getInputStream()));
+        assertEquals("ready", out.readLine());
+        Fixtures.Result r = Fixtures.cli(client, Map.of("HOTSWAP_SOCKET", socket.toString()), null,
+                "cp", "new.sqlite3", live.toString(), "--keep-previous");
+        assertEquals(1, r.exit(), r.toString());
+        assertTrue(app.waitFor(30, java.util.concurrent.TimeUnit.SECONDS));
+        assertEquals(List.of("new"), Fixtures.query(live, "SELECT name FROM items ORDER BY id"));
+
+        started(); // the restart after the crash
+        List<Path> kept;
+        try (var s = Files.list(dir)) {
+            kept = s.filter(p -> p.getFileName().toString().startsWith("live.sqlite3.previous")).toList();
+        }
+        assertEquals(1, kept.size(), "the replaced database must be kept under a name of its own: " + kept);
+        assertEquals(List.of("old-1", "old-2"), Fixtures.query(kept.get(0), "SELECT name FROM items ORDER BY id"));
+        assertEquals(List.of(), Fixtures.leftovers(dir));
+    }
+
+    /** An app that dies the instant its first swap has renamed the new database into place. */
+    public static final class DiesAfterTheRename {
+        public static void main(String[] args) throws Exception {
+            Path db = Path.of(args[0]);
+            Hotswap h = Hotswap.builder().database(db).socket(Path.of(args[1])).build();
+            h.database(db).addSwapListener(new SwapListener() {
+                @Override
+                public void afterSwap(ManagedDatabase database, boolean replaced) {
+                    Runtime.getRuntime().halt(137);
+                }
+            });
+            h.start();
+            System.out.println("ready");
+            System.out.flush();
+            Thread.sleep(60_000);
+        }
+    }
 }
