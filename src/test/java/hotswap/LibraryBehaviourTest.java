@@ -463,4 +463,21 @@ class LibraryBehaviourTest {
         assertTrue(e.getMessage().contains("writable by other users"), e.getMessage());
         assertFalse(Files.exists(sock), "socket created in an unsafe directory");
     }
+
+    /**
+     * A directory another user owns is theirs to write, whatever its mode: they could put a socket
+     * of their own in the place of ours (or chmod the directory) at any moment.
+     */
+    @Test
+    void startRefusesASocketDirectoryAnotherUserOwns() throws Exception {
+        Path live = Fixtures.itemsDb(dir.resolve("live.sqlite3"), "a");
+        Path theirs = Files.createDirectory(dir.resolve("theirs"));
+        Files.setPosixFilePermissions(theirs, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Files.setAttribute(theirs, "unix:uid", 65534);
+        Path sock = theirs.resolve("hs.sock");
+        Hotswap h = build(Hotswap.builder().socket(sock).database(live));
+        IOException e = assertThrows(IOException.class, h::start);
+        assertTrue(e.getMessage().contains("socket directory " + theirs.toAbsolutePath() + " belongs to user "), e.getMessage());
+        assertFalse(Files.exists(sock), "socket created in another user's directory");
+    }
 }
