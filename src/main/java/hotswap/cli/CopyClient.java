@@ -216,7 +216,10 @@ final class CopyClient {
                         } else if (message.equals(List.of("push")) && uploader == null && sink == null) {
                             // Checked now, not before connecting: until the app says which side it manages,
                             // the source may be its live database, whose -wal is in use. Hanging up ends the push.
-                            LocalPaths.refuseUnfinishedTransactions(cwd, options.source(), request.source());
+                            // "< new.sqlite3" is a push from a file too.
+                            String redirected = request.source().equals(CopyRequest.STDIO) && stdin == System.in ? LocalPaths.stdinFile() : null;
+                            LocalPaths.refuseUnfinishedTransactions(cwd, redirected != null ? redirected : options.source(),
+                                    redirected != null ? redirected : request.source());
                             progress.total(request.sourceSize());
                             progress.phase("sending");
                             uploader = startUpload(socket, frames, request.source());

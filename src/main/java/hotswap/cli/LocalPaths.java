@@ -91,6 +91,16 @@ final class LocalPaths {
         }
     }
 
+    /** The real path of the regular file standard input was redirected from ({@code < file}); null for anything else. */
+    static String stdinFile() {
+        try {
+            Path file = Path.of("/proc/self/fd/0").toRealPath();
+            return Files.isRegularFile(file) ? file.toString() : null;
+        } catch (IOException | RuntimeException e) {
+            return null; // a pipe, a terminal, or not Linux
+        }
+    }
+
     private static boolean nonEmpty(Path file) {
         try {
             return Files.size(file) > 0;
