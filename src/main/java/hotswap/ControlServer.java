@@ -82,6 +82,10 @@ final class ControlServer {
             throw new IOException("could not listen on " + socketPath + ": " + Failures.describe(e), e);
         }
         listener = ch;
+        // Only now: while another server answered here, its commands' files were not leftovers.
+        for (ManagedDatabase db : hotswap.databases()) {
+            TempFiles.removeOrphans(db.path());
+        }
         pool = new ThreadPoolExecutor(hotswap.maxSessions(), hotswap.maxSessions(), 60, TimeUnit.SECONDS,
                 new SynchronousQueue<>(), r -> daemon(r, "hotswap-session-" + threadIds.incrementAndGet()));
         pool.allowCoreThreadTimeOut(true);

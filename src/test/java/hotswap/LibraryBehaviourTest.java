@@ -396,6 +396,29 @@ class LibraryBehaviourTest {
         assertEquals(0, r.exit(), r.toString());
     }
 
+    /**
+     * A second app started on the same database and socket (a deploy that starts the new process
+     * before the old one stops) is refused; until then it must not remove the files of the commands
+     * the running one is serving: a push being received, a snapshot being offered, a replaced
+     * database being kept.
+     */
+    @Test
+    void aSecondAppThatIsRefusedLeavesTheRunningAppsFilesAlone() throws Exception {
+        Path live = Fixtures.itemsDb(dir.resolve("live.sqlite3"), "a");
+        started(live);
+        List<Path> inFlight = List.of(dir.resolve(".live.sqlite3.hotswap-0123456789abcdef.push"),
+                dir.resolve(".live.sqlite3.hotswap-fedcba9876543210.pull"));
+        for (Path p : inFlight) {
+            Files.writeString(p, "in use by the running app");
+        }
+        Hotswap second = build(Hotswap.builder().socket(socket()).database(live));
+        IOException e = assertThrows(IOException.class, second::start);
+        assertTrue(e.getMessage().contains("already listening"), e.getMessage());
+        for (Path p : inFlight) {
+            assertTrue(Files.exists(p), p + " belongs to the running app's commands and must stay");
+        }
+    }
+
     @Test
     void closeRemovesTheSocketFile() throws Exception {
         Path live = Fixtures.itemsDb(dir.resolve("live.sqlite3"), "a");
