@@ -210,6 +210,7 @@ final class Swap {
                 Files.createLink(older, previous);
             }
             Files.move(oldInode, previous, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            toFree.add(oldInode); // still there when previous was another name of the same file: rename(2) then does nothing
             syncDirectory(live.getParent());
             log.info(() -> "kept the replaced database as " + previous);
             return previous;

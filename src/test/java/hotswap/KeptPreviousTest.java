@@ -98,6 +98,18 @@ class KeptPreviousTest {
         assertFalse(Files.exists(previous.resolve("live.sqlite3")));
     }
 
+    /** rename(2) between two names of one file does nothing: the hold on the old file must not stay behind. */
+    @Test
+    void aKeptFileThatIsAHardLinkToTheLiveDatabaseIsReplacedAndNothingIsLeftBehind() throws Exception {
+        Files.createLink(previous, live);
+        Hotswap h = started();
+        Fixtures.Result r = push(h, "--keep-previous");
+        assertEquals(0, r.exit(), r.toString());
+        assertEquals(List.of("new"), Fixtures.query(live, "SELECT name FROM items ORDER BY id"));
+        assertEquals(List.of("old-1", "old-2"), Fixtures.query(previous, "SELECT name FROM items ORDER BY id"));
+        assertEquals(List.of(), Fixtures.leftovers(dir));
+    }
+
     /**
      * Killed (power loss, SIGKILL, OOM killer) after the rename and before the replaced database got
      * its name {@code .previous}: a restart must not take the only copy of it for a temp file.
