@@ -79,7 +79,8 @@ final class Push {
             phase("checking");
             prepare(temp);
             phase("swapping");
-            Swap swap = new Swap(hotswap, db, temp, timeoutMillis(), request.force(), request.keepPrevious());
+            Swap swap = new Swap(hotswap, db, temp, timeoutMillis(), request.force(), request.keepPrevious(),
+                    () -> !session.aborted());
             if (!session.beginSwap()) {
                 throw new CommandFailure("the app is shutting down; nothing changed. Push again once it is back");
             }

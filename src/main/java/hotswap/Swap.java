@@ -13,6 +13,7 @@ import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import java.util.logging.Logger;
 
 /**
@@ -35,6 +36,8 @@ final class Swap {
     private final long timeoutMillis;
     private final boolean force;
     private final boolean keepPrevious;
+    /** False once the command was given up on (the app is closing): then the swap must not begin. */
+    private final BooleanSupplier wanted;
     /** Everything this swap logs, written after the gate is open again. */
     private final DeferredLog log = new DeferredLog(LOG, Swap.class);
     /** Names of replaced files to remove once requests run again: removing a large file's last name frees its blocks, which takes a while. */
@@ -49,13 +52,15 @@ final class Swap {
     record Result(double pauseMillis, Path previous) {
     }
 
-    Swap(Hotswap hotswap, ManagedDatabase db, Path replacement, long timeoutMillis, boolean force, boolean keepPrevious) {
+    Swap(Hotswap hotswap, ManagedDatabase db, Path replacement, long timeoutMillis, boolean force, boolean keepPrevious,
+         BooleanSupplier wanted) {
         this.hotswap = hotswap;
         this.db = db;
         this.replacement = replacement;
         this.timeoutMillis = timeoutMillis;
         this.force = force;
         this.keepPrevious = keepPrevious;
+        this.wanted = wanted;
     }
 
     /**
@@ -93,6 +98,9 @@ final class Swap {
                 hotswap.swapLock.lockInterruptibly();
                 try {
                     checkpoint("PASSIVE"); // the slow part of the checkpoint, while requests still run
+                    if (!wanted.getAsBoolean()) { // the wait for the locks outlasted close()'s wait for this swap
+                        throw new CommandFailure("the app is shutting down; nothing changed. Push again once it is back");
+                    }
                     return swapInsideGate();
                 } finally {
                     hotswap.swapLock.unlock();
