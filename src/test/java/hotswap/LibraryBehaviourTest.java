@@ -168,6 +168,25 @@ class LibraryBehaviourTest {
         assertEquals(List.of("new"), names(h.database(live).dataSource()));
     }
 
+    /**
+     * A database another user (a backup agent, a worker) reads or writes through its owner or group
+     * must stay theirs after a push: the app (root here) may give the new file the same owner and group.
+     */
+    @Test
+    void swappedInFileKeepsTheLiveFilesOwnerAndGroupWhereTheAppMayGiveThem() throws Exception {
+        Path live = Fixtures.itemsDb(dir.resolve("live.sqlite3"), "old");
+        Files.setPosixFilePermissions(live, PosixFilePermissions.fromString("rw-rw----"));
+        Files.setAttribute(live, "unix:uid", 65534);
+        Files.setAttribute(live, "unix:gid", 65534);
+        Fixtures.itemsDb(client.resolve("new.sqlite3"), "new");
+        Hotswap h = started(live);
+        push(h, "new.sqlite3", live);
+        assertEquals(List.of("new"), names(h.database(live).dataSource()));
+        assertEquals(65534, Files.getAttribute(live, "unix:uid"));
+        assertEquals(65534, Files.getAttribute(live, "unix:gid"));
+        assertEquals("rw-rw----", mode(live));
+    }
+
     // ---- (c) no stale WAL ------------------------------------------------------------------------
 
     @Test
