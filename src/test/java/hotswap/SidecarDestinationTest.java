@@ -39,4 +39,37 @@ class SidecarDestinationTest extends AppAndClientTest {
         }
         assertEquals(List.of(), Fixtures.leftovers(app.db.getParent()));
     }
+
+    /**
+     * A -wal beside the destination (left by a process that crashed in it, or a database another
+     * app has open) would be read with the pulled file: SQLite would replay its frames over the
+     * snapshot, and the pull would print OK for a file that holds other data. It is refused.
+     */
+    @Test
+    void aPullOverAFileWithAWalBesideItIsRefusedAndChangesNothing() throws Exception {
+        Path backup = client.resolve("backup.sqlite3");
+        Fixtures.itemsDb(backup, "older-backup");
+        Path wal = client.resolve("backup.sqlite3-wal");
+        byte[] staleWal;
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + backup);
+             java.sql.Statement s = c.createStatement()) {
+            s.execute("PRAGMA journal_mode=WAL");
+            s.execute("PRAGMA wal_autocheckpoint=0");
+            s.execute("INSERT INTO items(name) VALUES ('stale')");
+            staleWal = Files.readAllBytes(wal); // what a crash at this point leaves
+        }
+        Files.write(wal, staleWal);
+        byte[] before = Files.readAllBytes(backup);
+        Fixtures.Result r = app.cli(client, null, "cp", app.db.toString(), "backup.sqlite3");
+        assertEquals(1, r.exit(), r.toString());
+        assertTrue(r.stderr().startsWith("ERROR: " + wal.toRealPath() + " is beside " + backup.toRealPath()), r.stderr());
+        assertArrayEquals(before, Files.readAllBytes(backup));
+        assertArrayEquals(staleWal, Files.readAllBytes(wal));
+        assertEquals(List.of(), Fixtures.leftovers(client));
+        long deadline = System.nanoTime() + 5_000_000_000L; // the app frees its snapshot once it sees the hang-up
+        while (!Fixtures.leftovers(app.db.getParent()).isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertEquals(List.of(), Fixtures.leftovers(app.db.getParent()));
+    }
 }

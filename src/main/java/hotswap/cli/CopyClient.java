@@ -224,6 +224,7 @@ final class CopyClient {
                             progress.phase("sending");
                             uploader = startUpload(socket, frames, request.source());
                         } else if (message.size() == 5 && message.get(0).equals("pull") && offer == null && uploader == null) {
+                            LocalPaths.refuseJournalsBeside(request.destination()); // hanging up ends the pull
                             long size = size(message.get(1));
                             progress.total(size);
                             progress.phase("receiving");
