@@ -193,6 +193,14 @@ final class Swap {
                     + (Files.isDirectory(previous, LinkOption.NOFOLLOW_LINKS) ? "a directory" : "not a regular file")
                     + "; nothing changed. Move it away, or push without --keep-previous");
         }
+        for (String suffix : TempFiles.SIDECARS) {
+            Path sidecar = previous.resolveSibling(previous.getFileName() + suffix);
+            if (suffix.equals("-shm") ? Files.exists(sidecar, LinkOption.NOFOLLOW_LINKS) : nonEmpty(sidecar)) {
+                throw new CommandFailure("cannot keep the previous database as " + previous + ": " + sidecar + " is beside it "
+                        + "(a sqlite3 shell has it open, or one crashed in it), and SQLite would read the kept database with it; "
+                        + "nothing changed. Close that shell (or open and close " + previous + " once with sqlite3), then push again");
+            }
+        }
         if (!Files.exists(live)) {
             return;
         }
@@ -204,6 +212,14 @@ final class Swap {
                     + Failures.describe(e) + "); nothing changed. Pull a backup first, then push without --keep-previous", e);
         } finally {
             TempFiles.deleteQuietly(probe);
+        }
+    }
+
+    private static boolean nonEmpty(Path file) {
+        try {
+            return Files.size(file) > 0;
+        } catch (IOException e) {
+            return false; // none there
         }
     }
 

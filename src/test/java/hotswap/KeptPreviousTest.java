@@ -98,6 +98,34 @@ class KeptPreviousTest {
         assertFalse(Files.exists(previous.resolve("live.sqlite3")));
     }
 
+    /**
+     * A -wal beside DB.previous (a sqlite3 shell inspecting it, or one that crashed in it) would be
+     * read with the newly kept database and replay other pages over it: refused before anything changes.
+     */
+    @Test
+    void aKeptFileWithAWalBesideItRefusesThePushBeforeAnythingChanges() throws Exception {
+        Fixtures.itemsDb(previous, "kept-last-time");
+        Path wal = dir.resolve("live.sqlite3.previous-wal");
+        byte[] staleWal;
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + previous);
+             java.sql.Statement s = c.createStatement()) {
+            s.execute("PRAGMA journal_mode=WAL");
+            s.execute("PRAGMA wal_autocheckpoint=0");
+            s.execute("INSERT INTO items(name) VALUES ('stale')");
+            staleWal = Files.readAllBytes(wal);
+        }
+        Files.write(wal, staleWal);
+        Hotswap h = started();
+        byte[] before = Files.readAllBytes(live);
+        Fixtures.Result r = push(h, "--keep-previous");
+        assertEquals(1, r.exit(), r.toString());
+        assertTrue(r.stderr().contains("ERROR: cannot keep the previous database as " + previous + ": " + wal
+                + " is beside it"), r.stderr());
+        assertArrayEquals(before, Files.readAllBytes(live), "the live database changed");
+        assertArrayEquals(staleWal, Files.readAllBytes(wal));
+        assertEquals(List.of(), Fixtures.leftovers(dir));
+    }
+
     /** rename(2) between two names of one file does nothing: the hold on the old file must not stay behind. */
     @Test
     void aKeptFileThatIsAHardLinkToTheLiveDatabaseIsReplacedAndNothingIsLeftBehind() throws Exception {
