@@ -70,18 +70,22 @@ final class ControlServer {
     }
 
     void start() throws IOException {
-        prepareDirectory(socketPath.getParent());
+        owner = processUser();
+        prepareDirectory(socketPath.getParent(), owner);
         removeStaleSocket();
         ServerSocketChannel ch = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
         try {
             ch.bind(address);
             Files.setPosixFilePermissions(socketPath, OWNER_ONLY_FILE);
-            owner = Files.getOwner(socketPath, LinkOption.NOFOLLOW_LINKS);
         } catch (IOException | RuntimeException e) {
             ch.close();
             throw new IOException("could not listen on " + socketPath + ": " + Failures.describe(e), e);
         }
         listener = ch;
+        // Only now: while another server answered here, its commands' files were not leftovers.
+        for (ManagedDatabase db : hotswap.databases()) {
+            TempFiles.removeOrphans(db.path());
+        }
         pool = new ThreadPoolExecutor(hotswap.maxSessions(), hotswap.maxSessions(), 60, TimeUnit.SECONDS,
                 new SynchronousQueue<>(), r -> daemon(r, "hotswap-session-" + threadIds.incrementAndGet()));
         pool.allowCoreThreadTimeOut(true);
@@ -158,11 +162,32 @@ final class ControlServer {
         }
     }
 
-    /** Creates the socket's directory owner-only; refuses one that other users could write into. */
-    private static void prepareDirectory(Path dir) throws IOException {
+    /**
+     * The user this process runs as: the only one its sessions serve. Taken from the process, not
+     * from the socket file, which another user could replace between the bind and a look at it.
+     */
+    private static UserPrincipal processUser() throws IOException {
+        Path self = Path.of("/proc/self");
+        if (Files.exists(self)) {
+            return Files.getOwner(self);
+        }
+        return self.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName(System.getProperty("user.name"));
+    }
+
+    /**
+     * Creates the socket's directory owner-only; refuses one that other users could write into:
+     * writable by group or others, or owned by another user (its owner can write it whatever its mode).
+     */
+    private static void prepareDirectory(Path dir, UserPrincipal me) throws IOException {
         if (!Files.exists(dir)) {
             Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(OWNER_ONLY_DIR));
             return;
+        }
+        UserPrincipal dirOwner = Files.getOwner(dir);
+        if (!dirOwner.equals(me)) {
+            throw new IOException("socket directory " + dir + " belongs to user " + dirOwner.getName() + ", not to "
+                    + me.getName() + " who runs the app; use a directory of the app's user, e.g. chown "
+                    + me.getName() + " " + dir);
         }
         Set<PosixFilePermission> mode = Files.getPosixFilePermissions(dir);
         if (mode.contains(PosixFilePermission.OTHERS_WRITE) || mode.contains(PosixFilePermission.GROUP_WRITE)) {

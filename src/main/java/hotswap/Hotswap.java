@@ -112,7 +112,8 @@ public final class Hotswap implements AutoCloseable {
     }
 
     /**
-     * Removes temp files left by a crashed swap, then listens on the control socket.
+     * Listens on the control socket and, once it holds it, removes temp files left by a crashed
+     * swap (not before: an app refused because another one serves there leaves that one's files alone).
      *
      * @throws IOException when the socket cannot be bound, another server already answers there,
      *                     or its directory is writable by other users
@@ -125,9 +126,6 @@ public final class Hotswap implements AutoCloseable {
             throw new IllegalStateException("already started");
         }
         Sqlite.requireDriver();
-        for (ManagedDatabase db : databases.values()) {
-            TempFiles.removeOrphans(db.path());
-        }
         ControlServer s = new ControlServer(this);
         s.start();
         server = s;

@@ -12,6 +12,8 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.PosixFileAttributes;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -79,7 +81,8 @@ final class Push {
             phase("checking");
             prepare(temp);
             phase("swapping");
-            Swap swap = new Swap(hotswap, db, temp, timeoutMillis(), request.force(), request.keepPrevious());
+            Swap swap = new Swap(hotswap, db, temp, timeoutMillis(), request.force(), request.keepPrevious(),
+                    () -> !session.aborted());
             if (!session.beginSwap()) {
                 throw new CommandFailure("the app is shutting down; nothing changed. Push again once it is back");
             }
@@ -219,6 +222,7 @@ final class Push {
                 LOG.info(() -> "journal mode of the pushed file set to " + (liveWal ? "WAL" : "DELETE") + " to match the live database");
             }
             Files.setPosixFilePermissions(temp, Files.getPosixFilePermissions(live));
+            keepOwnership(live, temp);
         } else {
             LOG.info(() -> "schema check: skipped, " + live + " does not exist yet");
         }
@@ -228,6 +232,31 @@ final class Push {
         }
         try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.WRITE)) {
             ch.force(true);
+        }
+    }
+
+    /**
+     * Gives the new file the live one's group and owner, so that other users' processes that use
+     * the database through them keep their access; where the app may not (chown takes root, chgrp a
+     * group of the app's user), the client is told.
+     */
+    private void keepOwnership(Path live, Path temp) throws IOException {
+        PosixFileAttributes was = Files.readAttributes(live, PosixFileAttributes.class);
+        PosixFileAttributes is = Files.readAttributes(temp, PosixFileAttributes.class);
+        PosixFileAttributeView view = Files.getFileAttributeView(temp, PosixFileAttributeView.class);
+        try {
+            if (!was.group().equals(is.group())) {
+                view.setGroup(was.group());
+            }
+            if (!was.owner().equals(is.owner())) {
+                view.setOwner(was.owner());
+            }
+        } catch (IOException e) {
+            String note = "Note: " + live + " belongs to " + was.owner().getName() + ":" + was.group().getName()
+                    + "; the app may not give the new database that owner and group (" + Failures.describe(e) + "), so it gets "
+                    + is.owner().getName() + ":" + is.group().getName() + " with the same permission bits";
+            LOG.warning(note);
+            frames.writeText(Channel.STDERR, note + "\n");
         }
     }
 

@@ -91,6 +91,11 @@ final class Session implements Runnable {
         return false;
     }
 
+    /** Whether the session was stopped: a swap that has not begun must not begin. */
+    boolean aborted() {
+        return state.get() == ABORTED;
+    }
+
     /** Closes the connection, which ends whatever the session was waiting for, swap or not. */
     void abort() {
         state.set(ABORTED);

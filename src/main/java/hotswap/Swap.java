@@ -11,11 +11,9 @@ import java.nio.file.StandardOpenOption;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.ArrayList;
-import java.time.Instant;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import java.util.logging.Logger;
 
 /**
@@ -38,6 +36,8 @@ final class Swap {
     private final long timeoutMillis;
     private final boolean force;
     private final boolean keepPrevious;
+    /** False once the command was given up on (the app is closing): then the swap must not begin. */
+    private final BooleanSupplier wanted;
     /** Everything this swap logs, written after the gate is open again. */
     private final DeferredLog log = new DeferredLog(LOG, Swap.class);
     /** Names of replaced files to remove once requests run again: removing a large file's last name frees its blocks, which takes a while. */
@@ -52,13 +52,15 @@ final class Swap {
     record Result(double pauseMillis, Path previous) {
     }
 
-    Swap(Hotswap hotswap, ManagedDatabase db, Path replacement, long timeoutMillis, boolean force, boolean keepPrevious) {
+    Swap(Hotswap hotswap, ManagedDatabase db, Path replacement, long timeoutMillis, boolean force, boolean keepPrevious,
+         BooleanSupplier wanted) {
         this.hotswap = hotswap;
         this.db = db;
         this.replacement = replacement;
         this.timeoutMillis = timeoutMillis;
         this.force = force;
         this.keepPrevious = keepPrevious;
+        this.wanted = wanted;
     }
 
     /**
@@ -96,6 +98,9 @@ final class Swap {
                 hotswap.swapLock.lockInterruptibly();
                 try {
                     checkpoint("PASSIVE"); // the slow part of the checkpoint, while requests still run
+                    if (!wanted.getAsBoolean()) { // the wait for the locks outlasted close()'s wait for this swap
+                        throw new CommandFailure("the app is shutting down; nothing changed. Push again once it is back");
+                    }
                     return swapInsideGate();
                 } finally {
                     hotswap.swapLock.unlock();
@@ -188,6 +193,14 @@ final class Swap {
                     + (Files.isDirectory(previous, LinkOption.NOFOLLOW_LINKS) ? "a directory" : "not a regular file")
                     + "; nothing changed. Move it away, or push without --keep-previous");
         }
+        for (String suffix : TempFiles.SIDECARS) {
+            Path sidecar = previous.resolveSibling(previous.getFileName() + suffix);
+            if (suffix.equals("-shm") ? Files.exists(sidecar, LinkOption.NOFOLLOW_LINKS) : nonEmpty(sidecar)) {
+                throw new CommandFailure("cannot keep the previous database as " + previous + ": " + sidecar + " is beside it "
+                        + "(a sqlite3 shell has it open, or one crashed in it), and SQLite would read the kept database with it; "
+                        + "nothing changed. Close that shell (or open and close " + previous + " once with sqlite3), then push again");
+            }
+        }
         if (!Files.exists(live)) {
             return;
         }
@@ -202,6 +215,14 @@ final class Swap {
         }
     }
 
+    private static boolean nonEmpty(Path file) {
+        try {
+            return Files.size(file) > 0;
+        } catch (IOException e) {
+            return false; // none there
+        }
+    }
+
     private Path keep(Path oldInode, Path live) throws CommandFailure {
         Path previous = previousOf(live);
         Path older = null;
@@ -213,6 +234,7 @@ final class Swap {
                 Files.createLink(older, previous);
             }
             Files.move(oldInode, previous, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            toFree.add(oldInode); // still there when previous was another name of the same file: rename(2) then does nothing
             syncDirectory(live.getParent());
             log.info(() -> "kept the replaced database as " + previous);
             return previous;
@@ -230,18 +252,11 @@ final class Swap {
     /**
      * Gives the replaced database a name of its own when it cannot be kept as asked: one that no
      * cleanup of hotswap's removes ({@code <db>.previous-<UTC time>}). Should even that rename fail,
-     * it stays under its temp name, which the message then prints.
+     * it stays under its temp name, which the message then prints and the next start renames so.
      */
     private Path rescue(Path oldInode, Path live) {
-        String stamp = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC).format(Instant.now());
-        Path target = live.resolveSibling(previousOf(live).getFileName() + "-" + stamp);
-        for (int n = 2; Files.exists(target, LinkOption.NOFOLLOW_LINKS); n++) {
-            target = live.resolveSibling(previousOf(live).getFileName() + "-" + stamp + "-" + n);
-        }
         try {
-            Files.move(oldInode, target, StandardCopyOption.ATOMIC_MOVE);
-            syncDirectory(live.getParent());
-            Path rescued = target;
+            Path rescued = TempFiles.rescueKept(oldInode, live);
             log.warning(() -> "kept the replaced database as " + rescued);
             return rescued;
         } catch (IOException e) {
@@ -359,7 +374,8 @@ final class Swap {
         if (!Files.exists(live)) {
             return null;
         }
-        Path link = TempFiles.beside(live, "old");
+        // Kept as asked, the old file is no temp file: should the app die before keep() names it, the next start rescues it.
+        Path link = TempFiles.beside(live, keepPrevious ? TempFiles.KEEP : "old");
         try {
             Files.createLink(link, live);
             return link;

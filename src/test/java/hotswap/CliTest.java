@@ -276,6 +276,36 @@ class CliTest {
         assertNoLeftoversIn(app.db.getParent());
     }
 
+    /** {@code hotswap cp - DB < new.sqlite3} is a push from a file too: its -wal is checked the same way. */
+    @Test
+    void aPushFromStdinRedirectedFromAFileWhoseWalHoldsCommittedRowsIsRefusedAndChangesNothing() throws Exception {
+        app = RunningApp.start("alpha", "bravo");
+        byte[] before = Files.readAllBytes(app.db);
+        Path source = Fixtures.itemsDb(client.resolve("new.sqlite3"), "checkpointed");
+        try (java.sql.Connection writer = java.sql.DriverManager.getConnection("jdbc:sqlite:" + source);
+             java.sql.Statement s = writer.createStatement()) {
+            s.execute("PRAGMA journal_mode=WAL");
+            s.execute("INSERT INTO items(name) VALUES ('committed'), ('rows')");
+            assertTrue(Files.size(client.resolve("new.sqlite3-wal")) > 0, "the rows should be in the -wal");
+
+            List<String> command = List.of(Fixtures.java(), "-jar", Fixtures.jar().toString(), "cp", "-", app.db.toString());
+            ProcessBuilder pb = new ProcessBuilder(command).directory(client.toFile()).redirectInput(source.toFile());
+            pb.environment().putAll(app.env());
+            Process p = pb.start();
+            byte[] err = p.getErrorStream().readAllBytes();
+            assertTrue(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS));
+            Fixtures.Result r = new Fixtures.Result(p.exitValue(), p.getInputStream().readAllBytes(),
+                    new String(err, java.nio.charset.StandardCharsets.UTF_8));
+
+            assertEquals(1, r.exit(), r.toString());
+            assertTrue(errorLine(r).startsWith("ERROR: " + source.toRealPath() + "-wal holds committed transactions that are not in "
+                    + source.toRealPath() + " yet"), r.toString());
+        }
+        assertArrayEquals(before, Files.readAllBytes(app.db));
+        assertEquals("[\"alpha\",\"bravo\"]", app.get("/items").body());
+        assertNoLeftoversIn(app.db.getParent());
+    }
+
     @Test
     void aPushFromASourceWithANonEmptyJournalIsRefusedAndChangesNothing() throws Exception {
         app = RunningApp.start("alpha", "bravo");

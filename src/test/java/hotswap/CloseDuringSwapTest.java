@@ -77,6 +77,43 @@ class CloseDuringSwapTest {
         assertEquals(List.of(), Fixtures.leftovers(dir));
     }
 
+    /**
+     * A swap still waiting to begin when close() gives up on it (here behind a long snapshot of the
+     * same database) must not replace the database after close() has returned.
+     */
+    @Test
+    void aSwapThatCloseGaveUpOnNeverHappensAfterCloseReturns() throws Exception {
+        Path live = Fixtures.itemsDb(dir.resolve("live.sqlite3"), "old");
+        Fixtures.itemsDb(client.resolve("new.sqlite3"), "new");
+        Path socket = dir.resolve("hs.sock");
+        Hotswap hotswap = Hotswap.builder().socket(socket).database(live).swapTimeout(java.time.Duration.ofMillis(200)).build();
+        hotswap.start();
+        ManagedDatabase db = hotswap.database(live);
+        db.fileLock.readLock().lock(); // what a pull holds while SQLite copies a large database
+        CompletableFuture<Fixtures.Result> push;
+        try {
+            push = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return Fixtures.cli(client, Map.of("HOTSWAP_SOCKET", socket.toString()), null, "cp", "new.sqlite3", live.toString());
+                } catch (Exception e) {
+                    throw new RuntimeException(e);
+                }
+            });
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (!db.fileLock.hasQueuedThreads() && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            assertTrue(db.fileLock.hasQueuedThreads(), "the push never began to swap");
+            hotswap.close(); // gives up on the waiting swap after its timeout plus the margin
+        } finally {
+            db.fileLock.readLock().unlock(); // the snapshot ends after close() returned
+        }
+        Fixtures.Result r = push.get(60, TimeUnit.SECONDS);
+        assertTrue(r.exit() != 0, r.toString());
+        Thread.sleep(500);
+        assertEquals(List.of("old"), Fixtures.query(live, "SELECT name FROM items"), "swapped after close() returned");
+    }
+
     private static boolean answers(Path socket) {
         try (SocketChannel ch = SocketChannel.open(UnixDomainSocketAddress.of(socket))) {
             return true;

@@ -97,4 +97,92 @@ class KeptPreviousTest {
         assertEquals(List.of(), Fixtures.leftovers(dir));
         assertFalse(Files.exists(previous.resolve("live.sqlite3")));
     }
+
+    /**
+     * A -wal beside DB.previous (a sqlite3 shell inspecting it, or one that crashed in it) would be
+     * read with the newly kept database and replay other pages over it: refused before anything changes.
+     */
+    @Test
+    void aKeptFileWithAWalBesideItRefusesThePushBeforeAnythingChanges() throws Exception {
+        Fixtures.itemsDb(previous, "kept-last-time");
+        Path wal = dir.resolve("live.sqlite3.previous-wal");
+        byte[] staleWal;
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + previous);
+             java.sql.Statement s = c.createStatement()) {
+            s.execute("PRAGMA journal_mode=WAL");
+            s.execute("PRAGMA wal_autocheckpoint=0");
+            s.execute("INSERT INTO items(name) VALUES ('stale')");
+            staleWal = Files.readAllBytes(wal);
+        }
+        Files.write(wal, staleWal);
+        Hotswap h = started();
+        byte[] before = Files.readAllBytes(live);
+        Fixtures.Result r = push(h, "--keep-previous");
+        assertEquals(1, r.exit(), r.toString());
+        assertTrue(r.stderr().contains("ERROR: cannot keep the previous database as " + previous + ": " + wal
+                + " is beside it"), r.stderr());
+        assertArrayEquals(before, Files.readAllBytes(live), "the live database changed");
+        assertArrayEquals(staleWal, Files.readAllBytes(wal));
+        assertEquals(List.of(), Fixtures.leftovers(dir));
+    }
+
+    /** rename(2) between two names of one file does nothing: the hold on the old file must not stay behind. */
+    @Test
+    void aKeptFileThatIsAHardLinkToTheLiveDatabaseIsReplacedAndNothingIsLeftBehind() throws Exception {
+        Files.createLink(previous, live);
+        Hotswap h = started();
+        Fixtures.Result r = push(h, "--keep-previous");
+        assertEquals(0, r.exit(), r.toString());
+        assertEquals(List.of("new"), Fixtures.query(live, "SELECT name FROM items ORDER BY id"));
+        assertEquals(List.of("old-1", "old-2"), Fixtures.query(previous, "SELECT name FROM items ORDER BY id"));
+        assertEquals(List.of(), Fixtures.leftovers(dir));
+    }
+
+    /**
+     * Killed (power loss, SIGKILL, OOM killer) after the rename and before the replaced database got
+     * its name {@code .previous}: a restart must not take the only copy of it for a temp file.
+     */
+    @Test
+    void anAppKilledBetweenTheRenameAndKeepingLeavesTheOldDatabaseWhichARestartKeeps() throws Exception {
+        Path socket = dir.resolve("hs.sock");
+        Process app = new ProcessBuilder(Fixtures.java(), "-cp", Path.of(DiesAfterTheRename.class.getProtectionDomain().getCodeSource().getLocation().toURI())
+                        + java.io.File.pathSeparator + Fixtures.jar() + java.io.File.pathSeparator + Fixtures.sqliteJar(),
+                DiesAfterTheRename.class.getName(), live.toString(), socket.toString())
+                .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        cleanup.add(app::destroyForcibly);
+        java.io.BufferedReader out = new java.io.BufferedReader(new java.io.InputStreamReader(app.getInputStream()));
+        assertEquals("ready", out.readLine());
+        Fixtures.Result r = Fixtures.cli(client, Map.of("HOTSWAP_SOCKET", socket.toString()), null,
+                "cp", "new.sqlite3", live.toString(), "--keep-previous");
+        assertEquals(1, r.exit(), r.toString());
+        assertTrue(app.waitFor(30, java.util.concurrent.TimeUnit.SECONDS));
+        assertEquals(List.of("new"), Fixtures.query(live, "SELECT name FROM items ORDER BY id"));
+
+        started(); // the restart after the crash
+        List<Path> kept;
+        try (var s = Files.list(dir)) {
+            kept = s.filter(p -> p.getFileName().toString().startsWith("live.sqlite3.previous")).toList();
+        }
+        assertEquals(1, kept.size(), "the replaced database must be kept under a name of its own: " + kept);
+        assertEquals(List.of("old-1", "old-2"), Fixtures.query(kept.get(0), "SELECT name FROM items ORDER BY id"));
+        assertEquals(List.of(), Fixtures.leftovers(dir));
+    }
+
+    /** An app that dies the instant its first swap has renamed the new database into place. */
+    public static final class DiesAfterTheRename {
+        public static void main(String[] args) throws Exception {
+            Path db = Path.of(args[0]);
+            Hotswap h = Hotswap.builder().database(db).socket(Path.of(args[1])).build();
+            h.database(db).addSwapListener(new SwapListener() {
+                @Override
+                public void afterSwap(ManagedDatabase database, boolean replaced) {
+                    Runtime.getRuntime().halt(137);
+                }
+            });
+            h.start();
+            System.out.println("ready");
+            System.out.flush();
+            Thread.sleep(60_000);
+        }
+    }
 }

@@ -168,6 +168,25 @@ class LibraryBehaviourTest {
         assertEquals(List.of("new"), names(h.database(live).dataSource()));
     }
 
+    /**
+     * A database another user (a backup agent, a worker) reads or writes through its owner or group
+     * must stay theirs after a push: the app (root here) may give the new file the same owner and group.
+     */
+    @Test
+    void swappedInFileKeepsTheLiveFilesOwnerAndGroupWhereTheAppMayGiveThem() throws Exception {
+        Path live = Fixtures.itemsDb(dir.resolve("live.sqlite3"), "old");
+        Files.setPosixFilePermissions(live, PosixFilePermissions.fromString("rw-rw----"));
+        Files.setAttribute(live, "unix:uid", 65534);
+        Files.setAttribute(live, "unix:gid", 65534);
+        Fixtures.itemsDb(client.resolve("new.sqlite3"), "new");
+        Hotswap h = started(live);
+        push(h, "new.sqlite3", live);
+        assertEquals(List.of("new"), names(h.database(live).dataSource()));
+        assertEquals(65534, Files.getAttribute(live, "unix:uid"));
+        assertEquals(65534, Files.getAttribute(live, "unix:gid"));
+        assertEquals("rw-rw----", mode(live));
+    }
+
     // ---- (c) no stale WAL ------------------------------------------------------------------------
 
     @Test
@@ -396,6 +415,29 @@ class LibraryBehaviourTest {
         assertEquals(0, r.exit(), r.toString());
     }
 
+    /**
+     * A second app started on the same database and socket (a deploy that starts the new process
+     * before the old one stops) is refused; until then it must not remove the files of the commands
+     * the running one is serving: a push being received, a snapshot being offered, a replaced
+     * database being kept.
+     */
+    @Test
+    void aSecondAppThatIsRefusedLeavesTheRunningAppsFilesAlone() throws Exception {
+        Path live = Fixtures.itemsDb(dir.resolve("live.sqlite3"), "a");
+        started(live);
+        List<Path> inFlight = List.of(dir.resolve(".live.sqlite3.hotswap-0123456789abcdef.push"),
+                dir.resolve(".live.sqlite3.hotswap-fedcba9876543210.pull"));
+        for (Path p : inFlight) {
+            Files.writeString(p, "in use by the running app");
+        }
+        Hotswap second = build(Hotswap.builder().socket(socket()).database(live));
+        IOException e = assertThrows(IOException.class, second::start);
+        assertTrue(e.getMessage().contains("already listening"), e.getMessage());
+        for (Path p : inFlight) {
+            assertTrue(Files.exists(p), p + " belongs to the running app's commands and must stay");
+        }
+    }
+
     @Test
     void closeRemovesTheSocketFile() throws Exception {
         Path live = Fixtures.itemsDb(dir.resolve("live.sqlite3"), "a");
@@ -473,5 +515,22 @@ class LibraryBehaviourTest {
         IOException e = assertThrows(IOException.class, h::start);
         assertTrue(e.getMessage().contains("writable by other users"), e.getMessage());
         assertFalse(Files.exists(sock), "socket created in an unsafe directory");
+    }
+
+    /**
+     * A directory another user owns is theirs to write, whatever its mode: they could put a socket
+     * of their own in the place of ours (or chmod the directory) at any moment.
+     */
+    @Test
+    void startRefusesASocketDirectoryAnotherUserOwns() throws Exception {
+        Path live = Fixtures.itemsDb(dir.resolve("live.sqlite3"), "a");
+        Path theirs = Files.createDirectory(dir.resolve("theirs"));
+        Files.setPosixFilePermissions(theirs, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Files.setAttribute(theirs, "unix:uid", 65534);
+        Path sock = theirs.resolve("hs.sock");
+        Hotswap h = build(Hotswap.builder().socket(sock).database(live));
+        IOException e = assertThrows(IOException.class, h::start);
+        assertTrue(e.getMessage().contains("socket directory " + theirs.toAbsolutePath() + " belongs to user "), e.getMessage());
+        assertFalse(Files.exists(sock), "socket created in another user's directory");
     }
 }

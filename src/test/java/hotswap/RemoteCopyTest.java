@@ -1,5 +1,6 @@
 package hotswap;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -80,6 +81,18 @@ class RemoteCopyTest {
         Fixtures.Result r = remote.cp(null, target("db/production.sqlite3"), "backups", "--remote-dir", "app");
         assertEquals(0, r.exit(), r.toString());
         assertEquals(List.of("old"), Fixtures.query(remote.local.resolve("backups/production.sqlite3"), "SELECT name FROM items"));
+    }
+
+    @Test
+    void aPullOverALocalFileWithAStaleWalBesideItIsRefusedAsALocalPullIs() throws Exception {
+        remote = new RemoteSide("app").start();
+        Path backup = Fixtures.itemsDb(remote.local.resolve("backup.sqlite3"), "mine");
+        Files.write(remote.local.resolve("backup.sqlite3-wal"), new byte[] {1, 2, 3});
+        byte[] before = Files.readAllBytes(backup);
+        Fixtures.Result r = remote.cp(null, target("db/production.sqlite3"), "backup.sqlite3", "--remote-dir", "app");
+        assertEquals(1, r.exit(), r.toString());
+        assertTrue(r.stderr().contains("backup.sqlite3-wal is beside"), r.toString());
+        assertArrayEquals(before, Files.readAllBytes(backup));
     }
 
     @Test

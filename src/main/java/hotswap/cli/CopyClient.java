@@ -224,11 +224,15 @@ final class CopyClient {
                         } else if (message.equals(List.of("push")) && uploader == null && sink == null) {
                             // Checked now, not before connecting: until the app says which side it manages,
                             // the source may be its live database, whose -wal is in use. Hanging up ends the push.
-                            LocalPaths.refuseUnfinishedTransactions(cwd, options.source(), localSource);
+                            // "< new.sqlite3" is a push from a file too.
+                            String redirected = localSource.equals(CopyRequest.STDIO) && stdin == System.in ? LocalPaths.stdinFile() : null;
+                            LocalPaths.refuseUnfinishedTransactions(cwd, redirected != null ? redirected : options.source(),
+                                    redirected != null ? redirected : localSource);
                             progress.total(request.sourceSize());
                             progress.phase("sending");
                             uploader = startUpload(connection, frames, localSource);
                         } else if (message.size() == 5 && message.get(0).equals("pull") && offer == null && uploader == null) {
+                            LocalPaths.refuseJournalsBeside(localDestination); // hanging up ends the pull
                             long size = size(message.get(1));
                             progress.total(size);
                             progress.phase("receiving");

@@ -5,7 +5,9 @@ import hotswap.wire.Failures;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.util.List;
 
 /**
  * The local paths of a {@code cp} as the kernel resolves them: relative to the client's directory,
@@ -88,6 +90,36 @@ final class LocalPaths {
             throw new Failure(arg + "-journal is not empty: a writer has " + arg + " open in a transaction, or "
                     + "crashed in one; nothing was sent and nothing changed. Close the writer (opening " + arg
                     + " once with sqlite3 rolls back a crashed one) and push again");
+        }
+    }
+
+    /**
+     * Refuses a pull destination that has a {@code -wal}, {@code -shm} or {@code -journal} beside
+     * it: a database there is open (another app's) or was not closed cleanly, and SQLite would read
+     * the pulled file with that journal, replaying another database's pages over the snapshot.
+     */
+    static void refuseJournalsBeside(String destination) throws Failure {
+        if (destination.equals(CopyRequest.STDIO)) {
+            return;
+        }
+        for (String suffix : List.of("-wal", "-journal", "-shm")) {
+            Path sidecar = Path.of(destination + suffix);
+            if (suffix.equals("-shm") ? Files.exists(sidecar, LinkOption.NOFOLLOW_LINKS) : nonEmpty(sidecar)) {
+                throw new Failure(sidecar + " is beside " + destination + ": a database there is open, or was not closed "
+                        + "cleanly, and SQLite would read the pulled file with it; nothing changed. Pull to another name, "
+                        + "or push into the app that serves " + destination + " (if none does, open it once with sqlite3, "
+                        + "which cleans up after a crash, then pull over it)");
+            }
+        }
+    }
+
+    /** The real path of the regular file standard input was redirected from ({@code < file}); null for anything else. */
+    static String stdinFile() {
+        try {
+            Path file = Path.of("/proc/self/fd/0").toRealPath();
+            return Files.isRegularFile(file) ? file.toString() : null;
+        } catch (IOException | RuntimeException e) {
+            return null; // a pipe, a terminal, or not Linux
         }
     }
 
