@@ -91,8 +91,8 @@ final class Pull {
             String taken = offer(snapshot, id, size, modeOf(live));
             TempFiles.deleteQuietly(snapshot); // the open channel keeps the bytes; nothing is left behind if we die
             if (taken == null) {
-                for (long pos = 0; pos < size; pos += Protocol.DATA_CHUNK_BYTES) {
-                    frames.transferFrom(Channel.DATA_OUT, in, pos, (int) Math.min(Protocol.DATA_CHUNK_BYTES, size - pos));
+                for (long pos = 0; pos < size; pos += Protocol.PULL_CHUNK_BYTES) {
+                    frames.transferFrom(Channel.DATA_OUT, in, pos, (int) Math.min(Protocol.PULL_CHUNK_BYTES, size - pos));
                 }
                 frames.writeEnd(Channel.DATA_OUT);
             }

@@ -599,6 +599,36 @@ class WireAbuseTest {
         assertUnharmedAndServing(); // with maxSessions(1): the stalled session is gone
     }
 
+    @Test
+    void aSlowButSteadyReaderOfAStreamedPullIsNotCutAndGetsTheWholeSnapshot() throws Exception {
+        Files.delete(db);
+        Fixtures.createDb(db, "PRAGMA journal_mode=WAL", "CREATE TABLE items(id INTEGER PRIMARY KEY, name TEXT)",
+                "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000) "
+                        + "INSERT INTO items(name) SELECT hex(randomblob(1000)) FROM n");
+        liveBefore = Files.readAllBytes(db);
+        hotswap = Hotswap.builder().database(db).socket(socket).writeTimeout(Duration.ofMillis(500)).build();
+        hotswap.start();
+        SocketChannel ch = connect();
+        List<String> offer = requestPullUntilOffer(ch);
+        writeRaw(ch, control(List.of("stream")));
+        // As the CLI does with a slow stdout: each frame is written out whole, at about 1 MB/s, before the next is read.
+        Frames frames = new Frames(ch);
+        long received = 0;
+        Integer exit = null;
+        for (Frames.Frame f; exit == null && (f = frames.read()) != null; ) {
+            if (f.channel() == Channel.DATA_OUT) {
+                received += f.payload().remaining();
+                Thread.sleep(f.payload().remaining() / 1000);
+            } else if (f.channel() == Channel.EXIT) {
+                exit = Protocol.exitStatus(f);
+            }
+        }
+        ch.close();
+        assertEquals(Integer.valueOf(0), exit, "log:\n" + log.dump());
+        assertEquals(Long.parseLong(offer.get(1)), received, "the whole snapshot arrived");
+        assertFalse(log.contains(Level.WARNING, "the client read nothing"), log.dump());
+    }
+
     /** Descriptors of this process (the server's) still open on a file of ours. */
     private static List<String> openSnapshots() {
         try (var fds = Files.list(Path.of("/proc/self/fd"))) {

@@ -30,7 +30,7 @@ public final class Frames {
     private volatile long readingSinceNanos;
     private volatile long writeStalledSinceNanos;
     /** Writes go out in slices of this size, so a client that reads slowly but steadily shows progress. */
-    private static final int WRITE_SLICE_BYTES = 256 * 1024;
+    private static final int WRITE_SLICE_BYTES = Protocol.PULL_CHUNK_BYTES;
 
     public Frames(SocketChannel socket) {
         this(socket, socket);

@@ -16,8 +16,14 @@ public final class Protocol {
 
     /** Largest payload one frame may carry. */
     public static final int MAX_FRAME_BYTES = 1 << 20;
-    /** Size of the data frames both sides send when streaming a database. */
+    /** Size of the data frames both sides send when streaming a database, but for a streamed pull. */
     public static final int DATA_CHUNK_BYTES = 1 << 20;
+    /**
+     * Size of the data frames of a streamed pull. The client writes each frame whole to its
+     * output before it reads the next, so the app sees its writes make progress once a frame:
+     * small frames let a slow but steady reader (a slow pipe) stay within the write timeout.
+     */
+    public static final int PULL_CHUNK_BYTES = 64 << 10;
     /** Most strings one control message may carry. */
     public static final int MAX_STRINGS = 32;
     /** Longest string in a control message, in UTF-8 bytes (a Linux PATH_MAX). */
