@@ -580,14 +580,7 @@ class WireAbuseTest {
     @Test
     void aClientThatStopsReadingAStreamedPullIsCutAfterTheWriteTimeoutAndItsSnapshotFreed() throws Exception {
         // Larger than the socket's buffers, so the server's writes block once the client stops reading.
-        Files.delete(db);
-        Fixtures.createDb(db, "PRAGMA journal_mode=WAL", "CREATE TABLE items(id INTEGER PRIMARY KEY, name TEXT)",
-                "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 4000) "
-                        + "INSERT INTO items(name) SELECT hex(randomblob(1000)) FROM n");
-        liveBefore = Files.readAllBytes(db);
-        hotswap = Hotswap.builder().database(db).socket(socket).writeTimeout(Duration.ofMillis(500)).maxSessions(1).build();
-        hotswap.start();
-        SocketChannel ch = connect();
+        SocketChannel ch = serveRowsAndConnect(4000);
         List<String> offer = requestPullUntilOffer(ch);
         writeRaw(ch, control(List.of("stream")));
         // ... and reads nothing more.
@@ -601,14 +594,7 @@ class WireAbuseTest {
 
     @Test
     void aSlowButSteadyReaderOfAStreamedPullIsNotCutAndGetsTheWholeSnapshot() throws Exception {
-        Files.delete(db);
-        Fixtures.createDb(db, "PRAGMA journal_mode=WAL", "CREATE TABLE items(id INTEGER PRIMARY KEY, name TEXT)",
-                "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000) "
-                        + "INSERT INTO items(name) SELECT hex(randomblob(1000)) FROM n");
-        liveBefore = Files.readAllBytes(db);
-        hotswap = Hotswap.builder().database(db).socket(socket).writeTimeout(Duration.ofMillis(500)).build();
-        hotswap.start();
-        SocketChannel ch = connect();
+        SocketChannel ch = serveRowsAndConnect(1000);
         List<String> offer = requestPullUntilOffer(ch);
         writeRaw(ch, control(List.of("stream")));
         // As the CLI does with a slow stdout: each frame is written out whole, at about 1 MB/s, before the next is read.
@@ -627,6 +613,21 @@ class WireAbuseTest {
         assertEquals(Integer.valueOf(0), exit, "log:\n" + log.dump());
         assertEquals(Long.parseLong(offer.get(1)), received, "the whole snapshot arrived");
         assertFalse(log.contains(Level.WARNING, "the client read nothing"), log.dump());
+    }
+
+    /**
+     * Makes the live database {@code rows} rows of 2 KB, starts a server with a 500 ms write
+     * timeout and one session, and connects to it.
+     */
+    private SocketChannel serveRowsAndConnect(int rows) throws Exception {
+        Files.delete(db);
+        Fixtures.createDb(db, "PRAGMA journal_mode=WAL", "CREATE TABLE items(id INTEGER PRIMARY KEY, name TEXT)",
+                "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < " + rows + ") "
+                        + "INSERT INTO items(name) SELECT hex(randomblob(1000)) FROM n");
+        liveBefore = Files.readAllBytes(db);
+        hotswap = Hotswap.builder().database(db).socket(socket).writeTimeout(Duration.ofMillis(500)).maxSessions(1).build();
+        hotswap.start();
+        return connect();
     }
 
     /** Descriptors of this process (the server's) still open on a file of ours. */
