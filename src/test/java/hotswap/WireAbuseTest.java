@@ -710,6 +710,27 @@ class WireAbuseTest {
     }
 
     @Test
+    void aClientThatCopiesTheSnapshotLongerThanTheIdleTimeoutIsNotCutOff() throws Exception {
+        startServer(Duration.ofMillis(300), 4);
+        SocketChannel ch = connect();
+        List<String> offer = requestPullUntilOffer(ch);
+        Path copy = client.resolve("copy.sqlite3");
+        try (java.nio.channels.FileChannel snapshot = java.nio.channels.FileChannel.open(Path.of(offer.get(2)));
+             java.nio.channels.FileChannel out = java.nio.channels.FileChannel.open(copy,
+                     java.nio.file.StandardOpenOption.CREATE_NEW, java.nio.file.StandardOpenOption.WRITE)) {
+            writeRaw(ch, control(List.of("took", "copying")));
+            Thread.sleep(1000); // a large copy, as a client writing to a slow disk makes it, takes longer than the idle timeout
+            snapshot.transferTo(0, snapshot.size(), out);
+        }
+        Reply r = readReply(ch, "the exit status");
+        assertEquals(Integer.valueOf(0), r.exit(), r.toString());
+        ch.close();
+        await("the pull to end (log:\n" + log.dump() + ")", () -> openSnapshots().isEmpty());
+        assertFalse(log.contains(Level.WARNING, "sent nothing"), "a client copying the snapshot was taken for a silent one:\n" + log.dump());
+        assertEquals(List.of("ok"), Fixtures.query(copy, "PRAGMA integrity_check"));
+    }
+
+    @Test
     void aClientThatAsksForTheStreamGetsTheWholeSnapshotThroughTheSocket() throws Exception {
         startServer();
         SocketChannel ch = connect();
