@@ -243,13 +243,19 @@ class PullHandoverTest extends AppAndClientTest {
 
     @Test
     void anOfferTheClientCannotVerifyIsStreamedAndTheOfferedFileIsLeftAlone() throws Exception {
-        // Named like a snapshot, but the offer names another inode: not the file the app means.
-        Path offered = Files.write(standInDir.resolve(".production.sqlite3.hotswap-0123456789abcdef.pull"), "not the snapshot".getBytes());
-        Path live = Files.write(standInDir.resolve("production.sqlite3"), new byte[0]); // the client checks the source exists
+        // Named like a snapshot, of this user, of the offered size, but the offer names another inode:
+        // not the file the app means. Only the identity tells them apart.
         byte[] streamed = "SQLite format 3\0 streamed bytes".getBytes();
-        pullExpectingTheStream(StandIn.offering(standInDir, offered.toString(), "1:2", streamed), live, "pulled.sqlite3");
-        assertArrayEquals(streamed, Files.readAllBytes(client.resolve("pulled.sqlite3")));
-        assertEquals("not the snapshot", Files.readString(offered));
+        byte[] other = "SQLite format 3\0 another file!!".getBytes();
+        assertEquals(streamed.length, other.length);
+        Path offered = Files.write(standInDir.resolve(".production.sqlite3.hotswap-0123456789abcdef.pull"), other);
+        Path live = Files.write(standInDir.resolve("production.sqlite3"), new byte[0]); // the client checks the source exists
+        for (String destination : List.of("pulled.sqlite3", "-")) {
+            Files.deleteIfExists(standInDir.resolve("stand-in.sock")); // the last stand-in's
+            Fixtures.Result r = pullExpectingTheStream(StandIn.offering(standInDir, offered.toString(), "1:2", streamed), live, destination);
+            assertArrayEquals(streamed, destination.equals("-") ? r.stdout() : Files.readAllBytes(client.resolve(destination)));
+            assertArrayEquals(other, Files.readAllBytes(offered));
+        }
     }
 
     /** How a stand-in describes a symbolic link it offers as its snapshot: whose id, and whose size. */

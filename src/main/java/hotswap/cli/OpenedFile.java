@@ -9,10 +9,10 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermission;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * A file opened read-only without following a symbolic link at the end of its path, together with
@@ -20,13 +20,14 @@ import java.util.Set;
  *
  * <p>The JDK has no fstat for a FileChannel. On Linux {@code /proc/self/fd/N} stands for the
  * descriptor itself: stat and chmod on it reach the opened inode whatever has happened to the path.
- * The descriptor an open adds is found by listing that directory before and after the open (the
- * listing's own descriptor stays open across the open, so the new one cannot reuse its number);
- * other threads may open files meanwhile, so of the new descriptors exactly one must be the file
- * the caller expects. Where that cannot be shown, nothing is opened.
+ * The channel's own N is found by its offset: the channel is moved to a random mark, and exactly
+ * one descriptor of this process must show that offset in {@code /proc/self/fdinfo/N}. (Listing the
+ * descriptors before and after the open is not enough: another thread may close one meanwhile,
+ * and the open then reuses its number.) Where that cannot be shown, nothing is opened.
  */
 final class OpenedFile implements AutoCloseable {
     private static final Path DESCRIPTORS = Path.of("/proc/self/fd");
+    private static final Path OFFSETS = Path.of("/proc/self/fdinfo");
     private static final int TYPE_MASK = 0170000;
     private static final int REGULAR_FILE = 0100000;
 
@@ -51,19 +52,14 @@ final class OpenedFile implements AutoCloseable {
             if (!Files.isRegularFile(path, LinkOption.NOFOLLOW_LINKS)) {
                 return null;
             }
-            FileChannel channel;
-            Set<String> added;
-            try (DirectoryStream<Path> before = Files.newDirectoryStream(DESCRIPTORS)) {
-                Set<String> old = names(before);
-                channel = FileChannel.open(path, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS);
-                try (DirectoryStream<Path> after = Files.newDirectoryStream(DESCRIPTORS)) {
-                    added = names(after);
+            FileChannel channel = FileChannel.open(path, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS);
+            OpenedFile opened = null;
+            try {
+                opened = identify(channel, id);
+            } finally {
+                if (opened == null) {
+                    channel.close();
                 }
-                added.removeAll(old);
-            }
-            OpenedFile opened = identify(channel, added, id);
-            if (opened == null) {
-                channel.close();
             }
             return opened;
         } catch (IOException | UnsupportedOperationException | IllegalArgumentException | SecurityException e) {
@@ -71,26 +67,38 @@ final class OpenedFile implements AutoCloseable {
         }
     }
 
-    private static OpenedFile identify(FileChannel channel, Set<String> added, String id) {
-        List<OpenedFile> matching = new ArrayList<>();
-        for (String fd : added) {
-            Path descriptor = DESCRIPTORS.resolve(fd);
-            try {
-                Map<String, Object> attributes = Files.readAttributes(descriptor, "unix:dev,ino,uid,mode");
-                if (id.equals(attributes.get("dev") + ":" + attributes.get("ino"))) {
-                    matching.add(new OpenedFile(channel, descriptor, attributes));
+    /** The channel with its descriptor's attributes, if that descriptor is on the file with {@code id}; else null. */
+    private static OpenedFile identify(FileChannel channel, String id) throws IOException {
+        long mark = ThreadLocalRandom.current().nextLong(1, 1L << 40);
+        channel.position(mark);
+        List<Path> marked = new ArrayList<>();
+        try (DirectoryStream<Path> fds = Files.newDirectoryStream(DESCRIPTORS)) {
+            for (Path fd : fds) {
+                if (offsetOf(fd.getFileName().toString()) == mark) {
+                    marked.add(fd);
                 }
-            } catch (IOException e) {
-                // Closed meanwhile by another thread: not ours.
             }
         }
-        return matching.size() == 1 ? matching.get(0) : null;
+        channel.position(0);
+        if (marked.size() != 1) {
+            return null;
+        }
+        Map<String, Object> attributes = Files.readAttributes(marked.get(0), "unix:dev,ino,uid,mode");
+        return id.equals(attributes.get("dev") + ":" + attributes.get("ino")) ? new OpenedFile(channel, marked.get(0), attributes) : null;
     }
 
-    private static Set<String> names(DirectoryStream<Path> dir) {
-        Set<String> names = new HashSet<>();
-        dir.forEach(p -> names.add(p.getFileName().toString()));
-        return names;
+    /** The file offset of this process's descriptor {@code fd}; -1 where it cannot be read (closed meanwhile). */
+    private static long offsetOf(String fd) {
+        try {
+            for (String line : Files.readAllLines(OFFSETS.resolve(fd))) {
+                if (line.startsWith("pos:")) {
+                    return Long.parseLong(line.substring("pos:".length()).trim());
+                }
+            }
+        } catch (IOException | NumberFormatException e) {
+            // Closed meanwhile, or not telling: not the one.
+        }
+        return -1;
     }
 
     FileChannel channel() {
