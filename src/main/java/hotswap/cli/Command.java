@@ -24,7 +24,7 @@ enum Command {
                     "--skip-integrity-check  push without running PRAGMA integrity_check on the new file",
                     "--quick-check           run PRAGMA quick_check instead of integrity_check (faster on large files)",
                     "--skip-schema-check     push even when the new schema differs from the live one",
-                    "--timeout MS            how long the swap waits for in-flight requests (default: the app's, 5000)",
+                    "--timeout MS            how long the swap may hold requests (draining them, checkpointing) before it\n                          gives up, changing nothing (default: the app's, 5000)",
                     "--keep-previous         keep the replaced database beside the new one as DB.previous",
                     "--force                 swap even when the app holds connections hotswap does not manage (unsafe)",
                     "-q, --quiet             no progress line (shown only when stderr is a terminal)",
