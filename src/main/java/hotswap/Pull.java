@@ -4,6 +4,7 @@ import hotswap.wire.Channel;
 import hotswap.wire.EarlySync;
 import hotswap.wire.Failures;
 import hotswap.wire.FileIds;
+import hotswap.wire.FileModes;
 import hotswap.wire.Frames;
 import hotswap.wire.Protocol;
 import hotswap.wire.ProtocolException;
@@ -14,7 +15,6 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -88,7 +88,7 @@ final class Pull {
             long size = in.size();
             LOG.info(() -> "snapshot taken: " + size + " bytes in " + Push.millisSince(started) + " ms");
             String id = idOf(snapshot);
-            String taken = offer(snapshot, id, size, modeOf(live));
+            String taken = offer(snapshot, id, size, FileModes.toOctal(Files.getPosixFilePermissions(live)));
             TempFiles.deleteQuietly(snapshot); // the open channel keeps the bytes; nothing is left behind if we die
             if (taken == null) {
                 for (long pos = 0; pos < size; pos += Protocol.PULL_CHUNK_BYTES) {
@@ -144,14 +144,6 @@ final class Pull {
     }
 
     /** The live database's permission bits, in octal: the client gives them to the file it writes (less its umask). */
-    private static String modeOf(Path live) throws IOException {
-        int mode = 0;
-        for (PosixFilePermission p : Files.getPosixFilePermissions(live)) {
-            mode |= 0400 >> p.ordinal();
-        }
-        return Integer.toOctalString(mode);
-    }
-
     /** The snapshot's {@link FileIds id}, or null where it has none: then it is neither named nor offered, but streamed. */
     private static String idOf(Path snapshot) {
         try {

@@ -1,13 +1,12 @@
 package hotswap;
 
 import hotswap.wire.Failures;
+import hotswap.wire.FileModes;
 import java.io.IOException;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.ArrayList;
@@ -144,7 +143,7 @@ final class Swap {
             Files.move(replacement, live, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             replaced = true;
             log.info(() -> "renamed " + replacement.getFileName() + " to " + live);
-            syncDirectory(live.getParent());
+            FileModes.syncDirectory(live.getParent());
             removeStaleSidecars(live);
         } catch (CommandFailure e) {
             failure = e;
@@ -235,7 +234,7 @@ final class Swap {
             }
             Files.move(oldInode, previous, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             toFree.add(oldInode); // still there when previous was another name of the same file: rename(2) then does nothing
-            syncDirectory(live.getParent());
+            FileModes.syncDirectory(live.getParent());
             log.info(() -> "kept the replaced database as " + previous);
             return previous;
         } catch (IOException e) {
@@ -386,12 +385,6 @@ final class Swap {
             }
             log.fine(() -> "no hard link to the old database (" + e + "); the rename will free its blocks");
             return null;
-        }
-    }
-
-    private static void syncDirectory(Path dir) throws IOException {
-        try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
-            ch.force(true);
         }
     }
 

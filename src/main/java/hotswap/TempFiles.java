@@ -1,13 +1,12 @@
 package hotswap;
 
+import hotswap.wire.FileModes;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
-import java.nio.channels.FileChannel;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.security.SecureRandom;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -68,9 +67,7 @@ final class TempFiles {
             target = database.resolveSibling(Swap.previousOf(database).getFileName() + "-" + stamp + "-" + n);
         }
         Files.move(kept, target, StandardCopyOption.ATOMIC_MOVE);
-        try (FileChannel dir = FileChannel.open(database.getParent(), StandardOpenOption.READ)) {
-            dir.force(true);
-        }
+        FileModes.syncDirectory(database.getParent());
         return target;
     }
 

@@ -3,6 +3,7 @@ package hotswap.cli;
 import hotswap.wire.Channel;
 import hotswap.wire.CopyRequest;
 import hotswap.wire.Failures;
+import hotswap.wire.FileModes;
 import hotswap.wire.Frames;
 import hotswap.wire.Protocol;
 import hotswap.wire.ProtocolException;
@@ -20,7 +21,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermission;
-import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -236,7 +236,7 @@ final class CopyClient {
                             long size = size(message.get(1));
                             progress.total(size);
                             progress.phase("receiving");
-                            sink = openSink(mode(message.get(4)));
+                            sink = openSink(FileModes.fromOctal(message.get(4)));
                             offer = new OfferedSnapshot(message.get(2), message.get(3), size);
                             // A remote app's snapshot is on its machine: a file of that name here is another file.
                             String how = remote == null ? sink.take(offer) : null;
@@ -318,21 +318,6 @@ final class CopyClient {
         } catch (NumberFormatException e) {
             throw new ProtocolException("malformed snapshot size: " + text);
         }
-    }
-
-    /** The live database's permission bits, which the app sends in octal ("640"). */
-    private static Set<PosixFilePermission> mode(String octal) throws ProtocolException {
-        if (!octal.matches("[0-7]{1,4}")) {
-            throw new ProtocolException("malformed file mode: " + octal);
-        }
-        int bits = Integer.parseInt(octal, 8);
-        Set<PosixFilePermission> mode = EnumSet.noneOf(PosixFilePermission.class);
-        for (PosixFilePermission p : PosixFilePermission.values()) { // OWNER_READ is 0400, each next one half of it
-            if ((bits & (0400 >> p.ordinal())) != 0) {
-                mode.add(p);
-            }
-        }
-        return mode;
     }
 
     private static void write(OutputStream out, ByteBuffer payload) throws IOException {

@@ -2,6 +2,7 @@ package hotswap.cli;
 
 import hotswap.wire.EarlySync;
 import hotswap.wire.Failures;
+import hotswap.wire.FileModes;
 import hotswap.wire.Writes;
 import java.io.FileOutputStream;
 import java.io.IOException;
@@ -227,8 +228,8 @@ abstract class PullSink {
             }
             committed = true;
             Path dir = destination.getParent();
-            try (FileChannel directory = FileChannel.open(dir, StandardOpenOption.READ)) {
-                directory.force(true);
+            try {
+                FileModes.syncDirectory(dir);
             } catch (IOException e) {
                 throw new IOException("wrote " + destination + " but cannot sync its directory " + dir + ": "
                         + Failures.describe(e) + "; a crash could still lose the new name. Run sync", e);

@@ -7,6 +7,7 @@ import hotswap.wire.Frames;
 import hotswap.wire.Protocol;
 import hotswap.wire.ProtocolException;
 import hotswap.wire.Strings;
+import hotswap.wire.Writes;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -119,10 +120,7 @@ final class Relay {
         SocketChannel app = (SocketChannel) (toApp ? to : from);
         try {
             while (from.read(buffer) >= 0) {
-                buffer.flip();
-                while (buffer.hasRemaining()) {
-                    to.write(buffer);
-                }
+                Writes.writeFully(to, buffer.flip());
                 buffer.clear();
             }
             if (toApp) {
