@@ -241,11 +241,7 @@ class RemoteCopyTest {
         // Two thirds of the file, then wait until the app is receiving it into its temp file.
         client.getOutputStream().write(bytes, 0, bytes.length * 2 / 3);
         client.getOutputStream().flush();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (Fixtures.leftovers(remote.db.getParent()).isEmpty()) {
-            assertTrue(System.nanoTime() < deadline, "the push never started");
-            Thread.sleep(20);
-        }
+        remote.awaitPushReceiving();
         // The transport is the stand-in's shell and its two cats; the remote command (sh, the relay) lives on.
         ProcessHandle transport = client.children().findFirst().orElseThrow();
         List<ProcessHandle> cats = transport.descendants()
@@ -258,12 +254,7 @@ class RemoteCopyTest {
         assertEquals(1, client.exitValue(), stderr);
         assertTrue(stderr.contains("\nERROR: the connection to app.example ended before the command finished; the app there keeps"
                 + " the old database or the new one, whole"), stderr);
-        deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (!Fixtures.leftovers(remote.db.getParent()).isEmpty() && System.nanoTime() < deadline) {
-            Thread.sleep(20);
-        }
-        assertEquals(List.of(), Fixtures.leftovers(remote.db.getParent()));
-        assertEquals(List.of("old"), remote.items());
+        remote.assertOldDatabaseAndNoTempFileSoon();
     }
 
     @Test

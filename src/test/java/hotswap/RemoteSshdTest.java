@@ -159,11 +159,7 @@ class RemoteSshdTest {
         Process client = new ProcessBuilder(command).directory(remote.local.toFile()).start();
         client.getOutputStream().write(bytes, 0, bytes.length * 2 / 3);
         client.getOutputStream().flush();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (Fixtures.leftovers(remote.db.getParent()).isEmpty()) {
-            assertTrue(System.nanoTime() < deadline, "the push never started");
-            Thread.sleep(20);
-        }
+        remote.awaitPushReceiving();
         ProcessHandle ssh = client.children().findFirst().orElseThrow();
         assertTrue(ssh.info().command().orElse("").endsWith("/ssh"), ssh.info().toString());
         ssh.destroyForcibly();
@@ -172,11 +168,6 @@ class RemoteSshdTest {
         assertEquals(1, client.exitValue(), stderr);
         assertTrue(stderr.contains("ERROR: the connection to " + System.getProperty("user.name") + "@127.0.0.1 ended before the "
                 + "command finished; the app there keeps the old database or the new one, whole"), stderr);
-        deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (!Fixtures.leftovers(remote.db.getParent()).isEmpty() && System.nanoTime() < deadline) {
-            Thread.sleep(20);
-        }
-        assertEquals(List.of(), Fixtures.leftovers(remote.db.getParent()));
-        assertEquals(List.of("old"), remote.items());
+        remote.assertOldDatabaseAndNoTempFileSoon();
     }
 }
