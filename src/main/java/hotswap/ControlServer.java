@@ -3,6 +3,7 @@ package hotswap;
 import hotswap.wire.Channel;
 import hotswap.wire.Failures;
 import hotswap.wire.Frames;
+import hotswap.wire.OwnUser;
 import hotswap.wire.Protocol;
 import java.io.IOException;
 import java.net.ConnectException;
@@ -11,6 +12,7 @@ import java.net.UnixDomainSocketAddress;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
+import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -167,11 +169,11 @@ final class ControlServer {
      * from the socket file, which another user could replace between the bind and a look at it.
      */
     private static UserPrincipal processUser() throws IOException {
-        Path self = Path.of("/proc/self");
-        if (Files.exists(self)) {
-            return Files.getOwner(self);
+        try {
+            return OwnUser.principal();
+        } catch (IOException e) { // no /proc: the name the JVM was started under
+            return FileSystems.getDefault().getUserPrincipalLookupService().lookupPrincipalByName(System.getProperty("user.name"));
         }
-        return self.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName(System.getProperty("user.name"));
     }
 
     /**

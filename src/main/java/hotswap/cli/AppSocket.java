@@ -1,5 +1,6 @@
 package hotswap.cli;
 
+import hotswap.wire.OwnUser;
 import java.io.IOException;
 import java.net.UnixDomainSocketAddress;
 import java.nio.charset.StandardCharsets;

@@ -1,6 +1,7 @@
 package hotswap.cli;
 
 import hotswap.wire.FileIds;
+import hotswap.wire.OwnUser;
 import java.io.IOException;
 import java.nio.channels.WritableByteChannel;
 import java.nio.file.Files;
