@@ -35,7 +35,7 @@ final class CopyCommand {
             return new Push(hotswap, destination, request, frames, session).run();
         } else if (source != null) {
             refuseSidecar(request.destination());
-            return new Pull(source, frames).run();
+            return new Pull(source, request, frames).run();
         } else {
             throw new CommandFailure("neither " + request.source() + " nor " + request.destination()
                     + " is a managed database; managed: "

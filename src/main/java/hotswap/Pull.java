@@ -1,6 +1,7 @@
 package hotswap;
 
 import hotswap.wire.Channel;
+import hotswap.wire.CopyRequest;
 import hotswap.wire.EarlySync;
 import hotswap.wire.Failures;
 import hotswap.wire.FileIds;
@@ -43,10 +44,12 @@ final class Pull {
             "copying", "copied by the client");
 
     private final ManagedDatabase db;
+    private final CopyRequest request;
     private final Frames frames;
 
-    Pull(ManagedDatabase db, Frames frames) {
+    Pull(ManagedDatabase db, CopyRequest request, Frames frames) {
         this.db = db;
+        this.request = request;
         this.frames = frames;
     }
 
@@ -81,14 +84,21 @@ final class Pull {
             in = FileChannel.open(snapshot, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, StandardOpenOption.READ),
                     PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
             try (EarlySync sync = EarlySync.start(in)) {
-                snapshot(live, snapshot);
+                snapshot(db, live, snapshot);
             } catch (IOException e) { // an early flush failed
                 throw snapshotFailed(live, e);
             }
             long size = in.size();
             LOG.info(() -> "snapshot taken: " + size + " bytes in " + Push.millisSince(started) + " ms");
+            String mode = FileModes.toOctal(Files.getPosixFilePermissions(live));
+            if (request.deltaDestination() != null && new DeltaTransfer(frames, request.deltaDestination()).send(in, mode, request.compress())) {
+                LOG.info(() -> "pull complete: " + live + " (" + size + " bytes in " + Push.millisSince(started) + " ms, delta)");
+                FileChannel done = in;
+                in = null;
+                return done::close; // after the exit status: freeing the snapshot's blocks takes a while
+            }
             String id = idOf(snapshot);
-            String taken = offer(snapshot, id, size, FileModes.toOctal(Files.getPosixFilePermissions(live)));
+            String taken = offer(snapshot, id, size, mode);
             TempFiles.deleteQuietly(snapshot); // the open channel keeps the bytes; nothing is left behind if we die
             if (taken == null) {
                 for (long pos = 0; pos < size; pos += Protocol.PULL_CHUNK_BYTES) {
@@ -195,7 +205,8 @@ final class Pull {
         }
     }
 
-    private void snapshot(Path live, Path snapshot) throws CommandFailure {
+    /** Copies {@code live} into the empty file {@code snapshot} with SQLite's backup API, in one read transaction. */
+    static void snapshot(ManagedDatabase db, Path live, Path snapshot) throws CommandFailure {
         String path = snapshot.toString();
         char quote = path.indexOf('\'') < 0 ? '\'' : '"';
         if (path.indexOf(quote) >= 0) {
@@ -219,7 +230,7 @@ final class Pull {
         }
     }
 
-    private static CommandFailure snapshotFailed(Path live, Exception e) {
+    static CommandFailure snapshotFailed(Path live, Exception e) {
         return new CommandFailure("snapshot of " + live + " failed: " + Failures.describe(e)
                 + ". Check free space in " + live.getParent() + " and try again", e);
     }

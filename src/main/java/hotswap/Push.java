@@ -75,8 +75,11 @@ final class Push {
         frames.writeText(Channel.STDERR, "Swapping database...\n");
         try {
             checkSpace(live.getParent(), request.sourceSize());
-            frames.writeStrings(Channel.CONTROL, List.of("push"));
-            long bytes = receive(temp);
+            long delta = request.deltaSource() == null ? -1 : new DeltaTransfer(frames, request.deltaSource()).receive(db, temp);
+            if (delta < 0) {
+                frames.writeStrings(Channel.CONTROL, List.of("push"));
+            }
+            long bytes = delta >= 0 ? delta : receive(temp);
             LOG.info(() -> "bytes received: " + bytes);
             phase("checking");
             prepare(temp);

@@ -1,6 +1,7 @@
 package hotswap.cli;
 
 import hotswap.wire.Channel;
+import hotswap.wire.Delta;
 import hotswap.wire.CopyRequest;
 import hotswap.wire.Failures;
 import hotswap.wire.FileModes;
@@ -9,6 +10,7 @@ import hotswap.wire.Protocol;
 import hotswap.wire.ProtocolException;
 import hotswap.wire.Strings;
 import java.io.Closeable;
+import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -61,6 +63,10 @@ final class CopyClient {
     /** The remote side, or null for a copy on this machine. */
     private RemoteTarget remote;
     private Transport transport;
+    /** A delta push's source, being hashed; null for a whole-file push. */
+    private DeltaPush deltaPush;
+    /** A delta pull's copy of the destination, being made; null for a whole-file pull. */
+    private DeltaPull deltaPull;
 
     CopyClient(CopyOptions options, Path cwd, Path socketPath, String socketArg, Map<String, String> env, InputStream stdin,
                OutputStream stdout, PrintStream stderr, Progress progress) {
@@ -76,13 +82,18 @@ final class CopyClient {
     }
 
     int run() throws Failure, UsageError, IOException {
-        return options.remote() == null ? runHere() : runRemote(options.remote());
+        try {
+            return options.remote() == null ? runHere() : runRemote(options.remote());
+        } finally {
+            abandonDelta(true, true); // a copy of a delta pull that was not renamed into place is removed
+        }
     }
 
     /** A copy between this machine's app and a local file or stdio. */
     private int runHere() throws Failure, IOException {
         localSource = LocalPaths.source(cwd, options.source());
         localDestination = LocalPaths.destination(cwd, options.destination(), localSource);
+        prepareDelta();
         CopyRequest request = request(localSource, localDestination);
         try (SocketChannel socket = AppSocket.connect(socketPath)) {
             Frames frames = new Frames(socket);
@@ -102,8 +113,9 @@ final class CopyClient {
         boolean push = options.remotePush();
         localSource = push ? LocalPaths.source(cwd, options.source()) : null;
         localDestination = push ? null : LocalPaths.destination(cwd, options.destination(), target.path());
-        CopyRequest request = request(push ? localSource : CopyRequest.STDIO, CopyRequest.STDIO);
         remote = target;
+        prepareDelta();
+        CopyRequest request = request(push ? localSource : CopyRequest.STDIO, CopyRequest.STDIO);
         transport = Transport.start(argv, String.join(" ", argv.subList(0, argv.size() - 1)));
         try (Transport t = transport) {
             Frames frames = t.frames();
@@ -117,7 +129,48 @@ final class CopyClient {
         return new CopyRequest(source, destination,
                 options.skipIntegrityCheck() ? CopyRequest.Integrity.SKIP
                         : options.quickCheck() ? CopyRequest.Integrity.QUICK : CopyRequest.Integrity.FULL,
-                !options.skipSchemaCheck(), options.timeoutMillis(), sourceSize, options.force(), options.keepPrevious());
+                !options.skipSchemaCheck(), options.timeoutMillis(), sourceSize, options.force(), options.keepPrevious(),
+                deltaPush != null ? deltaPush.pages() : null, deltaPull != null ? deltaPull.pages() : null, options.compress());
+    }
+
+    /**
+     * For a delta transfer, reads the headers of the client's files: the source of a push, the
+     * existing destination of a pull. On this machine either may be the app's live database, which
+     * the app's answer tells; for a remote copy the sides are known, so the reading starts now,
+     * while the app takes its snapshot.
+     */
+    private void prepareDelta() throws Failure {
+        if (!options.delta()) {
+            return;
+        }
+        if (!isStdio(localSource)) {
+            deltaPush = DeltaPush.prepare(Path.of(localSource));
+        }
+        if (!isStdio(localDestination)) {
+            deltaPull = DeltaPull.prepare(Path.of(localDestination), progress);
+        }
+        if (remote != null && deltaPush != null) {
+            deltaPush.start();
+        }
+        if (remote != null && deltaPull != null) {
+            deltaPull.start();
+        }
+    }
+
+    private static boolean isStdio(String path) {
+        return path == null || path.equals(CopyRequest.STDIO);
+    }
+
+    /** Neither file will be needed for a delta transfer: the app asked for the whole file, or the other side's. */
+    private void abandonDelta(boolean push, boolean pull) {
+        if (push && deltaPush != null) {
+            deltaPush.abandon();
+            deltaPush = null;
+        }
+        if (pull && deltaPull != null) {
+            deltaPull.abandon();
+            deltaPull = null;
+        }
     }
 
     /** Says hello, sends the request (one or two messages), and checks the peer's protocol version. */
@@ -211,27 +264,43 @@ final class CopyClient {
                     }
                     throw new Failure("the app closed the connection before the command finished; see the app's log");
                 }
+                if (printed(frame)) {
+                    continue;
+                }
                 switch (frame.channel()) {
-                    case STDOUT -> {
-                        progress.close(); // the server's stdout text is its final word
-                        write(stdout, frame.payload());
-                    }
-                    case STDERR -> progress.println(fromWhichSide(frame.text()));
                     case CONTROL -> {
                         List<String> message = Strings.decode(frame.payload());
-                        if (message.size() == 2 && message.get(0).equals("phase")) {
-                            progress.phase(message.get(1));
+                        if (message.size() == 4 && message.get(0).equals("delta") && uploader == null && sink == null) {
+                            boolean push = message.get(1).equals("push");
+                            if (push ? deltaPush == null : !message.get(1).equals("pull") || deltaPull == null) {
+                                throw new ProtocolException("the app offered a delta transfer this client did not ask for");
+                            }
+                            abandonDelta(!push, push);
+                            int pages = count(message.get(2));
+                            if (push) {
+                                refuseUnfinishedTransactions();
+                                uploader = startUpload(connection, deltaPush.exchange(frames, () -> nextData(frames), pages, options.compress(), progress));
+                            } else {
+                                LocalPaths.refuseJournalsBeside(localDestination); // hanging up ends the pull
+                                sink = deltaPull.sink();
+                                discardOnExit(sink);
+                                deltaPull.exchange(frames, () -> nextData(frames), pages, FileModes.fromOctal(message.get(3)), progress);
+                            }
                         } else if (message.equals(List.of("push")) && uploader == null && sink == null) {
-                            // Checked now, not before connecting: until the app says which side it manages,
-                            // the source may be its live database, whose -wal is in use. Hanging up ends the push.
-                            // "< new.sqlite3" is a push from a file too.
-                            String redirected = localSource.equals(CopyRequest.STDIO) && stdin == System.in ? LocalPaths.stdinFile() : null;
-                            LocalPaths.refuseUnfinishedTransactions(cwd, redirected != null ? redirected : options.source(),
-                                    redirected != null ? redirected : localSource);
+                            abandonDelta(true, true);
+                            refuseUnfinishedTransactions();
                             progress.total(request.sourceSize());
                             progress.phase("sending");
-                            uploader = startUpload(connection, frames, localSource);
-                        } else if (message.size() == 5 && message.get(0).equals("pull") && offer == null && uploader == null) {
+                            uploader = startUpload(connection, () -> {
+                                if (localSource.equals(CopyRequest.STDIO)) {
+                                    uploadStream(frames, stdin);
+                                } else {
+                                    uploadFile(frames, Path.of(localSource));
+                                }
+                                frames.writeEnd(Channel.DATA_IN);
+                            });
+                        } else if (message.size() == 5 && message.get(0).equals("pull") && offer == null && uploader == null && sink == null) {
+                            abandonDelta(true, true);
                             LocalPaths.refuseJournalsBeside(localDestination); // hanging up ends the pull
                             long size = size(message.get(1));
                             progress.total(size);
@@ -275,6 +344,13 @@ final class CopyClient {
                     default -> throw new ProtocolException("unexpected " + frame.channel() + " frame from the app");
                 }
             }
+        } catch (Ended e) {
+            if (e.status == 0) {
+                throw new Failure("protocol error: the app ended the command in the middle of a delta transfer; "
+                        + "use the same hotswap jar for the command and the app");
+            }
+            progress.close();
+            return e.status;
         } catch (ProtocolException e) {
             throw new Failure("protocol error: " + e.getMessage() + "; use the same hotswap jar for the command and the app");
         } finally {
@@ -307,9 +383,92 @@ final class CopyClient {
             throw new ProtocolException("the app offered a snapshot for a push");
         }
         PullSink sink = PullSink.open(localDestination, stdout, mode);
+        discardOnExit(sink);
+        return sink;
+    }
+
+    private void discardOnExit(PullSink sink) {
         discardOnExit = new Thread(sink::discard, "hotswap-discard");
         Runtime.getRuntime().addShutdownHook(discardOnExit);
-        return sink;
+    }
+
+    /**
+     * Prints what the app says for the user: its final word on stdout, messages on stderr, the
+     * phase of the command on the progress line.
+     *
+     * @return false for any other frame
+     */
+    private boolean printed(Frames.Frame frame) throws IOException {
+        switch (frame.channel()) {
+            case STDOUT -> {
+                progress.close(); // the server's stdout text is its final word
+                write(stdout, frame.payload());
+            }
+            case STDERR -> progress.println(fromWhichSide(frame.text()));
+            case CONTROL -> {
+                List<String> message = Strings.decode(frame.payload());
+                if (message.size() != 2 || !message.get(0).equals("phase")) {
+                    return false;
+                }
+                progress.phase(message.get(1));
+            }
+            default -> {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * The app's next piece of a delta message, printing what it says meanwhile. An exit status
+     * (the app failed) or a hang-up ends the exchange.
+     */
+    private ByteBuffer nextData(Frames frames) throws IOException {
+        while (true) {
+            Frames.Frame frame = frames.read();
+            if (frame == null) {
+                throw new EOFException("the app closed the connection during the delta transfer");
+            }
+            if (frame.channel() == Channel.DATA_OUT) {
+                return frame.payload();
+            }
+            if (frame.channel() == Channel.EXIT) {
+                throw new Ended(Protocol.exitStatus(frame));
+            }
+            if (!printed(frame)) {
+                throw new ProtocolException("unexpected " + frame.channel() + " frame from the app during a delta transfer");
+            }
+        }
+    }
+
+    /** The app ended the command with this status in the middle of a delta exchange. */
+    private static final class Ended extends IOException {
+        final int status;
+
+        Ended(int status) {
+            super("the app ended the command");
+            this.status = status;
+        }
+    }
+
+    /**
+     * Refuses to push a file with unfinished transactions beside it. Checked once the app has
+     * answered, not before connecting: until the app says which side it manages, the source may
+     * be its live database, whose -wal is in use. Hanging up ends the push. "< new.sqlite3" is a
+     * push from a file too.
+     */
+    private void refuseUnfinishedTransactions() throws Failure {
+        String redirected = localSource.equals(CopyRequest.STDIO) && stdin == System.in ? LocalPaths.stdinFile() : null;
+        LocalPaths.refuseUnfinishedTransactions(cwd, redirected != null ? redirected : options.source(),
+                redirected != null ? redirected : localSource);
+    }
+
+    private static int count(String text) throws ProtocolException {
+        try {
+            return Integer.parseInt(text);
+        } catch (NumberFormatException e) {
+            throw new ProtocolException("malformed page count: " + text);
+        }
     }
 
     private static long size(String text) throws ProtocolException {
@@ -333,20 +492,20 @@ final class CopyClient {
         return remote != null && text.startsWith("ERROR: ") ? "ERROR: on " + remote.host() + ": " + text.substring(7) : text;
     }
 
+    /** What an upload thread sends. */
+    interface Upload {
+        void send() throws IOException;
+    }
+
     /**
-     * Streams the source to the app on its own thread, so the app's replies are read meanwhile.
-     * Should the local source fail, the connection is cut, which abandons the push on the app's side.
+     * Sends to the app on a thread of its own, so the app's replies are read meanwhile. Should
+     * the local source fail, the connection is cut, which abandons the push on the app's side.
      */
-    private Thread startUpload(Closeable connection, Frames frames, String source) {
+    private Thread startUpload(Closeable connection, Upload upload) {
         Thread t = new Thread(() -> {
             try {
-                if (source.equals(CopyRequest.STDIO)) {
-                    uploadStream(frames, stdin);
-                } else {
-                    uploadFile(frames, Path.of(source));
-                }
-                frames.writeEnd(Channel.DATA_IN);
-            } catch (LocalReadError e) {
+                upload.send();
+            } catch (LocalReadError | Delta.ReadFailure e) {
                 localFailure = e.getMessage() + "; nothing changed";
                 if (connection instanceof Transport cut) {
                     cut.kill();

@@ -10,10 +10,12 @@ import java.util.List;
  * @param rsh           {@code --rsh}: the transport command for a remote copy, or null for the default
  * @param remoteDir     {@code --remote-dir}: the remote directory, or null for the login directory
  * @param remoteHotswap {@code --remote-hotswap}: the hotswap to run there, or null for the default
+ * @param delta         {@code --delta} or {@code --no-delta}: move only changed pages; default on for a remote copy
+ * @param compress      {@code --compress} or {@code --no-compress}: deflate those pages; default on for a remote copy
  */
 record CopyOptions(String source, String destination, boolean skipIntegrityCheck, boolean quickCheck,
                    boolean skipSchemaCheck, long timeoutMillis, boolean force, boolean keepPrevious, boolean quiet,
-                   RemoteTarget remote, String rsh, String remoteDir, String remoteHotswap) {
+                   RemoteTarget remote, String rsh, String remoteDir, String remoteHotswap, boolean delta, boolean compress) {
 
     static CopyOptions parse(List<String> args) throws UsageError {
         List<String> paths = new ArrayList<>();
@@ -27,6 +29,8 @@ record CopyOptions(String source, String destination, boolean skipIntegrityCheck
         String rsh = null;
         String remoteDir = null;
         String remoteHotswap = null;
+        Boolean delta = null;
+        Boolean compress = null;
         for (int i = 0; i < args.size(); i++) {
             String arg = args.get(i);
             switch (arg) {
@@ -36,6 +40,8 @@ record CopyOptions(String source, String destination, boolean skipIntegrityCheck
                 case "--force" -> force = true;
                 case "--keep-previous" -> keepPrevious = true;
                 case "-q", "--quiet" -> quiet = true;
+                case "--delta", "--no-delta" -> delta = once(delta, arg, arg.equals("--delta"));
+                case "--compress", "--no-compress" -> compress = once(compress, arg, arg.equals("--compress"));
                 case "--timeout" -> timeout = milliseconds(value(args, i++));
                 case "--rsh" -> rsh = nonEmpty(arg, value(args, i++));
                 case "--remote-dir" -> remoteDir = nonEmpty(arg, value(args, i++));
@@ -80,8 +86,28 @@ record CopyOptions(String source, String destination, boolean skipIntegrityCheck
                     + " applies only to a remote copy, and neither SRC nor DST is HOST:PATH"
                     + " (a local file with a colon in its name is written ./NAME)");
         }
+        boolean deltaOn = delta != null ? delta : remote != null;
+        boolean compressOn = compress != null ? compress : remote != null;
+        if (compress != null && compress && !deltaOn) {
+            throw new UsageError(Command.CP, "--compress applies to the pages of a delta transfer; add --delta"
+                    + (remote != null ? " (or drop --no-delta)" : ""));
+        }
+        if (delta != null && delta && paths.contains("-")) {
+            throw new UsageError(Command.CP, paths.get(0).equals("-")
+                    ? "--delta compares a file page by page, and standard input can be read only once; push from a file, or drop --delta"
+                    : "--delta patches an existing copy, and standard output has none; pull to a file, or drop --delta");
+        }
         return new CopyOptions(paths.get(0), paths.get(1), skipIntegrity, quick, skipSchema, timeout, force, keepPrevious,
-                quiet, remote, rsh, remoteDir, remoteHotswap);
+                quiet, remote, rsh, remoteDir, remoteHotswap, deltaOn, compressOn);
+    }
+
+    /** A yes/no option given once, or twice the same way; both ways is a mistake worth stopping for. */
+    private static Boolean once(Boolean before, String arg, boolean value) throws UsageError {
+        if (before != null && before != value) {
+            throw new UsageError(Command.CP, "--" + arg.replaceFirst("^--(no-)?", "") + " and --no-"
+                    + arg.replaceFirst("^--(no-)?", "") + " contradict each other; pick one");
+        }
+        return value;
     }
 
     /** True when the remote side is the destination: a push to a remote app. */

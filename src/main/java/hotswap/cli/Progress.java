@@ -84,7 +84,7 @@ class Progress implements AutoCloseable {
     void phase(String name) {
         phase = name;
         phaseStartNanos = System.nanoTime();
-        transferring = name.equals("sending") || name.equals("receiving");
+        transferring = name.startsWith("sending") || name.startsWith("receiving");
         if (transferring) {
             transferStartNanos = phaseStartNanos;
         }

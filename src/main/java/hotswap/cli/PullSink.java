@@ -110,7 +110,7 @@ abstract class PullSink {
         }
     }
 
-    private static final class ToFile extends PullSink {
+    static final class ToFile extends PullSink {
         private final Path destination;
         private final Path temp;
         /** The live database's read and write bits: the temp file is created with them, and the kernel takes the umask off. */
@@ -133,6 +133,45 @@ abstract class PullSink {
                     this.mode.add(p);
                 }
             }
+        }
+
+        /**
+         * A file destination that starts empty and owner-only, for a delta pull to fill with a copy
+         * of what is there now ({@link DeltaPull}) before it knows the live database's mode.
+         */
+        static ToFile forCopy(Path destination) throws IOException {
+            return create(destination, PosixFilePermissions.fromString("rw-------"));
+        }
+
+        /** The temp file, open for writing. */
+        FileChannel file() {
+            return out;
+        }
+
+        /** Gives the temp file the live database's read and write bits less the umask, as {@link #create} would have. */
+        void adoptMode(Set<PosixFilePermission> live) throws IOException {
+            Set<PosixFilePermission> m = EnumSet.noneOf(PosixFilePermission.class);
+            int umask = umask();
+            for (PosixFilePermission p : live) {
+                if (READ_WRITE.contains(p) && (umask & (0400 >> p.ordinal())) == 0) {
+                    m.add(p);
+                }
+            }
+            Files.setPosixFilePermissions(temp, m);
+        }
+
+        /** This process's umask, from Linux's /proc; where it cannot be read, the strictest one. */
+        private static int umask() {
+            try {
+                for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                    if (line.startsWith("Umask:")) {
+                        return Integer.parseInt(line.substring(6).trim(), 8);
+                    }
+                }
+            } catch (IOException | RuntimeException e) {
+                // below
+            }
+            return 0077;
         }
 
         static ToFile create(Path destination, Set<PosixFilePermission> mode) throws IOException {

@@ -72,7 +72,7 @@ final class Relay {
             String path = relay.push() ? LocalPaths.destination(cwd, relay.path(), CopyRequest.STDIO)
                     : LocalPaths.source(cwd, relay.path());
             // The client's side is always this connection's stdio: the app here cannot see the client's files.
-            request = relay.push() ? with(request, CopyRequest.STDIO, path) : with(request, path, CopyRequest.STDIO);
+            request = relay.push() ? request.withPaths(CopyRequest.STDIO, path) : request.withPaths(path, CopyRequest.STDIO);
             app = AppSocket.connect(relay.socket() != null ? cwd.resolve(relay.socket()) : defaultSocket);
         } catch (Failure e) {
             return fail(e.getMessage());
@@ -152,10 +152,5 @@ final class Relay {
             // The client is gone; there is no one left to tell.
         }
         return 1;
-    }
-
-    private static CopyRequest with(CopyRequest r, String source, String destination) {
-        return new CopyRequest(source, destination, r.integrity(), r.checkSchema(), r.timeoutMillis(), r.sourceSize(),
-                r.force(), r.keepPrevious());
     }
 }

@@ -18,9 +18,41 @@ import java.util.Map;
  * @param sourceSize    size of the local source in bytes, or -1 when unknown (a pipe)
  * @param force         swap even when connections the server does not manage are open on the database
  * @param keepPrevious  keep the replaced database beside the new one as {@code <db>.previous}
+ * @param deltaSource   for a delta push, the pages of the client's source; null for a whole-file push
+ * @param deltaDestination for a delta pull, the pages of the client's existing destination; null
+ *                      for a whole-file pull. The client may not know which side the app manages:
+ *                      it gives both it can, and the app uses the one on the client's side
+ * @param compress      deflate the pages of a delta transfer where that makes them smaller
  */
 public record CopyRequest(String source, String destination, Integrity integrity, boolean checkSchema,
-                          long timeoutMillis, long sourceSize, boolean force, boolean keepPrevious) {
+                          long timeoutMillis, long sourceSize, boolean force, boolean keepPrevious,
+                          Pages deltaSource, Pages deltaDestination, boolean compress) {
+
+    /** A whole-file transfer. */
+    public CopyRequest(String source, String destination, Integrity integrity, boolean checkSchema,
+                       long timeoutMillis, long sourceSize, boolean force, boolean keepPrevious) {
+        this(source, destination, integrity, checkSchema, timeoutMillis, sourceSize, force, keepPrevious, null, null, false);
+    }
+
+    /** The shape of a database file in pages. */
+    public record Pages(int pageSize, int count) {
+        String encode() {
+            return pageSize + ":" + count;
+        }
+
+        static Pages decode(String text) throws ProtocolException {
+            int colon = text.indexOf(':');
+            try {
+                Pages p = new Pages(Integer.parseInt(text.substring(0, Math.max(colon, 0))), Integer.parseInt(text.substring(colon + 1)));
+                if (p.pageSize >= 512 && p.pageSize <= 65536 && Integer.bitCount(p.pageSize) == 1 && p.count >= 0) {
+                    return p;
+                }
+            } catch (NumberFormatException e) {
+                // refused below
+            }
+            throw new ProtocolException("malformed delta option: " + text);
+        }
+    }
 
     public static final String COMMAND = "cp";
     public static final String STDIO = "-";
@@ -46,6 +78,13 @@ public record CopyRequest(String source, String destination, Integrity integrity
         out.add("source-size=" + sourceSize);
         out.add("force=" + force);
         out.add("keep-previous=" + keepPrevious);
+        if (deltaSource != null) {
+            out.add("delta-source=" + deltaSource.encode());
+        }
+        if (deltaDestination != null) {
+            out.add("delta-destination=" + deltaDestination.encode());
+        }
+        out.add("compress=" + compress);
         return out;
     }
 
@@ -78,7 +117,11 @@ public record CopyRequest(String source, String destination, Integrity integrity
         long size = number(options, "source-size", -1);
         boolean force = bool(options, "force");
         boolean keepPrevious = bool(options, "keep-previous");
-        options.keySet().removeAll(List.of("integrity", "schema", "timeout", "source-size", "force", "keep-previous"));
+        Pages deltaSource = options.containsKey("delta-source") ? Pages.decode(options.get("delta-source")) : null;
+        Pages deltaDestination = options.containsKey("delta-destination") ? Pages.decode(options.get("delta-destination")) : null;
+        boolean compress = bool(options, "compress");
+        options.keySet().removeAll(List.of("integrity", "schema", "timeout", "source-size", "force", "keep-previous", "delta-source",
+                "delta-destination", "compress"));
         if (!options.isEmpty()) {
             throw new ProtocolException("unknown option: " + options.keySet().iterator().next()
                     + " (the client is newer than this server; use the same hotswap jar on both sides)");
@@ -86,7 +129,14 @@ public record CopyRequest(String source, String destination, Integrity integrity
         if (timeout < 0 || size < -1) {
             throw new ProtocolException("negative number in options");
         }
-        return new CopyRequest(source, destination, integrity, checkSchema, timeout, size, force, keepPrevious);
+        return new CopyRequest(source, destination, integrity, checkSchema, timeout, size, force, keepPrevious, deltaSource, deltaDestination,
+                compress);
+    }
+
+    /** This request with other paths: the relay puts in the remote path it resolved. */
+    public CopyRequest withPaths(String source, String destination) {
+        return new CopyRequest(source, destination, integrity, checkSchema, timeoutMillis, sourceSize, force, keepPrevious,
+                deltaSource, deltaDestination, compress);
     }
 
     private static String path(String value, String what) throws ProtocolException {

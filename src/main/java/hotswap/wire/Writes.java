@@ -2,6 +2,7 @@ package hotswap.wire;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.channels.WritableByteChannel;
 
 /**
@@ -18,6 +19,14 @@ public final class Writes {
     public static void writeFully(WritableByteChannel out, ByteBuffer data) throws IOException {
         while (data.hasRemaining()) {
             out.write(data);
+        }
+    }
+
+    /** Writes all of {@code data} (position to limit) to {@code file} at {@code at}; the position ends at the limit. */
+    public static void writeFully(FileChannel file, ByteBuffer data, long at) throws IOException {
+        long start = at - data.position();
+        while (data.hasRemaining()) {
+            file.write(data, start + data.position());
         }
     }
 }

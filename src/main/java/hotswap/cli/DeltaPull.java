@@ -1,0 +1,145 @@
+package hotswap.cli;
+
+import hotswap.wire.Channel;
+import hotswap.wire.CopyRequest;
+import hotswap.wire.Delta;
+import hotswap.wire.Failures;
+import hotswap.wire.Frames;
+import hotswap.wire.PageHashes;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermission;
+import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+
+/**
+ * The client's side of a delta pull ({@link Delta}): while the app takes its snapshot, it copies
+ * the existing destination to a temp file beside it, hashing each page as it goes; then it trades
+ * hashes with the app, writes the pages that arrive into the copy, and leaves the copy to its
+ * {@link PullSink} to rename into place. The existing file is only read.
+ */
+final class DeltaPull {
+    private final Path destination;
+    private final CopyRequest.Pages pages;
+    private final CompletableFuture<PageHashes> copying = new CompletableFuture<>();
+    private PullSink.ToFile sink;
+    private Thread thread;
+
+    private DeltaPull(Path destination, CopyRequest.Pages pages) {
+        this.destination = destination;
+        this.pages = pages;
+    }
+
+    /**
+     * Reads the header of {@code destination}; returns null when there is nothing there to reuse,
+     * and says so on {@code progress} when a file is there but is not a SQLite database of whole pages.
+     */
+    static DeltaPull prepare(Path destination, Progress progress) throws Failure {
+        CopyRequest.Pages pages = DeltaPush.shape(destination);
+        if (pages == null && destination.toFile().length() > 0) {
+            progress.println("Note: " + destination + " is not a SQLite database of whole pages; pulling the whole file");
+        }
+        return pages == null ? null : new DeltaPull(destination, pages);
+    }
+
+    /**
+     * Starts copying the destination to a temp file beside it, on a thread of its own, hashing
+     * its pages as they go; does nothing the second time.
+     */
+    void start() throws Failure {
+        if (sink != null) {
+            return;
+        }
+        FileChannel existing;
+        try {
+            existing = FileChannel.open(destination, StandardOpenOption.READ);
+            if (!pages.equals(PageHashes.shape(existing))) {
+                existing.close();
+                throw new IOException("it changed while being read");
+            }
+        } catch (IOException e) {
+            throw new Failure("cannot read " + destination + ": " + Failures.describe(e) + "; nothing changed");
+        }
+        try {
+            sink = PullSink.ToFile.forCopy(destination);
+        } catch (IOException e) {
+            try {
+                existing.close();
+            } catch (IOException ignored) {
+                // read-only
+            }
+            throw new Failure("cannot write beside " + destination + ": " + Failures.describe(e) + "; nothing changed");
+        }
+        PullSink.ToFile copy = sink;
+        thread = new Thread(() -> {
+            try (existing) {
+                copying.complete(PageHashes.of(existing, pages.pageSize(), pages.count(), n -> { }, copy.file()));
+            } catch (IOException | RuntimeException e) {
+                copying.completeExceptionally(e);
+            }
+        }, "hotswap-copy");
+        thread.setDaemon(true);
+        thread.start();
+    }
+
+    CopyRequest.Pages pages() {
+        return pages;
+    }
+
+    /** Where the pull goes: the copy {@link #start} made. */
+    PullSink sink() throws Failure {
+        start();
+        return sink;
+    }
+
+    /**
+     * Steps 1, 3 and 4 of the exchange, then syncs the patched copy. The sink renames it into
+     * place once the app reports success.
+     *
+     * @param appPages the snapshot's page count, from the app's {@code delta} message
+     * @param mode     the live database's permission bits, which the copy takes less the umask
+     */
+    void exchange(Frames frames, Delta.Reader reader, int appPages, Set<PosixFilePermission> mode, Progress progress)
+            throws IOException, Failure {
+        progress.phase("hashing");
+        start();
+        PageHashes mine = copied();
+        sink.adoptMode(mode);
+        Delta delta = new Delta(pages.pageSize(), pages.count(), appPages, frames, Channel.DATA_IN, reader);
+        progress.phase("comparing");
+        delta.sendRanges(mine);
+        delta.answerGroups(mine);
+        progress.phase("receiving");
+        delta.receivePages(mine, sink.file(), progress::add);
+        sink.finish();
+    }
+
+    private PageHashes copied() throws Failure {
+        try {
+            return copying.get();
+        } catch (ExecutionException e) {
+            throw new Failure("cannot copy " + destination + " to patch it: " + Failures.describe(e.getCause()) + "; it was not changed");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new Failure("interrupted while copying " + destination + "; it was not changed");
+        }
+    }
+
+    /** The app sends the whole snapshot after all: the copy is of no use. */
+    void abandon() {
+        if (thread != null) {
+            thread.interrupt();
+            sink.discard();
+        }
+    }
+
+    /** A phase that says how much of the file travels, and so how much does not. */
+    static String sendingPhase(String verb, int changed, int of) {
+        return String.format(Locale.ROOT, "%s %,d of %,d changed pages (%d%% saved)", verb, changed, of,
+                of == 0 ? 0 : 100L * (of - changed) / of);
+    }
+}

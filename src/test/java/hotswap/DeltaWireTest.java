@@ -1,0 +1,195 @@
+package hotswap;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import hotswap.wire.Channel;
+import hotswap.wire.Delta;
+import hotswap.wire.Frames;
+import hotswap.wire.PageHashes;
+import hotswap.wire.ProtocolException;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.Pipe;
+import java.nio.channels.ReadableByteChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.BitSet;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The delta exchange between two ends of real pipes, on files of pages: the receiver's file ends
+ * byte-identical to the sender's whatever changed, and only the hashes and the changed pages travel.
+ */
+class DeltaWireTest {
+    private static final int PAGE = 4096;
+
+    @TempDir
+    Path dir;
+
+    /** What one exchange did: the receiver's file afterwards, and the bytes each way. */
+    record Outcome(byte[] result, long toSender, long toReceiver, int pagesSent) {
+    }
+
+    @Test
+    void anUnchangedFileCostsAFewKilobytesAndStaysTheSame() throws Exception {
+        byte[] file = pages(8192, 1); // 32 MiB
+        Outcome o = exchange(file, file.clone(), false, null);
+        assertArrayEquals(file, o.result());
+        assertEquals(0, o.pagesSent());
+        assertTrue(o.toSender() + o.toReceiver() <= 8 * 1024, "bytes on the wire: " + (o.toSender() + o.toReceiver()));
+    }
+
+    @Test
+    void onePercentOfPagesScatteredTravelsAsLittleMoreThanThosePages() throws Exception {
+        int pages = 16384; // 64 MiB
+        byte[] old = pages(pages, 2);
+        byte[] changed = old.clone();
+        Random random = new Random(5);
+        BitSet touched = new BitSet();
+        while (touched.cardinality() < pages / 100) {
+            int p = random.nextInt(pages);
+            touched.set(p);
+            changed[p * PAGE + random.nextInt(PAGE)] ^= 1;
+        }
+        Outcome o = exchange(old, changed, false, null);
+        assertArrayEquals(changed, o.result());
+        assertEquals(touched.cardinality(), o.pagesSent());
+        double share = (double) (o.toSender() + o.toReceiver()) / changed.length;
+        assertTrue(share <= 0.0110, "share of the file on the wire: " + share);
+    }
+
+    @Test
+    void aLongerOrShorterOrEmptyOldFileEndsAsTheNewOne() throws Exception {
+        byte[] base = pages(3000, 3);
+        byte[] longer = java.util.Arrays.copyOf(base, base.length + 77 * PAGE);
+        System.arraycopy(pages(77, 9), 0, longer, base.length, 77 * PAGE);
+        byte[] shorter = java.util.Arrays.copyOf(base, 1234 * PAGE);
+
+        assertArrayEquals(longer, exchange(base, longer, false, null).result());
+        assertArrayEquals(shorter, exchange(base, shorter, false, null).result());
+        assertArrayEquals(base, exchange(new byte[0], base, false, null).result());
+        assertArrayEquals(new byte[0], exchange(base, new byte[0], false, null).result());
+        Outcome grown = exchange(shorter, base, false, null);
+        assertEquals(3000 - 1234, grown.pagesSent());
+    }
+
+    @Test
+    void deflatedPagesArriveTheSameAndSmaller() throws Exception {
+        byte[] old = text(4096);
+        byte[] changed = old.clone();
+        for (int p = 0; p < 4096; p += 50) {
+            changed[p * PAGE + 100] = 'X';
+        }
+        Outcome plain = exchange(old, changed, false, null);
+        Outcome deflated = exchange(old, changed, true, null);
+        assertArrayEquals(changed, deflated.result());
+        assertTrue(deflated.toReceiver() < plain.toReceiver() / 2, plain.toReceiver() + " vs " + deflated.toReceiver());
+    }
+
+    @Test
+    void pagesThatDoNotRebuildTheSendersFileAreRefused() throws Exception {
+        byte[] old = pages(500, 6);
+        byte[] changed = old.clone();
+        changed[10 * PAGE] ^= 1;
+        ProtocolException e = assertThrows(ProtocolException.class, () -> exchange(old, changed, false, "0".repeat(64)));
+        assertTrue(e.getMessage().contains("does not hash as the sender's"), e.getMessage());
+    }
+
+    // ---- the exchange, as both sides run it --------------------------------------------------
+
+    private Outcome exchange(byte[] oldBytes, byte[] newBytes, boolean compress, String forgedRoot) throws Exception {
+        Path old = dir.resolve("old-" + System.nanoTime());
+        Path fresh = dir.resolve("new-" + System.nanoTime());
+        Files.write(old, oldBytes);
+        Files.write(fresh, newBytes);
+        int oldPages = oldBytes.length / PAGE;
+        int newPages = newBytes.length / PAGE;
+        Pipe toSender = Pipe.open();
+        Pipe toReceiver = Pipe.open();
+        AtomicLong senderGot = new AtomicLong();
+        AtomicLong receiverGot = new AtomicLong();
+        Frames receiverFrames = new Frames(counting(toReceiver.source(), receiverGot), toSender.sink());
+        Frames senderFrames = new Frames(counting(toSender.source(), senderGot), toReceiver.sink());
+        int[] sent = new int[1];
+        CompletableFuture<Void> sender = CompletableFuture.runAsync(() -> {
+            try (FileChannel in = FileChannel.open(fresh, StandardOpenOption.READ)) {
+                PageHashes mine = PageHashes.of(in, PAGE, newPages, n -> { }, null);
+                Delta d = new Delta(PAGE, oldPages, newPages, senderFrames, Channel.DATA_OUT, reader(senderFrames));
+                d.answerRanges(mine);
+                BitSet changed = d.changedPages(mine);
+                sent[0] = changed.cardinality();
+                d.sendPages(in, changed, forgedRoot != null ? forgedRoot : mine.root(), compress, n -> { });
+            } catch (IOException e) {
+                throw new RuntimeException(e);
+            }
+        });
+        try (FileChannel file = FileChannel.open(old, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            PageHashes mine = PageHashes.of(file, PAGE, oldPages, n -> { }, null);
+            Delta d = new Delta(PAGE, oldPages, newPages, receiverFrames, Channel.DATA_IN, reader(receiverFrames));
+            d.sendRanges(mine);
+            d.answerGroups(mine);
+            d.receivePages(mine, file, n -> { });
+        } finally {
+            toSender.sink().close();
+            toReceiver.source().close();
+        }
+        sender.get(60, TimeUnit.SECONDS);
+        return new Outcome(Files.readAllBytes(old), senderGot.get(), receiverGot.get(), sent[0]);
+    }
+
+    private static Delta.Reader reader(Frames frames) {
+        return () -> {
+            Frames.Frame f = frames.read();
+            if (f == null) {
+                throw new java.io.EOFException("the other side hung up");
+            }
+            return f.payload();
+        };
+    }
+
+    private static ReadableByteChannel counting(ReadableByteChannel in, AtomicLong count) {
+        return new ReadableByteChannel() {
+            @Override
+            public int read(ByteBuffer dst) throws IOException {
+                int n = in.read(dst);
+                count.addAndGet(Math.max(n, 0));
+                return n;
+            }
+
+            @Override
+            public boolean isOpen() {
+                return in.isOpen();
+            }
+
+            @Override
+            public void close() throws IOException {
+                in.close();
+            }
+        };
+    }
+
+    private static byte[] pages(int n, long seed) {
+        byte[] b = new byte[n * PAGE];
+        new Random(seed).nextBytes(b);
+        return b;
+    }
+
+    private static byte[] text(int n) {
+        byte[] b = new byte[n * PAGE];
+        String words = "the quick brown fox jumps over the lazy dog while hotswap moves pages ";
+        for (int i = 0; i < b.length; i++) {
+            b[i] = (byte) words.charAt((i * 7 + i / 4096) % words.length());
+        }
+        return b;
+    }
+}
