@@ -44,6 +44,11 @@ final class DeltaTransfer {
      */
     long receive(ManagedDatabase db, Path temp) throws CommandFailure, IOException {
         Path live = db.path();
+        if (Pull.backupTarget(temp) == null) {
+            note("Note: the app cannot take a snapshot in " + live.getParent() + " (its path holds white space, ' and \" "
+                    + "all three); copying the whole file");
+            return -1;
+        }
         phase("snapshot");
         try (FileChannel file = FileChannel.open(temp, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
                 StandardOpenOption.WRITE), PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")))) {
@@ -106,9 +111,13 @@ final class DeltaTransfer {
         String note = mine == null ? "Note: the snapshot has no whole pages to compare; copying the whole file"
                 : "Note: " + ours + " has " + mine.pageSize() + "-byte pages and " + theirs + " " + client.pageSize()
                         + "-byte pages; copying the whole file";
+        note(note);
+        return false;
+    }
+
+    private void note(String note) throws IOException {
         LOG.info(note);
         frames.writeText(Channel.STDERR, note + "\n");
-        return false;
     }
 
     private void phase(String name) throws IOException {

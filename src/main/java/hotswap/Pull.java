@@ -207,10 +207,10 @@ final class Pull {
 
     /** Copies {@code live} into the empty file {@code snapshot} with SQLite's backup API, in one read transaction. */
     static void snapshot(ManagedDatabase db, Path live, Path snapshot) throws CommandFailure {
-        String path = snapshot.toString();
-        char quote = path.indexOf('\'') < 0 ? '\'' : '"';
-        if (path.indexOf(quote) >= 0) {
-            throw new CommandFailure("cannot pull from a directory whose path holds both ' and \": " + live.getParent());
+        String target = backupTarget(snapshot);
+        if (target == null) {
+            throw new CommandFailure("cannot take a snapshot in a directory whose path holds white space, ' and \" all three "
+                    + "(sqlite-jdbc's backup command cannot name such a file): " + live.getParent() + "; nothing was copied");
         }
         db.fileLock.readLock().lock(); // no swap of this database until the snapshot is complete
         // A connection like the app's own (not read-only): when it is the last one to close, SQLite checkpoints
@@ -219,7 +219,7 @@ final class Pull {
             c.setAutoCommit(false);
             try (Statement s = c.createStatement()) {
                 s.executeQuery("SELECT count(*) FROM sqlite_master").close(); // opens the read transaction
-                s.executeUpdate("backup to " + quote + path + quote);
+                s.executeUpdate("backup to " + target);
             } finally {
                 c.rollback();
             }
@@ -228,6 +228,19 @@ final class Pull {
         } finally {
             db.fileLock.readLock().unlock();
         }
+    }
+
+    /**
+     * {@code file} as sqlite-jdbc's {@code backup to} command reads a file name: as it is, or in
+     * quotes where it holds white space; null where it also holds both kinds of quotes.
+     */
+    static String backupTarget(Path file) {
+        String path = file.toString();
+        if (path.chars().noneMatch(Character::isWhitespace)) {
+            return path; // absolute, so it cannot start with a quote that the command would strip
+        }
+        char quote = path.indexOf('\'') < 0 ? '\'' : '"';
+        return path.indexOf(quote) < 0 ? quote + path + quote : null;
     }
 
     static CommandFailure snapshotFailed(Path live, Exception e) {
