@@ -63,18 +63,19 @@ final class DeltaTransfer {
             PageHashes hashes = PageHashes.of(file, mine.pageSize(), mine.count(), n -> { }, null);
             frames.writeStrings(Channel.CONTROL, List.of("delta", "push", Integer.toString(mine.count()), ""));
             Delta delta = new Delta(mine.pageSize(), mine.count(), client.count(), frames, Channel.DATA_OUT, this::next);
+            long received;
             try {
                 delta.sendRanges(hashes);
                 delta.answerGroups(hashes);
                 phase("receiving");
-                delta.receivePages(hashes, file, n -> { });
+                received = delta.receivePages(hashes, file, n -> { });
             } catch (ProtocolException e) {
                 throw new CommandFailure("the delta push failed: " + e.getMessage() + "; nothing changed. "
                         + "Push again; if it fails again, push with --no-delta and report this", e);
             }
             file.force(true);
             long size = file.size();
-            LOG.info(() -> "delta push: " + live + " rebuilt from a snapshot and the pages received");
+            LOG.info(() -> "delta push: received " + received + " of " + client.count() + " pages");
             return size;
         }
     }

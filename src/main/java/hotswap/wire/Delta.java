@@ -128,9 +128,10 @@ public final class Delta {
      * Step 4, receiving: writes the pages that arrive into {@code file} (a copy of the old one),
      * cuts it to the new page count, and checks that it now hashes as the sender's file does.
      *
+     * @return how many pages arrived
      * @throws ProtocolException when what arrived does not rebuild the sender's file
      */
-    public void receivePages(PageHashes old, FileChannel file, LongConsumer progress) throws IOException {
+    public long receivePages(PageHashes old, FileChannel file, LongConsumer progress) throws IOException {
         ByteBuffer header = in.next();
         if (header.remaining() != 8 + ROOT_BYTES) {
             throw new ProtocolException("malformed page announcement");
@@ -193,6 +194,7 @@ public final class Delta {
             throw new ProtocolException("the rebuilt file does not hash as the sender's: " + (newPages - common > seen.cardinality()
                     ? "pages past the old end are missing" : "a page differs"));
         }
+        return received;
     }
 
     // ---- the sender's steps ----------------------------------------------------------------
