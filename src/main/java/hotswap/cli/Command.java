@@ -17,6 +17,12 @@ enum Command {
             --remote-dir there; PATH is resolved there from that directory, and every check of a \
             local cp applies there. Errors from that side read "ERROR: on HOST: ...".
 
+            With --delta, only the pages that differ travel: a push rebuilds the file in the app \
+            from a snapshot of the live database, a pull patches a copy of an existing DST; either \
+            way the result is what a whole copy gives, checked by hash. On by default for a remote \
+            app, where pages are also deflated; a different page size, or a DST that is not a \
+            SQLite database, goes whole, said once.
+
             A push refuses a source whose -wal or -journal still holds transactions. A pulled file \
             gets the live database's permission bits, less the umask. hotswap talks only to an app \
             that runs as the same user.""",
@@ -28,6 +34,10 @@ enum Command {
                     "--keep-previous         keep the replaced database beside the new one as DB.previous",
                     "--force                 swap even when the app holds connections hotswap does not manage (unsafe)",
                     "-q, --quiet             no progress line (shown only when stderr is a terminal)",
+                    "--delta, --no-delta     move only the pages that differ (default: on for a remote app, off here)",
+                    "--compress, --no-compress",
+                    "                        deflate those pages where that makes them smaller (default: as --delta",
+                    "                        for a remote app, off here)",
                     "--rsh CMD               the transport to a remote app; the host is appended, or replaces a word",
                     "                        {host}, and the remote command comes last (default: $HOTSWAP_RSH, else ssh)",
                     "--remote-dir DIR        the directory PATH and the app's socket are relative to there",
