@@ -490,6 +490,12 @@ class WireAbuseTest {
         requests.put("a negative timeout", List.of("cp", "-", db.toString(), "timeout=-5"));
         requests.put("a non-numeric size", List.of("cp", "-", db.toString(), "source-size=lots"));
         requests.put("a repeated option", List.of("cp", "-", db.toString(), "force=false", "force=true"));
+        requests.put("a delta source of 2^31 pages for a 4 KiB file",
+                List.of("cp", "/tmp/new.sqlite3", db.toString(), "source-size=4096", "delta-source=4096:2147483647"));
+        requests.put("a delta source with no size", List.of("cp", "/tmp/new.sqlite3", db.toString(), "delta-source=4096:10"));
+        requests.put("a page size of 3000", List.of("cp", db.toString(), "/tmp/x", "delta-destination=3000:10"));
+        requests.put("a negative page count", List.of("cp", db.toString(), "/tmp/x", "delta-destination=4096:-1"));
+        requests.put("a malformed delta shape", List.of("cp", db.toString(), "/tmp/x", "delta-destination=4096"));
         for (Map.Entry<String, List<String>> c : requests.entrySet()) {
             Reply r = exchange(c.getKey(), concat(hello(Protocol.VERSION), control(c.getValue())));
             try {

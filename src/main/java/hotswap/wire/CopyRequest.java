@@ -129,6 +129,9 @@ public record CopyRequest(String source, String destination, Integrity integrity
         if (timeout < 0 || size < -1) {
             throw new ProtocolException("negative number in options");
         }
+        if (deltaSource != null && (long) deltaSource.pageSize() * deltaSource.count() != size) {
+            throw new ProtocolException("delta-source " + deltaSource.encode() + " does not match source-size " + size);
+        }
         return new CopyRequest(source, destination, integrity, checkSchema, timeout, size, force, keepPrevious, deltaSource, deltaDestination,
                 compress);
     }
