@@ -202,6 +202,36 @@ class DeltaCopyTest {
         assertEquals(6000, Integer.parseInt(Fixtures.query(app.db, "SELECT count(*) FROM items WHERE name LIKE 'item %'").get(0)));
     }
 
+    @Test
+    void aPullClientWhoseHashesDoNotAddUpIsRefusedAndTheAppServesOn() throws Exception {
+        byte[] live = Files.readAllBytes(app.db);
+        try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+            ch.connect(UnixDomainSocketAddress.of(app.socket));
+            Frames frames = new Frames(ch);
+            Protocol.sayHello(frames);
+            frames.writeStrings(Channel.CONTROL, new CopyRequest(app.db.toString(), client.resolve("x.sqlite3").toString(),
+                    CopyRequest.Integrity.FULL, true, 0, -1, false, false, null, new CopyRequest.Pages(4096, 100), false).encode());
+            Protocol.readHello(frames);
+            StringBuilder said = new StringBuilder();
+            boolean sent = false;
+            for (Frames.Frame f = frames.read(); f != null && f.channel() != Channel.EXIT; f = frames.read()) {
+                if (f.channel() == Channel.CONTROL && Strings.decode(f.payload()).get(0).equals("delta") && !sent) {
+                    // 100 pages make 13 ranges of 8 pages: 208 bytes of hashes; send one byte more.
+                    frames.write(Channel.DATA_IN, ByteBuffer.allocate(209));
+                    frames.writeEnd(Channel.DATA_IN);
+                    sent = true;
+                } else if (f.channel() == Channel.STDERR) {
+                    said.append(f.text());
+                }
+            }
+            assertTrue(sent, said.toString());
+            assertTrue(said.toString().contains("ERROR: the delta pull failed: delta message longer than 208 bytes"), said.toString());
+        }
+        assertArrayEquals(live, Files.readAllBytes(app.db));
+        assertEquals(200, app.get("/items").statusCode());
+        assertNoLeftovers();
+    }
+
     /**
      * Pushes {@code file} as the CLI would, but with {@code root} (null: the true one) as the
      * file's hash; with {@code batches} below {@code Integer.MAX_VALUE}, hangs up after the first

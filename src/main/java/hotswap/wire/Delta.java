@@ -259,6 +259,7 @@ public final class Delta {
         byte[] packed = compress ? new byte[raw.length + 64] : null;
         Deflater deflater = compress ? new Deflater(Deflater.BEST_SPEED) : null;
         int[] index = new int[perBatch];
+        Pays pays = new Pays();
         try {
             int p = changed.nextSetBit(0);
             while (p >= 0) {
@@ -269,7 +270,12 @@ public final class Delta {
                 }
                 readPages(file, index, n, raw);
                 int bytes = n * pageSize;
-                int packedBytes = compress ? deflate(deflater, raw, bytes, packed) : -1;
+                int packedBytes = -1;
+                if (compress && pays.next()) {
+                    long t = System.nanoTime();
+                    packedBytes = deflate(deflater, raw, bytes, packed);
+                    pays.deflated(System.nanoTime() - t, packedBytes < 0 ? 0 : Math.max(0, bytes - packedBytes));
+                }
                 boolean deflated = packedBytes > 0 && packedBytes < bytes - bytes / 16;
                 ByteBuffer batch = ByteBuffer.allocate(5 + 4 * n + (deflated ? packedBytes : bytes));
                 batch.put(deflated ? DEFLATED : RAW).putInt(n);
@@ -277,7 +283,9 @@ public final class Delta {
                     batch.putInt(index[i]);
                 }
                 batch.put(deflated ? packed : raw, 0, deflated ? packedBytes : bytes);
+                long t = System.nanoTime();
                 frames.write(out, batch.flip());
+                pays.wrote(System.nanoTime() - t, batch.limit());
                 progress.accept(bytes);
             }
             frames.writeEnd(out);
@@ -310,6 +318,33 @@ public final class Delta {
                 throw new ReadFailure(Failures.describe(e));
             }
             i += run;
+        }
+    }
+
+    /**
+     * Whether deflating the next batch pays: while, as measured so far, it takes less time than
+     * the bytes it saves take on the link, which a fast link or data that does not shrink does not
+     * allow. Every 16th batch is deflated regardless, so the measure follows the data and the link.
+     */
+    private static final class Pays {
+        private long batches;
+        private long deflateNanos;
+        private long savedBytes;
+        private long writeNanos;
+        private long writtenBytes;
+
+        boolean next() {
+            return batches++ % 16 == 0 || writtenBytes == 0 || deflateNanos * (double) writtenBytes < savedBytes * (double) writeNanos;
+        }
+
+        void deflated(long nanos, int saved) {
+            deflateNanos += nanos;
+            savedBytes += saved;
+        }
+
+        void wrote(long nanos, int bytes) {
+            writeNanos += nanos;
+            writtenBytes += bytes;
         }
     }
 
