@@ -68,7 +68,7 @@ final class DeltaTransfer {
                 delta.sendRanges(hashes);
                 delta.answerGroups(hashes);
                 phase("receiving");
-                received = delta.receivePages(hashes, file, n -> { });
+                received = delta.receivePages(hashes, file, n -> { }, n -> { });
             } catch (ProtocolException e) {
                 throw new CommandFailure("the delta push failed: " + e.getMessage() + "; nothing changed. "
                         + "Push again; if it fails again, push with --no-delta and report this", e);

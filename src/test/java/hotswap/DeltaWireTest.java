@@ -138,7 +138,7 @@ class DeltaWireTest {
             Delta d = new Delta(PAGE, oldPages, newPages, receiverFrames, Channel.DATA_IN, reader(receiverFrames));
             d.sendRanges(mine);
             d.answerGroups(mine);
-            d.receivePages(mine, file, n -> { });
+            d.receivePages(mine, file, n -> { }, n -> { });
         } finally {
             toSender.sink().close();
             toReceiver.source().close();

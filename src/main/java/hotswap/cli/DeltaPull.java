@@ -11,7 +11,6 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermission;
-import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -113,8 +112,10 @@ final class DeltaPull {
         progress.phase("comparing");
         delta.sendRanges(mine);
         delta.answerGroups(mine);
-        progress.phase("receiving");
-        delta.receivePages(mine, sink.file(), progress::add);
+        delta.receivePages(mine, sink.file(), count -> {
+            progress.total(count * pages.pageSize());
+            progress.phase(Progress.pagesPhase("receiving", (int) count, appPages));
+        }, progress::add);
         sink.finish();
     }
 
@@ -135,11 +136,5 @@ final class DeltaPull {
             thread.interrupt();
             sink.discard();
         }
-    }
-
-    /** A phase that says how much of the file travels, and so how much does not. */
-    static String sendingPhase(String verb, int changed, int of) {
-        return String.format(Locale.ROOT, "%s %,d of %,d changed pages (%d%% saved)", verb, changed, of,
-                of == 0 ? 0 : 100L * (of - changed) / of);
     }
 }

@@ -99,7 +99,7 @@ final class DeltaPush {
         delta.answerRanges(mine);
         BitSet changed = delta.changedPages(mine);
         progress.total((long) changed.cardinality() * pages.pageSize());
-        progress.phase(DeltaPull.sendingPhase("sending", changed.cardinality(), pages.count()));
+        progress.phase(Progress.pagesPhase("sending", changed.cardinality(), pages.count()));
         FileChannel in = file;
         return () -> {
             try (in) {

@@ -91,6 +91,12 @@ class Progress implements AutoCloseable {
         redraw(true);
     }
 
+    /** The phase of a delta transfer: how many pages travel, and the share of the file that does not. */
+    static String pagesPhase(String verb, int changed, int of) {
+        return String.format(Locale.ROOT, "%s %,d of %,d pages (%d%% saved)", verb, changed, of,
+                of == 0 ? 0 : 100L * (of - changed) / of);
+    }
+
     void total(long size) {
         total = size;
     }

@@ -128,15 +128,17 @@ public final class Delta {
      * Step 4, receiving: writes the pages that arrive into {@code file} (a copy of the old one),
      * cuts it to the new page count, and checks that it now hashes as the sender's file does.
      *
+     * @param announced told how many pages the sender says will come, before they do
      * @return how many pages arrived
      * @throws ProtocolException when what arrived does not rebuild the sender's file
      */
-    public long receivePages(PageHashes old, FileChannel file, LongConsumer progress) throws IOException {
+    public long receivePages(PageHashes old, FileChannel file, LongConsumer announced, LongConsumer progress) throws IOException {
         ByteBuffer header = in.next();
         if (header.remaining() != 8 + ROOT_BYTES) {
             throw new ProtocolException("malformed page announcement");
         }
         long count = header.getLong();
+        announced.accept(count);
         byte[] rootBytes = new byte[ROOT_BYTES];
         header.get(rootBytes);
         String root = java.util.HexFormat.of().formatHex(rootBytes);
