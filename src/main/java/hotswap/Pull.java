@@ -55,8 +55,8 @@ final class Pull {
      * snapshot would not fit beside the live database. Every failure becomes a {@link CommandFailure}.
      *
      * @return the open snapshot, already unlinked: closing it frees its blocks, which takes a while
-     *         for a large file, so the caller closes it after telling the client the outcome. A
-     *         client that took the file is let go first: see {@link TakenSnapshot}
+     *         for a large file, so the caller closes it after telling the client the outcome (a
+     *         client that copies the file may close it last, and free them then)
      */
     AutoCloseable run() throws CommandFailure {
         try {
@@ -101,7 +101,7 @@ final class Pull {
             LOG.info(() -> "pull complete: " + live + " (" + size + " bytes in " + Push.millisSince(started) + " ms, " + how + ")");
             FileChannel done = in;
             in = null;
-            return taken == null ? done : new TakenSnapshot(done, frames);
+            return done;
         } finally {
             if (in != null) {
                 in.close();

@@ -84,8 +84,6 @@ public final class Bench {
     private int passed;
     private int failed;
     private long clientPeakKb;
-    /** Target 8's directory on another file system than {@link #dir}, or null. */
-    private volatile Path elsewhere;
 
     private Bench(Map<String, String> opt) {
         this.opt = opt;
@@ -110,10 +108,7 @@ public final class Bench {
         }
         Bench bench = new Bench(opt);
         // make bench stops a run at 15 minutes: the app and any command still running go with it.
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            ProcessHandle.current().descendants().forEach(ProcessHandle::destroy);
-            bench.removeElsewhere(); // a gigabyte of memory, in a tmpfs
-        }));
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> ProcessHandle.current().descendants().forEach(ProcessHandle::destroy)));
         int status;
         try {
             status = bench.run();
@@ -569,24 +564,12 @@ public final class Bench {
     private void optimizations(Path small, Path src) throws Exception {
         Path variants = Path.of(opt.get("variants")).toAbsolutePath();
         Path pulled = dir.resolve("ab-pull.sqlite3");
-        /** {@code how}: what the app's log must say about the copy, or null. */
-        record Copy(String name, String[] args, Path output, String how) {
+        record Copy(String name, String[] args, Path output) {
         }
         Map<String, List<Copy>> measured = new LinkedHashMap<>();
         measured.put("no-early-sync", List.of(
-                new Copy("push 1 GiB", new String[] {"cp", "--skip-integrity-check", "--skip-schema-check", src.toString(), live.toString()}, null, null),
-                new Copy("pull 1 GiB to a file", new String[] {"cp", live.toString(), pulled.toString()}, pulled, null)));
-        // After no-early-sync's push the live database is the 1 GiB one. The client cannot hard-link a snapshot
-        // into another file system, so it copies it, and closes its copy of the descriptor while the app holds one.
-        Path other = otherFileSystem();
-        if (other != null) {
-            Path copied = other.resolve("ab-pull.sqlite3");
-            measured.put("no-hang-up-wait", List.of(
-                    new Copy("pull 1 GiB, copied to a tmpfs", new String[] {"cp", live.toString(), copied.toString()}, copied,
-                            "copied by the client")));
-        } else {
-            notes.add("8 no-hang-up-wait not measured: /dev/shm is missing or on the same file system as " + dir);
-        }
+                new Copy("push 1 GiB", new String[] {"cp", "--skip-integrity-check", "--skip-schema-check", src.toString(), live.toString()}, null),
+                new Copy("pull 1 GiB to a file", new String[] {"cp", live.toString(), pulled.toString()}, pulled)));
         for (Map.Entry<String, List<Copy>> variant : measured.entrySet()) {
             for (Copy copy : variant.getValue()) {
                 List<Double> a = new ArrayList<>();
@@ -598,9 +581,6 @@ public final class Bench {
                         try (App app = App.start(this, "app-ab.log", without ? variants.resolve(variant.getKey()) : null)) {
                             settle();
                             (without ? b : a).add(seconds(cliOk(null, copy.args())));
-                            if (copy.how() != null && !app.logSince(0).contains(copy.how())) {
-                                throw new IllegalStateException("the app's log does not say " + copy.how() + ":\n" + app.logSince(0));
-                            }
                         }
                         if (copy.output() != null) {
                             Files.delete(copy.output());
@@ -611,7 +591,6 @@ public final class Bench {
                 abRow(variant.getKey(), copy.name(), a, b, "%.2f s");
             }
         }
-        removeElsewhere();
         swapLatency("no-deferred-log", variants.resolve("no-deferred-log"), small);
         notes.add("8 each optimization kept in the code, against the same code with a stand-in class without it "
                 + "(src/test/java/hotswap/bench/variants), a fresh app per copy (per " + AB_SWAPS_PER_APP + " swaps after "
@@ -665,33 +644,6 @@ public final class Bench {
                 positive ? (Object) (with / without) : "-",
                 with > 0 ? String.format("gain %.0f%% > spread %.0f%%", 100 * gain, 100 * spread) : "median with <= 0",
                 with > 0 && gain > spread);
-    }
-
-    /** A new directory in /dev/shm (a tmpfs) when that is another file system than {@link #dir}, else null. */
-    private Path otherFileSystem() throws IOException {
-        Path shm = Path.of("/dev/shm");
-        if (!Files.isDirectory(shm) || Files.getFileStore(shm).equals(Files.getFileStore(dir))) {
-            return null;
-        }
-        elsewhere = Files.createTempDirectory(shm, "hotswap-bench-");
-        return elsewhere;
-    }
-
-    /** Removes {@link #elsewhere} and what is in it; quietly, as it may run on the shutdown hook. */
-    private void removeElsewhere() {
-        Path other = elsewhere;
-        if (other == null) {
-            return;
-        }
-        try (var files = Files.list(other)) {
-            for (Path p : files.toList()) {
-                Files.deleteIfExists(p);
-            }
-            Files.deleteIfExists(other);
-            elsewhere = null;
-        } catch (IOException e) {
-            System.err.println("could not remove " + other + ": " + e);
-        }
     }
 
     // ---- the table ---------------------------------------------------------------------------
@@ -992,7 +944,6 @@ public final class Bench {
 
     /** Removes the databases and outputs (they are regenerated on every run); keeps the logs. */
     private void cleanUp() throws IOException {
-        removeElsewhere();
         if (!Files.isDirectory(dir)) {
             return;
         }
