@@ -63,12 +63,6 @@ public final class Bench {
     private static final int[][] ORDERS = {{0, 1, 2}, {0, 2, 1}, {1, 0, 2}, {1, 2, 0}, {2, 0, 1}, {2, 1, 0}};
     /** Before each timed copy: see {@link #settle()}. */
     private static final long SETTLE_MILLIS = 3000;
-    /**
-     * Target 8's A/B of a change to the swap: fresh apps per side, A and B interleaved, and
-     * {@link #AB_SWAPS_PER_APP} measured swaps in each after the warm-up.
-     */
-    private static final int AB_SWAP_ROUNDS = 3;
-    private static final int AB_SWAPS_PER_APP = 3;
 
     private final Map<String, String> opt;
     private final Path dir;
@@ -166,7 +160,7 @@ public final class Bench {
             memory(pushGrowth, pullGrowth);
         }
         if (only("8")) {
-            optimizations(src1m, src1g);
+            optimizations(src1g);
         }
         printTable();
         return failed == 0 ? 0 : 1;
@@ -557,11 +551,10 @@ public final class Bench {
     /**
      * Each optimization the code keeps runs against the same code without it: a stand-in class
      * from {@code bench/variants} put ahead of the jar on the app's class path (B), against the jar
-     * alone (A), interleaved A B, B A, ... with a fresh app for each copy, or for each few swaps. An
-     * optimization stays only while its gain exceeds the run-to-run spread of its A side,
-     * (max - min) / median.
+     * alone (A), interleaved A B, B A, ... with a fresh app for each copy. An optimization stays
+     * only while its gain exceeds the run-to-run spread of its A side, (max - min) / median.
      */
-    private void optimizations(Path small, Path src) throws Exception {
+    private void optimizations(Path src) throws Exception {
         Path variants = Path.of(opt.get("variants")).toAbsolutePath();
         Path pulled = dir.resolve("ab-pull.sqlite3");
         record Copy(String name, String[] args, Path output) {
@@ -588,62 +581,17 @@ public final class Bench {
                     }
                 }
                 progress("A/B " + variant.getKey() + ", " + copy.name() + ": with " + a + " s; without " + b + " s");
-                abRow(variant.getKey(), copy.name(), a, b, "%.2f s");
+                double with = median(a);
+                double spread = (Collections.max(a) - Collections.min(a)) / with;
+                double gain = median(b) / with - 1;
+                row("8 A/B " + variant.getKey() + ": " + copy.name() + ", kept vs " + variant.getKey(),
+                        String.format("%.2f s", with), String.format("%.2f s", median(b)), with / median(b),
+                        String.format("gain %.0f%% > spread %.0f%%", 100 * gain, 100 * spread), gain > spread);
             }
         }
-        swapLatency("no-deferred-log", variants.resolve("no-deferred-log"), small);
         notes.add("8 each optimization kept in the code, against the same code with a stand-in class without it "
-                + "(src/test/java/hotswap/bench/variants), a fresh app per copy (per " + AB_SWAPS_PER_APP + " swaps after "
-                + WARM_UP_SWAPS + " warm-up swaps), A and B interleaved; gain = median without / median with - 1, "
-                + "spread = (max - min) / median of the runs with it");
-    }
-
-    /**
-     * The extra latency of a 1 MiB swap under load, as target 3 measures it, with the jar alone (A)
-     * and with {@code variantDir} ahead of it (B): {@link #AB_SWAP_ROUNDS} rounds of a fresh app per
-     * side, in alternating order, each warmed up, then {@link #AB_SWAPS_PER_APP} swaps measured.
-     */
-    private void swapLatency(String variant, Path variantDir, Path small) throws Exception {
-        List<Double> a = new ArrayList<>();
-        List<Double> b = new ArrayList<>();
-        long errors = 0;
-        for (int round = 0; round < AB_SWAP_ROUNDS; round++) {
-            for (int k = 0; k < 2; k++) {
-                boolean without = (round + k) % 2 == 1;
-                progress("A/B " + variant + ", swap 1 MiB under load, round " + (round + 1) + (without ? ", without" : ", with"));
-                try (App app = App.start(this, "app-ab.log", without ? variantDir : null)) {
-                    cliOk(null, "cp", "--skip-integrity-check", "--skip-schema-check", small.toString(), live.toString());
-                    warmUpSwaps(app, small);
-                    for (int i = 0; i < AB_SWAPS_PER_APP; i++) {
-                        SwapSample swap = measureSwap(app, small);
-                        errors += swap.errors();
-                        (without ? b : a).add(swap.extra());
-                    }
-                }
-            }
-        }
-        progress("A/B " + variant + ", extra latency of a 1 MiB swap: with " + fmt(a) + " ms; without " + fmt(b) + " ms");
-        abRow(variant, "extra latency in a 1 MiB swap", a, b, "%+.1f ms");
-        if (errors > 0) {
-            notes.add("8 " + variant + ": " + errors + " failed requests during the swaps");
-            failed++;
-        }
-    }
-
-    /**
-     * One row of target 8: A (with the optimization) against B (without), lower is better. Shown
-     * only when the gain exceeds the spread of A; a median of A at or below zero leaves no gain to show.
-     */
-    private void abRow(String variant, String what, List<Double> a, List<Double> b, String format) {
-        double with = median(a);
-        double without = median(b);
-        double spread = (Collections.max(a) - Collections.min(a)) / with;
-        double gain = without / with - 1;
-        boolean positive = with > 0 && without > 0;
-        row("8 A/B " + variant + ": " + what + ", kept vs " + variant, String.format(format, with), String.format(format, without),
-                positive ? (Object) (with / without) : "-",
-                with > 0 ? String.format("gain %.0f%% > spread %.0f%%", 100 * gain, 100 * spread) : "median with <= 0",
-                with > 0 && gain > spread);
+                + "(src/test/java/hotswap/bench/variants), a fresh app per copy, A and B interleaved; "
+                + "gain = median without / median with - 1, spread = (max - min) / median of the runs with it");
     }
 
     // ---- the table ---------------------------------------------------------------------------
