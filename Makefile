@@ -89,6 +89,6 @@ bench: $(JARFILE) $(SQLITE_JAR)
 	@rm -rf build/bench-classes build/bench-variants && mkdir -p build/bench-classes build/bench
 	$(JAVAC) $(JAVAC_FLAGS) -cp $(JARFILE) -d build/bench-classes $(BENCH_SRC)
 	@for v in $(BENCH_VARIANTS); do mkdir -p build/bench-variants/$$v && \
-	  $(JAVAC) $(JAVAC_FLAGS) -d build/bench-variants/$$v src/test/java/hotswap/bench/variants/$$v/*.java || exit 1; done
+	  $(JAVAC) $(JAVAC_FLAGS) -cp $(JARFILE) -d build/bench-variants/$$v src/test/java/hotswap/bench/variants/$$v/*.java || exit 1; done
 	timeout 900 $(JAVA) -cp build/bench-classes:$(JARFILE):$(SQLITE_JAR) hotswap.bench.Bench --jar $(JARFILE) --sqlite-jar $(SQLITE_JAR) \
 	  --classes build/bench-classes --variants build/bench-variants --dir build/bench --cli bin/hotswap --java $(JAVA)

@@ -58,7 +58,8 @@ final class Pull {
      * snapshot would not fit beside the live database. Every failure becomes a {@link CommandFailure}.
      *
      * @return the open snapshot, already unlinked: closing it frees its blocks, which takes a while
-     *         for a large file, so the caller closes it after telling the client the outcome. A client that took the file is let go first: see {@link #awaitHangUp}
+     *         for a large file, so the caller closes it after telling the client the outcome (a
+     *         client that copies the file may close it last, and free them then)
      */
     AutoCloseable run() throws CommandFailure {
         try {
@@ -95,7 +96,7 @@ final class Pull {
                 LOG.info(() -> "pull complete: " + live + " (" + size + " bytes in " + Push.millisSince(started) + " ms, delta)");
                 FileChannel done = in;
                 in = null;
-                return done::close; // after the exit status: freeing the snapshot's blocks takes a while
+                return done;
             }
             String id = idOf(snapshot);
             String taken = offer(snapshot, id, size, mode);
@@ -110,12 +111,7 @@ final class Pull {
             LOG.info(() -> "pull complete: " + live + " (" + size + " bytes in " + Push.millisSince(started) + " ms, " + how + ")");
             FileChannel done = in;
             in = null;
-            return () -> {
-                if (taken != null) {
-                    awaitHangUp();
-                }
-                done.close();
-            };
+            return done;
         } finally {
             if (in != null) {
                 in.close();
@@ -190,19 +186,6 @@ final class Pull {
             return answer.get(1);
         }
         throw new ProtocolException("unexpected answer to the snapshot offer: " + answer);
-    }
-
-    /**
-     * Waits for the client that took the snapshot to hang up, which it does once done with the file.
-     * Whichever side closes the file last frees its blocks; that should be this side, not the
-     * client the user is waiting for. Anything the client sends meanwhile ends the wait too.
-     */
-    private void awaitHangUp() {
-        try {
-            frames.readStreamed(); // not under the idle timeout: copying a large file takes as long as it takes
-        } catch (IOException e) {
-            // Gone: done with the file.
-        }
     }
 
     /** Copies {@code live} into the empty file {@code snapshot} with SQLite's backup API, in one read transaction. */

@@ -29,9 +29,6 @@ import java.util.logging.Logger;
 final class Push {
     private static final Logger LOG = Logger.getLogger(Push.class.getName());
 
-    /** After a swap, before its log is written: the requests it held are served first. */
-    private static final long SETTLE_MILLIS = 20;
-
     private final Hotswap hotswap;
     private final ManagedDatabase db;
     private final CopyRequest request;
@@ -52,8 +49,7 @@ final class Push {
      * Receives, checks and swaps. Every failure becomes a {@link CommandFailure} that says whether
      * the live database changed.
      *
-     * @return what finishes the push once the client has its exit status: writing the swap's log
-     *         lines, which the client does not wait for
+     * @return what finishes the push once the client has its exit status: its last log line
      */
     AutoCloseable run() throws CommandFailure {
         try {
@@ -99,20 +95,11 @@ final class Push {
                 }
                 frames.writeText(Channel.STDOUT, "OK\n");
             } catch (CommandFailure | IOException e) {
-                swap.publishLog();
                 swap.freeReplaced();
                 throw e;
             }
-            return () -> {
-                try {
-                    // The requests the swap held are served first: writing the log costs them CPU they need.
-                    Thread.sleep(SETTLE_MILLIS);
-                } finally {
-                    swap.publishLog();
-                }
-                LOG.info(() -> String.format("push complete: %s (%d bytes in %d ms; requests paused %.1f ms)",
-                        live, bytes, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started), result.pauseMillis()));
-            };
+            return () -> LOG.info(() -> String.format("push complete: %s (%d bytes in %d ms; requests paused %.1f ms)",
+                    live, bytes, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started), result.pauseMillis()));
         } finally {
             TempFiles.deleteQuietly(temp);
         }

@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
+import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
@@ -37,8 +38,6 @@ final class Swap {
     private final boolean keepPrevious;
     /** False once the command was given up on (the app is closing): then the swap must not begin. */
     private final BooleanSupplier wanted;
-    /** Everything this swap logs, written after the gate is open again. */
-    private final DeferredLog log = new DeferredLog(LOG, Swap.class);
     /** Names of replaced files to remove once requests run again: removing a large file's last name frees its blocks, which takes a while. */
     private final List<Path> toFree = new ArrayList<>();
 
@@ -72,20 +71,12 @@ final class Swap {
         toFree.clear();
     }
 
-    /** Writes this swap's log lines, and those of the requests it held, in the order they happened. */
-    void publishLog() {
-        log.publish();
-    }
-
     /** Where {@code --keep-previous} keeps the replaced database. */
     static Path previousOf(Path live) {
         return live.resolveSibling(live.getFileName() + ".previous");
     }
 
-    /**
-     * Swaps, logging nothing yet: call {@link #publishLog()} once the requests the swap held have
-     * been served.
-     */
+    /** Swaps, as the class comment says; {@link #freeReplaced()} then frees what it replaced. */
     Result run() throws CommandFailure {
         if (keepPrevious) {
             checkKeepPossible(db.path());
@@ -125,7 +116,7 @@ final class Swap {
                     + "or give the requests longer with --timeout MS");
         }
         long closedAt = System.nanoTime();
-        log.info(() -> "lock acquired: waited " + Push.millisSince(waitStart) + " ms for in-flight requests");
+        LOG.info(() -> "lock acquired: waited " + Push.millisSince(waitStart) + " ms for in-flight requests");
         List<SwapListener> prepared = new ArrayList<>();
         boolean replaced = false;
         Path oldInode = null;
@@ -137,12 +128,12 @@ final class Swap {
             }
             checkpointWithin(deadline);
             int closed = db.swappableDataSource().suspendAndCloseAll();
-            log.info(() -> "disconnected: closed " + closed + " connection(s) to " + live);
+            LOG.info(() -> "disconnected: closed " + closed + " connection(s) to " + live);
             refuseForeignConnections(live);
             oldInode = holdOldInode(live);
             Files.move(replacement, live, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             replaced = true;
-            log.info(() -> "renamed " + replacement.getFileName() + " to " + live);
+            LOG.info(() -> "renamed " + replacement.getFileName() + " to " + live);
             FileModes.syncDirectory(live.getParent());
             removeStaleSidecars(live);
         } catch (CommandFailure e) {
@@ -161,9 +152,9 @@ final class Swap {
         // New requests wait from the moment the gate closes, so the pause they see includes the drain.
         double pause = (openedAt - waitStart) / 1e6;
         double swapping = (openedAt - closedAt) / 1e6;
-        log.info(released.at(), () -> String.format("lock released: requests paused %.1f ms (%.1f ms waiting for in-flight requests, "
+        LOG.info(() -> String.format("lock released: requests paused %.1f ms (%.1f ms waiting for in-flight requests, "
                 + "%.1f ms swapping), %d waited", pause, pause - swapping, swapping, waited));
-        log.add(released.records());
+        released.announce();
         Path previous = null;
         if (oldInode != null && replaced && keepPrevious) {
             try {
@@ -235,7 +226,7 @@ final class Swap {
             Files.move(oldInode, previous, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             toFree.add(oldInode); // still there when previous was another name of the same file: rename(2) then does nothing
             FileModes.syncDirectory(live.getParent());
-            log.info(() -> "kept the replaced database as " + previous);
+            LOG.info(() -> "kept the replaced database as " + previous);
             return previous;
         } catch (IOException e) {
             Path kept = rescue(oldInode, live);
@@ -256,10 +247,10 @@ final class Swap {
     private Path rescue(Path oldInode, Path live) {
         try {
             Path rescued = TempFiles.rescueKept(oldInode, live);
-            log.warning(() -> "kept the replaced database as " + rescued);
+            LOG.warning(() -> "kept the replaced database as " + rescued);
             return rescued;
         } catch (IOException e) {
-            log.severe("could not give the replaced database a name of its own; it stays at " + oldInode, e);
+            LOG.log(Level.SEVERE, "could not give the replaced database a name of its own; it stays at " + oldInode, e);
             return oldInode;
         }
     }
@@ -274,7 +265,7 @@ final class Swap {
             return;
         }
         if (force) {
-            log.warning(() -> "swapping with " + open + " connection(s) still open on " + live + " (--force): "
+            LOG.warning(() -> "swapping with " + open + " connection(s) still open on " + live + " (--force): "
                     + "they keep reading the old file");
             return;
         }
@@ -290,9 +281,9 @@ final class Swap {
         if (replaced) {
             try {
                 db.swappableDataSource().reopen();
-                log.info(() -> "reconnected to " + db.path());
+                LOG.info(() -> "reconnected to " + db.path());
             } catch (SQLException e) {
-                log.severe("reconnecting after the swap failed", e);
+                LOG.log(Level.SEVERE, "reconnecting after the swap failed", e);
                 failure = keepFirst(failure, new CommandFailure("the database was replaced, but reconnecting failed: " + Failures.describe(e), e));
             }
         }
@@ -300,7 +291,7 @@ final class Swap {
             try {
                 listener.afterSwap(db, replaced);
             } catch (Exception e) {
-                log.severe("after-swap listener failed", e);
+                LOG.log(Level.SEVERE, "after-swap listener failed", e);
                 failure = keepFirst(failure, new CommandFailure((replaced ? "the database was replaced, but " : "")
                         + "an after-swap listener failed: " + e, e));
             }
@@ -383,7 +374,7 @@ final class Swap {
                 throw new CommandFailure("cannot keep the previous database: this filesystem refused a hard link ("
                         + Failures.describe(e) + "); nothing changed. Pull a backup first, then push without --keep-previous");
             }
-            log.fine(() -> "no hard link to the old database (" + e + "); the rename will free its blocks");
+            LOG.fine(() -> "no hard link to the old database (" + e + "); the rename will free its blocks");
             return null;
         }
     }
@@ -393,7 +384,7 @@ final class Swap {
         for (String suffix : TempFiles.SIDECARS) {
             Path stale = live.resolveSibling(live.getFileName() + suffix);
             if (Files.deleteIfExists(stale)) {
-                log.info(() -> "removed stale " + stale.getFileName());
+                LOG.info(() -> "removed stale " + stale.getFileName());
             }
         }
     }

@@ -309,7 +309,7 @@ class LibraryBehaviourTest {
         HttpResponse<String> reply = queued.get(0).get(30, TimeUnit.SECONDS);
         assertEquals(200, reply.statusCode(), reply.body());
         assertEquals("new", reply.body(), "the request queued during the swap ran on the new db");
-        // Its two lines are written by the swap after the client has its answer, each with the time it happened.
+        // Its two lines are written by the swap once it has let the request go, each with the time it happened.
         assertTrue(pushLog.await(30, TimeUnit.SECONDS), "the push never logged its end:\n" + pushLog.dump());
         List<java.util.logging.LogRecord> lines = gateLog.records();
         assertEquals(List.of("request queued, waiting for swap to complete: GET /items",

@@ -23,6 +23,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.ToDoubleFunction;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -224,14 +225,7 @@ public final class Bench {
         progress("swap pause: warm-up swaps under load");
         cliOk(null, "cp", "--skip-integrity-check", "--skip-schema-check", sources.get(0).toString(), live.toString());
         String firstSwap = app.logSince(0);
-        // Until the app's request path and swap path are compiled: early swaps measured p99s of 12-15 ms, later ones ~5.5.
-        LoadGen warm = new LoadGen(app.gated, "/items", CONCURRENCY);
-        warm.start();
-        for (int i = 0; i < WARM_UP_SWAPS; i++) {
-            Thread.sleep(1000);
-            cliOk(null, "cp", "--skip-integrity-check", "--skip-schema-check", sources.get(0).toString(), live.toString());
-        }
-        warm.stop();
+        warmUpSwaps(app, sources.get(0));
         Matcher cold = Pattern.compile("lock released: requests paused ([0-9.,]+) ms").matcher(firstSwap);
         if (cold.find()) {
             notes.add("3 the first swap in a fresh app JVM (no load, code not yet compiled) paused requests " + cold.group(1)
@@ -241,66 +235,24 @@ public final class Bench {
             Path src = sources.get(i);
             progress("swap pause " + names.get(i) + ": live becomes " + names.get(i));
             cliOk(null, "cp", "--skip-integrity-check", "--skip-schema-check", src.toString(), live.toString());
-            List<Double> extra = new ArrayList<>();
-            List<Double> p99s = new ArrayList<>();
-            List<Double> maxes = new ArrayList<>();
-            List<Double> pauses = new ArrayList<>();
-            List<Double> cliExtra = new ArrayList<>();
-            List<Double> outsideMax = new ArrayList<>();
-            List<Double> control = new ArrayList<>();
-            List<Double> drains = new ArrayList<>();
-            long errors = 0;
+            List<SwapSample> swaps = new ArrayList<>();
             for (int rep = 0; rep < REPEATS; rep++) {
-                LoadGen load = new LoadGen(app.gated, "/items", CONCURRENCY);
-                load.start();
-                Thread.sleep(1000);
-                long offset = app.logSize();
-                long cliStart = System.nanoTime();
-                cliOk(null, "cp", "--skip-integrity-check", "--skip-schema-check", src.toString(), live.toString());
-                long cliEnd = System.nanoTime();
-                Thread.sleep(1000);
-                LoadGen.Samples s = load.stop();
-                errors += s.errors();
-                String log = app.logSince(offset);
-                Matcher w = Pattern.compile("bench-swap-window (\\d+) (\\d+)").matcher(log);
-                Matcher p = Pattern.compile("lock released: requests paused ([0-9.,]+) ms").matcher(log);
-                if (!w.find() || !p.find()) {
-                    throw new IllegalStateException("no swap logged by the app:\n" + log);
-                }
-                long before = Long.parseLong(w.group(1));
-                long after = Long.parseLong(w.group(2));
-                List<Long> outside = new ArrayList<>();
-                long maxInSwap = 0;
-                long maxInCli = 0;
-                for (int k = 0; k < s.count(); k++) {
-                    long start = s.starts()[k];
-                    long end = start + s.latencies()[k];
-                    if (end < cliStart || start > cliEnd) {
-                        outside.add(s.latencies()[k]);
-                    } else {
-                        maxInCli = Math.max(maxInCli, s.latencies()[k]);
-                    }
-                    if (start <= after && end >= before) {
-                        maxInSwap = Math.max(maxInSwap, s.latencies()[k]);
-                    }
-                }
-                double p99 = percentile(outside, 0.99) / 1e6;
-                outsideMax.add(percentile(outside, 1.0) / 1e6);
-                control.add(controlMax(s, after - before, cliStart) / 1e6 - p99);
-                extra.add(maxInSwap / 1e6 - p99);
-                p99s.add(p99);
-                maxes.add(maxInSwap / 1e6);
-                pauses.add(Double.parseDouble(p.group(1).replace(',', '.')));
-                Matcher d = Pattern.compile("lock acquired: waited (\\d+) ms").matcher(log);
-                drains.add(d.find() ? Double.parseDouble(d.group(1)) : Double.NaN);
-                cliExtra.add(maxInCli / 1e6 - p99);
+                swaps.add(measureSwap(app, src));
             }
+            List<Double> extra = each(swaps, SwapSample::extra);
+            List<Double> pauses = each(swaps, SwapSample::pause);
+            List<Double> drains = each(swaps, SwapSample::drain);
+            List<Double> control = each(swaps, SwapSample::control);
+            List<Double> cliExtra = each(swaps, SwapSample::cliExtra);
+            List<Double> p99s = each(swaps, SwapSample::p99);
+            long errors = swaps.stream().mapToLong(SwapSample::errors).sum();
             double e = median(extra);
             gatePauses[i] = median(pauses);
             progress("swap pause " + names.get(i) + ": extra " + fmt(extra) + " ms, gate pause " + fmt(pauses)
                     + " ms, max-in-CLI-window extra " + fmt(cliExtra) + " ms, p99 outside " + fmt(p99s)
-                    + " ms, drain wait " + fmt(drains) + " ms, max outside " + fmt(outsideMax) + " ms, same-length windows without a swap: extra " + fmt(control) + " ms");
-            row("3 swap pause " + names.get(i) + ": max latency in swap", String.format("%.1f ms", median(maxes)),
+                    + " ms, drain wait " + fmt(drains) + " ms, max outside " + fmt(each(swaps, SwapSample::outsideMax))
+                    + " ms, same-length windows without a swap: extra " + fmt(control) + " ms");
+            row("3 swap pause " + names.get(i) + ": max latency in swap", String.format("%.1f ms", median(each(swaps, SwapSample::maxInSwap))),
                     String.format("p99 %.1f ms", median(p99s)), String.format("+%.1f ms", e), "<= +5 ms", e <= 5);
             notes.add(String.format("3 %s: app log: drain wait %.0f ms + pause %.1f ms; control (windows as long as the swap's, "
                     + "in the second before the push): max p99 %+.1f ms; max over the whole CLI run p99 %+.1f ms; failed requests %d",
@@ -313,6 +265,85 @@ public final class Bench {
         double growth = gatePauses[last] - gatePauses[0];
         row("3 gate pause (app log), 1 GiB vs 1 MiB", String.format("%.1f ms", gatePauses[last]),
                 String.format("%.1f ms", gatePauses[0]), String.format("%+.1f ms", growth), "flat: <= +2 ms", growth <= 2);
+    }
+
+    /**
+     * Swaps {@code src} in {@link #WARM_UP_SWAPS} times under load, a second apart: until the app's
+     * request path and swap path are compiled, early swaps measured p99s of 12-15 ms, later ones ~5.5.
+     */
+    private void warmUpSwaps(App app, Path src) throws Exception {
+        LoadGen warm = new LoadGen(app.gated, "/items", CONCURRENCY);
+        warm.start();
+        for (int i = 0; i < WARM_UP_SWAPS; i++) {
+            Thread.sleep(1000);
+            cliOk(null, "cp", "--skip-integrity-check", "--skip-schema-check", src.toString(), live.toString());
+        }
+        warm.stop();
+    }
+
+    /**
+     * One swap under load, all times in ms.
+     *
+     * @param extra      the longest latency of the requests that overlap the swap window (from the
+     *                   app's swap listener) minus the p99 of the requests outside the CLI's run
+     * @param maxInSwap  that longest latency
+     * @param pause      the gate pause the app logged
+     * @param drain      how long the swap waited for in-flight requests (app log)
+     * @param cliExtra   the longest latency over the CLI's whole run, minus the p99
+     * @param outsideMax the longest latency outside the CLI's run
+     * @param control    the typical longest latency in windows as long as the swap's, in the second
+     *                   before the push, minus the p99
+     */
+    private record SwapSample(double extra, double p99, double maxInSwap, double pause, double drain, double cliExtra,
+                              double outsideMax, double control, long errors) {
+    }
+
+    /**
+     * Swaps {@code src} in once while a {@link LoadGen} with {@link #CONCURRENCY} keep-alive
+     * connections requests {@code /items}, from a second before the push to a second after it.
+     */
+    private SwapSample measureSwap(App app, Path src) throws Exception {
+        LoadGen load = new LoadGen(app.gated, "/items", CONCURRENCY);
+        load.start();
+        Thread.sleep(1000);
+        long offset = app.logSize();
+        long cliStart = System.nanoTime();
+        cliOk(null, "cp", "--skip-integrity-check", "--skip-schema-check", src.toString(), live.toString());
+        long cliEnd = System.nanoTime();
+        Thread.sleep(1000);
+        LoadGen.Samples s = load.stop();
+        String log = app.logSince(offset);
+        Matcher w = Pattern.compile("bench-swap-window (\\d+) (\\d+)").matcher(log);
+        Matcher p = Pattern.compile("lock released: requests paused ([0-9.,]+) ms").matcher(log);
+        if (!w.find() || !p.find()) {
+            throw new IllegalStateException("no swap logged by the app:\n" + log);
+        }
+        long before = Long.parseLong(w.group(1));
+        long after = Long.parseLong(w.group(2));
+        List<Long> outside = new ArrayList<>();
+        long maxInSwap = 0;
+        long maxInCli = 0;
+        for (int k = 0; k < s.count(); k++) {
+            long start = s.starts()[k];
+            long end = start + s.latencies()[k];
+            if (end < cliStart || start > cliEnd) {
+                outside.add(s.latencies()[k]);
+            } else {
+                maxInCli = Math.max(maxInCli, s.latencies()[k]);
+            }
+            if (start <= after && end >= before) {
+                maxInSwap = Math.max(maxInSwap, s.latencies()[k]);
+            }
+        }
+        double p99 = percentile(outside, 0.99) / 1e6;
+        Matcher d = Pattern.compile("lock acquired: waited (\\d+) ms").matcher(log);
+        return new SwapSample(maxInSwap / 1e6 - p99, p99, maxInSwap / 1e6, Double.parseDouble(p.group(1).replace(',', '.')),
+                d.find() ? Double.parseDouble(d.group(1)) : Double.NaN, maxInCli / 1e6 - p99, percentile(outside, 1.0) / 1e6,
+                controlMax(s, after - before, cliStart) / 1e6 - p99, s.errors());
+    }
+
+    private static List<Double> each(List<SwapSample> swaps, ToDoubleFunction<SwapSample> field) {
+        return swaps.stream().map(field::applyAsDouble).toList();
     }
 
     /**
