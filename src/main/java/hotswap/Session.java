@@ -215,8 +215,6 @@ final class Session implements Runnable {
     private static void closeQuietly(AutoCloseable resource) {
         try {
             resource.close();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt(); // the server is stopping; what is left is finished as it closes
         } catch (Exception e) {
             LOG.warning(() -> "cleaning up after a command: " + e);
         }
