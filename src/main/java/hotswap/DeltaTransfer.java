@@ -9,6 +9,7 @@ import hotswap.wire.ProtocolException;
 import java.io.EOFException;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -44,6 +45,12 @@ final class DeltaTransfer {
      */
     long receive(ManagedDatabase db, Path temp) throws CommandFailure, IOException {
         Path live = db.path();
+        if (!Files.exists(live)) {
+            // Nothing to compare with; and the snapshot's connection would create the live file, empty, which
+            // then fails the schema check and stays behind if the push is refused (invariant 4).
+            note("Note: " + live + " does not exist yet; copying the whole file");
+            return -1;
+        }
         if (Pull.backupTarget(temp) == null) {
             note("Note: the app cannot take a snapshot in " + live.getParent() + " (its path holds white space, ' and \" "
                     + "all three); copying the whole file");

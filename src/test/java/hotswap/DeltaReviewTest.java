@@ -1,0 +1,69 @@
+package hotswap;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** Delta transfers at their edges: found by the adversarial review of the delta transfer. */
+class DeltaReviewTest {
+    Path dir;
+    Path client;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        dir = Fixtures.tempDir();
+        client = Fixtures.tempDir();
+    }
+
+    @AfterEach
+    void tearDown() {
+        Fixtures.deleteTree(dir);
+        Fixtures.deleteTree(client);
+    }
+
+    @Test
+    void aDeltaPushToADatabaseThatDoesNotExistYetLandsAsAWholePushWouldAndCreatesNothingFirst() throws Exception {
+        Path live = Files.createDirectory(dir.resolve("db")).resolve("live.sqlite3");
+        Fixtures.itemsDb(client.resolve("new.sqlite3"), "first");
+        try (Hotswap hotswap = Hotswap.builder().socket(dir.resolve("hs.sock")).database(live).build()) {
+            hotswap.start();
+            Map<String, String> env = Map.of("HOTSWAP_SOCKET", hotswap.socket().toString());
+
+            Fixtures.Result r = Fixtures.cli(client, env, null, "cp", "--delta", "new.sqlite3", live.toString());
+
+            assertEquals(0, r.exit(), r.toString());
+            assertEquals(List.of("first"), Fixtures.query(live, "SELECT name FROM items"));
+            assertTrue(r.stderr().contains("does not exist yet; copying the whole file"), r.stderr());
+            assertEquals(List.of(), Fixtures.leftovers(live.getParent()));
+        }
+    }
+
+    @Test
+    void aRejectedDeltaPushToADatabaseThatDoesNotExistYetLeavesItAbsent() throws Exception {
+        Path live = Files.createDirectory(dir.resolve("db")).resolve("live.sqlite3");
+        Fixtures.itemsDb(client.resolve("new.sqlite3"), "first");
+        try (Hotswap hotswap = Hotswap.builder().socket(dir.resolve("hs.sock")).database(live).build()) {
+            hotswap.start();
+            Map<String, String> env = Map.of("HOTSWAP_SOCKET", hotswap.socket().toString());
+            // A damaged file of SQLite pages: the app's checks refuse it.
+            Path bad = client.resolve("bad.sqlite3");
+            byte[] bytes = Files.readAllBytes(client.resolve("new.sqlite3"));
+            java.util.Arrays.fill(bytes, 4096, bytes.length, (byte) 0x5a);
+            Files.write(bad, bytes);
+
+            Fixtures.Result r = Fixtures.cli(client, env, null, "cp", "--delta", "bad.sqlite3", live.toString());
+
+            assertEquals(1, r.exit(), r.toString());
+            assertFalse(Files.exists(live), "a refused push created the live database: " + r);
+            assertEquals(List.of(), Fixtures.leftovers(live.getParent()));
+        }
+    }
+}
