@@ -66,4 +66,36 @@ class DeltaReviewTest {
             assertEquals(List.of(), Fixtures.leftovers(live.getParent()));
         }
     }
+
+    @Test
+    void aRemoteDeltaPullStoppedWithSigtermBeforeTheAppAnswersRemovesItsCopy() throws Exception {
+        try (RemoteSide remote = new RemoteSide("").start()) {
+            Fixtures.itemsDb(remote.local.resolve("copy.sqlite3"), "an older copy");
+            // A link that takes a while to answer, as ssh does while it logs in and the app there takes its snapshot.
+            Path slow = RemoteSide.script(remote.root.resolve("slow-ssh"), "#!/bin/sh\nsleep 30\nexec '" + remote.fakeSsh + "' \"$@\"\n");
+            ProcessBuilder pb = new ProcessBuilder(Fixtures.java(), "-jar", Fixtures.jar().toString(), "cp", "--rsh", slow.toString(),
+                    RemoteSide.HOST + ":db/production.sqlite3", "copy.sqlite3")
+                    .directory(remote.local.toFile()).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD);
+            pb.environment().remove("HOTSWAP_SOCKET");
+            pb.environment().putAll(remote.env());
+            Process cli = pb.start();
+            List<ProcessHandle> children = List.of();
+            try {
+                long deadline = System.nanoTime() + 20_000_000_000L;
+                while (Fixtures.leftovers(remote.local).isEmpty()) {
+                    assertTrue(System.nanoTime() < deadline, "the client never started its copy of the destination");
+                    Thread.sleep(5);
+                }
+                Thread.sleep(300);
+                children = cli.descendants().toList();
+                cli.destroy(); // SIGTERM, as Ctrl-C or a service manager would stop it
+                assertTrue(cli.waitFor(20, java.util.concurrent.TimeUnit.SECONDS));
+            } finally {
+                cli.destroyForcibly();
+                children.forEach(ProcessHandle::destroyForcibly); // the sleeping transport
+            }
+            assertEquals(List.of(), Fixtures.leftovers(remote.local), "a stopped pull leaves no copy beside its destination");
+            assertEquals(List.of("an older copy"), Fixtures.query(remote.local.resolve("copy.sqlite3"), "SELECT name FROM items"));
+        }
+    }
 }

@@ -86,6 +86,7 @@ final class CopyClient {
             return options.remote() == null ? runHere() : runRemote(options.remote());
         } finally {
             abandonDelta(true, true); // a copy of a delta pull that was not renamed into place is removed
+            keepOnExit();
         }
     }
 
@@ -154,6 +155,9 @@ final class CopyClient {
         }
         if (remote != null && deltaPull != null) {
             deltaPull.start();
+            // The copy is as large as the destination, and the link and the app's snapshot may take a while:
+            // Ctrl-C meanwhile must remove it, as it does once the pages flow.
+            discardOnExit(deltaPull.sink());
         }
     }
 
@@ -357,13 +361,7 @@ final class CopyClient {
             if (sink != null) {
                 sink.discard();
             }
-            if (discardOnExit != null) {
-                try {
-                    Runtime.getRuntime().removeShutdownHook(discardOnExit);
-                } catch (IllegalStateException e) {
-                    // Already shutting down: the hook finds nothing left to remove.
-                }
-            }
+            keepOnExit();
             if (offer != null) {
                 offer.close();
             }
@@ -387,9 +385,23 @@ final class CopyClient {
         return sink;
     }
 
+    /** Has {@code sink}'s partial output removed if the JVM is stopped, instead of any sink's before. */
     private void discardOnExit(PullSink sink) {
+        keepOnExit();
         discardOnExit = new Thread(sink::discard, "hotswap-discard");
         Runtime.getRuntime().addShutdownHook(discardOnExit);
+    }
+
+    /** The pull's output is committed or already discarded: nothing is left for a stop to remove. */
+    private void keepOnExit() {
+        if (discardOnExit != null) {
+            try {
+                Runtime.getRuntime().removeShutdownHook(discardOnExit);
+            } catch (IllegalStateException e) {
+                // Already shutting down: the hook finds nothing left to remove.
+            }
+            discardOnExit = null;
+        }
     }
 
     /**
