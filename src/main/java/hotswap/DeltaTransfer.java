@@ -51,6 +51,16 @@ final class DeltaTransfer {
             note("Note: " + live + " does not exist yet; copying the whole file");
             return -1;
         }
+        // The snapshot comes first, as large as the live database and its WAL: Push checked room for the
+        // pushed file only, and filling the disk would fail the app's own writes. The whole file may fit.
+        Path wal = live.resolveSibling(live.getFileName() + "-wal");
+        long need = Files.size(live) + (Files.exists(wal) ? Files.size(wal) : 0);
+        long free = Files.getFileStore(live.getParent()).getUsableSpace();
+        if (free < need) {
+            note("Note: no room beside it for a snapshot of " + live + " (up to " + need + " bytes, " + free
+                    + " free); copying the whole file");
+            return -1;
+        }
         if (Pull.backupTarget(temp) == null) {
             note("Note: the app cannot take a snapshot in " + live.getParent() + " (its path holds white space, ' and \" "
                     + "all three); copying the whole file");

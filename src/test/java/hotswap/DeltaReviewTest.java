@@ -98,4 +98,38 @@ class DeltaReviewTest {
             assertEquals(List.of("an older copy"), Fixtures.query(remote.local.resolve("copy.sqlite3"), "SELECT name FROM items"));
         }
     }
+
+    @Test
+    void aDeltaPushWhoseSnapshotCannotFitBesideTheLiveDatabaseGoesWholeAndNeverFillsTheDisk() throws Exception {
+        Path small = Files.createDirectory(dir.resolve("small"));
+        Process mount = new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", small.toString())
+                .redirectErrorStream(true).start();
+        String why = new String(mount.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).strip();
+        org.junit.jupiter.api.Assumptions.assumeTrue(mount.waitFor() == 0, "mounting a tmpfs was refused: " + why);
+        try {
+            Path live = Fixtures.createDb(small.resolve("live.sqlite3"),
+                    "CREATE TABLE items(id INTEGER PRIMARY KEY, name TEXT)",
+                    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1200) "
+                            + "INSERT INTO items(name) SELECT hex(randomblob(500)) FROM n");
+            Fixtures.createDb(client.resolve("new.sqlite3"), "CREATE TABLE items(id INTEGER PRIMARY KEY, name TEXT)",
+                    "INSERT INTO items(name) VALUES ('small and new')");
+            long free = Files.getFileStore(small).getUsableSpace();
+            assertTrue(Files.size(live) > free && Files.size(client.resolve("new.sqlite3")) < free,
+                    "the test needs a live database larger than the space left, and a pushed one smaller: " + Files.size(live) + ", " + free);
+            try (Hotswap hotswap = Hotswap.builder().socket(dir.resolve("hs.sock")).database(live).build()) {
+                hotswap.start();
+
+                Fixtures.Result r = Fixtures.cli(client, Map.of("HOTSWAP_SOCKET", hotswap.socket().toString()), null,
+                        "cp", "--delta", "new.sqlite3", live.toString());
+
+                // The snapshot would have filled the disk under the app's own writes; the whole file fits.
+                assertEquals(0, r.exit(), r.toString());
+                assertTrue(r.stderr().contains("no room beside it for a snapshot of " + live), r.stderr());
+                assertEquals(List.of("small and new"), Fixtures.query(live, "SELECT name FROM items"));
+                assertEquals(List.of(), Fixtures.leftovers(small));
+            }
+        } finally {
+            new ProcessBuilder("umount", "-l", small.toString()).inheritIO().start().waitFor();
+        }
+    }
 }
