@@ -132,4 +132,41 @@ class DeltaReviewTest {
             new ProcessBuilder("umount", "-l", small.toString()).inheritIO().start().waitFor();
         }
     }
+
+    @Test
+    void aPullClientClaimingMorePagesThanAnyFileCanHaveIsRefusedAsMalformedAndTheAppServesOn() throws Exception {
+        try (RunningApp app = RunningApp.start("a", "b")) {
+            byte[] live = Files.readAllBytes(app.db);
+            for (int count : new int[] {Integer.MAX_VALUE, Integer.MAX_VALUE - 255, Integer.MAX_VALUE / 16 + 1}) {
+                String said = rawRequest(app, new hotswap.wire.CopyRequest(app.db.toString(), client.resolve("x.sqlite3").toString(),
+                        hotswap.wire.CopyRequest.Integrity.FULL, true, 0, -1, false, false, null,
+                        new hotswap.wire.CopyRequest.Pages(4096, count), false));
+                assertTrue(said.startsWith("ERROR: malformed cp request: malformed delta option: 4096:" + count), count + ": " + said);
+            }
+            assertEquals(200, app.get("/items").statusCode());
+            assertTrue(java.util.Arrays.equals(live, Files.readAllBytes(app.db)));
+            assertEquals(List.of(), Fixtures.leftovers(app.db.getParent()));
+        }
+    }
+
+    /** Sends {@code request} over a raw connection and returns what the app said on stderr; hangs up should a delta exchange start. */
+    private static String rawRequest(RunningApp app, hotswap.wire.CopyRequest request) throws Exception {
+        try (java.nio.channels.SocketChannel ch = java.nio.channels.SocketChannel.open(java.net.StandardProtocolFamily.UNIX)) {
+            ch.connect(java.net.UnixDomainSocketAddress.of(app.socket));
+            hotswap.wire.Frames frames = new hotswap.wire.Frames(ch);
+            hotswap.wire.Protocol.sayHello(frames);
+            frames.writeStrings(hotswap.wire.Channel.CONTROL, request.encode());
+            hotswap.wire.Protocol.readHello(frames);
+            StringBuilder said = new StringBuilder();
+            for (hotswap.wire.Frames.Frame f = frames.read(); f != null && f.channel() != hotswap.wire.Channel.EXIT; f = frames.read()) {
+                if (f.channel() == hotswap.wire.Channel.STDERR) {
+                    said.append(f.text());
+                } else if (f.channel() == hotswap.wire.Channel.CONTROL
+                        && hotswap.wire.Strings.decode(f.payload()).get(0).equals("delta")) {
+                    return said + "(the app started the delta exchange)"; // and hangs up
+                }
+            }
+            return said.toString();
+        }
+    }
 }

@@ -5,6 +5,7 @@ import hotswap.wire.Delta;
 import hotswap.wire.CopyRequest;
 import hotswap.wire.Failures;
 import hotswap.wire.FileModes;
+import hotswap.wire.PageHashes;
 import hotswap.wire.Frames;
 import hotswap.wire.Protocol;
 import hotswap.wire.ProtocolException;
@@ -477,10 +478,14 @@ final class CopyClient {
 
     private static int count(String text) throws ProtocolException {
         try {
-            return Integer.parseInt(text);
+            int n = Integer.parseInt(text);
+            if (n >= 0 && n <= PageHashes.MAX_PAGES) { // outside, the exchange's arithmetic would overflow
+                return n;
+            }
         } catch (NumberFormatException e) {
-            throw new ProtocolException("malformed page count: " + text);
+            // refused below
         }
+        throw new ProtocolException("malformed page count: " + text);
     }
 
     private static long size(String text) throws ProtocolException {

@@ -44,7 +44,8 @@ public record CopyRequest(String source, String destination, Integrity integrity
             int colon = text.indexOf(':');
             try {
                 Pages p = new Pages(Integer.parseInt(text.substring(0, Math.max(colon, 0))), Integer.parseInt(text.substring(colon + 1)));
-                if (p.pageSize >= 512 && p.pageSize <= 65536 && Integer.bitCount(p.pageSize) == 1 && p.count >= 0) {
+                if (p.pageSize >= 512 && p.pageSize <= 65536 && Integer.bitCount(p.pageSize) == 1 && p.count >= 0
+                        && p.count <= PageHashes.MAX_PAGES) {
                     return p;
                 }
             } catch (NumberFormatException e) {

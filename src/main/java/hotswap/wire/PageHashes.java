@@ -20,6 +20,12 @@ import java.util.function.LongConsumer;
 public final class PageHashes {
     /** Bytes of one hash on the wire and in memory: 128 bits. */
     public static final int BYTES = 16;
+    /**
+     * The most pages a file may have for a delta transfer: their hashes must fit in one array, and
+     * every page index times {@link #BYTES} in an int. A larger file goes whole; a larger count on
+     * the wire is malformed (the exchange's arithmetic would overflow).
+     */
+    public static final int MAX_PAGES = Integer.MAX_VALUE / BYTES;
     private static final int READ_BYTES = 1 << 20;
 
     private final int pageSize;
@@ -80,7 +86,7 @@ public final class PageHashes {
         }
         int pageSize = header.getShort(16) & 0xffff;
         pageSize = pageSize == 1 ? 65536 : pageSize;
-        if (pageSize < 512 || Integer.bitCount(pageSize) != 1 || size % pageSize != 0 || size / pageSize > Integer.MAX_VALUE) {
+        if (pageSize < 512 || Integer.bitCount(pageSize) != 1 || size % pageSize != 0 || size / pageSize > MAX_PAGES) {
             return null;
         }
         return new CopyRequest.Pages(pageSize, (int) (size / pageSize));
