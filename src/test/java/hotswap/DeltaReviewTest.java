@@ -169,4 +169,38 @@ class DeltaReviewTest {
             return said.toString();
         }
     }
+
+    @Test
+    void aDeltaPullOfADatabaseThatGrowsMeanwhileIsNeverRefusedAsMalformed() throws Exception {
+        Path live = Files.createDirectory(dir.resolve("db")).resolve("live.sqlite3");
+        Fixtures.createDb(live, "CREATE TABLE items(id INTEGER PRIMARY KEY, name TEXT)");
+        Fixtures.createDb(client.resolve("copy.sqlite3"), "CREATE TABLE items(id INTEGER PRIMARY KEY, name TEXT)");
+        try (Hotswap hotswap = Hotswap.builder().socket(dir.resolve("hs.sock")).database(live).build()) {
+            hotswap.start();
+            java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+            Thread writer = new Thread(() -> {
+                // The app's writes, each a new page or two at the end of the file (rollback journal: straight into it).
+                try (java.sql.Connection c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + live);
+                     java.sql.Statement st = c.createStatement()) {
+                    st.execute("PRAGMA busy_timeout = 5000");
+                    while (!stop.get()) {
+                        st.executeUpdate("INSERT INTO items(name) VALUES (hex(randomblob(3000)))");
+                    }
+                } catch (java.sql.SQLException e) {
+                    throw new RuntimeException(e);
+                }
+            });
+            writer.start();
+            try {
+                for (int i = 0; i < 15; i++) {
+                    Fixtures.Result r = Fixtures.cli(client, Map.of("HOTSWAP_SOCKET", hotswap.socket().toString()), null,
+                            "cp", "--delta", live.toString(), "copy.sqlite3");
+                    assertFalse(r.stderr().contains("does not match source-size"), "pull " + i + ": " + r);
+                }
+            } finally {
+                stop.set(true);
+                writer.join();
+            }
+        }
+    }
 }

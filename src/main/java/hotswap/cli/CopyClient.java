@@ -127,7 +127,10 @@ final class CopyClient {
     }
 
     private CopyRequest request(String source, String destination) throws Failure {
-        long sourceSize = localSource == null || localSource.equals(CopyRequest.STDIO) ? -1 : sizeOf(localSource);
+        // With delta pages, the size they were read at: the app refuses a request where the two disagree, and
+        // a file that grows between two looks (the app's live database, the source of a pull) would make them.
+        long sourceSize = deltaPush != null ? (long) deltaPush.pages().pageSize() * deltaPush.pages().count()
+                : localSource == null || localSource.equals(CopyRequest.STDIO) ? -1 : sizeOf(localSource);
         return new CopyRequest(source, destination,
                 options.skipIntegrityCheck() ? CopyRequest.Integrity.SKIP
                         : options.quickCheck() ? CopyRequest.Integrity.QUICK : CopyRequest.Integrity.FULL,
