@@ -33,7 +33,8 @@ import java.util.regex.Pattern;
  * <p>The app under test is {@link BenchApp}, a separate JVM (so its resident memory can be read
  * from /proc). Throughput (targets 1, 2) is measured with wrk when it is installed, else with
  * {@link LoadGen}; the swap pause (target 3) always with {@link LoadGen}, which records every
- * request's start and latency.
+ * request's start and latency. Target 9, delta transfers to and from a remote app, is
+ * {@link DeltaBench}.
  *
  * <p>Usage: {@code Bench --jar J --sqlite-jar S --classes DIR --dir BENCHDIR --cli bin/hotswap --java JAVA}.
  */
@@ -100,7 +101,7 @@ public final class Bench {
             }
         }
         Bench bench = new Bench(opt);
-        // make bench stops a run at 15 minutes: the app and any command still running go with it.
+        // make bench stops a run at 25 minutes: the app and any command still running go with it.
         Runtime.getRuntime().addShutdownHook(new Thread(() -> ProcessHandle.current().descendants().forEach(ProcessHandle::destroy)));
         int status;
         try {
@@ -120,7 +121,7 @@ public final class Bench {
         Path src1m = dir.resolve("src-1m.sqlite3");
         Path src100m = dir.resolve("src-100m.sqlite3");
         Path src1g = dir.resolve("src-1g.sqlite3");
-        if (only("12345678")) {
+        if (only("12345678")) { // target 9 makes its own
             progress("generating databases in " + dir);
             makeDb(src1m, MIB);
             makeDb(src100m, 100 * MIB);
@@ -164,6 +165,9 @@ public final class Bench {
         }
         if (only("8")) {
             optimizations(src1g);
+        }
+        if (only("9")) {
+            new DeltaBench(this).run();
         }
         printTable();
         return failed == 0 ? 0 : 1;
@@ -868,8 +872,13 @@ public final class Bench {
         }
     }
 
-    /** Removes the databases and outputs (they are regenerated on every run); keeps the logs. */
+    /** Removes the databases and outputs (they are regenerated on every run), here and in target 9's remote directory; keeps the logs. */
     private void cleanUp() throws IOException {
+        cleanUp(dir);
+        cleanUp(dir.resolve(DeltaBench.REMOTE));
+    }
+
+    private static void cleanUp(Path dir) throws IOException {
         if (!Files.isDirectory(dir)) {
             return;
         }
