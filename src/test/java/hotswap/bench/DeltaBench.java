@@ -302,11 +302,12 @@ final class DeltaBench {
         bench.progress("9c delta " + fmt2(seconds(deltas)) + " s; whole " + fmt2(seconds(wholes)) + " s");
         String label = String.format(Locale.ROOT, "9c push %.0f MiB, 1%% changed, 10 MB/s link", Files.size(small0) / (double) MIB);
         String whole = String.format(Locale.ROOT, "%.2f s", w);
-        bench.row(label + ": delta vs --no-delta", String.format(Locale.ROOT, "%.2f s", d), whole, d / w, "<= 0.05", d / w <= 0.05);
+        bench.row(label + ": delta vs --no-delta", String.format(Locale.ROOT, "%.2f s", d), whole, ratio3(d / w), "<= 0.05", d / w <= 0.05);
         StringBuilder ab = new StringBuilder();
         if (jitted != null) {
             double j = median(seconds(copies.get(2)));
-            bench.row(label + ": delta, client+relay on default JIT (A/B)", String.format(Locale.ROOT, "%.2f s", j), whole, j / w, "(0.05)", null);
+            bench.row(label + ": delta, client+relay on default JIT (A/B)", String.format(Locale.ROOT, "%.2f s", j), whole, ratio3(j / w),
+                    "(0.05)", null);
             ab.append(String.format(Locale.ROOT, "; A/B: the same delta push with a copy of bin/hotswap without %s for the client and "
                     + "the relay: %s s (spread %.0f%%), phases %s", clientFlags(), fmt2(seconds(copies.get(2))), 100 * spread(seconds(copies.get(2))),
                     pushPhases(log, copies.get(2).toArray(Copy[]::new))));
@@ -345,7 +346,7 @@ final class DeltaBench {
         String target = HOST + ":" + live;
         Path[] files = {blobs1, blobs2};
         int next = 0; // the live database holds prose: neither is like it
-        String[] kinds = {"default", "cat", "--no-compress", "--no-delta", "local"};
+        String[] kinds = {"default", "cat", "--no-compress", "--no-delta"};
         List<List<Copy>> copies = new ArrayList<>();
         for (int i = 0; i < kinds.length; i++) {
             copies.add(new ArrayList<>());
@@ -360,11 +361,6 @@ final class DeltaBench {
                     continue;
                 }
                 List<String> options = new ArrayList<>(List.of("--skip-integrity-check", "--skip-schema-check"));
-                if (kinds[kind].equals("local")) { // the same push without the transport: straight to the app's socket
-                    copies.get(kind).add(localPush(options, files[next], live));
-                    next = 1 - next;
-                    continue;
-                }
                 if (!kinds[kind].equals("default")) {
                     options.add(kinds[kind]);
                 }
@@ -378,14 +374,10 @@ final class DeltaBench {
         String catText = String.format(Locale.ROOT, "%.2f s", cat);
         long size = Files.size(blobs1);
         String label = String.format(Locale.ROOT, "9d push %.0f MiB, nothing to reuse, checks skipped", size / (double) MIB);
-        for (int kind : new int[] {0, 2, 3, 4}) {
+        for (int kind : new int[] {0, 2, 3}) {
             double t = median(seconds(copies.get(kind)));
             boolean goal = kind == 0;
-            String what = switch (kind) {
-                case 0 -> ", defaults, vs cat piped through the transport";
-                case 4 -> ", local (no transport, no delta)";
-                default -> ", " + kinds[kind];
-            };
+            String what = goal ? ", defaults, vs cat piped through the transport" : ", " + kinds[kind];
             bench.row(label + what, String.format(Locale.ROOT, "%.2f s", t), catText, t / cat, goal ? "<= 1.1" : "(1.1)",
                     goal ? t / cat <= 1.1 : null);
         }
@@ -398,26 +390,10 @@ final class DeltaBench {
                 + " MiB), pushed in turn onto each other (the first onto 9a's prose), "
                 + "so no page matches; baseline `cat NEW | PUMP FAKE-SSH HOST 'cat > x && sync x'` (sync of that file, as the push's fsync; "
                 + "a bare sync would also wait for other processes' writes on this shared machine), x removed after each. " + RUNS
-                + " runs of the five, each run in another order, 3 s after a sync: " + runs);
+                + " runs of the four, each run in another order, 3 s after a sync: " + runs);
         bench.notes.add("9d phases (median): defaults " + pushPhases(log, copies.get(0).toArray(Copy[]::new)) + "; --no-compress "
                 + pushPhases(log, copies.get(2).toArray(Copy[]::new)) + "; --no-delta " + pushPhases(log, copies.get(3).toArray(Copy[]::new))
-                + "; local " + pushPhases(log, copies.get(4).toArray(Copy[]::new))
                 + "; pages the app received: " + String.join(", ", deltaLines(log, copies.get(0).toArray(Copy[]::new))));
-    }
-
-    /** A push on this machine, to the app's socket, with no transport and (as a local cp defaults to) no delta. */
-    private Copy localPush(List<String> options, Path source, Path live) throws Exception {
-        List<String> cmd = new ArrayList<>(List.of(cli, "--socket", socket.toString(), "cp"));
-        cmd.addAll(options);
-        cmd.addAll(List.of(source.toString(), live.toString()));
-        long start = System.currentTimeMillis();
-        Bench.Result r = bench.exec(cmd, null, false);
-        long end = System.currentTimeMillis();
-        if (r.exit() != 0) {
-            throw new IllegalStateException("the local push exited " + r.exit() + ":\n" + r.out());
-        }
-        bench.progress(String.format(Locale.ROOT, "9 local cp %s: %.2f s", source.getFileName(), r.nanos() / 1e9));
-        return new Copy(r.nanos() / 1e9, 0, 0, start, end);
     }
 
     private Copy catBaseline(Path source) throws Exception {
@@ -807,6 +783,11 @@ final class DeltaBench {
     /** (max - min) / median. */
     private static double spread(List<Double> values) {
         return (Collections.max(values) - Collections.min(values)) / median(values);
+    }
+
+    /** A ratio to three places: the limit 0.05 is too near the two places of the table's usual x0.00. */
+    private static String ratio3(double r) {
+        return String.format(Locale.ROOT, "x%.3f", r);
     }
 
     private static String fmt2(List<Double> values) {
