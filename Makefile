@@ -80,7 +80,7 @@ clean:
 	rm -rf build
 
 # make bench: the performance targets, measured against baselines of the same run, printed as one
-# table (not part of CI; about 17 minutes on 2 cores, stopped at 25; BENCH_ONLY=9 runs target 9 alone, about 7). Installs
+# table (not part of CI; about 18 minutes on 2 cores, stopped at 25; BENCH_ONLY=9 runs target 9 alone, about 7). Installs
 # wrk, sqlite3 and python3 (target 9's transport) from Debian when missing.
 BENCH_SRC := $(shell find src/test/java/hotswap/bench -name '*.java' -not -path '*/variants/*')
 BENCH_VARIANTS := $(notdir $(wildcard src/test/java/hotswap/bench/variants/*))
