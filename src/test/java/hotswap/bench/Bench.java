@@ -34,7 +34,8 @@ import java.util.regex.Pattern;
  * <p>The app under test is {@link BenchApp}, a separate JVM (so its resident memory can be read
  * from /proc). Throughput (targets 1, 2) is measured with wrk when it is installed, else with
  * {@link LoadGen}; the swap pause (target 3) always with {@link LoadGen}, which records every
- * request's start and latency.
+ * request's start and latency. Target 9, delta transfers to and from a remote app, is
+ * {@link DeltaBench}.
  *
  * <p>Usage: {@code Bench --jar J --sqlite-jar S --classes DIR --dir BENCHDIR --cli bin/hotswap --java JAVA}.
  */
@@ -64,17 +65,17 @@ public final class Bench {
     /** Before each timed copy: see {@link #settle()}. */
     private static final long SETTLE_MILLIS = 3000;
 
-    private final Map<String, String> opt;
-    private final Path dir;
+    final Map<String, String> opt;
+    final Path dir;
     private final Path socket;
     private final Path live;
-    private final String java;
+    final String java;
     private final String appClasspath;
     private final long began = System.nanoTime();
     private final String loadBefore = loadAverage();
     private final boolean wrk;
     private final List<String[]> rows = new ArrayList<>();
-    private final List<String> notes = new ArrayList<>();
+    final List<String> notes = new ArrayList<>();
     private int passed;
     private int failed;
     private long clientPeakKb;
@@ -101,7 +102,7 @@ public final class Bench {
             }
         }
         Bench bench = new Bench(opt);
-        // make bench stops a run at 15 minutes: the app and any command still running go with it.
+        // make bench stops a run at 25 minutes: the app and any command still running go with it.
         Runtime.getRuntime().addShutdownHook(new Thread(() -> ProcessHandle.current().descendants().forEach(ProcessHandle::destroy)));
         int status;
         try {
@@ -118,21 +119,25 @@ public final class Bench {
         if (!onPath("sqlite3")) {
             throw new IllegalStateException("the sqlite3 CLI is needed for the pull baseline; apt-get install -y sqlite3");
         }
-        progress("generating databases in " + dir);
         Path src1m = dir.resolve("src-1m.sqlite3");
         Path src100m = dir.resolve("src-100m.sqlite3");
         Path src1g = dir.resolve("src-1g.sqlite3");
-        makeDb(src1m, MIB);
-        makeDb(src100m, 100 * MIB);
-        makeDb(src1g, 1024 * MIB);
-        Files.copy(src1m, live);
-        // Written with synchronous=OFF: without a sync here the kernel writes their 1.1 GiB back about 30 s
-        // later (dirty_expire), in the middle of target 1, and takes CPU from both of its variants.
-        settle();
-        progress("databases: 1m " + Files.size(src1m) + " B, 100m " + Files.size(src100m) + " B, 1g " + Files.size(src1g) + " B");
+        if (only("12345678")) { // target 9 makes its own
+            progress("generating databases in " + dir);
+            makeDb(src1m, MIB);
+            makeDb(src100m, 100 * MIB);
+            makeDb(src1g, 1024 * MIB);
+            Files.copy(src1m, live);
+            // Written with synchronous=OFF: without a sync here the kernel writes their 1.1 GiB back about 30 s
+            // later (dirty_expire), in the middle of target 1, and takes CPU from both of its variants.
+            settle();
+            progress("databases: 1m " + Files.size(src1m) + " B, 100m " + Files.size(src100m) + " B, 1g " + Files.size(src1g) + " B");
+        }
 
-        notes.add("1-3 the bench app sets sun.net.httpserver.nodelay=true in both variants: without it the JDK HttpServer "
-                + "answers each keep-alive request about 40 ms late (Nagle vs delayed ACK), ~360 req/s here, gate or not");
+        if (only("123")) {
+            notes.add("1-3 the bench app sets sun.net.httpserver.nodelay=true in both variants: without it the JDK HttpServer "
+                    + "answers each keep-alive request about 40 ms late (Nagle vs delayed ACK), ~360 req/s here, gate or not");
+        }
         if (only("6")) {
             clientStartup();
         }
@@ -161,6 +166,9 @@ public final class Bench {
         }
         if (only("8")) {
             optimizations(src1g);
+        }
+        if (only("9")) {
+            new DeltaBench(this).run();
         }
         printTable();
         return failed == 0 ? 0 : 1;
@@ -596,7 +604,7 @@ public final class Bench {
 
     // ---- the table ---------------------------------------------------------------------------
 
-    private void row(String target, String measured, String baseline, Object versus, String limit, Boolean ok) {
+    void row(String target, String measured, String baseline, Object versus, String limit, Boolean ok) {
         String vs = versus instanceof Double d ? String.format("x%.2f", d) : String.valueOf(versus);
         String result = ok == null ? "info" : ok ? "PASS" : "FAIL";
         if (ok != null) {
@@ -683,7 +691,7 @@ public final class Bench {
     }
 
     /** Runs a command; stdout goes to {@code stdoutFile} when given, else is captured with stderr. */
-    private Result exec(List<String> cmd, Path stdoutFile, boolean sampleRss) throws Exception {
+    Result exec(List<String> cmd, Path stdoutFile, boolean sampleRss) throws Exception {
         Path err = dir.resolve("child.out");
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectInput(Redirect.from(Path.of("/dev/null").toFile()));
         pb.environment().put("HOTSWAP_JAR", abs(opt.get("jar")));
@@ -713,7 +721,7 @@ public final class Bench {
      * gigabyte ran on warm memory. After 3 s, every copy should find memory the host has taken
      * back, as a push or pull minutes after the last one does.
      */
-    private void settle() throws Exception {
+    void settle() throws Exception {
         exec(List.of("sync"), null, false);
         Thread.sleep(SETTLE_MILLIS);
     }
@@ -738,6 +746,11 @@ public final class Bench {
 
         /** With {@code first}, a class folder put ahead of hotswap's jar: stand-ins for some of its classes. */
         static App start(Bench bench, String logName, Path first) throws IOException {
+            return start(bench, logName, first, bench.live, bench.socket);
+        }
+
+        /** An app serving {@code live} on {@code socket}. */
+        static App start(Bench bench, String logName, Path first, Path live, Path socket) throws IOException {
             Path log = bench.dir.resolve(logName);
             Files.deleteIfExists(log);
             List<String> cmd = new ArrayList<>(List.of(bench.java));
@@ -745,7 +758,7 @@ public final class Bench {
             if (extra != null && !extra.isBlank()) {
                 cmd.addAll(List.of(extra.trim().split("\\s+")));
             }
-            cmd.addAll(List.of("-cp", (first == null ? "" : first + ":") + bench.appClasspath, "hotswap.bench.BenchApp", bench.live.toString(), bench.socket.toString()));
+            cmd.addAll(List.of("-cp", (first == null ? "" : first + ":") + bench.appClasspath, "hotswap.bench.BenchApp", live.toString(), socket.toString()));
             Process p = new ProcessBuilder(cmd).redirectError(log.toFile()).start();
             BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
             String ready = out.readLine();
@@ -875,7 +888,7 @@ public final class Bench {
     // ---- databases ---------------------------------------------------------------------------
 
     /** A WAL database of about {@code bytes}: the demo's items table and a table of random blobs, one page each. */
-    private static void makeDb(Path file, long bytes) throws SQLException, IOException {
+    static void makeDb(Path file, long bytes) throws SQLException, IOException {
         Files.deleteIfExists(file);
         long rows = Math.max(1, bytes / 4096 * 995 / 1000 - 3);
         try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + file); Statement s = c.createStatement()) {
@@ -890,8 +903,13 @@ public final class Bench {
         }
     }
 
-    /** Removes the databases and outputs (they are regenerated on every run); keeps the logs. */
+    /** Removes the databases and outputs (they are regenerated on every run), here and in target 9's remote directory; keeps the logs. */
     private void cleanUp() throws IOException {
+        cleanUp(dir);
+        cleanUp(dir.resolve(DeltaBench.REMOTE));
+    }
+
+    private static void cleanUp(Path dir) throws IOException {
         if (!Files.isDirectory(dir)) {
             return;
         }
@@ -921,7 +939,7 @@ public final class Bench {
         return false;
     }
 
-    private void progress(String what) {
+    void progress(String what) {
         System.err.printf("[%4.0f s] %s%n", (System.nanoTime() - began) / 1e9, what);
     }
 
@@ -943,7 +961,7 @@ public final class Bench {
         return false;
     }
 
-    private static String abs(String path) {
+    static String abs(String path) {
         return Path.of(path).toAbsolutePath().toString();
     }
 

@@ -1,0 +1,800 @@
+package hotswap.bench;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.LocalDate;
+import java.time.LocalTime;
+import java.time.ZoneId;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
+import java.util.Locale;
+import java.util.SplittableRandom;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Target 9 of {@code make bench}: delta transfers to and from a remote app (issue 11), each goal a
+ * ratio against a reference measured in the same run.
+ *
+ * <p>The "remote machine" is the directory {@value #REMOTE} under the bench directory, on this
+ * machine: a {@link BenchApp} serves a database there on a socket of its own. The client's
+ * {@code --rsh} is a Python pump ({@link #PUMP}) in front of a stand-in for ssh ({@link #FAKE_SSH}:
+ * {@code sh -c COMMAND} in that directory, as sshd hands a command to the login shell, so the
+ * relay runs as {@code bin/hotswap relay} there). The pump counts the bytes it carries each way
+ * and, given a rate, holds each direction to it as a link of that bandwidth would (with no added
+ * latency). The baseline of 9d goes through the same pump and stand-in.
+ *
+ * <ul>
+ * <li>9a: a 1 GiB database of made-up prose, 4 KiB pages, with 1% of its pages' rows rewritten at
+ *     random (same length, so they stay on their pages): the bytes a delta push and a delta pull
+ *     onto the older copy put on the wire, plain and deflated, against the file's size.
+ * <li>9b: the same with nothing changed.
+ * <li>9c: 256 MiB, 1% changed, over 10 MB/s: a delta push against a whole push ({@code --no-delta}).
+ * <li>9d: a 1 GiB push with nothing to reuse, checks skipped, default settings, against
+ *     {@code cat NEW | TRANSPORT 'cat > x && sync x'}.
+ * </ul>
+ *
+ * <p>{@code BENCH9_MIB} (default 1024; 9c uses a quarter) shrinks the databases for a quick trial
+ * of the bench itself; the limits are meant for the default.
+ */
+final class DeltaBench {
+    /** The "remote machine": a directory under the bench directory. */
+    static final String REMOTE = "remote9";
+    private static final long MIB = 1L << 20;
+    private static final String HOST = "bench9";
+    /** The share of pages changed in 9a and 9c. */
+    private static final double CHANGED = 0.01;
+    /** 9c's link: 10 MB/s each way. */
+    private static final long LINK_BYTES_PER_SECOND = 10_000_000;
+    private static final int RUNS = 3;
+    /** The length of each row's text: one row per 4 KiB page. */
+    private static final int ROW_CHARS = 4000;
+
+    /**
+     * The transport: {@code pump RATE COUNTS COMMAND...} runs COMMAND, copies its stdin to it and its
+     * stdout back, and when it ends appends "UP DOWN" (the bytes carried each way) to COUNTS. With
+     * RATE > 0 (bytes per second) each direction is a link of that bandwidth: a chunk is passed on
+     * when the link would have finished carrying it, and an idle link banks no credit.
+     */
+    private static final String PUMP = """
+            import fcntl, os, subprocess, sys, threading, time
+            rate = float(sys.argv[1])
+            counts = sys.argv[2]
+            child = subprocess.Popen(sys.argv[3:], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+            chunk = 65536
+            if rate <= 0:
+                # Unlimited: larger pipes and reads, so the pump is no narrower than it must be.
+                chunk = 1 << 20
+                for fd in (0, 1, child.stdin.fileno(), child.stdout.fileno()):
+                    try:
+                        fcntl.fcntl(fd, 1031, chunk)  # F_SETPIPE_SZ
+                    except OSError:
+                        pass
+            carried = [0, 0]
+            def pump(src, dst, i):
+                free = time.monotonic()  # when the link has carried what it was given
+                try:
+                    while True:
+                        b = os.read(src, chunk)
+                        if not b:
+                            break
+                        carried[i] += len(b)
+                        if rate > 0:
+                            free = max(free, time.monotonic()) + len(b) / rate
+                            wait = free - time.monotonic()
+                            if wait > 0:
+                                time.sleep(wait)
+                        v = memoryview(b)
+                        while v:
+                            v = v[os.write(dst, v):]
+                except BrokenPipeError:
+                    pass
+                finally:
+                    os.close(dst)
+            up = threading.Thread(target=pump, args=(0, child.stdin.fileno(), 0), daemon=True)
+            up.start()
+            pump(child.stdout.fileno(), 1, 1)
+            code = child.wait()
+            with open(counts, "a") as f:
+                f.write("%d %d\\n" % (carried[0], carried[1]))
+            os._exit(code)
+            """;
+
+    /** The stand-in for ssh: {@code fake-ssh HOST COMMAND} runs COMMAND with sh -c in the remote directory. */
+    private static final String FAKE_SSH = """
+            #!/bin/sh
+            [ $# -eq 2 ] || { echo "fake-ssh: expected HOST COMMAND, got $# arguments" >&2; exit 255; }
+            [ "$1" = %s ] || { echo "fake-ssh: Could not resolve hostname $1" >&2; exit 255; }
+            cd %s || exit 255
+            exec sh -c "$2"
+            """;
+
+    private final Bench bench;
+    private final Path dir;
+    private final Path remote;
+    private final Path socket;
+    private final Path counts;
+    private final Path pump;
+    private final Path fakeSsh;
+    private final String cli;
+    private final long bigBytes;
+    private final long linkBytes;
+    private String python;
+
+    DeltaBench(Bench bench) {
+        this.bench = bench;
+        this.dir = bench.dir;
+        this.remote = dir.resolve(REMOTE);
+        this.socket = remote.resolve("hotswap.sock");
+        this.counts = dir.resolve("counts9.txt");
+        this.pump = dir.resolve("pump9.py");
+        this.fakeSsh = dir.resolve("fake-ssh9");
+        this.cli = Bench.abs(bench.opt.get("cli"));
+        String mib = System.getenv("BENCH9_MIB");
+        this.bigBytes = (mib == null || mib.isBlank() ? 1024 : Long.parseLong(mib.trim())) * MIB;
+        this.linkBytes = bigBytes / 4;
+    }
+
+    void run() throws Exception {
+        setUp();
+        bench.progress("9: generating a " + bigBytes / MIB + " MiB prose database and a copy with 1% of its pages changed");
+        Path text0 = dir.resolve("text9-0.sqlite3");
+        Path text1 = dir.resolve("text9-1.sqlite3");
+        makeTextDb(text0, bigBytes, 1);
+        Files.copy(text0, text1);
+        PageDiff diff = comparePages(text0, text1, changeRows(text1, CHANGED, 2));
+        bench.progress("9: " + diff);
+        Path liveA = remote.resolve("live-a.sqlite3");
+        Path older = dir.resolve("older9.sqlite3");
+        Files.copy(text0, liveA);
+        Files.copy(text0, older);
+        bench.progress("9: generating two " + bigBytes / MIB + " MiB databases of random blobs");
+        Path blobs1 = dir.resolve("blobs9-1.sqlite3");
+        Path blobs2 = dir.resolve("blobs9-2.sqlite3");
+        Bench.makeDb(blobs1, bigBytes);
+        Bench.makeDb(blobs2, bigBytes);
+        bench.progress("9: generating a " + linkBytes / MIB + " MiB prose database and a copy with 1% of its pages changed");
+        Path small0 = dir.resolve("small9-0.sqlite3");
+        Path small1 = dir.resolve("small9-1.sqlite3");
+        makeTextDb(small0, linkBytes, 3);
+        Files.copy(small0, small1);
+        PageDiff smallDiff = comparePages(small0, small1, changeRows(small1, CHANGED, 4));
+        bench.progress("9: " + smallDiff);
+        Path liveC = remote.resolve("live-c.sqlite3");
+        Files.copy(small0, liveC);
+        bench.settle();
+
+        try (Bench.App app = Bench.App.start(bench, "app-delta.log", null, liveA, socket)) {
+            wire(app, liveA, text0, text1, older, diff);
+            Files.delete(text1);
+            Files.delete(older);
+            wholePush(app, liveA, blobs1, blobs2);
+        }
+        Files.delete(blobs1);
+        Files.delete(blobs2);
+        Files.delete(text0);
+        try (Bench.App app = Bench.App.start(bench, "app-delta-link.log", null, liveC, socket)) {
+            link(app, liveC, small0, small1, smallDiff);
+        }
+        hashing(small0);
+    }
+
+    private void setUp() throws Exception {
+        Files.createDirectories(remote);
+        Bench.Result which = bench.exec(List.of("python3", "-c", "import sys; print(sys.executable)"), null, false);
+        if (which.exit() != 0) {
+            throw new IllegalStateException("target 9's transport needs python3 (apt-get install -y python3):\n" + which.out());
+        }
+        python = which.out().trim(); // the interpreter itself: a shim on PATH (pyenv) costs ~0.1 s a start
+        Files.writeString(pump, PUMP);
+        Files.writeString(fakeSsh, String.format(FAKE_SSH, quote(HOST), quote(remote.toString())));
+        Files.setPosixFilePermissions(fakeSsh, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Files.deleteIfExists(counts);
+    }
+
+    // ---- 9a, 9b: bytes on the wire ------------------------------------------------------------
+
+    private void wire(Bench.App app, Path live, Path text0, Path text1, Path older, PageDiff diff) throws Exception {
+        String target = HOST + ":" + live;
+        // Each copy changes 1% of the pages of the file it lands on: the live database goes text0 -> text1 ->
+        // text0, the older copy likewise, a pull behind each push.
+        Copy pushPlain = copy(0, List.of("--no-compress"), text1.toString(), target);
+        Copy pullPlain = copy(0, List.of("--no-compress"), target, older.toString());
+        Copy pushDeflated = copy(0, List.of(), text0.toString(), target);
+        Copy pullDeflated = copy(0, List.of(), target, older.toString());
+        Copy pullSame = copy(0, List.of(), target, older.toString());
+        Copy pushSame = copy(0, List.of(), text0.toString(), target);
+        Thread.sleep(200); // the swap's log lines come just after the client's OK
+        List<Line> log = appLog(app);
+
+        long size = Files.size(text0);
+        String base = String.format(Locale.ROOT, "file %.1f MB; %.3f%% of pages changed", size / 1e6, 100 * diff.share());
+        wireRow("9a delta push, 1% of pages changed, --no-compress: bytes both ways / file", pushPlain, size, base, 1.10);
+        wireRow("9a delta pull onto the older copy, --no-compress: bytes both ways / file", pullPlain, size, base, 1.10);
+        wireRow("9a delta push, deflated (default): bytes both ways / file", pushDeflated, size, base, 0.6);
+        wireRow("9a delta pull onto the older copy, deflated (default): bytes both ways / file", pullDeflated, size, base, 0.6);
+        sameRow("9b push of an unchanged database: bytes both ways", pushSame, size);
+        sameRow("9b pull onto an unchanged copy: bytes both ways", pullSame, size);
+
+        bench.notes.add(String.format(Locale.ROOT, "9a reference point: sqlite3_rsync's protocol sends 1.152%% of the file for the same "
+                + "shape (1%% of the pages changed, scattered); the plain limit is 1.10%%, deflated 0.6%% for text-heavy data"));
+        bench.notes.add(String.format(Locale.ROOT, "9a data: %.0f MiB, %d-byte pages, a table of made-up prose (a %d-word vocabulary drawn "
+                + "with Zipf frequencies, %d characters a row, one row per page); %d rows rewritten with other prose of the same length, "
+                + "chosen at random: a page compare finds %d of %d pages changed (%.3f%%). The changed pages' bytes would be %.3f%% of "
+                + "the file; the deflated push crossed in %.0f%% of the plain push's bytes", size / (double) MIB, diff.pageSize(),
+                Prose.WORDS.length, ROW_CHARS, diff.rowsChanged(), diff.differing(), diff.pages(), 100 * diff.share(), 100 * diff.share(),
+                100.0 * pushDeflated.bytes() / pushPlain.bytes()));
+        bench.notes.add("9a-b bytes = all the pump in --rsh carried, both ways (handshake, requests, hashes, pages, replies); "
+                + "one run each (the bytes do not vary from run to run); pages the app received or sent, from its log: "
+                + String.join(", ", deltaLines(log, pushPlain, pullPlain, pushDeflated, pullDeflated, pushSame, pullSame)));
+        bench.notes.add("9a times over an unlimited local link, one run each, not limits: push --no-compress "
+                + pushPhases(log, pushPlain) + "; pull --no-compress " + pullPhases(log, pullPlain));
+    }
+
+    private void wireRow(String label, Copy c, long size, String base, double limitPercent) {
+        double percent = 100.0 * c.bytes() / size;
+        bench.row(label, String.format(Locale.ROOT, "%.2f MB (up %.2f, down %.2f)", c.bytes() / 1e6, c.up() / 1e6, c.down() / 1e6), base,
+                String.format(Locale.ROOT, "%.3f%%", percent), String.format(Locale.ROOT, "<= %.2f%%", limitPercent), percent <= limitPercent);
+    }
+
+    private void sameRow(String label, Copy c, long size) {
+        bench.row(label, String.format(Locale.ROOT, "%.1f KB (up %.1f, down %.1f)", c.bytes() / 1e3, c.up() / 1e3, c.down() / 1e3),
+                String.format(Locale.ROOT, "file %.1f MB", size / 1e6), String.format(Locale.ROOT, "%.4f%%", 100.0 * c.bytes() / size),
+                "<= 8 KB (8000 B)", c.bytes() <= 8000);
+    }
+
+    // ---- 9c: over a 10 MB/s link --------------------------------------------------------------
+
+    private void link(Bench.App app, Path live, Path small0, Path small1, PageDiff diff) throws Exception {
+        String target = HOST + ":" + live;
+        Path[] files = {small0, small1};
+        int liveIs = 0;
+        // The A/B: bin/hotswap as it is, and a copy of it without its JIT flags (for the client and the relay).
+        Path jitted = jitLauncher();
+        String[] kinds = jitted == null ? new String[] {"delta", "whole"} : new String[] {"delta", "whole", "delta, default JIT"};
+        List<List<Copy>> copies = new ArrayList<>();
+        for (int i = 0; i < kinds.length; i++) {
+            copies.add(new ArrayList<>());
+        }
+        for (int run = 0; run < RUNS; run++) {
+            for (int k = 0; k < kinds.length; k++) {
+                int kind = (k + run) % kinds.length; // each in another place in each run
+                bench.progress("9c " + kinds[kind] + " push over 10 MB/s, run " + (run + 1));
+                bench.settle();
+                String launcher = kind == 2 ? jitted.toString() : cli;
+                copies.get(kind).add(copy(launcher, LINK_BYTES_PER_SECOND, kind == 1 ? List.of("--no-delta") : List.of(),
+                        files[1 - liveIs].toString(), target));
+                liveIs = 1 - liveIs;
+            }
+        }
+        // The app's snapshot of this database, which a push takes before anything else: as a pull takes it (the
+        // push's own is not in the app's log), a delta pull onto an unchanged copy over the same link.
+        Path copy = dir.resolve("copy9c.sqlite3");
+        Files.copy(files[liveIs], copy);
+        List<Copy> pulls = new ArrayList<>();
+        for (int run = 0; run < RUNS; run++) {
+            bench.progress("9c delta pull onto an unchanged copy, run " + (run + 1));
+            bench.settle();
+            pulls.add(copy(LINK_BYTES_PER_SECOND, List.of(), target, copy.toString()));
+        }
+        Files.delete(copy);
+        Thread.sleep(200);
+        List<Line> log = appLog(app);
+        List<Copy> deltas = copies.get(0);
+        List<Copy> wholes = copies.get(1);
+        double d = median(seconds(deltas));
+        double w = median(seconds(wholes));
+        bench.progress("9c delta " + fmt2(seconds(deltas)) + " s; whole " + fmt2(seconds(wholes)) + " s");
+        String label = String.format(Locale.ROOT, "9c push %.0f MiB, 1%% changed, 10 MB/s link", Files.size(small0) / (double) MIB);
+        String whole = String.format(Locale.ROOT, "%.2f s", w);
+        bench.row(label + ": delta vs --no-delta", String.format(Locale.ROOT, "%.2f s", d), whole, ratio3(d / w), "<= 0.05", d / w <= 0.05);
+        StringBuilder ab = new StringBuilder();
+        if (jitted != null) {
+            double j = median(seconds(copies.get(2)));
+            bench.row(label + ": delta, client+relay on default JIT (A/B)", String.format(Locale.ROOT, "%.2f s", j), whole, ratio3(j / w),
+                    "(0.05)", null);
+            ab.append(String.format(Locale.ROOT, "; A/B: the same delta push with a copy of bin/hotswap without %s for the client and "
+                    + "the relay: %s s (spread %.0f%%), phases %s", clientFlags(), fmt2(seconds(copies.get(2))), 100 * spread(seconds(copies.get(2))),
+                    pushPhases(log, copies.get(2).toArray(Copy[]::new))));
+        }
+        double deltaBytes = median(deltas.stream().map(c -> (double) c.bytes()).toList());
+        bench.notes.add(String.format(Locale.ROOT, "9c both sides with the default checks (integrity_check and schema check), "
+                + "%d runs each, each run in another order, 3 s after a sync; delta %s s (spread %.0f%%), whole %s s (spread %.0f%%); "
+                + "%.3f%% of pages changed; bytes on the link: delta %.2f MB (%.2f s of the link at 10 MB/s), whole %.1f MB. "
+                + "Delta push phases (median): %s; whole push: %s. The app's snapshot of this database, from %d delta pulls onto an unchanged "
+                + "copy: %s%s", RUNS, fmt2(seconds(deltas)), 100 * spread(seconds(deltas)),
+                fmt2(seconds(wholes)), 100 * spread(seconds(wholes)), 100 * diff.share(), deltaBytes / 1e6,
+                deltaBytes / LINK_BYTES_PER_SECOND, median(wholes.stream().map(c -> (double) c.bytes()).toList()) / 1e6,
+                pushPhases(log, deltas.toArray(Copy[]::new)), pushPhases(log, wholes.toArray(Copy[]::new)), RUNS,
+                pullPhases(log, pulls.toArray(Copy[]::new)), ab));
+    }
+
+    /** A copy of bin/hotswap without its -XX flags, or null when it has none. */
+    private Path jitLauncher() throws IOException {
+        String text = Files.readString(Path.of(cli));
+        String without = text;
+        for (String flag : clientFlags()) {
+            without = without.replace(" " + flag, "");
+        }
+        if (without.equals(text)) {
+            return null;
+        }
+        Path launcher = dir.resolve("hotswap-default-jit9");
+        Files.writeString(launcher, without);
+        Files.setPosixFilePermissions(launcher, PosixFilePermissions.fromString("rwxr-xr-x"));
+        return launcher;
+    }
+
+    // ---- 9d: a push with nothing to reuse -----------------------------------------------------
+
+    private void wholePush(Bench.App app, Path live, Path blobs1, Path blobs2) throws Exception {
+        String target = HOST + ":" + live;
+        Path[] files = {blobs1, blobs2};
+        int next = 0; // the live database holds prose: neither is like it
+        String[] kinds = {"default", "cat", "--no-compress", "--no-delta"};
+        List<List<Copy>> copies = new ArrayList<>();
+        for (int i = 0; i < kinds.length; i++) {
+            copies.add(new ArrayList<>());
+        }
+        for (int run = 0; run < RUNS; run++) {
+            for (int k = 0; k < kinds.length; k++) {
+                int kind = (k + run) % kinds.length; // each in another place in each run
+                bench.progress("9d " + kinds[kind] + ", run " + (run + 1));
+                bench.settle();
+                if (kinds[kind].equals("cat")) {
+                    copies.get(kind).add(catBaseline(files[next]));
+                    continue;
+                }
+                List<String> options = new ArrayList<>(List.of("--skip-integrity-check", "--skip-schema-check"));
+                if (!kinds[kind].equals("default")) {
+                    options.add(kinds[kind]);
+                }
+                copies.get(kind).add(copy(0, options, files[next].toString(), target));
+                next = 1 - next;
+            }
+        }
+        Thread.sleep(200);
+        List<Line> log = appLog(app);
+        double cat = median(seconds(copies.get(1)));
+        String catText = String.format(Locale.ROOT, "%.2f s", cat);
+        long size = Files.size(blobs1);
+        String label = String.format(Locale.ROOT, "9d push %.0f MiB, nothing to reuse, checks skipped", size / (double) MIB);
+        for (int kind : new int[] {0, 2, 3}) {
+            double t = median(seconds(copies.get(kind)));
+            boolean goal = kind == 0;
+            String what = goal ? ", defaults, vs cat piped through the transport" : ", " + kinds[kind];
+            bench.row(label + what, String.format(Locale.ROOT, "%.2f s", t), catText, t / cat, goal ? "<= 1.1" : "(1.1)",
+                    goal ? t / cat <= 1.1 : null);
+        }
+        StringBuilder runs = new StringBuilder();
+        for (int kind = 0; kind < kinds.length; kind++) {
+            runs.append(String.format(Locale.ROOT, "%s%s %s s (spread %.0f%%)", kind == 0 ? "" : ", ", kinds[kind],
+                    fmt2(seconds(copies.get(kind))), 100 * spread(seconds(copies.get(kind)))));
+        }
+        bench.notes.add("9d two databases of random blobs as targets 3-8 use, " + size / MIB + " MiB each (makeDb of " + bigBytes / MIB
+                + " MiB), pushed in turn onto each other (the first onto 9a's prose), "
+                + "so no page matches; baseline `cat NEW | PUMP FAKE-SSH HOST 'cat > x && sync x'` (sync of that file, as the push's fsync; "
+                + "a bare sync would also wait for other processes' writes on this shared machine), x removed after each. " + RUNS
+                + " runs of the four, each run in another order, 3 s after a sync: " + runs);
+        bench.notes.add("9d phases (median): defaults " + pushPhases(log, copies.get(0).toArray(Copy[]::new)) + "; --no-compress "
+                + pushPhases(log, copies.get(2).toArray(Copy[]::new)) + "; --no-delta " + pushPhases(log, copies.get(3).toArray(Copy[]::new))
+                + "; pages the app received: " + String.join(", ", deltaLines(log, copies.get(0).toArray(Copy[]::new))));
+    }
+
+    private Copy catBaseline(Path source) throws Exception {
+        String x = "baseline9.sqlite3";
+        long start = System.currentTimeMillis();
+        int before = countLines();
+        Bench.Result r = bench.exec(List.of("sh", "-c", "cat \"$0\" | \"$@\"", source.toString(), python, pump.toString(), "0",
+                counts.toString(), fakeSsh.toString(), HOST, "cat > " + x + " && sync " + x), null, false);
+        long end = System.currentTimeMillis();
+        if (r.exit() != 0 || Files.size(remote.resolve(x)) != Files.size(source)) {
+            throw new IllegalStateException("the cat baseline failed (" + r.exit() + "):\n" + r.out());
+        }
+        Files.delete(remote.resolve(x));
+        long[] c = lastCounts(before);
+        return new Copy(r.nanos() / 1e9, c[0], c[1], start, end);
+    }
+
+    // ---- the client's hashing -----------------------------------------------------------------
+
+    /** The hashing a delta transfer does on each side, with the JVM flags bin/hotswap gives the client and relay, and without. */
+    private void hashing(Path file) throws Exception {
+        List<String> flags = clientFlags();
+        String cp = Bench.abs(bench.opt.get("classes")) + ":" + Bench.abs(bench.opt.get("jar"));
+        List<Double> client = new ArrayList<>();
+        List<Double> plain = new ArrayList<>();
+        for (int run = 0; run < RUNS; run++) {
+            bench.progress("9 page hashing, run " + (run + 1));
+            for (boolean withFlags : new boolean[] {run % 2 == 0, run % 2 != 0}) {
+                List<String> cmd = new ArrayList<>(List.of(bench.java));
+                if (withFlags) {
+                    cmd.addAll(flags);
+                }
+                cmd.addAll(List.of("-cp", cp, "hotswap.bench.HashPages", file.toString()));
+                Bench.Result r = bench.exec(cmd, null, false);
+                if (r.exit() != 0) {
+                    throw new IllegalStateException("HashPages failed:\n" + r.out());
+                }
+                (withFlags ? client : plain).add(Double.parseDouble(r.out().trim()));
+            }
+        }
+        double c = median(client);
+        double p = median(plain);
+        double mb = Files.size(file) / 1e6;
+        bench.row(String.format(Locale.ROOT, "9 page hashing %.0f MiB, bin/hotswap's flags vs default JIT", Files.size(file) / (double) MIB),
+                String.format(Locale.ROOT, "%.2f s (%.0f MB/s)", c, mb / c), String.format(Locale.ROOT, "%.2f s (%.0f MB/s)", p, mb / p),
+                c / p, "-", null);
+        bench.notes.add("9 page hashing: PageHashes.of (SHA-256 per page, what the client, the relay-side app and the receiver compute) "
+                + "in a JVM with bin/hotswap's flags " + flags + " against one with the default JIT, file in the page cache, " + RUNS
+                + " runs each: " + fmt2(client) + " s vs " + fmt2(plain) + " s");
+    }
+
+    /** The -XX flags bin/hotswap starts the client (and so the relay) with. */
+    private List<String> clientFlags() throws IOException {
+        List<String> flags = new ArrayList<>();
+        Matcher m = Pattern.compile("-XX:[^\\s\"']+").matcher(Files.readString(Path.of(cli)));
+        while (m.find()) {
+            flags.add(m.group());
+        }
+        return flags;
+    }
+
+    // ---- copies through the transport ---------------------------------------------------------
+
+    /** What one copy cost: wall time, bytes each way on the transport, and when it began and ended (epoch ms). */
+    record Copy(double seconds, long up, long down, long startMs, long endMs) {
+        long bytes() {
+            return up + down;
+        }
+    }
+
+    /** Runs {@code hotswap cp OPTIONS SRC DST} to or from the remote app, through the pump at {@code rate} bytes/s (0: unlimited). */
+    private Copy copy(long rate, List<String> options, String src, String dst) throws Exception {
+        return copy(cli, rate, options, src, dst);
+    }
+
+    /** As {@link #copy(long, List, String, String)}, with {@code launcher} for bin/hotswap on both sides. */
+    private Copy copy(String launcher, long rate, List<String> options, String src, String dst) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of(launcher, "--socket", socket.toString(), "cp"));
+        cmd.addAll(options);
+        cmd.addAll(List.of(src, dst, "--rsh", String.join(" ", python, pump.toString(), Long.toString(rate), counts.toString(),
+                fakeSsh.toString()), "--remote-hotswap", launcher));
+        int before = countLines();
+        long start = System.currentTimeMillis();
+        Bench.Result r = bench.exec(cmd, null, false);
+        long end = System.currentTimeMillis();
+        if (r.exit() != 0) {
+            throw new IllegalStateException("hotswap cp " + String.join(" ", options) + " " + src + " " + dst + " exited " + r.exit()
+                    + ":\n" + r.out());
+        }
+        long[] c = lastCounts(before);
+        bench.progress(String.format(Locale.ROOT, "9 %scp %s %s %s: %.2f s, up %d B, down %d B", launcher.equals(cli) ? "" : "(" + launcher + ") ",
+                String.join(" ", options),
+                src.replace(dir + "/", ""), dst.replace(dir + "/", ""), r.nanos() / 1e9, c[0], c[1]));
+        return new Copy(r.nanos() / 1e9, c[0], c[1], start, end);
+    }
+
+    private int countLines() throws IOException {
+        return Files.exists(counts) ? Files.readAllLines(counts).size() : 0;
+    }
+
+    /** The pump's count of the copy just run: the one line it added after {@code before}. */
+    private long[] lastCounts(int before) throws IOException {
+        List<String> lines = Files.readAllLines(counts);
+        if (lines.size() != before + 1) {
+            throw new IllegalStateException("the pump wrote " + (lines.size() - before) + " counts for one copy");
+        }
+        String[] f = lines.get(before).trim().split(" ");
+        return new long[] {Long.parseLong(f[0]), Long.parseLong(f[1])};
+    }
+
+    // ---- where the time goes, from the app's log ----------------------------------------------
+
+    /** One line of the app's log and when it was written (epoch ms). */
+    record Line(long ms, String text) {
+    }
+
+    private static final Pattern STAMP = Pattern.compile("^(\\d\\d:\\d\\d:\\d\\d\\.\\d\\d\\d) (.*)$");
+
+    /** The app's log with each line's time: BenchApp starts each with the time of day, to the millisecond. */
+    private static List<Line> appLog(Bench.App app) throws IOException {
+        List<Line> lines = new ArrayList<>();
+        ZoneId zone = ZoneId.systemDefault();
+        for (String l : Files.readAllLines(app.log, StandardCharsets.UTF_8)) {
+            Matcher m = STAMP.matcher(l);
+            if (m.matches()) {
+                long ms = LocalTime.parse(m.group(1)).atDate(LocalDate.now(zone)).atZone(zone).toInstant().toEpochMilli();
+                if (ms > System.currentTimeMillis() + 60_000) { // written before midnight
+                    ms -= 86_400_000L;
+                }
+                lines.add(new Line(ms, m.group(2)));
+            }
+        }
+        return lines;
+    }
+
+    /** The push's phases, medians over {@code copies}, from the client's start to its exit. */
+    private static String pushPhases(List<Line> log, Copy... copies) {
+        return phases(log, copies, new String[] {"push started", "bytes received", "integrity check", "lock released"},
+                new String[] {"start-up (client JVM, transport, relay JVM)", "receiving (delta: snapshot, hashing, exchange, pages)",
+                    "integrity check", "schema check, swap", "to the client's exit"});
+    }
+
+    private static String pullPhases(List<Line> log, Copy... copies) {
+        return phases(log, copies, new String[] {"pull started", "snapshot taken", "pull complete"},
+                new String[] {"start-up (client JVM, transport, relay JVM)", "snapshot", "hashing, exchange, pages sent",
+                    "to the client's exit (its pages written, synced, renamed)"});
+    }
+
+    /**
+     * The median time between the copy's start, the first line of the app's log (within the copy's
+     * time) holding each mark in turn, and the copy's end: {@code names[i]} is the phase before mark i.
+     */
+    private static String phases(List<Line> log, Copy[] copies, String[] marks, String[] names) {
+        double[][] spans = new double[names.length][copies.length];
+        for (int c = 0; c < copies.length; c++) {
+            long at = copies[c].startMs();
+            int from = 0;
+            for (int i = 0; i < marks.length; i++) {
+                long t = -1;
+                for (int k = from; k < log.size(); k++) {
+                    Line l = log.get(k);
+                    if (l.ms() >= copies[c].startMs() && l.ms() <= copies[c].endMs() && l.text().contains(marks[i])) {
+                        t = l.ms();
+                        from = k;
+                        break;
+                    }
+                }
+                spans[i][c] = t < 0 ? Double.NaN : (t - at) / 1000.0;
+                at = t < 0 ? at : t;
+            }
+            spans[marks.length][c] = (copies[c].endMs() - at) / 1000.0;
+        }
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < names.length; i++) {
+            double[] v = Arrays.stream(spans[i]).filter(x -> !Double.isNaN(x)).sorted().toArray();
+            b.append(i == 0 ? "" : " | ").append(names[i]).append(' ')
+                    .append(v.length == 0 ? "?" : String.format(Locale.ROOT, "%.2f s", v[v.length / 2]));
+        }
+        return b.toString();
+    }
+
+    /** The app's "delta push/pull: ... pages" lines within each copy's time. */
+    private static List<String> deltaLines(List<Line> log, Copy... copies) {
+        List<String> out = new ArrayList<>();
+        for (Copy c : copies) {
+            String found = "(none)";
+            for (Line l : log) {
+                if (l.ms() >= c.startMs() && l.ms() <= c.endMs() && l.text().contains(": delta p")) {
+                    found = l.text().replaceFirst("^.*?: (delta p)", "$1");
+                    break;
+                }
+            }
+            out.add(found);
+        }
+        return out;
+    }
+
+    // ---- databases ----------------------------------------------------------------------------
+
+    /** A WAL database of about {@code bytes}: the demo's items table and a table of prose, one row per 4 KiB page. */
+    private static void makeTextDb(Path file, long bytes, long seed) throws SQLException, IOException {
+        Files.deleteIfExists(file);
+        long rows = Math.max(1, bytes / 4096 * 995 / 1000 - 3);
+        Prose prose = new Prose(seed);
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + file); Statement s = c.createStatement()) {
+            s.execute("PRAGMA journal_mode=OFF");
+            s.execute("PRAGMA synchronous=OFF");
+            s.execute("CREATE TABLE items(id INTEGER PRIMARY KEY, name TEXT)");
+            s.execute("INSERT INTO items(name) VALUES ('alpha'), ('bravo'), ('charlie')");
+            s.execute("CREATE TABLE docs(id INTEGER PRIMARY KEY, body TEXT)");
+            c.setAutoCommit(false);
+            try (PreparedStatement insert = c.prepareStatement("INSERT INTO docs(body) VALUES (?)")) {
+                for (long i = 0; i < rows; i++) {
+                    insert.setString(1, prose.text(ROW_CHARS));
+                    insert.executeUpdate();
+                }
+            }
+            c.commit();
+            c.setAutoCommit(true);
+            s.execute("PRAGMA journal_mode=WAL");
+        }
+    }
+
+    /**
+     * Rewrites, with other prose of the same length, the rows of {@code share} of the file's page
+     * count, chosen at random: each on a page of its own, so that many leaf pages change.
+     */
+    private static int changeRows(Path file, double share, long seed) throws SQLException {
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + file); Statement s = c.createStatement()) {
+            long pages = longOf(s, "PRAGMA page_count");
+            long rows = longOf(s, "SELECT max(id) FROM docs");
+            int n = (int) Math.round(share * pages);
+            SplittableRandom random = new SplittableRandom(seed);
+            TreeSet<Long> ids = new TreeSet<>();
+            while (ids.size() < Math.min(n, rows)) {
+                ids.add(1 + random.nextLong(rows));
+            }
+            Prose prose = new Prose(seed + 1000);
+            c.setAutoCommit(false);
+            try (PreparedStatement update = c.prepareStatement("UPDATE docs SET body = ? WHERE id = ?")) {
+                for (long id : ids) {
+                    update.setString(1, prose.text(ROW_CHARS));
+                    update.setLong(2, id);
+                    update.executeUpdate();
+                }
+            }
+            c.commit();
+            return ids.size();
+        }
+    }
+
+    private static long longOf(Statement s, String sql) throws SQLException {
+        try (ResultSet r = s.executeQuery(sql)) {
+            r.next();
+            return r.getLong(1);
+        }
+    }
+
+    /** How many pages of two files differ (pages one has and the other lacks count as differing). */
+    record PageDiff(long differing, long pages, int pageSize, long rowsChanged) {
+        double share() {
+            return (double) differing / pages;
+        }
+
+        @Override
+        public String toString() {
+            return String.format(Locale.ROOT, "%d of %d pages differ (%.3f%%)", differing, pages, 100 * share());
+        }
+    }
+
+    private static PageDiff comparePages(Path a, Path b, int rowsChanged) throws IOException {
+        int pageSize = 4096;
+        byte[] x = new byte[256 * pageSize];
+        byte[] y = new byte[256 * pageSize];
+        long differing = 0;
+        long sizeA = Files.size(a);
+        long sizeB = Files.size(b);
+        long common = Math.min(sizeA, sizeB);
+        try (FileChannel fa = FileChannel.open(a, StandardOpenOption.READ); FileChannel fb = FileChannel.open(b, StandardOpenOption.READ)) {
+            for (long at = 0; at < common; at += x.length) {
+                int n = (int) Math.min(x.length, common - at);
+                readFully(fa, x, n, at);
+                readFully(fb, y, n, at);
+                for (int p = 0; p < n; p += pageSize) {
+                    int end = Math.min(n, p + pageSize);
+                    if (!Arrays.equals(x, p, end, y, p, end)) {
+                        differing++;
+                    }
+                }
+            }
+        }
+        long pages = (Math.max(sizeA, sizeB) + pageSize - 1) / pageSize;
+        differing += pages - (common + pageSize - 1) / pageSize;
+        return new PageDiff(differing, pages, pageSize, rowsChanged);
+    }
+
+    private static void readFully(FileChannel f, byte[] into, int n, long at) throws IOException {
+        ByteBuffer b = ByteBuffer.wrap(into, 0, n);
+        while (b.hasRemaining()) {
+            if (f.read(b, at + b.position()) < 0) {
+                throw new IOException("short read");
+            }
+        }
+    }
+
+    /**
+     * Made-up prose: words of a fixed vocabulary built from syllables, drawn with Zipf frequencies
+     * (as words are in text), in sentences of 4-19 words, with a number now and then. Deflate at
+     * its fastest level packs it about as it packs English text.
+     */
+    static final class Prose {
+        private static final String[] SYLLABLES = {"ka", "to", "ri", "men", "sa", "lo", "ve", "tra", "in", "dor", "pe", "shi", "al",
+            "mu", "ner", "qua", "zo", "bel", "cri", "on", "ta", "lu", "gen", "fi", "ro", "de", "mar", "vi", "sto", "ne", "a", "e",
+            "or", "us", "th", "ch", "wa", "po", "st", "ing"};
+        static final String[] WORDS = vocabulary(5000);
+        /** A word's index for each of 2^20 equal slices of the Zipf distribution. */
+        private static final int[] PICK = zipf(WORDS.length, 1 << 20);
+        private final SplittableRandom random;
+
+        Prose(long seed) {
+            this.random = new SplittableRandom(seed);
+        }
+
+        private static String[] vocabulary(int n) {
+            SplittableRandom r = new SplittableRandom(9);
+            String[] words = new String[n];
+            for (int i = 0; i < n; i++) {
+                StringBuilder w = new StringBuilder();
+                int syllables = 1 + r.nextInt(i < 100 ? 2 : 4);
+                for (int k = 0; k < syllables; k++) {
+                    w.append(SYLLABLES[r.nextInt(SYLLABLES.length)]);
+                }
+                words[i] = w.toString();
+            }
+            return words;
+        }
+
+        private static int[] zipf(int words, int slices) {
+            double[] cumulative = new double[words];
+            double sum = 0;
+            for (int i = 0; i < words; i++) {
+                sum += 1.0 / (i + 1);
+                cumulative[i] = sum;
+            }
+            int[] pick = new int[slices];
+            int w = 0;
+            for (int s = 0; s < slices; s++) {
+                double u = (s + 0.5) / slices * sum;
+                while (cumulative[w] < u) {
+                    w++;
+                }
+                pick[s] = w;
+            }
+            return pick;
+        }
+
+        /** Exactly {@code length} ASCII characters of prose. */
+        String text(int length) {
+            StringBuilder b = new StringBuilder(length + 200);
+            while (b.length() < length) {
+                int words = 4 + random.nextInt(16);
+                for (int i = 0; i < words; i++) {
+                    String w = random.nextInt(30) == 0 ? Integer.toString(random.nextInt(10000)) : WORDS[PICK[random.nextInt(PICK.length)]];
+                    if (i == 0) {
+                        b.append(Character.toUpperCase(w.charAt(0))).append(w, 1, w.length());
+                    } else {
+                        b.append(random.nextInt(12) == 0 ? ", " : " ").append(w);
+                    }
+                }
+                b.append(". ");
+            }
+            b.setLength(length);
+            return b.toString();
+        }
+    }
+
+    // ---- small helpers ------------------------------------------------------------------------
+
+    private static List<Double> seconds(List<Copy> copies) {
+        return copies.stream().map(Copy::seconds).toList();
+    }
+
+    private static double median(List<Double> values) {
+        return Bench.median(values);
+    }
+
+    /** (max - min) / median. */
+    private static double spread(List<Double> values) {
+        return (Collections.max(values) - Collections.min(values)) / median(values);
+    }
+
+    /** A ratio to three places: the limit 0.05 is too near the two places of the table's usual x0.00. */
+    private static String ratio3(double r) {
+        return String.format(Locale.ROOT, "x%.3f", r);
+    }
+
+    private static String fmt2(List<Double> values) {
+        return values.stream().map(v -> String.format(Locale.ROOT, "%.2f", v)).toList().toString();
+    }
+
+    private static String quote(String s) {
+        return "'" + s.replace("'", "'\\''") + "'";
+    }
+}
