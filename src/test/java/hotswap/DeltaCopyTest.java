@@ -271,7 +271,7 @@ class DeltaCopyTest {
             BitSet changed = d.changedPages(mine);
             if (batches < Integer.MAX_VALUE) {
                 // The first frame of the pages, then a hang-up in the middle of the rest.
-                frames.write(Channel.DATA_IN, ByteBuffer.allocate(40).putLong(changed.cardinality()).flip());
+                frames.write(Channel.DATA_IN, ByteBuffer.allocate(48).putLong(changed.cardinality()).flip());
                 ch.close();
                 return said.toString();
             }

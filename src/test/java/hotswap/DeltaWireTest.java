@@ -50,6 +50,19 @@ class DeltaWireTest {
     }
 
     @Test
+    void filesThatDifferOnlyInTheHeadersStampsMoveNoPageAndEndIdentical() throws Exception {
+        // SQLite's backup writes its own file change counter (bytes 24-27) and version-valid-for (92-95).
+        byte[] old = pages(300, 7);
+        byte[] stamped = old.clone();
+        for (int at : new int[] {24, 25, 26, 27, 92, 93, 94, 95}) {
+            stamped[at] ^= (byte) 0x5a;
+        }
+        Outcome o = exchange(old, stamped, false, null);
+        assertArrayEquals(stamped, o.result());
+        assertEquals(0, o.pagesSent());
+    }
+
+    @Test
     void onePercentOfPagesScatteredTravelsAsLittleMoreThanThosePages() throws Exception {
         int pages = 16384; // 64 MiB
         byte[] old = pages(pages, 2);

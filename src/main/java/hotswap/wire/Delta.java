@@ -134,7 +134,7 @@ public final class Delta {
      */
     public long receivePages(PageHashes old, FileChannel file, LongConsumer announced, LongConsumer progress) throws IOException {
         ByteBuffer header = in.next();
-        if (header.remaining() != 8 + ROOT_BYTES) {
+        if (header.remaining() != 8 + ROOT_BYTES + 4 * PageHashes.STAMPS.length) {
             throw new ProtocolException("malformed page announcement");
         }
         long count = header.getLong();
@@ -142,6 +142,8 @@ public final class Delta {
         byte[] rootBytes = new byte[ROOT_BYTES];
         header.get(rootBytes);
         String root = java.util.HexFormat.of().formatHex(rootBytes);
+        byte[] stamps = new byte[4 * PageHashes.STAMPS.length];
+        header.get(stamps);
         old.resize(newPages);
         BitSet seen = new BitSet(newPages);
         long received = 0;
@@ -191,6 +193,11 @@ public final class Delta {
         }
         if (file.size() > (long) newPages * pageSize) {
             file.truncate((long) newPages * pageSize);
+        }
+        if (newPages > 0) { // the header's stamps, which the hashes leave out
+            for (int i = 0; i < PageHashes.STAMPS.length; i++) {
+                Writes.writeFully(file, ByteBuffer.wrap(stamps, 4 * i, 4), PageHashes.STAMPS[i]);
+            }
         }
         if (!old.root().equals(root)) {
             throw new ProtocolException("the rebuilt file does not hash as the sender's: " + (newPages - common > seen.cardinality()
@@ -250,12 +257,21 @@ public final class Delta {
     }
 
     /**
-     * Step 4, sending: how many pages come and the hash of the whole file ({@link PageHashes#root}),
-     * then the changed pages of {@code file}, in batches, each deflated when {@code compress} and
+     * Step 4, sending: how many pages come, the hash of the whole file ({@link PageHashes#root}) and
+     * the header's {@link PageHashes#STAMPS}, then the changed pages of {@code file}, in batches, each deflated when {@code compress} and
      * that makes it smaller.
      */
     public void sendPages(FileChannel file, BitSet changed, String root, boolean compress, LongConsumer progress) throws IOException {
-        frames.write(out, ByteBuffer.allocate(8 + ROOT_BYTES).putLong(changed.cardinality()).put(java.util.HexFormat.of().parseHex(root)).flip());
+        ByteBuffer announcement = ByteBuffer.allocate(8 + ROOT_BYTES + 4 * PageHashes.STAMPS.length);
+        announcement.putLong(changed.cardinality()).put(java.util.HexFormat.of().parseHex(root));
+        for (int at : PageHashes.STAMPS) {
+            ByteBuffer stamp = announcement.slice(announcement.position(), 4);
+            while (newPages > 0 && stamp.hasRemaining() && file.read(stamp, at + stamp.position()) > 0) {
+                // fill: the sender's own stamp; zeros for an empty file, which has none
+            }
+            announcement.position(announcement.position() + 4);
+        }
+        frames.write(out, announcement.flip());
         int perBatch = Math.max(1, BATCH_BYTES / pageSize);
         byte[] raw = new byte[perBatch * pageSize];
         byte[] packed = compress ? new byte[raw.length + 64] : null;

@@ -26,6 +26,11 @@ public final class PageHashes {
      * the wire is malformed (the exchange's arithmetic would overflow).
      */
     public static final int MAX_PAGES = Integer.MAX_VALUE / BYTES;
+    /**
+     * Where the database header keeps its file change counter and its version-valid-for number,
+     * four bytes each (fileformat2.html §1.3.7, §1.3.12).
+     */
+    public static final int[] STAMPS = {24, 92};
     private static final int READ_BYTES = 1 << 20;
 
     private final int pageSize;
@@ -106,9 +111,22 @@ public final class PageHashes {
         pages = n;
     }
 
-    /** Records the hash of page {@code page}, whose bytes are {@code data[offset, offset + pageSize)}. */
+    /**
+     * Records the hash of page {@code page}, whose bytes are {@code data[offset, offset + pageSize)}.
+     * The first page hashes without the header's {@link #STAMPS}: a copy made by SQLite's backup
+     * writes its own there, so an unchanged database would otherwise always differ in its first
+     * page. A delta transfer sends the sender's stamps on their own.
+     */
     public void hashPage(int page, byte[] data, int offset) {
-        sha.update(data, offset, pageSize);
+        if (page == 0) {
+            byte[] first = Arrays.copyOfRange(data, offset, offset + pageSize);
+            for (int at : STAMPS) {
+                Arrays.fill(first, at, at + 4, (byte) 0);
+            }
+            sha.update(first);
+        } else {
+            sha.update(data, offset, pageSize);
+        }
         finish(hashes, page * BYTES);
     }
 

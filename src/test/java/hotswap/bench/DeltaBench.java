@@ -191,7 +191,6 @@ final class DeltaBench {
         try (Bench.App app = Bench.App.start(bench, "app-delta-link.log", null, liveC, socket)) {
             link(app, liveC, small0, small1, smallDiff);
         }
-        hashing(small0);
     }
 
     private void setUp() throws Exception {
@@ -215,8 +214,10 @@ final class DeltaBench {
         // text0, the older copy likewise, a pull behind each push.
         Copy pushPlain = copy(0, List.of("--no-compress"), text1.toString(), target);
         Copy pullPlain = copy(0, List.of("--no-compress"), target, older.toString());
-        Copy pushDeflated = copy(0, List.of(), text0.toString(), target);
-        Copy pullDeflated = copy(0, List.of(), target, older.toString());
+        // Deflating pays only where the link is slower than the deflater: over the unlimited local pipe the
+        // default sends pages plain, so the deflated copies run over the 10 MB/s link of 9c.
+        Copy pushDeflated = copy(LINK_BYTES_PER_SECOND, List.of(), text0.toString(), target);
+        Copy pullDeflated = copy(LINK_BYTES_PER_SECOND, List.of(), target, older.toString());
         Copy pullSame = copy(0, List.of(), target, older.toString());
         Copy pushSame = copy(0, List.of(), text0.toString(), target);
         Thread.sleep(200); // the swap's log lines come just after the client's OK
@@ -226,8 +227,8 @@ final class DeltaBench {
         String base = String.format(Locale.ROOT, "file %.1f MB; %.3f%% of pages changed", size / 1e6, 100 * diff.share());
         wireRow("9a delta push, 1% of pages changed, --no-compress: bytes both ways / file", pushPlain, size, base, 1.10);
         wireRow("9a delta pull onto the older copy, --no-compress: bytes both ways / file", pullPlain, size, base, 1.10);
-        wireRow("9a delta push, deflated (default): bytes both ways / file", pushDeflated, size, base, 0.6);
-        wireRow("9a delta pull onto the older copy, deflated (default): bytes both ways / file", pullDeflated, size, base, 0.6);
+        wireRow("9a delta push, defaults (deflated), 10 MB/s link: bytes both ways / file", pushDeflated, size, base, 0.6);
+        wireRow("9a delta pull onto the older copy, defaults (deflated), 10 MB/s link: bytes both ways / file", pullDeflated, size, base, 0.6);
         sameRow("9b push of an unchanged database: bytes both ways", pushSame, size);
         sameRow("9b pull onto an unchanged copy: bytes both ways", pullSame, size);
 
@@ -264,9 +265,7 @@ final class DeltaBench {
         String target = HOST + ":" + live;
         Path[] files = {small0, small1};
         int liveIs = 0;
-        // The A/B: bin/hotswap as it is, and a copy of it without its JIT flags (for the client and the relay).
-        Path jitted = jitLauncher();
-        String[] kinds = jitted == null ? new String[] {"delta", "whole"} : new String[] {"delta", "whole", "delta, default JIT"};
+        String[] kinds = {"delta", "whole"};
         List<List<Copy>> copies = new ArrayList<>();
         for (int i = 0; i < kinds.length; i++) {
             copies.add(new ArrayList<>());
@@ -276,8 +275,7 @@ final class DeltaBench {
                 int kind = (k + run) % kinds.length; // each in another place in each run
                 bench.progress("9c " + kinds[kind] + " push over 10 MB/s, run " + (run + 1));
                 bench.settle();
-                String launcher = kind == 2 ? jitted.toString() : cli;
-                copies.get(kind).add(copy(launcher, LINK_BYTES_PER_SECOND, kind == 1 ? List.of("--no-delta") : List.of(),
+                copies.get(kind).add(copy(cli, LINK_BYTES_PER_SECOND, kind == 1 ? List.of("--no-delta") : List.of(),
                         files[1 - liveIs].toString(), target));
                 liveIs = 1 - liveIs;
             }
@@ -303,41 +301,16 @@ final class DeltaBench {
         String label = String.format(Locale.ROOT, "9c push %.0f MiB, 1%% changed, 10 MB/s link", Files.size(small0) / (double) MIB);
         String whole = String.format(Locale.ROOT, "%.2f s", w);
         bench.row(label + ": delta vs --no-delta", String.format(Locale.ROOT, "%.2f s", d), whole, ratio3(d / w), "<= 0.05", d / w <= 0.05);
-        StringBuilder ab = new StringBuilder();
-        if (jitted != null) {
-            double j = median(seconds(copies.get(2)));
-            bench.row(label + ": delta, client+relay on default JIT (A/B)", String.format(Locale.ROOT, "%.2f s", j), whole, ratio3(j / w),
-                    "(0.05)", null);
-            ab.append(String.format(Locale.ROOT, "; A/B: the same delta push with a copy of bin/hotswap without %s for the client and "
-                    + "the relay: %s s (spread %.0f%%), phases %s", clientFlags(), fmt2(seconds(copies.get(2))), 100 * spread(seconds(copies.get(2))),
-                    pushPhases(log, copies.get(2).toArray(Copy[]::new))));
-        }
         double deltaBytes = median(deltas.stream().map(c -> (double) c.bytes()).toList());
         bench.notes.add(String.format(Locale.ROOT, "9c both sides with the default checks (integrity_check and schema check), "
                 + "%d runs each, each run in another order, 3 s after a sync; delta %s s (spread %.0f%%), whole %s s (spread %.0f%%); "
                 + "%.3f%% of pages changed; bytes on the link: delta %.2f MB (%.2f s of the link at 10 MB/s), whole %.1f MB. "
                 + "Delta push phases (median): %s; whole push: %s. The app's snapshot of this database, from %d delta pulls onto an unchanged "
-                + "copy: %s%s", RUNS, fmt2(seconds(deltas)), 100 * spread(seconds(deltas)),
+                + "copy: %s", RUNS, fmt2(seconds(deltas)), 100 * spread(seconds(deltas)),
                 fmt2(seconds(wholes)), 100 * spread(seconds(wholes)), 100 * diff.share(), deltaBytes / 1e6,
                 deltaBytes / LINK_BYTES_PER_SECOND, median(wholes.stream().map(c -> (double) c.bytes()).toList()) / 1e6,
                 pushPhases(log, deltas.toArray(Copy[]::new)), pushPhases(log, wholes.toArray(Copy[]::new)), RUNS,
-                pullPhases(log, pulls.toArray(Copy[]::new)), ab));
-    }
-
-    /** A copy of bin/hotswap without its -XX flags, or null when it has none. */
-    private Path jitLauncher() throws IOException {
-        String text = Files.readString(Path.of(cli));
-        String without = text;
-        for (String flag : clientFlags()) {
-            without = without.replace(" " + flag, "");
-        }
-        if (without.equals(text)) {
-            return null;
-        }
-        Path launcher = dir.resolve("hotswap-default-jit9");
-        Files.writeString(launcher, without);
-        Files.setPosixFilePermissions(launcher, PosixFilePermissions.fromString("rwxr-xr-x"));
-        return launcher;
+                pullPhases(log, pulls.toArray(Copy[]::new))));
     }
 
     // ---- 9d: a push with nothing to reuse -----------------------------------------------------
@@ -412,53 +385,6 @@ final class DeltaBench {
     }
 
     // ---- the client's hashing -----------------------------------------------------------------
-
-    /** The hashing a delta transfer does on each side, with the JVM flags bin/hotswap gives the client and relay, and without. */
-    private void hashing(Path file) throws Exception {
-        List<String> flags = clientFlags();
-        if (flags.isEmpty()) {
-            bench.notes.add("9 page hashing: bin/hotswap starts the client and relay with the default JIT, whose SHA-256 "
-                    + "intrinsics the hashing uses; no flags to compare against");
-            return;
-        }
-        String cp = Bench.abs(bench.opt.get("classes")) + ":" + Bench.abs(bench.opt.get("jar"));
-        List<Double> client = new ArrayList<>();
-        List<Double> plain = new ArrayList<>();
-        for (int run = 0; run < RUNS; run++) {
-            bench.progress("9 page hashing, run " + (run + 1));
-            for (boolean withFlags : new boolean[] {run % 2 == 0, run % 2 != 0}) {
-                List<String> cmd = new ArrayList<>(List.of(bench.java));
-                if (withFlags) {
-                    cmd.addAll(flags);
-                }
-                cmd.addAll(List.of("-cp", cp, "hotswap.bench.HashPages", file.toString()));
-                Bench.Result r = bench.exec(cmd, null, false);
-                if (r.exit() != 0) {
-                    throw new IllegalStateException("HashPages failed:\n" + r.out());
-                }
-                (withFlags ? client : plain).add(Double.parseDouble(r.out().trim()));
-            }
-        }
-        double c = median(client);
-        double p = median(plain);
-        double mb = Files.size(file) / 1e6;
-        bench.row(String.format(Locale.ROOT, "9 page hashing %.0f MiB, bin/hotswap's flags vs default JIT", Files.size(file) / (double) MIB),
-                String.format(Locale.ROOT, "%.2f s (%.0f MB/s)", c, mb / c), String.format(Locale.ROOT, "%.2f s (%.0f MB/s)", p, mb / p),
-                c / p, "-", null);
-        bench.notes.add("9 page hashing: PageHashes.of (SHA-256 per page, what the client, the relay-side app and the receiver compute) "
-                + "in a JVM with bin/hotswap's flags " + flags + " against one with the default JIT, file in the page cache, " + RUNS
-                + " runs each: " + fmt2(client) + " s vs " + fmt2(plain) + " s");
-    }
-
-    /** The -XX flags bin/hotswap starts the client (and so the relay) with. */
-    private List<String> clientFlags() throws IOException {
-        List<String> flags = new ArrayList<>();
-        Matcher m = Pattern.compile("-XX:[^\\s\"']+").matcher(Files.readString(Path.of(cli)));
-        while (m.find()) {
-            flags.add(m.group());
-        }
-        return flags;
-    }
 
     // ---- copies through the transport ---------------------------------------------------------
 
