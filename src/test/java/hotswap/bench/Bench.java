@@ -565,16 +565,12 @@ public final class Bench {
     private void optimizations(Path src) throws Exception {
         Path variants = Path.of(opt.get("variants")).toAbsolutePath();
         Path pulled = dir.resolve("ab-pull.sqlite3");
-        /** @param stdout whether {@code output} is the copy's standard output, not a path it is given */
-        record Copy(String name, String[] args, Path output, boolean stdout) {
+        record Copy(String name, String[] args, Path output) {
         }
         Map<String, List<Copy>> measured = new LinkedHashMap<>();
         measured.put("no-early-sync", List.of(
-                new Copy("push 1 GiB", new String[] {"cp", "--skip-integrity-check", "--skip-schema-check", src.toString(), live.toString()},
-                        null, false),
-                new Copy("pull 1 GiB to a file", new String[] {"cp", live.toString(), pulled.toString()}, pulled, false),
-                // The client copies the snapshot to its stdout, so it reads what the app wrote: the copy path.
-                new Copy("pull 1 GiB to stdout", new String[] {"cp", live.toString(), "-"}, pulled, true)));
+                new Copy("push 1 GiB", new String[] {"cp", "--skip-integrity-check", "--skip-schema-check", src.toString(), live.toString()}, null),
+                new Copy("pull 1 GiB to a file", new String[] {"cp", live.toString(), pulled.toString()}, pulled)));
         for (Map.Entry<String, List<Copy>> variant : measured.entrySet()) {
             for (Copy copy : variant.getValue()) {
                 List<Double> a = new ArrayList<>();
@@ -585,7 +581,7 @@ public final class Bench {
                         boolean without = (rep + k) % 2 == 1;
                         try (App app = App.start(this, "app-ab.log", without ? variants.resolve(variant.getKey()) : null)) {
                             settle();
-                            (without ? b : a).add(seconds(cliOk(copy.stdout() ? copy.output() : null, copy.args())));
+                            (without ? b : a).add(seconds(cliOk(null, copy.args())));
                         }
                         if (copy.output() != null) {
                             Files.delete(copy.output());
