@@ -22,8 +22,7 @@ JAVAC_FLAGS := --release 17 -encoding UTF-8 -Xlint:all,-serial,-try -Werror
 SQLITE_JAR := lib/sqlite-jdbc-$(SQLITE_JDBC_VERSION).jar
 JUNIT_JAR  := lib/junit-platform-console-standalone-$(JUNIT_VERSION).jar
 MAIN_SRC   := $(shell find src/main/java -name '*.java')
-# bench/variants hold stand-ins for classes of the jar, for make bench's A/B runs only.
-TEST_SRC   := $(shell find src/test/java -name '*.java' -not -path '*/bench/variants/*')
+TEST_SRC   := $(shell find src/test/java -name '*.java')
 JARFILE    := build/hotswap.jar
 
 .PHONY: all run test stress clean bench
@@ -82,14 +81,11 @@ clean:
 # make bench: the performance targets, measured against baselines of the same run, printed as one
 # table (not part of CI; about 18 minutes on 2 cores, stopped at 25; BENCH_ONLY=9 runs target 9 alone, about 7). Installs
 # wrk, sqlite3 and python3 (target 9's transport) from Debian when missing.
-BENCH_SRC := $(shell find src/test/java/hotswap/bench -name '*.java' -not -path '*/variants/*')
-BENCH_VARIANTS := $(notdir $(wildcard src/test/java/hotswap/bench/variants/*))
+BENCH_SRC := $(shell find src/test/java/hotswap/bench -name '*.java')
 
 bench: $(JARFILE) $(SQLITE_JAR)
 	@command -v wrk >/dev/null && command -v sqlite3 >/dev/null && command -v python3 >/dev/null || { apt-get update && apt-get install -y wrk sqlite3 python3; }
-	@rm -rf build/bench-classes build/bench-variants && mkdir -p build/bench-classes build/bench
+	@rm -rf build/bench-classes && mkdir -p build/bench-classes build/bench
 	$(JAVAC) $(JAVAC_FLAGS) -cp $(JARFILE) -d build/bench-classes $(BENCH_SRC)
-	@for v in $(BENCH_VARIANTS); do mkdir -p build/bench-variants/$$v && \
-	  $(JAVAC) $(JAVAC_FLAGS) -cp $(JARFILE) -d build/bench-variants/$$v src/test/java/hotswap/bench/variants/$$v/*.java || exit 1; done
 	timeout 1500 $(JAVA) -cp build/bench-classes:$(JARFILE):$(SQLITE_JAR) hotswap.bench.Bench --jar $(JARFILE) --sqlite-jar $(SQLITE_JAR) \
-	  --classes build/bench-classes --variants build/bench-variants --dir build/bench --cli bin/hotswap --java $(JAVA)
+	  --classes build/bench-classes --dir build/bench --cli bin/hotswap --java $(JAVA)

@@ -2,7 +2,6 @@ package hotswap;
 
 import hotswap.wire.Channel;
 import hotswap.wire.CopyRequest;
-import hotswap.wire.EarlySync;
 import hotswap.wire.Failures;
 import hotswap.wire.FileIds;
 import hotswap.wire.FileModes;
@@ -80,15 +79,11 @@ final class Pull {
             checkSource(live);
             checkSpace(live);
             // Made empty here (SQLite takes an empty file as an empty database) and opened before the backup
-            // writes it: flushed as it grows, and read afterwards. The descriptor stays open until SQLite has
-            // closed the file, so closing it drops no lock of SQLite's.
+            // writes it, to be read afterwards. The descriptor stays open until SQLite has closed the file, so
+            // closing it drops no lock of SQLite's.
             in = FileChannel.open(snapshot, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, StandardOpenOption.READ),
                     PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-            try (EarlySync sync = EarlySync.start(in)) {
-                snapshot(db, live, snapshot);
-            } catch (IOException e) { // an early flush failed
-                throw snapshotFailed(live, e);
-            }
+            snapshot(db, live, snapshot);
             long size = in.size();
             LOG.info(() -> "snapshot taken: " + size + " bytes in " + Push.millisSince(started) + " ms");
             String mode = FileModes.toOctal(Files.getPosixFilePermissions(live));

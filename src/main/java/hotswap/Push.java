@@ -2,7 +2,6 @@ package hotswap;
 
 import hotswap.wire.Channel;
 import hotswap.wire.CopyRequest;
-import hotswap.wire.EarlySync;
 import hotswap.wire.Failures;
 import hotswap.wire.Frames;
 import hotswap.wire.Writes;
@@ -129,12 +128,7 @@ final class Push {
     private long receive(Path temp) throws CommandFailure, IOException {
         try (FileChannel out = FileChannel.open(temp, java.util.Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
                 PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")))) {
-            long received;
-            try (EarlySync sync = EarlySync.start(out)) {
-                received = receiveInto(out, temp);
-            } catch (IOException e) { // an early flush failed
-                throw writeFailed(temp, e);
-            }
+            long received = receiveInto(out, temp);
             try {
                 out.force(true);
             } catch (IOException e) {

@@ -1,6 +1,5 @@
 package hotswap.cli;
 
-import hotswap.wire.EarlySync;
 import hotswap.wire.Failures;
 import hotswap.wire.FileModes;
 import hotswap.wire.Writes;
@@ -117,8 +116,6 @@ abstract class PullSink {
         private final Set<PosixFilePermission> mode;
         /** The temp file as written by a copy or a stream; null while none is open, and for a link. */
         private FileChannel out;
-        /** Writes the snapshot back to disk as it arrives, so that the fsync at the end is short. */
-        private EarlySync sync;
         /** The temp name as a checked hard link to the snapshot, opened; null unless linked. */
         private OpenedFile link;
         /** Volatile: {@link #discard} may run on a shutdown hook while the pull ends. */
@@ -192,7 +189,6 @@ abstract class PullSink {
             } catch (IOException e) {
                 throw new IOException("cannot write " + destination + ": " + Failures.describe(e), e);
             }
-            sync = EarlySync.start(out);
         }
 
         /**
@@ -248,7 +244,6 @@ abstract class PullSink {
         @Override
         void finish() throws IOException {
             try {
-                sync.close();
                 out.force(true);
             } catch (IOException e) {
                 throw new IOException("cannot write " + destination + ": " + Failures.describe(e), e);
@@ -301,14 +296,9 @@ abstract class PullSink {
                 return;
             }
             try {
-                sync.close();
-            } catch (IOException ignored) {
-                // The file is being dropped; an error flushing it does not matter.
-            }
-            try {
                 out.close();
             } catch (IOException ignored) {
-                // As above.
+                // The file is being dropped: an error closing it does not matter.
             }
             out = null;
         }

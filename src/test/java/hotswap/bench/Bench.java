@@ -122,7 +122,7 @@ public final class Bench {
         Path src1m = dir.resolve("src-1m.sqlite3");
         Path src100m = dir.resolve("src-100m.sqlite3");
         Path src1g = dir.resolve("src-1g.sqlite3");
-        if (only("12345678")) { // target 9 makes its own
+        if (only("1234567")) { // target 9 makes its own
             progress("generating databases in " + dir);
             makeDb(src1m, MIB);
             makeDb(src100m, 100 * MIB);
@@ -163,9 +163,6 @@ public final class Bench {
                 pullGrowth = pull(app);
             }
             memory(pushGrowth, pullGrowth);
-        }
-        if (only("8")) {
-            optimizations(src1g);
         }
         if (only("9")) {
             new DeltaBench(this).run();
@@ -554,54 +551,6 @@ public final class Bench {
                 + "minus VmRSS just before; each push, integrity-checked push and pull counted, max shown");
     }
 
-    // ---- target 8: A/B of the optimizations that stay ------------------------------------------
-
-    /**
-     * Each optimization the code keeps runs against the same code without it: a stand-in class
-     * from {@code bench/variants} put ahead of the jar on the app's class path (B), against the jar
-     * alone (A), interleaved A B, B A, ... with a fresh app for each copy. An optimization stays
-     * only while its gain exceeds the run-to-run spread of its A side, (max - min) / median.
-     */
-    private void optimizations(Path src) throws Exception {
-        Path variants = Path.of(opt.get("variants")).toAbsolutePath();
-        Path pulled = dir.resolve("ab-pull.sqlite3");
-        record Copy(String name, String[] args, Path output) {
-        }
-        Map<String, List<Copy>> measured = new LinkedHashMap<>();
-        measured.put("no-early-sync", List.of(
-                new Copy("push 1 GiB", new String[] {"cp", "--skip-integrity-check", "--skip-schema-check", src.toString(), live.toString()}, null),
-                new Copy("pull 1 GiB to a file", new String[] {"cp", live.toString(), pulled.toString()}, pulled)));
-        for (Map.Entry<String, List<Copy>> variant : measured.entrySet()) {
-            for (Copy copy : variant.getValue()) {
-                List<Double> a = new ArrayList<>();
-                List<Double> b = new ArrayList<>();
-                for (int rep = 0; rep < COPY_REPEATS; rep++) {
-                    progress("A/B " + variant.getKey() + ", " + copy.name() + ", run " + (rep + 1));
-                    for (int k = 0; k < 2; k++) {
-                        boolean without = (rep + k) % 2 == 1;
-                        try (App app = App.start(this, "app-ab.log", without ? variants.resolve(variant.getKey()) : null)) {
-                            settle();
-                            (without ? b : a).add(seconds(cliOk(null, copy.args())));
-                        }
-                        if (copy.output() != null) {
-                            Files.delete(copy.output());
-                        }
-                    }
-                }
-                progress("A/B " + variant.getKey() + ", " + copy.name() + ": with " + a + " s; without " + b + " s");
-                double with = median(a);
-                double spread = (Collections.max(a) - Collections.min(a)) / with;
-                double gain = median(b) / with - 1;
-                row("8 A/B " + variant.getKey() + ": " + copy.name() + ", kept vs " + variant.getKey(),
-                        String.format("%.2f s", with), String.format("%.2f s", median(b)), with / median(b),
-                        String.format("gain %.0f%% > spread %.0f%%", 100 * gain, 100 * spread), gain > spread);
-            }
-        }
-        notes.add("8 each optimization kept in the code, against the same code with a stand-in class without it "
-                + "(src/test/java/hotswap/bench/variants), a fresh app per copy, A and B interleaved; "
-                + "gain = median without / median with - 1, spread = (max - min) / median of the runs with it");
-    }
-
     // ---- the table ---------------------------------------------------------------------------
 
     void row(String target, String measured, String baseline, Object versus, String limit, Boolean ok) {
@@ -741,16 +690,11 @@ public final class Bench {
         }
 
         static App start(Bench bench, String logName) throws IOException {
-            return start(bench, logName, null);
-        }
-
-        /** With {@code first}, a class folder put ahead of hotswap's jar: stand-ins for some of its classes. */
-        static App start(Bench bench, String logName, Path first) throws IOException {
-            return start(bench, logName, first, bench.live, bench.socket);
+            return start(bench, logName, bench.live, bench.socket);
         }
 
         /** An app serving {@code live} on {@code socket}. */
-        static App start(Bench bench, String logName, Path first, Path live, Path socket) throws IOException {
+        static App start(Bench bench, String logName, Path live, Path socket) throws IOException {
             Path log = bench.dir.resolve(logName);
             Files.deleteIfExists(log);
             List<String> cmd = new ArrayList<>(List.of(bench.java));
@@ -758,7 +702,7 @@ public final class Bench {
             if (extra != null && !extra.isBlank()) {
                 cmd.addAll(List.of(extra.trim().split("\\s+")));
             }
-            cmd.addAll(List.of("-cp", (first == null ? "" : first + ":") + bench.appClasspath, "hotswap.bench.BenchApp", live.toString(), socket.toString()));
+            cmd.addAll(List.of("-cp", bench.appClasspath, "hotswap.bench.BenchApp", live.toString(), socket.toString()));
             Process p = new ProcessBuilder(cmd).redirectError(log.toFile()).start();
             BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
             String ready = out.readLine();

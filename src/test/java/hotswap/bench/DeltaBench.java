@@ -179,7 +179,7 @@ final class DeltaBench {
         Files.copy(small0, liveC);
         bench.settle();
 
-        try (Bench.App app = Bench.App.start(bench, "app-delta.log", null, liveA, socket)) {
+        try (Bench.App app = Bench.App.start(bench, "app-delta.log", liveA, socket)) {
             wire(app, liveA, text0, text1, older, diff);
             Files.delete(text1);
             Files.delete(older);
@@ -188,7 +188,7 @@ final class DeltaBench {
         Files.delete(blobs1);
         Files.delete(blobs2);
         Files.delete(text0);
-        try (Bench.App app = Bench.App.start(bench, "app-delta-link.log", null, liveC, socket)) {
+        try (Bench.App app = Bench.App.start(bench, "app-delta-link.log", liveC, socket)) {
             link(app, liveC, small0, small1, smallDiff);
         }
     }
