@@ -63,6 +63,22 @@ class ProgressTest {
     }
 
     @Test
+    void aDeltaCopyOnATerminalShowsItsPhasesAndTheShareSaved() throws Exception {
+        assertEquals(0, onTerminal("cp " + app.db + " copy.sqlite3").exit());
+        Fixtures.Result push = onTerminal("cp --delta copy.sqlite3 " + app.db);
+        Fixtures.Result pull = onTerminal("cp --delta " + app.db + " copy.sqlite3");
+        assertEquals(0, push.exit(), push.toString());
+        assertEquals(0, pull.exit(), pull.toString());
+        for (String phase : List.of("snapshot: ", "hashing: ", "comparing: ", "sending 0 of 2 pages (100% saved): ")) {
+            assertTrue(push.out().contains(phase), phase + "\n" + push.out());
+        }
+        for (String phase : List.of("hashing: ", "comparing: ", "receiving 0 of 2 pages (100% saved): ")) {
+            assertTrue(pull.out().contains(phase), phase + "\n" + pull.out());
+        }
+        assertTrue(push.out().endsWith("OK\r\n") && pull.out().endsWith("OK\r\n"), push.out() + pull.out());
+    }
+
+    @Test
     void quietHidesTheProgressLine() throws Exception {
         Fixtures.Result r = onTerminal("cp new.sqlite3 " + app.db + " --quiet");
         assertEquals(0, r.exit(), r.toString());
