@@ -87,22 +87,9 @@ final class Pull {
             long size = in.size();
             LOG.info(() -> "snapshot taken: " + size + " bytes in " + Push.millisSince(started) + " ms");
             String mode = FileModes.toOctal(Files.getPosixFilePermissions(live));
-            if (request.deltaDestination() != null && new DeltaTransfer(frames, request.deltaDestination()).send(in, mode, request.compress())) {
-                LOG.info(() -> "pull complete: " + live + " (" + size + " bytes in " + Push.millisSince(started) + " ms, delta)");
-                FileChannel done = in;
-                in = null;
-                return done;
-            }
-            String id = idOf(snapshot);
-            String taken = offer(snapshot, id, size, mode);
-            TempFiles.deleteQuietly(snapshot); // the open channel keeps the bytes; nothing is left behind if we die
-            if (taken == null) {
-                for (long pos = 0; pos < size; pos += Protocol.PULL_CHUNK_BYTES) {
-                    frames.transferFrom(Channel.DATA_OUT, in, pos, (int) Math.min(Protocol.PULL_CHUNK_BYTES, size - pos));
-                }
-                frames.writeEnd(Channel.DATA_OUT);
-            }
-            String how = taken == null ? "streamed" : TAKEN.get(taken);
+            String how = request.deltaDestination() != null
+                    && new DeltaTransfer(frames, request.deltaDestination()).send(in, mode, request.compress())
+                    ? "delta" : handOver(snapshot, in, size, mode);
             LOG.info(() -> "pull complete: " + live + " (" + size + " bytes in " + Push.millisSince(started) + " ms, " + how + ")");
             FileChannel done = in;
             in = null;
@@ -113,6 +100,24 @@ final class Pull {
             }
             TempFiles.deleteQuietly(snapshot);
         }
+    }
+
+    /**
+     * Offers the snapshot file, and streams it unless the client took it.
+     *
+     * @return how it went, for the log
+     */
+    private String handOver(Path snapshot, FileChannel in, long size, String mode) throws IOException {
+        String taken = offer(snapshot, idOf(snapshot), size, mode);
+        TempFiles.deleteQuietly(snapshot); // the open channel keeps the bytes; nothing is left behind if we die
+        if (taken != null) {
+            return TAKEN.get(taken);
+        }
+        for (long pos = 0; pos < size; pos += Protocol.PULL_CHUNK_BYTES) {
+            frames.transferFrom(Channel.DATA_OUT, in, pos, (int) Math.min(Protocol.PULL_CHUNK_BYTES, size - pos));
+        }
+        frames.writeEnd(Channel.DATA_OUT);
+        return "streamed";
     }
 
     private static void checkSource(Path live) throws CommandFailure {
