@@ -97,14 +97,6 @@ public final class PageHashes {
         return new CopyRequest.Pages(pageSize, (int) (size / pageSize));
     }
 
-    public int pageSize() {
-        return pageSize;
-    }
-
-    public int pages() {
-        return pages;
-    }
-
     /** Makes room for {@code n} pages; the hashes of pages added are zero, which no page has. */
     public void resize(int n) {
         hashes = Arrays.copyOf(hashes, Math.multiplyExact(n, BYTES));
