@@ -264,26 +264,15 @@ final class DeltaBench {
     private void link(Bench.App app, Path live, Path small0, Path small1, PageDiff diff) throws Exception {
         String target = HOST + ":" + live;
         Path[] files = {small0, small1};
-        int liveIs = 0;
-        String[] kinds = {"delta", "whole"};
-        List<List<Copy>> copies = new ArrayList<>();
-        for (int i = 0; i < kinds.length; i++) {
-            copies.add(new ArrayList<>());
-        }
-        for (int run = 0; run < RUNS; run++) {
-            for (int k = 0; k < kinds.length; k++) {
-                int kind = (k + run) % kinds.length; // each in another place in each run
-                bench.progress("9c " + kinds[kind] + " push over 10 MB/s, run " + (run + 1));
-                bench.settle();
-                copies.get(kind).add(copy(cli, LINK_BYTES_PER_SECOND, kind == 1 ? List.of("--no-delta") : List.of(),
-                        files[1 - liveIs].toString(), target));
-                liveIs = 1 - liveIs;
-            }
-        }
+        int[] liveIs = {0};
+        List<List<Copy>> copies = interleaved("9c", new String[] {"delta push over 10 MB/s", "whole push over 10 MB/s"}, kind -> {
+            liveIs[0] = 1 - liveIs[0];
+            return copy(LINK_BYTES_PER_SECOND, kind == 1 ? List.of("--no-delta") : List.of(), files[liveIs[0]].toString(), target);
+        });
         // The app's snapshot of this database, which a push takes before anything else: as a pull takes it (the
         // push's own is not in the app's log), a delta pull onto an unchanged copy over the same link.
         Path copy = dir.resolve("copy9c.sqlite3");
-        Files.copy(files[liveIs], copy);
+        Files.copy(files[liveIs[0]], copy);
         List<Copy> pulls = new ArrayList<>();
         for (int run = 0; run < RUNS; run++) {
             bench.progress("9c delta pull onto an unchanged copy, run " + (run + 1));
@@ -318,29 +307,20 @@ final class DeltaBench {
     private void wholePush(Bench.App app, Path live, Path blobs1, Path blobs2) throws Exception {
         String target = HOST + ":" + live;
         Path[] files = {blobs1, blobs2};
-        int next = 0; // the live database holds prose: neither is like it
+        int[] next = {0}; // the live database holds prose: neither is like it
         String[] kinds = {"default", "cat", "--no-compress", "--no-delta"};
-        List<List<Copy>> copies = new ArrayList<>();
-        for (int i = 0; i < kinds.length; i++) {
-            copies.add(new ArrayList<>());
-        }
-        for (int run = 0; run < RUNS; run++) {
-            for (int k = 0; k < kinds.length; k++) {
-                int kind = (k + run) % kinds.length; // each in another place in each run
-                bench.progress("9d " + kinds[kind] + ", run " + (run + 1));
-                bench.settle();
-                if (kinds[kind].equals("cat")) {
-                    copies.get(kind).add(catBaseline(files[next]));
-                    continue;
-                }
-                List<String> options = new ArrayList<>(List.of("--skip-integrity-check", "--skip-schema-check"));
-                if (!kinds[kind].equals("default")) {
-                    options.add(kinds[kind]);
-                }
-                copies.get(kind).add(copy(0, options, files[next].toString(), target));
-                next = 1 - next;
+        List<List<Copy>> copies = interleaved("9d", kinds, kind -> {
+            if (kinds[kind].equals("cat")) {
+                return catBaseline(files[next[0]]);
             }
-        }
+            List<String> options = new ArrayList<>(List.of("--skip-integrity-check", "--skip-schema-check"));
+            if (!kinds[kind].equals("default")) {
+                options.add(kinds[kind]);
+            }
+            Copy c = copy(0, options, files[next[0]].toString(), target);
+            next[0] = 1 - next[0];
+            return c;
+        });
         Thread.sleep(200);
         List<Line> log = appLog(app);
         double cat = median(seconds(copies.get(1)));
@@ -395,17 +375,39 @@ final class DeltaBench {
         }
     }
 
-    /** Runs {@code hotswap cp OPTIONS SRC DST} to or from the remote app, through the pump at {@code rate} bytes/s (0: unlimited). */
-    private Copy copy(long rate, List<String> options, String src, String dst) throws Exception {
-        return copy(cli, rate, options, src, dst);
+    /** One timed copy of the kind at this index of an {@link #interleaved} run's kinds. */
+    private interface CopyOfKind {
+        Copy run(int kind) throws Exception;
     }
 
-    /** As {@link #copy(long, List, String, String)}, with {@code launcher} for bin/hotswap on both sides. */
-    private Copy copy(String launcher, long rate, List<String> options, String src, String dst) throws Exception {
-        List<String> cmd = new ArrayList<>(List.of(launcher, "--socket", socket.toString(), "cp"));
+    /**
+     * {@value #RUNS} runs of one copy of each kind, each run in another order and each copy after
+     * {@link Bench#settle}, so that no kind always follows the same other.
+     *
+     * @return the copies of each kind, by its index in {@code kinds}
+     */
+    private List<List<Copy>> interleaved(String target, String[] kinds, CopyOfKind copy) throws Exception {
+        List<List<Copy>> copies = new ArrayList<>();
+        for (int i = 0; i < kinds.length; i++) {
+            copies.add(new ArrayList<>());
+        }
+        for (int run = 0; run < RUNS; run++) {
+            for (int k = 0; k < kinds.length; k++) {
+                int kind = (k + run) % kinds.length;
+                bench.progress(target + " " + kinds[kind] + ", run " + (run + 1));
+                bench.settle();
+                copies.get(kind).add(copy.run(kind));
+            }
+        }
+        return copies;
+    }
+
+    /** Runs {@code hotswap cp OPTIONS SRC DST} to or from the remote app, through the pump at {@code rate} bytes/s (0: unlimited). */
+    private Copy copy(long rate, List<String> options, String src, String dst) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of(cli, "--socket", socket.toString(), "cp"));
         cmd.addAll(options);
         cmd.addAll(List.of(src, dst, "--rsh", String.join(" ", python, pump.toString(), Long.toString(rate), counts.toString(),
-                fakeSsh.toString()), "--remote-hotswap", launcher));
+                fakeSsh.toString()), "--remote-hotswap", cli));
         int before = countLines();
         long start = System.currentTimeMillis();
         Bench.Result r = bench.exec(cmd, null, false);
@@ -415,8 +417,7 @@ final class DeltaBench {
                     + ":\n" + r.out());
         }
         long[] c = lastCounts(before);
-        bench.progress(String.format(Locale.ROOT, "9 %scp %s %s %s: %.2f s, up %d B, down %d B", launcher.equals(cli) ? "" : "(" + launcher + ") ",
-                String.join(" ", options),
+        bench.progress(String.format(Locale.ROOT, "9 cp %s %s %s: %.2f s, up %d B, down %d B", String.join(" ", options),
                 src.replace(dir + "/", ""), dst.replace(dir + "/", ""), r.nanos() / 1e9, c[0], c[1]));
         return new Copy(r.nanos() / 1e9, c[0], c[1], start, end);
     }
