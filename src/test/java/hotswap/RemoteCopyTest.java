@@ -13,6 +13,8 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Remote copies ({@code HOST:PATH}) end to end with real processes: the client, a stand-in
@@ -105,11 +107,17 @@ class RemoteCopyTest {
         assertEquals(List.of("old"), Fixtures.query(copy, "SELECT name FROM items"));
     }
 
-    @Test
-    void remoteDirAndRemoteHotswapWithShellCharactersAreTakenLiterally() throws Exception {
-        // Short enough for the app's socket path under it (a Unix socket address holds 107 bytes).
-        String hostile = "it's \"a\";$(touch pwned)`touch pwned2`\\ *\nx";
-        remote = new RemoteSide(hostile).start();
+    @ParameterizedTest
+    @ValueSource(strings = {"sh", "fish", "tcsh"})
+    void remoteDirAndRemoteHotswapWithShellCharactersAreTakenLiterallyByEveryLoginShell(String shell) throws Exception {
+        Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin", shell)) || Files.isExecutable(Path.of("/bin", shell)),
+                shell + " is not installed (.ci/run installs it)");
+        // Short enough for the app's socket path under it (a Unix socket address holds 107 bytes). Each shell
+        // reads some of these inside single quotes in its own way: fish the backslashes, tcsh the ! and newline.
+        String hostile = "it's \"a\";$(touch pwned)`touch pwned2`\\\\'!x *\nx";
+        remote = new RemoteSide(hostile);
+        remote.loginShell = shell;
+        remote.start();
         Path hotswap = RemoteSide.wrapper(Files.createDirectory(remote.appDir.resolve("my bin's")).resolve("hot swap"));
         newDb("new.sqlite3", "fresh");
         Fixtures.Result r = remote.cp(null, "new.sqlite3", target("db/production.sqlite3"),
@@ -119,6 +127,8 @@ class RemoteCopyTest {
         assertTrue(Files.isExecutable(hotswap));
         assertNoFileNamed(remote.root, "pwned");
         assertNoFileNamed(remote.root, "pwned2");
+        String commands = Files.readString(remote.commandLog);
+        assertFalse(commands.contains("pwned") || commands.contains("my bin"), "a user's word crossed the command line: " + commands);
     }
 
     @Test

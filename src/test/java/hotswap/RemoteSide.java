@@ -14,8 +14,8 @@ import java.util.Map;
  * {@code tmp/sockets/hotswap.sock}, and stand-ins for the two transports. Each stand-in checks the
  * argument shape of the real one, then runs the remote command as the real one would, in the
  * login directory with a clean environment (so nothing of the client's environment leaks into
- * the "remote" side): {@code fake-ssh HOST COMMAND} through {@code sh -c}, as sshd hands it to the
- * login shell; {@code fake-fly ssh console -a APP -C COMMAND} split into words with quotes honoured
+ * the "remote" side): {@code fake-ssh HOST COMMAND} through {@link #loginShell} {@code -c}, as sshd
+ * hands it to the user's login shell; {@code fake-fly ssh console -a APP -C COMMAND} split into words with quotes honoured
  * and run without a shell, as fly's hallpass does.
  */
 final class RemoteSide implements AutoCloseable {
@@ -38,6 +38,8 @@ final class RemoteSide implements AutoCloseable {
     /** Each remote command a stand-in ran, one per line, so tests can see what crossed the command line. */
     final Path commandLog;
     hotswap.demo.DemoApp app;
+    /** The login shell fake-ssh hands the remote command to, as sshd does the user's. */
+    String loginShell = "sh";
 
     /** @param appDirName the app directory's name inside the login directory (any characters); empty: the login directory */
     RemoteSide(String appDirName) throws Exception {
@@ -59,7 +61,7 @@ final class RemoteSide implements AutoCloseable {
                 [ "$1" = "$FAKE_HOST" ] || { echo "fake-ssh: Could not resolve hostname $1" >&2; exit 255; }
                 printf '%s\\n' "$2" >> "$FAKE_LOG"
                 cd "$FAKE_HOME" || exit 255
-                exec env -i PATH="$FAKE_PATH" HOME="$FAKE_HOME" sh -c "$2"
+                exec env -i PATH="$FAKE_PATH" HOME="$FAKE_HOME" "$FAKE_SHELL" -c "$2"
                 """);
         fakeSshPiped = script(root.resolve("fake-ssh-piped"), """
                 #!/bin/sh
@@ -105,6 +107,7 @@ final class RemoteSide implements AutoCloseable {
         env.put("FAKE_HOME", home.toString());
         env.put("FAKE_LOG", commandLog.toString());
         env.put("FAKE_PATH", System.getenv().getOrDefault("PATH", "/usr/bin:/bin"));
+        env.put("FAKE_SHELL", loginShell);
         return env;
     }
 

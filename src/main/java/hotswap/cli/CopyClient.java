@@ -111,14 +111,15 @@ final class CopyClient {
      */
     private int runRemote(RemoteTarget target) throws Failure, UsageError, IOException {
         String rsh = options.rsh() != null ? options.rsh() : env.getOrDefault(RSH_ENV, DEFAULT_RSH);
-        List<String> argv = RemoteCommand.argv(rsh, target.host(), RemoteCommand.line(options.remoteDir(), options.remoteHotswap()));
+        List<String> argv = RemoteCommand.argv(rsh, target.host(), RemoteCommand.LINE);
         boolean push = options.remotePush();
         localSource = push ? LocalPaths.source(cwd, options.source()) : null;
         localDestination = push ? null : LocalPaths.destination(cwd, options.destination(), target.path());
         remote = target;
         prepareDelta();
         CopyRequest request = request(push ? localSource : CopyRequest.STDIO, CopyRequest.STDIO);
-        transport = Transport.start(argv, String.join(" ", argv.subList(0, argv.size() - 1)));
+        transport = Transport.start(argv, String.join(" ", argv.subList(0, argv.size() - 1)),
+                RemoteCommand.preamble(options.remoteDir(), options.remoteHotswap()));
         try (Transport t = transport) {
             Frames frames = t.frames();
             handshake(frames, new RelayRequest(push, target.path(), socketArg).encode(), request.encode());

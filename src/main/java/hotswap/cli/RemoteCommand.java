@@ -4,21 +4,32 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The command line a transport runs on the remote machine to start {@code hotswap relay}, and the
- * words of the {@code --rsh} command that carries it.
+ * The command line a transport runs on the remote machine to start {@code hotswap relay}, what it
+ * reads first from its stdin, and the words of the {@code --rsh} command that carries it.
  *
- * <p>The remote command is one string, because ssh joins its words with spaces and hands them to
- * the login shell, and {@code fly ssh console -C} splits its one string into words (honouring
- * quotes) and runs them without a shell. It is {@code sh -c SCRIPT hotswap DIR [HOTSWAP]}: the
- * script is a constant, and the only user-supplied words, the remote directory and the remote
- * hotswap, are positional parameters in single quotes, so no character in them is ever shell
- * syntax on the other side. Paths of the copy itself never appear here: they travel inside the
- * protocol.
+ * <p>The remote command is one constant string, {@code sh -c SCRIPT}: ssh joins its words with
+ * spaces and hands them to the user's login shell, whichever it is (sh, bash, fish and tcsh quote
+ * differently: fish reads backslashes inside single quotes, tcsh expands {@code !} and refuses a
+ * newline there), and {@code fly ssh console -C} splits its one string into words and runs them
+ * without a shell. So no user-supplied word crosses the command line: the remote directory and the
+ * remote hotswap come first on the transport's stdin ({@link #preamble}), each as a decimal byte
+ * count on a line of its own and then the bytes, which {@code read} and {@code dd} take exactly;
+ * the relay started after them reads the protocol from the same stdin. Paths of the copy itself
+ * travel inside the protocol.
  */
 final class RemoteCommand {
-    /** Enters DIR ($1), then runs the given hotswap ($2), else bin/hotswap there when executable, else hotswap on PATH. */
-    static final String SCRIPT = "cd -- \"$1\" || exit; shift; if [ $# -gt 0 ]; then exec \"$1\" relay; "
-            + "elif [ -x bin/hotswap ]; then exec bin/hotswap relay; else exec hotswap relay; fi";
+    /**
+     * Reads DIR and HOTSWAP from stdin, enters DIR, then runs HOTSWAP when given, else bin/hotswap
+     * there when executable, else hotswap on PATH. Within one pair of single quotes it reads the same
+     * to every login shell: no single quote, backslash, exclamation mark or newline in it.
+     */
+    static final String SCRIPT = "v() { IFS= read -r n && [ \"$n\" -ge 0 ] 2>/dev/null || exit 1; "
+            + "if [ \"$n\" -gt 0 ]; then dd bs=1 count=\"$n\" 2>/dev/null; fi; echo x; }; "
+            + "d=$(v) || exit 1; h=$(v) || exit 1; cd -- \"${d%x}\" || exit; h=${h%x}; "
+            + "if [ -n \"$h\" ]; then exec \"$h\" relay; elif [ -x bin/hotswap ]; then exec bin/hotswap relay; "
+            + "else exec hotswap relay; fi";
+    /** What the transport runs there: the same for every copy. */
+    static final String LINE = "sh -c '" + SCRIPT + "'";
     /** The word of {@code --rsh} that the host replaces; without one, the host is appended. */
     static final String HOST_WORD = "{host}";
 
@@ -26,21 +37,20 @@ final class RemoteCommand {
     }
 
     /**
+     * What the transport's stdin carries before the protocol: the directory and the hotswap for
+     * {@link #SCRIPT}, each as its UTF-8 byte count, a newline, and the bytes.
+     *
      * @param remoteDir     the directory to run in, relative to the login directory; null for the login directory
      * @param remoteHotswap the hotswap to run, relative to that directory or on the remote PATH; null for the default
      */
-    static String line(String remoteDir, String remoteHotswap) {
-        StringBuilder b = new StringBuilder("sh -c ").append(quote(SCRIPT)).append(" hotswap ")
-                .append(quote(remoteDir == null ? "." : remoteDir));
-        if (remoteHotswap != null) {
-            b.append(' ').append(quote(remoteHotswap));
+    static byte[] preamble(String remoteDir, String remoteHotswap) {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        for (String value : new String[] {remoteDir == null ? "." : remoteDir, remoteHotswap == null ? "" : remoteHotswap}) {
+            byte[] bytes = value.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            out.writeBytes((bytes.length + "\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            out.writeBytes(bytes);
         }
-        return b.toString();
-    }
-
-    /** {@code s} as one single-quoted shell word: a quote inside is closed, escaped and reopened. */
-    static String quote(String s) {
-        return "'" + s.replace("'", "'\\''") + "'";
+        return out.toByteArray();
     }
 
     /**

@@ -40,17 +40,27 @@ final class Transport implements Closeable {
     }
 
     /**
-     * Starts {@code argv}.
+     * Starts {@code argv} and writes {@code preamble} to its stdin, ahead of any frame.
      *
-     * @param shown how to name the transport in messages: its words, less the remote command
+     * @param shown    how to name the transport in messages: its words, less the remote command
+     * @param preamble what the remote command reads before it starts the relay ({@link RemoteCommand#preamble})
      */
-    static Transport start(List<String> argv, String shown) throws Failure {
+    static Transport start(List<String> argv, String shown, byte[] preamble) throws Failure {
+        Process process;
         try {
-            return new Transport(new ProcessBuilder(argv).start(), shown);
+            process = new ProcessBuilder(argv).start();
         } catch (IOException e) {
             throw new Failure("cannot start the transport " + shown + ": " + e.getMessage() + "; nothing was sent. "
                     + "Install it, or name another with --rsh (or HOTSWAP_RSH)");
         }
+        Transport t = new Transport(process, shown);
+        try {
+            process.getOutputStream().write(preamble);
+            process.getOutputStream().flush();
+        } catch (IOException e) {
+            // The transport is already gone: the first frame fails the same way, and ending() tells why.
+        }
+        return t;
     }
 
     Frames frames() {
