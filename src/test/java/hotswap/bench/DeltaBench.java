@@ -189,7 +189,8 @@ final class DeltaBench {
         Files.delete(blobs2);
         Files.delete(text0);
         try (Bench.App app = Bench.App.start(bench, "app-delta-link.log", liveC, socket)) {
-            link(app, liveC, small0, small1, smallDiff);
+            int liveIs = link(app, liveC, small0, small1, smallDiff);
+            local(liveC, small0, small1, liveIs);
         }
     }
 
@@ -261,7 +262,8 @@ final class DeltaBench {
 
     // ---- 9c: over a 10 MB/s link --------------------------------------------------------------
 
-    private void link(Bench.App app, Path live, Path small0, Path small1, PageDiff diff) throws Exception {
+    /** @return which of the two files the live database holds now: 0 or 1 */
+    private int link(Bench.App app, Path live, Path small0, Path small1, PageDiff diff) throws Exception {
         String target = HOST + ":" + live;
         Path[] files = {small0, small1};
         int[] liveIs = {0};
@@ -300,6 +302,40 @@ final class DeltaBench {
                 deltaBytes / LINK_BYTES_PER_SECOND, median(wholes.stream().map(c -> (double) c.bytes()).toList()) / 1e6,
                 pushPhases(log, deltas.toArray(Copy[]::new)), pushPhases(log, wholes.toArray(Copy[]::new)), RUNS,
                 pullPhases(log, pulls.toArray(Copy[]::new))));
+        return liveIs[0];
+    }
+
+    // ---- 9e: delta on the local socket --------------------------------------------------------
+
+    /**
+     * Whether {@code --delta} pays on this machine, where a whole push costs a copy through the page
+     * cache: it decides the local default (off), so it is reported, not held to a limit.
+     */
+    private void local(Path live, Path small0, Path small1, int liveNow) throws Exception {
+        Path[] files = {small0, small1};
+        int[] liveIs = {liveNow};
+        List<List<Copy>> copies = interleaved("9e", new String[] {"local delta push", "local whole push"}, kind -> {
+            liveIs[0] = 1 - liveIs[0];
+            List<String> cmd = new ArrayList<>(List.of(cli, "--socket", socket.toString(), "cp"));
+            if (kind == 0) {
+                cmd.add("--delta");
+            }
+            cmd.addAll(List.of(files[liveIs[0]].toString(), live.toString()));
+            long start = System.currentTimeMillis();
+            Bench.Result r = bench.exec(cmd, null, false);
+            if (r.exit() != 0) {
+                throw new IllegalStateException(String.join(" ", cmd) + " exited " + r.exit() + ":\n" + r.out());
+            }
+            return new Copy(r.nanos() / 1e9, 0, 0, start, System.currentTimeMillis());
+        });
+        double d = median(seconds(copies.get(0)));
+        double w = median(seconds(copies.get(1)));
+        bench.row(String.format(Locale.ROOT, "9e local push %.0f MiB, 1%% changed, default checks: --delta vs whole",
+                Files.size(small0) / (double) MIB), String.format(Locale.ROOT, "%.2f s", d), String.format(Locale.ROOT, "%.2f s", w),
+                d / w, "(default off)", null);
+        bench.notes.add(String.format(Locale.ROOT, "9e the local socket's default: %d runs each, each run in another order; --delta %s s "
+                + "(spread %.0f%%), whole %s s (spread %.0f%%)", RUNS, fmt2(seconds(copies.get(0))), 100 * spread(seconds(copies.get(0))),
+                fmt2(seconds(copies.get(1))), 100 * spread(seconds(copies.get(1)))));
     }
 
     // ---- 9d: a push with nothing to reuse -----------------------------------------------------
