@@ -12,9 +12,12 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * A fixed-concurrency HTTP/1.1 load generator: {@code connections} threads, each with one
- * keep-alive connection, each sending its next GET as soon as the previous response is read.
- * Records every request's start ({@link System#nanoTime()}) and latency.
+ * An HTTP/1.1 load generator: {@code connections} threads, each with one keep-alive connection.
+ * Closed loop (the default): each sends its next GET as soon as the previous response is read.
+ * Open loop ({@link #openLoop}): requests are due at a fixed rate, dealt round-robin to the
+ * connections, and each one's latency counts from when it was due, so a stall delays and counts
+ * every request scheduled behind it (no coordinated omission). Records every request's start
+ * ({@link System#nanoTime()}; open loop: when it was due) and latency.
  */
 final class LoadGen {
     private final int port;
@@ -22,12 +25,22 @@ final class LoadGen {
     private final int connections;
     private final List<Worker> workers = new ArrayList<>();
     private volatile boolean running;
+    /** Open loop: nanoseconds between two requests due; 0 for a closed loop. */
+    private long periodNanos;
+    /** Open loop: when request 0 is due. */
+    private long firstDue;
 
     LoadGen(int port, String path, int connections) {
         this.port = port;
         this.request = ("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" + port + "\r\nUser-Agent: hotswap-bench\r\n\r\n")
                 .getBytes(StandardCharsets.US_ASCII);
         this.connections = connections;
+    }
+
+    /** Makes the next {@link #start} an open loop of {@code perSecond} requests a second. */
+    LoadGen openLoop(double perSecond) {
+        this.periodNanos = Math.round(1e9 / perSecond);
+        return this;
     }
 
     /** All requests of one run, sorted by start time. */
@@ -43,8 +56,9 @@ final class LoadGen {
 
     void start() {
         running = true;
+        firstDue = System.nanoTime() + 50_000_000L; // once every thread runs
         for (int i = 0; i < connections; i++) {
-            Worker w = new Worker();
+            Worker w = new Worker(i);
             Thread t = new Thread(w, "load-" + i);
             t.setDaemon(true);
             w.thread = t;
@@ -91,6 +105,9 @@ final class LoadGen {
     }
 
     private final class Worker implements Runnable {
+        private final int index;
+        /** Open loop: how many requests this connection has sent. */
+        private long sent;
         Thread thread;
         long startedAt = System.nanoTime();
         long[] starts = new long[1 << 14];
@@ -98,9 +115,25 @@ final class LoadGen {
         int count;
         long errors;
 
+        Worker(int index) {
+            this.index = index;
+        }
+
+        /** Closed loop: now. Open loop: when this connection's next request is due, after waiting for it. */
+        private long nextStart() {
+            if (periodNanos == 0) {
+                return System.nanoTime();
+            }
+            long due = firstDue + (index + sent++ * connections) * periodNanos;
+            for (long wait = due - System.nanoTime(); wait > 0 && running; wait = due - System.nanoTime()) {
+                java.util.concurrent.locks.LockSupport.parkNanos(wait);
+            }
+            return due;
+        }
+
         @Override
         public void run() {
-            startedAt = System.nanoTime();
+            startedAt = periodNanos == 0 ? System.nanoTime() : firstDue;
             Socket socket = null;
             while (running) {
                 try {
@@ -113,7 +146,10 @@ final class LoadGen {
                     OutputStream out = socket.getOutputStream();
                     InputStream in = new BufferedInputStream(socket.getInputStream(), 8192);
                     while (running) {
-                        long t0 = System.nanoTime();
+                        long t0 = nextStart();
+                        if (!running) {
+                            break;
+                        }
                         out.write(request);
                         out.flush();
                         boolean keepAlive = readResponse(in);

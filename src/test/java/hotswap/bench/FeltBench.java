@@ -1,0 +1,195 @@
+package hotswap.bench;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Target 8: what users feel during a whole command, from the client JVM's start to its exit, on a
+ * box that is serving. An open-loop load ({@value #RATE} {@code GET /items} a second over
+ * {@value #CONNECTIONS} keep-alive connections, latency from each request's due time) runs while
+ * the client pushes a small and a large database and pulls the large one, each command after a
+ * few quiet seconds; the requests that overlap a command are set against those of the quiet
+ * seconds. Then the same with the load raised until the app uses about one core. Last, the CPU
+ * (user + sys) a small push's client takes against a bare hello-world JVM's.
+ */
+final class FeltBench {
+    private static final double RATE = 400;
+    private static final int CONNECTIONS = 32;
+    private static final int ROUNDS = 3;
+    private static final long QUIET_MILLIS = 3000;
+    /** After a command, requests may still feel it: they count as neither during nor outside. */
+    private static final long TAIL_MILLIS = 1000;
+    private static final int CPU_RUNS = 7;
+
+    private final Bench bench;
+    private final Path src1m;
+    private final Path src1g;
+
+    /** One command's window on the load's clock, and its kind. */
+    private record Window(int kind, long start, long end) {
+    }
+
+    private static final String[] KINDS = {"push 1 MiB", "push 1 GiB", "pull 1 GiB to a file"};
+
+    FeltBench(Bench bench, Path src1m, Path src1g) {
+        this.bench = bench;
+        this.src1m = src1m;
+        this.src1g = src1g;
+    }
+
+    void run() throws Exception {
+        Files.copy(src1m, bench.live, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        double share;
+        try (Bench.App app = Bench.App.start(bench, "app-felt.log")) {
+            share = pass(app, RATE, ROUNDS, true);
+            double raised = Math.min(RATE / Math.max(share, 0.05), 20 * RATE);
+            bench.progress(String.format(Locale.ROOT, "8: the app used %.0f%% of a core at %.0f/s; raising the load to %.0f/s",
+                    100 * share, RATE, raised));
+            pass(app, raised, 2, false);
+            Files.copy(src1m, bench.live.resolveSibling("felt-small.sqlite3"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            clientCpu();
+        }
+    }
+
+    /**
+     * Runs the load at {@code rate} with {@code rounds} rounds of the three commands.
+     *
+     * @return the share of one core the app used during the first quiet seconds
+     */
+    private double pass(Bench.App app, double rate, int rounds, boolean goals) throws Exception {
+        LoadGen load = new LoadGen(app.gated, "/items", CONNECTIONS).openLoop(rate);
+        Path pulled = bench.dir.resolve("felt-pull.sqlite3");
+        load.start();
+        List<Window> windows = new ArrayList<>();
+        List<long[]> excluded = new ArrayList<>();
+        long began = System.nanoTime();
+        Thread.sleep(3000); // warm-up: not counted
+        excluded.add(new long[] {0, System.nanoTime()});
+        long cpu0 = cpuTicks(app.process.pid());
+        long t0 = System.nanoTime();
+        Thread.sleep(QUIET_MILLIS);
+        double share = (cpuTicks(app.process.pid()) - cpu0) / 100.0 / ((System.nanoTime() - t0) / 1e9);
+        for (int round = 0; round < rounds; round++) {
+            for (int kind = 0; kind < KINDS.length; kind++) {
+                bench.progress(String.format(Locale.ROOT, "8 at %.0f/s: %s, round %d", rate, KINDS[kind], round + 1));
+                List<String> args = switch (kind) {
+                    case 0 -> List.of("cp", src1m.toString(), bench.live.toString());
+                    case 1 -> List.of("cp", src1g.toString(), bench.live.toString());
+                    default -> List.of("cp", bench.live.toString(), pulled.toString());
+                };
+                long start = System.nanoTime();
+                bench.cli(args);
+                long end = System.nanoTime();
+                windows.add(new Window(kind, start, end));
+                Thread.sleep(TAIL_MILLIS);
+                Files.deleteIfExists(pulled);
+                bench.exec(List.of("sync"), null, false); // the next command's writes start from a clean page cache
+                excluded.add(new long[] {end, System.nanoTime()});
+                Thread.sleep(QUIET_MILLIS);
+            }
+        }
+        LoadGen.Samples s = load.stop();
+        report(s, windows, excluded, rate, goals, (System.nanoTime() - began) / 1e9);
+        return share;
+    }
+
+    private void report(LoadGen.Samples s, List<Window> windows, List<long[]> excluded, double rate, boolean goals, double seconds) {
+        List<Long> outside = new ArrayList<>();
+        List<List<Long>> during = new ArrayList<>();
+        for (int k = 0; k < KINDS.length; k++) {
+            during.add(new ArrayList<>());
+        }
+        for (int i = 0; i < s.count(); i++) {
+            long start = s.starts()[i];
+            long end = start + s.latencies()[i];
+            boolean in = false;
+            for (Window w : windows) {
+                if (start < w.end() && end > w.start()) {
+                    during.get(w.kind()).add(s.latencies()[i]);
+                    in = true;
+                }
+            }
+            if (!in && excluded.stream().noneMatch(x -> start < x[1] && end > x[0])) {
+                outside.add(s.latencies()[i]);
+            }
+        }
+        double p99 = Bench.percentile(outside, 0.99) / 1e6;
+        String load = String.format(Locale.ROOT, "%.0f/s", rate);
+        String base = String.format(Locale.ROOT, "p99 outside %.1f ms", p99);
+        for (int k = 0; k < KINDS.length; k++) {
+            double p = Bench.percentile(during.get(k), 0.99) / 1e6 - p99;
+            double max = Bench.percentile(during.get(k), 1.0) / 1e6 - p99;
+            String label = String.format(Locale.ROOT, "8 %s at %s: p99 / slowest of %d requests during it, over p99 outside",
+                    KINDS[k], load, during.get(k).size());
+            bench.row(label, String.format(Locale.ROOT, "%+.1f / %+.1f ms", p, max), base, "-",
+                    goals ? "<= +5 / +15 ms" : "(+5 / +15 ms)", goals ? p <= 5 && max <= 15 : null);
+        }
+        bench.row("8 failed requests at " + load + " (all " + s.count() + ", commands included)", Long.toString(s.errors()), "-", "-",
+                goals ? "0" : "(0)", goals ? s.errors() == 0 : null);
+        bench.notes.add(String.format(Locale.ROOT, "8 at %s: open loop over %d keep-alive connections, latency from each request's due "
+                + "time; %d commands, %d runs of each, each after %d ms quiet; the %d ms after each command and its sync count as neither "
+                + "during nor outside; %d requests in %.0f s, %d outside", load, CONNECTIONS, windows.size(), windows.size() / KINDS.length,
+                QUIET_MILLIS, TAIL_MILLIS, s.count(), seconds, outside.size()));
+    }
+
+    /** User + system CPU of a small push's client, and of a bare JVM running hello world, each the median of a few. */
+    private void clientCpu() throws Exception {
+        Path small = bench.live.resolveSibling("felt-small.sqlite3");
+        List<Double> pushes = new ArrayList<>();
+        List<Double> hellos = new ArrayList<>();
+        List<String> hello = List.of(bench.java, "-cp", Bench.abs(bench.opt.get("classes")), "hotswap.bench.Hello");
+        List<String> push = new ArrayList<>(bench.cliCommand(List.of("cp", small.toString(), bench.live.toString())));
+        for (int i = 0; i < CPU_RUNS; i++) {
+            bench.progress("8 client CPU, run " + (i + 1));
+            if (i % 2 == 0) {
+                hellos.add(childCpu(hello));
+                pushes.add(childCpu(push));
+            } else {
+                pushes.add(childCpu(push));
+                hellos.add(childCpu(hello));
+            }
+        }
+        double p = Bench.median(pushes);
+        double h = Bench.median(hellos);
+        bench.row("8 client CPU (user+sys): push of 1 MiB vs a hello-world JVM", String.format(Locale.ROOT, "%.3f s", p),
+                String.format(Locale.ROOT, "%.3f s", h), p / h, "<= 1.3", p / h <= 1.3);
+        bench.notes.add("8 client CPU from bash's times, " + CPU_RUNS + " runs each, alternating: push " + seconds(pushes) + " s, hello "
+                + seconds(hellos) + " s");
+        Files.deleteIfExists(small);
+    }
+
+    private static String seconds(List<Double> values) {
+        return values.stream().map(v -> String.format(Locale.ROOT, "%.3f", v)).toList().toString();
+    }
+
+    private static final Pattern TIMES = Pattern.compile("(\\d+)m([0-9.]+)s (\\d+)m([0-9.]+)s");
+
+    /** The user + system CPU seconds {@code cmd} took, children included, from bash's {@code times}. */
+    private double childCpu(List<String> cmd) throws Exception {
+        List<String> wrapped = new ArrayList<>(List.of("bash", "-c", "\"$@\" >/dev/null 2>&1 || exit 1; times", "cpu"));
+        wrapped.addAll(cmd);
+        Bench.Result r = bench.exec(wrapped, null, false);
+        if (r.exit() != 0) {
+            throw new IllegalStateException(String.join(" ", cmd) + " failed:\n" + r.out());
+        }
+        String[] lines = r.out().strip().split("\n");
+        Matcher m = TIMES.matcher(lines[lines.length - 1]);
+        if (!m.find()) {
+            throw new IllegalStateException("bash's times printed: " + r.out());
+        }
+        return Integer.parseInt(m.group(1)) * 60 + Double.parseDouble(m.group(2)) + Integer.parseInt(m.group(3)) * 60
+                + Double.parseDouble(m.group(4));
+    }
+
+    /** The CPU clock ticks (user + system, 1/100 s on Linux) process {@code pid} has used. */
+    private static long cpuTicks(long pid) throws Exception {
+        String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        return Long.parseLong(f[11]) + Long.parseLong(f[12]); // fields 14 and 15: utime, stime
+    }
+}
