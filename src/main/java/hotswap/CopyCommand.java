@@ -3,7 +3,6 @@ package hotswap;
 import hotswap.wire.CopyRequest;
 import hotswap.wire.Frames;
 import java.nio.file.Path;
-import java.util.stream.Collectors;
 
 /** Decides whether a {@code cp} is a push or a pull: exactly one side must be a managed database. */
 final class CopyCommand {
@@ -25,11 +24,19 @@ final class CopyCommand {
      * @return what to close once the client has its exit status
      */
     AutoCloseable run() throws CommandFailure {
-        ManagedDatabase source = managed(request.source());
-        ManagedDatabase destination = managed(request.destination());
+        ManagedDatabase source = managed(request.source(), request.sourceName());
+        ManagedDatabase destination = managed(request.destination(), request.destinationName());
+        if (source == null && request.sourceName() != null) {
+            // A source the client found no file for: a name never means a local file.
+            throw new CommandFailure("no file " + request.sourceName() + " there and no managed database of that name; "
+                    + "nothing changed. Managed: " + hotswap.describeDatabases());
+        }
         if (source != null && destination != null) {
-            throw new CommandFailure("both " + request.source() + " and " + request.destination()
-                    + " are managed databases; one side of cp must be a local file or -");
+            throw new CommandFailure("both " + shown(request.source(), request.sourceName(), source) + " and "
+                    + shown(request.destination(), request.destinationName(), destination)
+                    + " are managed databases; one side of cp must be a local file or -"
+                    + (request.destinationName() != null ? " (a new file named " + request.destinationName() + " there is ./"
+                    + request.destinationName() + ")" : ""));
         }
         if (destination != null) {
             return new Push(hotswap, destination, request, frames, session).run();
@@ -38,8 +45,7 @@ final class CopyCommand {
             return new Pull(source, request, frames).run();
         } else {
             throw new CommandFailure("neither " + request.source() + " nor " + request.destination()
-                    + " is a managed database; managed: "
-                    + hotswap.databases().stream().map(db -> db.path().toString()).collect(Collectors.joining(", ")));
+                    + " is a managed database; managed: " + hotswap.describeDatabases());
         }
     }
 
@@ -64,7 +70,16 @@ final class CopyCommand {
         }
     }
 
-    private ManagedDatabase managed(String path) {
-        return CopyRequest.STDIO.equals(path) ? null : hotswap.findManaged(path);
+    /** The managed database a side names: by its path, which wins, else by the name the client sent, if any. */
+    private ManagedDatabase managed(String path, String name) throws CommandFailure {
+        if (CopyRequest.STDIO.equals(path)) {
+            return null;
+        }
+        ManagedDatabase byPath = hotswap.findManaged(path);
+        return byPath != null || name == null ? byPath : hotswap.named(name);
+    }
+
+    private static String shown(String path, String name, ManagedDatabase db) {
+        return name != null && !db.path().toString().equals(path) ? name + " (" + db.path() + ")" : path;
     }
 }

@@ -50,6 +50,8 @@ public final class Hotswap implements AutoCloseable {
     public static final Duration DEFAULT_WRITE_TIMEOUT = Duration.ofSeconds(30);
     /** Default number of commands served at once; further connections are told the server is busy. */
     public static final int DEFAULT_MAX_SESSIONS = 4;
+    /** The word that names the first managed database on the command line when no database has that name. */
+    public static final String FIRST_DATABASE = "database";
 
     private final Map<Path, ManagedDatabase> databases;
     private final Path socket;
@@ -89,6 +91,59 @@ public final class Hotswap implements AutoCloseable {
             throw new IllegalArgumentException(path + " is not a managed database; managed: " + databases.keySet());
         }
         return db;
+    }
+
+    /**
+     * The managed database named {@code name} (see {@link ManagedDatabase#name()}).
+     *
+     * @throws IllegalArgumentException when no managed database, or more than one, has that name
+     */
+    public ManagedDatabase database(String name) {
+        try {
+            ManagedDatabase db = named(name);
+            if (db != null) {
+                return db;
+            }
+        } catch (CommandFailure e) {
+            throw new IllegalArgumentException(e.getMessage());
+        }
+        throw new IllegalArgumentException("no managed database is named " + name + "; managed: " + describeDatabases());
+    }
+
+    /**
+     * The managed database a command-line word names, or null for none: the one of that name; if
+     * none has it, {@code database} means the first one, as in the Ruby gem.
+     *
+     * @throws CommandFailure when several databases have that name
+     */
+    ManagedDatabase named(String name) throws CommandFailure {
+        List<ManagedDatabase> found = new ArrayList<>();
+        for (ManagedDatabase db : databases.values()) {
+            if (db.name().equals(name)) {
+                found.add(db);
+            }
+        }
+        if (found.size() > 1) {
+            throw new CommandFailure(name + " names " + found.size() + " managed databases: " + describe(found)
+                    + "; nothing changed. Name it by its path, or give each its own name with Hotswap.builder().database(name, path)");
+        }
+        if (found.isEmpty() && name.equals(FIRST_DATABASE)) {
+            return databases.values().iterator().next();
+        }
+        return found.isEmpty() ? null : found.get(0);
+    }
+
+    /** Every managed database as {@code name (path)}, for messages. */
+    String describeDatabases() {
+        return describe(databases.values());
+    }
+
+    private static String describe(java.util.Collection<ManagedDatabase> dbs) {
+        StringBuilder b = new StringBuilder();
+        for (ManagedDatabase db : dbs) {
+            b.append(b.length() == 0 ? "" : ", ").append(db.name()).append(" (").append(db.path()).append(')');
+        }
+        return b.toString();
     }
 
     /** Every managed database, in registration order. */
@@ -211,6 +266,8 @@ public final class Hotswap implements AutoCloseable {
     /** Configures a {@link Hotswap}. Every setting has a default except the databases. */
     public static final class Builder {
         private final Map<Path, ManagedDatabase> databases = new LinkedHashMap<>();
+        /** The names given explicitly, which no other database may share. */
+        private final java.util.Set<String> named = new java.util.HashSet<>();
         private Path socket = DEFAULT_SOCKET;
         private Duration swapTimeout = DEFAULT_SWAP_TIMEOUT;
         private Duration idleTimeout = DEFAULT_IDLE_TIMEOUT;
@@ -220,17 +277,43 @@ public final class Hotswap implements AutoCloseable {
         private Builder() {
         }
 
-        /** Manages the SQLite file at {@code path}; its directory must exist. */
+        /** Manages the SQLite file at {@code path}, named by its file name; its directory must exist. */
         public Builder database(Path path) {
             return database(path, new Properties());
         }
 
         /**
-         * Manages the SQLite file at {@code path}, opening its connections with these JDBC
-         * properties (for example sqlite-jdbc's {@code busy_timeout} or {@code foreign_keys}).
+         * Manages the SQLite file at {@code path}, named by its file name, opening its connections
+         * with these JDBC properties (for example sqlite-jdbc's {@code busy_timeout} or {@code foreign_keys}).
          */
         public Builder database(Path path, Properties connectionProperties) {
             Objects.requireNonNull(path, "path");
+            return add(null, path, connectionProperties);
+        }
+
+        /**
+         * Manages the SQLite file at {@code path} under {@code name}, which the command line may use
+         * instead of the path ({@code hotswap cp new.sqlite3 primary}).
+         *
+         * @throws IllegalArgumentException when another database has that name, or the name has a
+         *                                  {@code /}, a {@code :} or a leading {@code -}, or is empty
+         */
+        public Builder database(String name, Path path) {
+            return database(name, path, new Properties());
+        }
+
+        /** As {@link #database(String, Path)}, opening its connections with these JDBC properties. */
+        public Builder database(String name, Path path, Properties connectionProperties) {
+            Objects.requireNonNull(name, "name");
+            Objects.requireNonNull(path, "path");
+            if (!hotswap.wire.CopyRequest.isName(name)) {
+                throw new IllegalArgumentException("cannot name a database \"" + name + "\": a name is not empty and has no '/', "
+                        + "':' or NUL, does not start with '-', and is not . or ..");
+            }
+            return add(name, path, connectionProperties);
+        }
+
+        private Builder add(String name, Path path, Properties connectionProperties) {
             Path real = realPath(path);
             if (!Files.isDirectory(real.getParent())) {
                 throw new IllegalArgumentException("directory of " + path + " does not exist; create it first");
@@ -241,9 +324,21 @@ public final class Hotswap implements AutoCloseable {
             if (databases.containsKey(real)) {
                 throw new IllegalArgumentException(path + " is already managed (as " + real + ")");
             }
+            Path fileName = path.getFileName() != null ? path.getFileName() : real.getFileName();
+            String given = name != null ? name : fileName.toString();
+            for (ManagedDatabase other : databases.values()) {
+                // Two file names may repeat (the command line then names them by path); a name given must be unique.
+                if (other.name().equals(given) && (name != null || named.contains(given))) {
+                    throw new IllegalArgumentException("two databases are named " + given + ": " + other.path() + " and " + real
+                            + "; give each its own name with database(name, path)");
+                }
+            }
+            if (name != null) {
+                named.add(name);
+            }
             Properties copy = new Properties();
             copy.putAll(connectionProperties);
-            databases.put(real, new ManagedDatabase(real, copy));
+            databases.put(real, new ManagedDatabase(given, real, copy));
             return this;
         }
 

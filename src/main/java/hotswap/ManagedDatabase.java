@@ -9,22 +9,32 @@ import javax.sql.DataSource;
 
 /**
  * One SQLite database that hotswap may replace or snapshot. Obtain it from
- * {@link Hotswap#database(Path)}.
+ * {@link Hotswap#database(Path)} or {@link Hotswap#database(String)}.
  *
  * <p>The app reaches the database through {@link #dataSource()}, whose connections are closed
  * before a swap and open the new file after it, or, with a pool of its own, registers a
  * {@link SwapListener} that closes and reopens that pool.
  */
 public final class ManagedDatabase {
+    private final String name;
     private final Path path;
     private final SwappableDataSource dataSource;
     private final List<SwapListener> listeners = new CopyOnWriteArrayList<>();
     /** Pulls hold the read side while they copy; a swap holds the write side. */
     final ReentrantReadWriteLock fileLock = new ReentrantReadWriteLock(true);
 
-    ManagedDatabase(Path realPath, Properties connectionProperties) {
+    ManagedDatabase(String name, Path realPath, Properties connectionProperties) {
+        this.name = name;
         this.path = realPath;
         this.dataSource = new SwappableDataSource(Sqlite.url(realPath), connectionProperties);
+    }
+
+    /**
+     * The name the command line may use for this database: the one given to
+     * {@link Hotswap.Builder#database(String, Path)}, else the file name of the path as given.
+     */
+    public String name() {
+        return name;
     }
 
     /** The database's real path: absolute, with symbolic links resolved at registration. */

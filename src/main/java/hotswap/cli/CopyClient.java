@@ -93,10 +93,14 @@ final class CopyClient {
 
     /** A copy between this machine's app and a local file or stdio. */
     private int runHere() throws Failure, IOException {
-        localSource = LocalPaths.source(cwd, options.source());
-        localDestination = LocalPaths.destination(cwd, options.destination(), localSource);
+        // A source the app names is not a local file; a destination it may name may still be a new local file.
+        String sourceName = LocalPaths.name(cwd, options.source());
+        String destinationName = LocalPaths.name(cwd, options.destination());
+        localSource = sourceName == null ? LocalPaths.source(cwd, options.source()) : null;
+        localDestination = LocalPaths.destination(cwd, options.destination(), sourceName == null ? localSource : sourceName);
         prepareDelta();
-        CopyRequest request = request(localSource, localDestination);
+        String source = sourceName == null ? localSource : cwd.toAbsolutePath().resolve(sourceName).toString();
+        CopyRequest request = request(source, localDestination).withPaths(source, sourceName, localDestination, destinationName);
         try (SocketChannel socket = AppSocket.connect(socketPath)) {
             Frames frames = new Frames(socket);
             handshake(frames, request.encode(), null);
@@ -474,7 +478,10 @@ final class CopyClient {
      * be its live database, whose -wal is in use. Hanging up ends the push. "< new.sqlite3" is a
      * push from a file too.
      */
-    private void refuseUnfinishedTransactions() throws Failure {
+    private void refuseUnfinishedTransactions() throws Failure, ProtocolException {
+        if (localSource == null) {
+            throw new ProtocolException("the app asked for the bytes of a source it manages");
+        }
         String redirected = localSource.equals(CopyRequest.STDIO) && stdin == System.in ? LocalPaths.stdinFile() : null;
         LocalPaths.refuseUnfinishedTransactions(cwd, redirected != null ? redirected : options.source(),
                 redirected != null ? redirected : localSource);

@@ -20,6 +20,22 @@ final class LocalPaths {
     }
 
     /**
+     * {@code arg} when it may name one of the app's databases: a word without {@code /} (see
+     * {@link CopyRequest#isName}) with nothing at its path. A path that exists wins over a name.
+     * Only the app knows its names; null otherwise.
+     */
+    static String name(Path cwd, String arg) {
+        if (!CopyRequest.isName(arg)) {
+            return null;
+        }
+        try {
+            return Files.exists(cwd.resolve(arg), LinkOption.NOFOLLOW_LINKS) ? null : arg;
+        } catch (InvalidPathException e) {
+            return null;
+        }
+    }
+
+    /**
      * The real path of a source argument, or {@code -}. The source must be a regular file: the
      * client sends its size and that many bytes, which a pipe or a device does not have.
      */

@@ -69,10 +69,14 @@ final class Relay {
         }
         SocketChannel app;
         try {
-            String path = relay.push() ? LocalPaths.destination(cwd, relay.path(), CopyRequest.STDIO)
+            // A word with nothing at its path may name one of the app's databases: the app decides.
+            String name = LocalPaths.name(cwd, relay.path());
+            String path = name != null ? cwd.toAbsolutePath().resolve(name).toString()
+                    : relay.push() ? LocalPaths.destination(cwd, relay.path(), CopyRequest.STDIO)
                     : LocalPaths.source(cwd, relay.path());
             // The client's side is always this connection's stdio: the app here cannot see the client's files.
-            request = relay.push() ? request.withPaths(CopyRequest.STDIO, path) : request.withPaths(path, CopyRequest.STDIO);
+            request = relay.push() ? request.withPaths(CopyRequest.STDIO, null, path, name)
+                    : request.withPaths(path, name, CopyRequest.STDIO, null);
             app = AppSocket.connect(relay.socket() != null ? cwd.resolve(relay.socket()) : defaultSocket);
         } catch (Failure e) {
             return fail(e.getMessage());

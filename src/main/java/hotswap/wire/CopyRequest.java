@@ -23,10 +23,22 @@ import java.util.Map;
  *                      for a whole-file pull. The client may not know which side the app manages:
  *                      it gives both it can, and the app uses the one on the client's side
  * @param compress      deflate the pages of a delta transfer where that makes them smaller
+ * @param sourceName    the source as typed when it may name a managed database (a word without
+ *                      {@code /} with nothing at its path), else null; the app decides
+ * @param destinationName the same for the destination, which may also be a new local file
  */
 public record CopyRequest(String source, String destination, Integrity integrity, boolean checkSchema,
                           long timeoutMillis, long sourceSize, boolean force, boolean keepPrevious,
-                          Pages deltaSource, Pages deltaDestination, boolean compress) {
+                          Pages deltaSource, Pages deltaDestination, boolean compress,
+                          String sourceName, String destinationName) {
+
+    /** A request that names no database by name. */
+    public CopyRequest(String source, String destination, Integrity integrity, boolean checkSchema,
+                       long timeoutMillis, long sourceSize, boolean force, boolean keepPrevious,
+                       Pages deltaSource, Pages deltaDestination, boolean compress) {
+        this(source, destination, integrity, checkSchema, timeoutMillis, sourceSize, force, keepPrevious, deltaSource,
+                deltaDestination, compress, null, null);
+    }
 
     /** A whole-file transfer. */
     public CopyRequest(String source, String destination, Integrity integrity, boolean checkSchema,
@@ -86,6 +98,12 @@ public record CopyRequest(String source, String destination, Integrity integrity
             out.add("delta-destination=" + deltaDestination.encode());
         }
         out.add("compress=" + compress);
+        if (sourceName != null) {
+            out.add("source-name=" + sourceName);
+        }
+        if (destinationName != null) {
+            out.add("destination-name=" + destinationName);
+        }
         return out;
     }
 
@@ -121,8 +139,10 @@ public record CopyRequest(String source, String destination, Integrity integrity
         Pages deltaSource = options.containsKey("delta-source") ? Pages.decode(options.get("delta-source")) : null;
         Pages deltaDestination = options.containsKey("delta-destination") ? Pages.decode(options.get("delta-destination")) : null;
         boolean compress = bool(options, "compress");
+        String sourceName = name(options.get("source-name"), "source-name");
+        String destinationName = name(options.get("destination-name"), "destination-name");
         options.keySet().removeAll(List.of("integrity", "schema", "timeout", "source-size", "force", "keep-previous", "delta-source",
-                "delta-destination", "compress"));
+                "delta-destination", "compress", "source-name", "destination-name"));
         if (!options.isEmpty()) {
             throw new ProtocolException("unknown option: " + options.keySet().iterator().next()
                     + " (the client is newer than this server; use the same hotswap jar on both sides)");
@@ -134,13 +154,30 @@ public record CopyRequest(String source, String destination, Integrity integrity
             throw new ProtocolException("delta-source " + deltaSource.encode() + " does not match source-size " + size);
         }
         return new CopyRequest(source, destination, integrity, checkSchema, timeout, size, force, keepPrevious, deltaSource, deltaDestination,
-                compress);
+                compress, sourceName, destinationName);
     }
 
-    /** This request with other paths: the relay puts in the remote path it resolved. */
-    public CopyRequest withPaths(String source, String destination) {
+    /** This request with other paths and names: the relay puts in the remote path it resolved. */
+    public CopyRequest withPaths(String source, String sourceName, String destination, String destinationName) {
         return new CopyRequest(source, destination, integrity, checkSchema, timeoutMillis, sourceSize, force, keepPrevious,
-                deltaSource, deltaDestination, compress);
+                deltaSource, deltaDestination, compress, sourceName, destinationName);
+    }
+
+    /**
+     * Whether {@code word} may name a managed database on the command line: not empty, not
+     * {@code -}, {@code .} or {@code ..}, without {@code /} (that is a path), {@code :} (that is a
+     * remote target) or NUL, and not starting with {@code -} (that is an option).
+     */
+    public static boolean isName(String word) {
+        return !word.isEmpty() && !word.equals(".") && !word.equals("..") && !word.startsWith("-")
+                && word.indexOf('/') < 0 && word.indexOf(':') < 0 && word.indexOf('\0') < 0;
+    }
+
+    private static String name(String value, String what) throws ProtocolException {
+        if (value != null && !isName(value)) {
+            throw new ProtocolException(what + " is not a database name: " + value);
+        }
+        return value;
     }
 
     private static String path(String value, String what) throws ProtocolException {
