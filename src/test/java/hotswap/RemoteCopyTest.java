@@ -51,6 +51,24 @@ class RemoteCopyTest {
     }
 
     @Test
+    void aRemoteDatabaseMayBeNamedAsALocalOneIs() throws Exception {
+        remote = new RemoteSide("app").start();
+        newDb("new.sqlite3", "by name");
+        // Nothing is at app/production.sqlite3 (the database is in app/db): the relay passes the word on as a name.
+        Fixtures.Result push = remote.cp(null, "new.sqlite3", target("production.sqlite3"), "--remote-dir", "app");
+        assertEquals(0, push.exit(), push.toString());
+        assertEquals(List.of("by name"), remote.items());
+        Fixtures.Result pull = remote.cp(null, target("database"), "back.sqlite3", "--remote-dir", "app");
+        assertEquals(0, pull.exit(), pull.toString());
+        assertEquals(List.of("by name"), Fixtures.query(remote.local.resolve("back.sqlite3"), "SELECT name FROM items"));
+        Fixtures.Result unknown = remote.cp(null, target("nosuch"), "x.sqlite3", "--remote-dir", "app");
+        assertEquals(1, unknown.exit(), unknown.toString());
+        assertTrue(unknown.stderr().startsWith(ON_HOST + "no file nosuch there and no managed database of that name; nothing "
+                + "changed. Managed: production.sqlite3 (" + remote.db.toRealPath() + ")"), unknown.stderr());
+        assertFalse(Files.exists(remote.local.resolve("x.sqlite3")));
+    }
+
+    @Test
     void pushFromStdinReplacesTheRemoteDatabase() throws Exception {
         remote = new RemoteSide("app").start();
         byte[] bytes = Files.readAllBytes(newDb("new.sqlite3", "piped"));

@@ -10,7 +10,9 @@ enum Command {
             Exactly one of SRC and DST must be a database the app manages. Copying onto it replaces \
             it (a push); copying from it takes a consistent snapshot (a pull). - means standard \
             input (push) or standard output (pull). Paths are resolved as the file system does, \
-            from this shell's directory and through symbolic links.
+            from this shell's directory and through symbolic links. A word without / that is \
+            no file here names a database by its name in the app (its file name unless the app \
+            gave it one; 'database' is the first one): a path that exists wins over a name.
 
             A remote app is named [user@]HOST:PATH, as with scp (a local file with a colon in its \
             name is written ./NAME). hotswap runs --rsh HOST, which starts 'hotswap relay' in \
@@ -48,6 +50,7 @@ enum Command {
                     "$ hotswap cp new.sqlite3 db/production.sqlite3",
                     "$ cat new.sqlite3 | hotswap cp - db/production.sqlite3",
                     "$ hotswap cp db/production.sqlite3 backup.sqlite3",
+                    "$ hotswap cp new.sqlite3 primary",
                     "$ hotswap cp db/production.sqlite3 - > backup.sqlite3",
                     "$ hotswap cp new.sqlite3 deploy@app.example.com:db/production.sqlite3 --remote-dir /srv/app",
                     "$ hotswap cp myapp:/app/db/production.sqlite3 backup.sqlite3 --rsh 'fly ssh console -a {host} -C'")),
