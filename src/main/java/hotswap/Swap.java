@@ -121,15 +121,19 @@ final class Swap {
         boolean replaced = false;
         Path oldInode = null;
         CommandFailure failure = null;
+        SwappableDataSource dataSource = db.swappableDataSource();
         try {
+            // From here a pool refilling in the background waits, and then opens the new file.
+            dataSource.suspend();
             for (SwapListener listener : db.listeners()) {
                 prepared.add(listener);
                 listener.beforeSwap(db);
             }
             checkpointWithin(deadline);
-            int closed = db.swappableDataSource().suspendAndCloseAll();
+            awaitListenersClosed(deadline);
+            int closed = dataSource.closeAll();
             LOG.info(() -> "disconnected: closed " + closed + " connection(s) to " + live);
-            refuseForeignConnections(live);
+            refuseForeignConnections(live, deadline);
             oldInode = holdOldInode(live);
             Files.move(replacement, live, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             replaced = true;
@@ -143,7 +147,7 @@ final class Swap {
                     ? new CommandFailure("the database was replaced, but finishing the swap failed: " + Failures.describe(e), e)
                     : new CommandFailure("swap abandoned: " + Failures.describe(e) + "; nothing changed", e);
         } finally {
-            db.swappableDataSource().resume();
+            dataSource.resume();
         }
         failure = reopen(replaced, prepared, failure);
         SwapGate.Released released = gate.open();
@@ -256,23 +260,47 @@ final class Swap {
     }
 
     /**
-     * A connection the app opened outside the DataSource and listeners would keep the old file open
-     * and could later apply its journal to the new one: refuse, unless forced.
+     * With swap listeners, the app closes its own connections (a pool evicts them, often on a
+     * thread of its own, after beforeSwap has returned): wait for those it took from the
+     * DataSource, within the swap's timeout. Without listeners nothing else would close them, and
+     * the DataSource closes them at once.
      */
-    private void refuseForeignConnections(Path live) throws CommandFailure {
+    private void awaitListenersClosed(long deadline) throws CommandFailure, InterruptedException {
+        SwappableDataSource dataSource = db.swappableDataSource();
+        if (db.listeners().isEmpty() || dataSource.awaitAllClosed(deadline)) {
+            return;
+        }
+        throw new CommandFailure(dataSource.openConnections() + " connection(s) from dataSource() were still open when the "
+                + "swap's timeout of " + timeoutMillis + " ms ran out, after the swap listeners' beforeSwap ("
+                + dataSource.describeOpen() + "); nothing changed. Have a SwapListener close them (a pool: suspend it and "
+                + "evict its connections), or give them longer with --timeout MS");
+    }
+
+    /**
+     * A connection the app opened outside the DataSource and listeners would keep the old file open
+     * and could later apply its journal to the new one: refuse, unless forced. With swap listeners,
+     * which may close such connections on another thread, wait for them within the swap's timeout.
+     */
+    private void refuseForeignConnections(Path live, long deadline) throws CommandFailure, InterruptedException {
         int open = OpenHandles.count(live);
-        if (open == 0) {
+        while (open > 0 && !db.listeners().isEmpty() && System.nanoTime() - deadline < 0) {
+            Thread.sleep(1);
+            open = OpenHandles.count(live);
+        }
+        int handles = open;
+        if (handles == 0) {
             return;
         }
         if (force) {
-            LOG.warning(() -> "swapping with " + open + " connection(s) still open on " + live + " (--force): "
+            LOG.warning(() -> "swapping with " + handles + " connection(s) still open on " + live + " (--force): "
                     + "they keep reading the old file");
             return;
         }
         // SQLite keeps a closed connection's descriptor while another connection on the file holds a lock, so
         // the count of descriptors can exceed the count of foreign connections: report it as what it is.
-        throw new CommandFailure("connection(s) still open on " + live + " that hotswap does not manage (" + open
-                + " open file handle(s)); nothing changed. Take connections from ManagedDatabase.dataSource() or "
+        throw new CommandFailure("connection(s) still open on " + live + " that hotswap does not manage (" + handles
+                + " open file handle(s)" + (db.listeners().isEmpty() ? "" : " when the swap's timeout of " + timeoutMillis
+                + " ms ran out") + "); nothing changed. Take connections from ManagedDatabase.dataSource() or "
                 + "close them in a SwapListener, or add --force to swap anyway (those connections keep using the old file)");
     }
 
@@ -336,7 +364,7 @@ final class Swap {
         }
         long leftMillis = Math.max(0, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()));
         List<String> result;
-        try (Connection c = db.dataSource().getConnection()) {
+        try (Connection c = db.swappableDataSource().openForSwap()) { // the DataSource holds connections back now
             // The connection's own busy timeout (3 s by default) would hold the gate closed past the swap's timeout.
             Sqlite.column(c, "PRAGMA busy_timeout = " + leftMillis);
             result = Sqlite.row(c, "PRAGMA wal_checkpoint(TRUNCATE)");

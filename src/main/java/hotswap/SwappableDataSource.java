@@ -12,7 +12,8 @@ import java.sql.SQLFeatureNotSupportedException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
-import java.util.Set;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.logging.Logger;
 import javax.sql.DataSource;
@@ -32,9 +33,12 @@ final class SwappableDataSource implements DataSource {
 
     private final String url;
     private final Properties properties;
-    private final Set<Connection> open = ConcurrentHashMap.newKeySet();
+    /** Connections handed out and not yet closed, with the name of the thread that opened each. */
+    private final Map<Connection, String> open = new ConcurrentHashMap<>();
     private final Object suspendLock = new Object();
     private boolean suspended;
+    /** The swap's thread while suspended: it must not wait for itself. */
+    private Thread suspendedBy;
     private int opening;
     /** Keeps the database's WAL and shared memory open between requests; guarded by suspendLock. */
     private Connection anchor;
@@ -49,6 +53,11 @@ final class SwappableDataSource implements DataSource {
     public Connection getConnection() throws SQLException {
         synchronized (suspendLock) {
             while (suspended) {
+                if (suspendedBy == Thread.currentThread()) {
+                    throw new SQLException("a connection was asked for on the swap's own thread while the swap holds "
+                            + "connections back (a SwapListener's beforeSwap); it would wait for itself. Use the database "
+                            + "in afterSwap instead");
+                }
                 try {
                     suspendLock.wait();
                 } catch (InterruptedException e) {
@@ -65,7 +74,7 @@ final class SwappableDataSource implements DataSource {
             Connection physical = DriverManager.getConnection(url, properties);
             Connection tracked = (Connection) Proxy.newProxyInstance(
                     Connection.class.getClassLoader(), new Class<?>[] {Connection.class}, new Tracker(physical));
-            open.add(tracked);
+            open.put(tracked, Thread.currentThread().getName());
             return tracked;
         } finally {
             synchronized (suspendLock) {
@@ -110,25 +119,62 @@ final class SwappableDataSource implements DataSource {
     }
 
     /**
-     * Stops handing out connections and closes every open one. New {@link #getConnection()} calls
-     * wait until {@link #resume()}.
+     * Waits until every connection handed out is closed, polling, for at most until
+     * {@code deadlineNanos} ({@link System#nanoTime()}): a pool evicts on a thread of its own.
      *
-     * @return how many connections were closed
+     * @return true when none is open
      */
-    int suspendAndCloseAll() throws SQLException {
+    boolean awaitAllClosed(long deadlineNanos) throws InterruptedException {
+        while (!open.isEmpty()) {
+            if (System.nanoTime() - deadlineNanos >= 0) {
+                return false;
+            }
+            Thread.sleep(1);
+        }
+        return true;
+    }
+
+    /** The connections still open, for a message: how many, and the threads that opened them. */
+    String describeOpen() {
+        Map<String, Integer> byThread = new TreeMap<>();
+        open.values().forEach(thread -> byThread.merge(thread, 1, Integer::sum));
+        StringBuilder b = new StringBuilder();
+        byThread.forEach((thread, n) -> b.append(b.length() == 0 ? "" : ", ").append(n).append(" opened on thread ").append(thread));
+        return b.toString();
+    }
+
+    /**
+     * Stops handing out connections: {@link #getConnection()} on other threads waits until
+     * {@link #resume()}, so a pool refilling meanwhile opens whatever file is there then. Returns
+     * once connections being opened now are registered, so that {@link #closeAll()} sees them.
+     */
+    void suspend() throws SQLException {
         synchronized (suspendLock) {
             suspended = true;
-            // A connection being opened right now must be registered before we close them all.
+            suspendedBy = Thread.currentThread();
             while (opening > 0) {
                 try {
                     suspendLock.wait();
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
-                    throw new SQLException("interrupted while closing connections for a swap", e);
+                    throw new SQLException("interrupted while holding connections back for a swap", e);
                 }
             }
         }
-        List<Connection> toClose = new ArrayList<>(open);
+    }
+
+    /** A connection that is neither tracked nor held back, for the swap's own checkpoint while {@link #suspend()}ed. */
+    Connection openForSwap() throws SQLException {
+        return DriverManager.getConnection(url, properties);
+    }
+
+    /**
+     * Closes every open connection, and the one kept between requests. Call it {@link #suspend()}ed.
+     *
+     * @return how many connections handed out were closed
+     */
+    int closeAll() throws SQLException {
+        List<Connection> toClose = new ArrayList<>(open.keySet());
         SQLException failure = null;
         try {
             closeAnchor();
@@ -172,6 +218,7 @@ final class SwappableDataSource implements DataSource {
     void resume() {
         synchronized (suspendLock) {
             suspended = false;
+            suspendedBy = null;
             suspendLock.notifyAll();
         }
     }
@@ -195,7 +242,7 @@ final class SwappableDataSource implements DataSource {
                 case "hashCode":
                     return System.identityHashCode(proxy);
                 case "toString":
-                    return "hotswap connection to " + url + (open.contains(proxy) ? "" : " (closed)");
+                    return "hotswap connection to " + url + (open.containsKey(proxy) ? "" : " (closed)");
                 case "unwrap":
                     if (((Class<?>) args[0]).isInstance(proxy)) {
                         return proxy;
