@@ -43,9 +43,12 @@ public final class ManagedDatabase {
     }
 
     /**
-     * A DataSource whose connections follow swaps. Connections open while a swap starts are
-     * closed by it; use the database inside the {@link SwapGate} (every HTTP request that passes
-     * {@link Hotswap#filter()} does) and that never happens under a request.
+     * A DataSource whose connections follow swaps: while a swap runs, {@code getConnection()}
+     * waits, then opens the new file. Connections open while a swap starts are closed by it, or,
+     * with a {@link SwapListener}, waited for; use the database inside the {@link SwapGate} (every
+     * HTTP request that passes {@link Hotswap#filter()} does) and that never happens under a
+     * request. It is no pool, and keeps one connection of its own open while the database is in
+     * service (see the README).
      */
     public DataSource dataSource() {
         return dataSource;
