@@ -28,8 +28,8 @@ final class CopyCommand {
         ManagedDatabase destination = managed(request.destination(), request.destinationName());
         if (source == null && request.sourceName() != null) {
             // A source the client found no file for: a name never means a local file.
-            throw new CommandFailure("no file " + request.sourceName() + " there and no managed database of that name; "
-                    + "nothing changed. Managed: " + hotswap.describeDatabases());
+            throw new CommandFailure("cannot read " + request.sourceName() + ": no such file, and no managed database has "
+                    + "that name; nothing changed. Managed: " + hotswap.describeDatabases());
         }
         if (source != null && destination != null) {
             throw new CommandFailure("both " + shown(request.source(), request.sourceName(), source) + " and "

@@ -195,7 +195,7 @@ class CliTest {
         String error = errorLine(r);
         assertTrue(error.contains("neither " + client.resolve("a.sqlite3") + " nor " + client.resolve("b.sqlite3")
                 + " is a managed database"), r.toString());
-        assertTrue(error.contains("managed: " + app.db.toRealPath()), r.toString());
+        assertTrue(error.contains("managed: production.sqlite3 (" + app.db.toRealPath() + ")"), r.toString());
         assertFalse(Files.exists(client.resolve("b.sqlite3")));
     }
 
@@ -216,7 +216,9 @@ class CliTest {
         byte[] before = Files.readAllBytes(app.db);
         Fixtures.Result r = app.cli(client, null, "cp", "missing.sqlite3", app.db.toString());
         assertEquals(1, r.exit(), r.toString());
-        assertEquals("ERROR: cannot read missing.sqlite3: no such file", errorLine(r), r.toString());
+        // A word with no file there may be a name, which only the app knows: it says which databases it has.
+        assertEquals("ERROR: cannot read missing.sqlite3: no such file, and no managed database has that name; nothing changed. "
+                + "Managed: production.sqlite3 (" + app.db.toRealPath() + ")", errorLine(r), r.toString());
         assertArrayEquals(before, Files.readAllBytes(app.db));
         assertEquals("[\"alpha\",\"bravo\"]", app.get("/items").body());
         assertEquals(List.of(), Fixtures.leftovers(app.db.getParent()));

@@ -63,8 +63,8 @@ class RemoteCopyTest {
         assertEquals(List.of("by name"), Fixtures.query(remote.local.resolve("back.sqlite3"), "SELECT name FROM items"));
         Fixtures.Result unknown = remote.cp(null, target("nosuch"), "x.sqlite3", "--remote-dir", "app");
         assertEquals(1, unknown.exit(), unknown.toString());
-        assertTrue(unknown.stderr().startsWith(ON_HOST + "no file nosuch there and no managed database of that name; nothing "
-                + "changed. Managed: production.sqlite3 (" + remote.db.toRealPath() + ")"), unknown.stderr());
+        assertTrue(unknown.stderr().startsWith(ON_HOST + "cannot read nosuch: no such file, and no managed database has that "
+                + "name; nothing changed. Managed: production.sqlite3 (" + remote.db.toRealPath() + ")"), unknown.stderr());
         assertFalse(Files.exists(remote.local.resolve("x.sqlite3")));
     }
 
