@@ -140,10 +140,14 @@ class NamesTest {
         assertEquals(0, delta.exit(), delta.toString());
         assertEquals(List.of("new"), items(client.resolve("older.sqlite3")));
 
+        Fixtures.Result deltaPush = cli(h, "cp", "older.sqlite3", "cache", "--delta");
+        assertEquals(0, deltaPush.exit(), deltaPush.toString());
+        assertEquals(List.of("new"), items(cache)); // older.sqlite3 holds primary's rows since the delta pull
+
         Fixtures.Result stdout = cli(h, "cp", "cache", "-");
         assertEquals(0, stdout.exit(), stdout.stderr());
         Files.write(client.resolve("piped.sqlite3"), stdout.stdout());
-        assertEquals(List.of("cache-old"), items(client.resolve("piped.sqlite3")));
+        assertEquals(List.of("new"), items(client.resolve("piped.sqlite3")));
         assertEquals(List.of(), Fixtures.leftovers(dir));
     }
 
