@@ -100,7 +100,7 @@ final class CopyClient {
         localDestination = LocalPaths.destination(cwd, options.destination(), sourceName == null ? localSource : sourceName);
         prepareDelta();
         String source = sourceName == null ? localSource : cwd.toAbsolutePath().resolve(sourceName).toString();
-        CopyRequest request = request(source, localDestination).withPaths(source, sourceName, localDestination, destinationName);
+        CopyRequest request = request(source, localDestination).withNames(sourceName, destinationName);
         try (SocketChannel socket = AppSocket.connect(socketPath)) {
             Frames frames = new Frames(socket);
             handshake(frames, request.encode(), null);

@@ -75,8 +75,8 @@ final class Relay {
                     : relay.push() ? LocalPaths.destination(cwd, relay.path(), CopyRequest.STDIO)
                     : LocalPaths.source(cwd, relay.path());
             // The client's side is always this connection's stdio: the app here cannot see the client's files.
-            request = relay.push() ? request.withPaths(CopyRequest.STDIO, null, path, name)
-                    : request.withPaths(path, name, CopyRequest.STDIO, null);
+            request = relay.push() ? request.withPaths(CopyRequest.STDIO, path) : request.withPaths(path, CopyRequest.STDIO);
+            request = relay.push() ? request.withNames(null, name) : request.withNames(name, null);
             app = AppSocket.connect(relay.socket() != null ? cwd.resolve(relay.socket()) : defaultSocket);
         } catch (Failure e) {
             return fail(e.getMessage());

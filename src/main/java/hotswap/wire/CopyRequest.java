@@ -157,8 +157,14 @@ public record CopyRequest(String source, String destination, Integrity integrity
                 compress, sourceName, destinationName);
     }
 
-    /** This request with other paths and names: the relay puts in the remote path it resolved. */
-    public CopyRequest withPaths(String source, String sourceName, String destination, String destinationName) {
+    /** This request with other paths: the relay puts in the remote path it resolved. */
+    public CopyRequest withPaths(String source, String destination) {
+        return new CopyRequest(source, destination, integrity, checkSchema, timeoutMillis, sourceSize, force, keepPrevious,
+                deltaSource, deltaDestination, compress, sourceName, destinationName);
+    }
+
+    /** This request with the words that may name a managed database (null where none may). */
+    public CopyRequest withNames(String sourceName, String destinationName) {
         return new CopyRequest(source, destination, integrity, checkSchema, timeoutMillis, sourceSize, force, keepPrevious,
                 deltaSource, deltaDestination, compress, sourceName, destinationName);
     }
