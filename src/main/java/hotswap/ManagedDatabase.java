@@ -21,6 +21,8 @@ public final class ManagedDatabase {
     private final List<SwapListener> listeners = new CopyOnWriteArrayList<>();
     /** Pulls hold the read side while they copy; a swap holds the write side. */
     final ReentrantReadWriteLock fileLock = new ReentrantReadWriteLock(true);
+    /** Its swaps and pulls, for {@code hotswap status} and JMX. */
+    final Activity activity = new Activity();
 
     ManagedDatabase(Path realPath, Properties connectionProperties) {
         this.path = realPath;
@@ -30,6 +32,11 @@ public final class ManagedDatabase {
     /** The database's real path: absolute, with symbolic links resolved at registration. */
     public Path path() {
         return path;
+    }
+
+    /** The database's name: its file name. */
+    public String name() {
+        return path.getFileName().toString();
     }
 
     /**

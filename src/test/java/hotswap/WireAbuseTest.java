@@ -474,7 +474,7 @@ class WireAbuseTest {
     void unknownCommandsAndBadRequests() throws Exception {
         startServer();
         assertRefused(exchange("rm -rf", concat(hello(Protocol.VERSION), control(List.of("rm", "-rf")))),
-                "ERROR: unknown command rm; this server knows: cp");
+                "ERROR: unknown command rm; this server knows: cp, status");
         assertRefused(exchange("no strings", concat(hello(Protocol.VERSION), control(List.of()))), "ERROR: unknown command (none)");
         assertRefused(exchange("CP in capitals", concat(hello(Protocol.VERSION), control(List.of("CP", "-", db.toString())))),
                 "ERROR: unknown command CP");

@@ -23,15 +23,40 @@ import java.util.Map;
  *                      for a whole-file pull. The client may not know which side the app manages:
  *                      it gives both it can, and the app uses the one on the client's side
  * @param compress      deflate the pages of a delta transfer where that makes them smaller
+ * @param origin        where the client's source is, for the app's figures: a request without
+ *                      it (an older client) is taken as {@link Origin#of its source}
  */
 public record CopyRequest(String source, String destination, Integrity integrity, boolean checkSchema,
                           long timeoutMillis, long sourceSize, boolean force, boolean keepPrevious,
-                          Pages deltaSource, Pages deltaDestination, boolean compress) {
+                          Pages deltaSource, Pages deltaDestination, boolean compress, Origin origin) {
 
     /** A whole-file transfer. */
     public CopyRequest(String source, String destination, Integrity integrity, boolean checkSchema,
                        long timeoutMillis, long sourceSize, boolean force, boolean keepPrevious) {
         this(source, destination, integrity, checkSchema, timeoutMillis, sourceSize, force, keepPrevious, null, null, false);
+    }
+
+    /** A transfer whose origin follows from its source. */
+    public CopyRequest(String source, String destination, Integrity integrity, boolean checkSchema,
+                       long timeoutMillis, long sourceSize, boolean force, boolean keepPrevious,
+                       Pages deltaSource, Pages deltaDestination, boolean compress) {
+        this(source, destination, integrity, checkSchema, timeoutMillis, sourceSize, force, keepPrevious, deltaSource,
+                deltaDestination, compress, Origin.of(source));
+    }
+
+    /** Where the client's source is: a file, its stdin, or another machine (the request came through a relay). */
+    public enum Origin {
+        FILE, STDIN, REMOTE;
+
+        /** The origin a local client's request has: stdin for {@code -}, else a file. */
+        public static Origin of(String source) {
+            return STDIO.equals(source) ? STDIN : FILE;
+        }
+
+        /** As the wire, the status and the logs name it. */
+        public String label() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
     }
 
     /** The shape of a database file in pages. */
@@ -86,6 +111,7 @@ public record CopyRequest(String source, String destination, Integrity integrity
             out.add("delta-destination=" + deltaDestination.encode());
         }
         out.add("compress=" + compress);
+        out.add("origin=" + origin.label());
         return out;
     }
 
@@ -121,8 +147,14 @@ public record CopyRequest(String source, String destination, Integrity integrity
         Pages deltaSource = options.containsKey("delta-source") ? Pages.decode(options.get("delta-source")) : null;
         Pages deltaDestination = options.containsKey("delta-destination") ? Pages.decode(options.get("delta-destination")) : null;
         boolean compress = bool(options, "compress");
+        Origin origin = switch (options.getOrDefault("origin", Origin.of(source).label())) {
+            case "file" -> Origin.FILE;
+            case "stdin" -> Origin.STDIN;
+            case "remote" -> Origin.REMOTE;
+            default -> throw new ProtocolException("unknown origin: " + options.get("origin"));
+        };
         options.keySet().removeAll(List.of("integrity", "schema", "timeout", "source-size", "force", "keep-previous", "delta-source",
-                "delta-destination", "compress"));
+                "delta-destination", "compress", "origin"));
         if (!options.isEmpty()) {
             throw new ProtocolException("unknown option: " + options.keySet().iterator().next()
                     + " (the client is newer than this server; use the same hotswap jar on both sides)");
@@ -134,13 +166,13 @@ public record CopyRequest(String source, String destination, Integrity integrity
             throw new ProtocolException("delta-source " + deltaSource.encode() + " does not match source-size " + size);
         }
         return new CopyRequest(source, destination, integrity, checkSchema, timeout, size, force, keepPrevious, deltaSource, deltaDestination,
-                compress);
+                compress, origin);
     }
 
-    /** This request with other paths: the relay puts in the remote path it resolved. */
-    public CopyRequest withPaths(String source, String destination) {
+    /** This request as the relay forwards it: with the remote path it resolved, from another machine. */
+    public CopyRequest relayed(String source, String destination) {
         return new CopyRequest(source, destination, integrity, checkSchema, timeoutMillis, sourceSize, force, keepPrevious,
-                deltaSource, deltaDestination, compress);
+                deltaSource, deltaDestination, compress, Origin.REMOTE);
     }
 
     private static String path(String value, String what) throws ProtocolException {
