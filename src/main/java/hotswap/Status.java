@@ -17,7 +17,7 @@ import java.sql.SQLException;
  * that read the header and the WAL index. The live file is never opened with plain Java I/O (its
  * close would drop SQLite's locks, DESIGN.md §3); SQLite's figures come through a connection of
  * the app's own DataSource, inside the gate, so a swap neither closes it mid-read nor counts it
- * as a foreign connection.
+ * as a foreign connection; while a swap holds the gate they are left out rather than waited for.
  */
 final class Status {
     private final Hotswap hotswap;
@@ -76,7 +76,11 @@ final class Status {
         if (!Files.exists(db.path())) {
             return new SqliteFigures(0, 0, "", "the file does not exist yet");
         }
-        try (SwapGate.Pass pass = hotswap.gate().enter(); Connection c = db.dataSource().getConnection()) {
+        SwapGate.Pass pass = hotswap.gate().tryEnter();
+        if (pass == null) {
+            return new SqliteFigures(0, 0, "", "a swap is in progress");
+        }
+        try (pass; Connection c = db.dataSource().getConnection()) {
             return new SqliteFigures(Integer.parseInt(Sqlite.column(c, "PRAGMA page_size").get(0)),
                     Long.parseLong(Sqlite.column(c, "PRAGMA page_count").get(0)), Sqlite.journalMode(c), "");
         } catch (SQLException | RuntimeException e) {

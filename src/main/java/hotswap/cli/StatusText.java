@@ -20,7 +20,7 @@ final class StatusText {
         StringBuilder b = new StringBuilder();
         b.append("hotswap ").append(s.version()).append(", up ").append(duration(s.uptimeMillis()))
                 .append(", socket ").append(s.socket()).append('\n');
-        b.append(row("sessions", s.sessions() + " of " + s.maxSessions() + " in use"));
+        b.append(row("sessions", s.sessions() + " of " + s.maxSessions() + " in use (this one included)"));
         b.append(row("requests", s.inFlight() + " in flight, " + s.waiting() + " waiting at the gate"));
         for (StatusReport.Database d : dbs) {
             b.append('\n').append(d.name()).append("  ").append(d.path()).append('\n');
