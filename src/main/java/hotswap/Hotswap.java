@@ -134,8 +134,8 @@ public final class Hotswap implements AutoCloseable {
         }
         Sqlite.requireDriver();
         ControlServer s = new ControlServer(this);
+        startedMillis = System.currentTimeMillis(); // before the first status can ask
         s.start();
-        startedMillis = System.currentTimeMillis();
         server = s;
         if (jmx) {
             beans = Jmx.register(this);

@@ -20,12 +20,22 @@ import javax.management.ObjectName;
 final class Jmx {
     private static final Logger LOG = Logger.getLogger(Jmx.class.getName());
 
-    private final MBeanServer server = ManagementFactory.getPlatformMBeanServer();
+    private final MBeanServer server;
     private final List<ObjectName> registered = new ArrayList<>();
+
+    private Jmx(MBeanServer server) {
+        this.server = server;
+    }
 
     /** Registers the server's bean and one per database. */
     static Jmx register(Hotswap hotswap) {
-        Jmx jmx = new Jmx();
+        Jmx jmx;
+        try {
+            jmx = new Jmx(ManagementFactory.getPlatformMBeanServer());
+        } catch (RuntimeException e) {
+            LOG.warning(() -> "no platform MBeanServer (" + e + "); hotswap's MXBeans are not registered, hotswap status still works");
+            return new Jmx(null);
+        }
         Status status = new Status(hotswap);
         String socket = ",socket=" + value(hotswap.socket().toAbsolutePath().toString());
         jmx.add("hotswap:type=Server" + socket, new ServerBean(status));
@@ -55,6 +65,9 @@ final class Jmx {
 
     /** Unregisters every bean registered; one already gone is skipped. */
     void unregister() {
+        if (server == null) {
+            return;
+        }
         for (ObjectName name : registered) {
             try {
                 server.unregisterMBean(name);

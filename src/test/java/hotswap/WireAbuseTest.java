@@ -496,6 +496,8 @@ class WireAbuseTest {
         requests.put("a page size of 3000", List.of("cp", db.toString(), "/tmp/x", "delta-destination=3000:10"));
         requests.put("a negative page count", List.of("cp", db.toString(), "/tmp/x", "delta-destination=4096:-1"));
         requests.put("a malformed delta shape", List.of("cp", db.toString(), "/tmp/x", "delta-destination=4096"));
+        requests.put("an unknown origin", List.of("cp", "-", db.toString(), "origin=mars"));
+        requests.put("a status with arguments", List.of("status", "--all"));
         for (Map.Entry<String, List<String>> c : requests.entrySet()) {
             Reply r = exchange(c.getKey(), concat(hello(Protocol.VERSION), control(c.getValue())));
             try {
