@@ -57,7 +57,7 @@ enum Command {
             Prints the app's hotswap version, uptime, socket and control sessions in use; the \
             requests in flight and waiting at the gate; and for each managed database its name, \
             path, size, pages, journal mode, -wal size, and its swaps and pulls since the app \
-            started, with the last of each. It reads no page of a database and changes nothing. \
+            started, with the last of each. It scans no database, never waits for a swap, and changes nothing. \
             HOST: asks the app on another machine, through --rsh as a remote cp does.""",
             List.of(
                     "--json                  print one JSON object instead of the table",

@@ -123,8 +123,9 @@ final class StatusClient {
             }
         }
         String rsh = options.rsh() != null ? options.rsh() : env.getOrDefault(CopyClient.RSH_ENV, CopyClient.DEFAULT_RSH);
-        List<String> argv = RemoteCommand.argv(rsh, options.host(), RemoteCommand.line(options.remoteDir(), options.remoteHotswap()));
-        transport = Transport.start(argv, String.join(" ", argv.subList(0, argv.size() - 1)));
+        List<String> argv = RemoteCommand.argv(rsh, options.host(), RemoteCommand.LINE);
+        transport = Transport.start(argv, String.join(" ", argv.subList(0, argv.size() - 1)),
+                RemoteCommand.preamble(options.remoteDir(), options.remoteHotswap()));
         try (Transport t = transport) {
             Frames frames = t.frames();
             handshake(frames, new RelayRequest(RelayRequest.Side.STATUS, null, socketArg).encode(), List.of(StatusReport.REQUEST));
