@@ -129,6 +129,11 @@ class StatusTest {
         assertEquals(db.toRealPath().toString(), d.get("path"));
         assertEquals("\"q\" \\ 1.sqlite3", d.get("name"));
         assertEquals(4096, number(d, "pageSize"));
+
+        Fixtures.Result plain = Fixtures.cli(weird, Map.of("HOTSWAP_SOCKET", socket.toString()), null, "status");
+        assertEquals(0, plain.exit(), plain.toString());
+        String shown = db.toRealPath().toString().replaceAll("[\\x00-\\x1f\\x7f]", "?");
+        assertTrue(plain.out().contains("\n\"q\" \\ 1.sqlite3  " + shown + "\n"), "a name cannot forge a line: " + plain.out());
     }
 
     @Test

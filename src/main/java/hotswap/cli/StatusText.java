@@ -19,11 +19,11 @@ final class StatusText {
     static String plain(StatusReport.Server s, List<StatusReport.Database> dbs, long nowMillis) {
         StringBuilder b = new StringBuilder();
         b.append("hotswap ").append(s.version()).append(", up ").append(duration(s.uptimeMillis()))
-                .append(", socket ").append(s.socket()).append('\n');
+                .append(", socket ").append(printable(s.socket())).append('\n');
         b.append(row("sessions", s.sessions() + " of " + s.maxSessions() + " in use (this one included)"));
         b.append(row("requests", s.inFlight() + " in flight, " + s.waiting() + " waiting at the gate"));
         for (StatusReport.Database d : dbs) {
-            b.append('\n').append(d.name()).append("  ").append(d.path()).append('\n');
+            b.append('\n').append(printable(d.name())).append("  ").append(printable(d.path())).append('\n');
             String shape = d.problem().isEmpty()
                     ? " (" + d.pageCount() + " pages of " + d.pageSize() + " bytes), journal " + d.journalMode()
                     : " (" + d.problem() + ")";
@@ -95,6 +95,11 @@ final class StatusText {
             }
         }
         return b.append('"').toString();
+    }
+
+    /** {@code s} with each control character shown as {@code ?}, as {@code ls} shows it on a terminal: a name cannot forge a line. */
+    static String printable(String s) {
+        return s.chars().anyMatch(c -> c < 0x20 || c == 0x7f) ? s.replaceAll("[\\x00-\\x1f\\x7f]", "?") : s;
     }
 
     private static String row(String label, String value) {
