@@ -143,6 +143,11 @@ final class ControlServer {
         LOG.info(() -> "hotswap stopped listening on " + socketPath);
     }
 
+    /** Sessions running now. */
+    int sessionsInUse() {
+        return sessions.size();
+    }
+
     /** Waits for swapping sessions to end, so that their clients learn the true outcome. */
     private void awaitSwaps(List<Session> swapping) {
         if (swapping.isEmpty()) {

@@ -52,6 +52,8 @@ public final class Hotswap implements AutoCloseable {
     public static final int DEFAULT_MAX_SESSIONS = 4;
     /** The word that names the first managed database on the command line when no database has that name. */
     public static final String FIRST_DATABASE = "database";
+    /** Whether {@link #start()} registers the {@link ServerMXBean} and {@link DatabaseMXBean}s by default. */
+    public static final boolean DEFAULT_JMX = true;
 
     private final Map<Path, ManagedDatabase> databases;
     private final Path socket;
@@ -59,11 +61,15 @@ public final class Hotswap implements AutoCloseable {
     private final long idleTimeoutMillis;
     private final long writeTimeoutMillis;
     private final int maxSessions;
+    private final boolean jmx;
     private final SwapGate gate = new SwapGate();
     private final Filter filter = new GateFilter(gate);
     /** Swaps run one at a time, since they share the gate. */
     final ReentrantLock swapLock = new ReentrantLock(true);
-    private ControlServer server;
+    /** Volatile: the status and the MXBeans read it without the lock that close() holds while swaps finish. */
+    private volatile ControlServer server;
+    private volatile long startedMillis;
+    private Jmx beans;
     private boolean closed;
 
     private Hotswap(Builder b) {
@@ -73,6 +79,7 @@ public final class Hotswap implements AutoCloseable {
         this.idleTimeoutMillis = b.idleTimeout.toMillis();
         this.writeTimeoutMillis = b.writeTimeout.toMillis();
         this.maxSessions = b.maxSessions;
+        this.jmx = b.jmx;
     }
 
     public static Builder builder() {
@@ -182,8 +189,12 @@ public final class Hotswap implements AutoCloseable {
         }
         Sqlite.requireDriver();
         ControlServer s = new ControlServer(this);
+        startedMillis = System.currentTimeMillis(); // before the first status can ask
         s.start();
         server = s;
+        if (jmx) {
+            beans = Jmx.register(this);
+        }
     }
 
     /**
@@ -196,6 +207,10 @@ public final class Hotswap implements AutoCloseable {
     @Override
     public synchronized void close() {
         closed = true;
+        if (beans != null) {
+            beans.unregister();
+            beans = null;
+        }
         if (server != null) {
             server.stop();
             server = null;
@@ -224,6 +239,17 @@ public final class Hotswap implements AutoCloseable {
 
     int maxSessions() {
         return maxSessions;
+    }
+
+    /** When {@link #start()} began to listen, in epoch milliseconds; 0 before. */
+    long startedMillis() {
+        return startedMillis;
+    }
+
+    /** Control sessions running now; 0 when not listening. */
+    int sessionsInUse() {
+        ControlServer s = server;
+        return s == null ? 0 : s.sessionsInUse();
     }
 
     /** The managed database at this client path, or null. A path that does not exist matches by its directory's real path and its name. */
@@ -273,6 +299,7 @@ public final class Hotswap implements AutoCloseable {
         private Duration idleTimeout = DEFAULT_IDLE_TIMEOUT;
         private Duration writeTimeout = DEFAULT_WRITE_TIMEOUT;
         private int maxSessions = DEFAULT_MAX_SESSIONS;
+        private boolean jmx = DEFAULT_JMX;
 
         private Builder() {
         }
@@ -375,6 +402,15 @@ public final class Hotswap implements AutoCloseable {
                 throw new IllegalArgumentException("maxSessions must be at least 1, got " + sessions);
             }
             this.maxSessions = sessions;
+            return this;
+        }
+
+        /**
+         * Whether {@link #start()} registers the MXBeans ({@link ServerMXBean} names them) on the
+         * platform MBeanServer. Default: {@link #DEFAULT_JMX}.
+         */
+        public Builder jmx(boolean register) {
+            this.jmx = register;
             return this;
         }
 

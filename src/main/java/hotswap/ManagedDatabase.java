@@ -22,6 +22,8 @@ public final class ManagedDatabase {
     private final List<SwapListener> listeners = new CopyOnWriteArrayList<>();
     /** Pulls hold the read side while they copy; a swap holds the write side. */
     final ReentrantReadWriteLock fileLock = new ReentrantReadWriteLock(true);
+    /** Its swaps and pulls, for {@code hotswap status} and JMX. */
+    final Activity activity = new Activity();
 
     ManagedDatabase(String name, Path realPath, Properties connectionProperties) {
         this.name = name;

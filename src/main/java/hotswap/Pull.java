@@ -69,6 +69,8 @@ final class Pull {
     }
 
     private AutoCloseable snapshotAndHandOver() throws CommandFailure, IOException {
+        Events.PullEvent event = new Events.PullEvent();
+        event.begin();
         long started = System.nanoTime();
         Path live = db.path();
         LOG.info(() -> "pull started: " + live);
@@ -91,6 +93,15 @@ final class Pull {
                     && new DeltaTransfer(frames, request.deltaDestination()).send(in, mode, request.compress())
                     ? "delta" : handOver(snapshot, in, size, mode);
             LOG.info(() -> "pull complete: " + live + " (" + size + " bytes in " + Push.millisSince(started) + " ms, " + how + ")");
+            db.activity.pulled(size, Push.millisSince(started));
+            event.end();
+            if (event.shouldCommit()) {
+                event.database = db.name();
+                event.path = live.toString();
+                event.bytes = size;
+                event.handover = how.startsWith("linked") ? "linked" : how.startsWith("copied") ? "copied" : how;
+                event.commit();
+            }
             FileChannel done = in;
             in = null;
             return done;

@@ -63,6 +63,8 @@ final class Push {
     }
 
     private AutoCloseable receiveCheckAndSwap() throws CommandFailure, IOException {
+        Events.PushEvent event = new Events.PushEvent();
+        event.begin();
         long started = System.nanoTime();
         Path live = db.path();
         Path temp = TempFiles.beside(live, "push");
@@ -97,10 +99,34 @@ final class Push {
                 swap.freeReplaced();
                 throw e;
             }
+            record(bytes, result, event);
             return () -> LOG.info(() -> String.format("push complete: %s (%d bytes in %d ms; requests paused %.1f ms)",
                     live, bytes, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started), result.pauseMillis()));
         } finally {
             TempFiles.deleteQuietly(temp);
+        }
+    }
+
+    /** Counts the swap in the database's figures and commits its flight recorder events, where a recording wants them. */
+    private void record(long bytes, Swap.Result result, Events.PushEvent push) {
+        String source = request.origin().label();
+        db.activity.swapped(bytes, result.pauseMillis(), source);
+        Events.SwapEvent pause = result.pause();
+        if (pause.shouldCommit()) {
+            pause.database = db.name();
+            pause.path = db.path().toString();
+            pause.bytes = bytes;
+            pause.source = source;
+            pause.commit();
+        }
+        push.end();
+        if (push.shouldCommit()) {
+            push.database = db.name();
+            push.path = db.path().toString();
+            push.bytes = bytes;
+            push.source = source;
+            push.pauseMillis = result.pauseMillis();
+            push.commit();
         }
     }
 

@@ -6,6 +6,7 @@ import hotswap.wire.Failures;
 import hotswap.wire.Frames;
 import hotswap.wire.Protocol;
 import hotswap.wire.ProtocolException;
+import hotswap.wire.StatusReport;
 import hotswap.wire.Strings;
 import java.io.IOException;
 import java.nio.channels.SocketChannel;
@@ -174,11 +175,19 @@ final class Session implements Runnable {
             fail("protocol error: " + e.getMessage());
             return;
         }
-        LOG.info(() -> "command: " + String.join(" ", command));
+        boolean status = command.equals(List.of(StatusReport.REQUEST));
+        // A monitor may ask for the status every few seconds: that is no news for the log.
+        LOG.log(status ? Level.FINE : Level.INFO, () -> "command: " + String.join(" ", command));
         try {
+            if (status) {
+                new Status(hotswap).send(frames);
+                frames.writeExit(0);
+                return;
+            }
             if (command.isEmpty() || !CopyRequest.COMMAND.equals(command.get(0))) {
-                throw new CommandFailure("unknown command " + (command.isEmpty() ? "(none)" : command.get(0))
-                        + "; this server knows: cp");
+                throw new CommandFailure(command.isEmpty() || !StatusReport.REQUEST.equals(command.get(0))
+                        ? "unknown command " + (command.isEmpty() ? "(none)" : command.get(0)) + "; this server knows: cp, status"
+                        : "malformed status request: it takes no arguments");
             }
             CopyRequest request;
             try {

@@ -46,8 +46,9 @@ final class Swap {
      *
      * @param pauseMillis how long requests were held
      * @param previous    where the replaced database was kept, or null
+     * @param pause       the pause as a flight recorder event, ended: its committer adds what the swap did not know
      */
-    record Result(double pauseMillis, Path previous) {
+    record Result(double pauseMillis, Path previous, Events.SwapEvent pause) {
     }
 
     Swap(Hotswap hotswap, ManagedDatabase db, Path replacement, long timeoutMillis, boolean force, boolean keepPrevious,
@@ -107,6 +108,8 @@ final class Swap {
     private Result swapInsideGate() throws CommandFailure, InterruptedException {
         Path live = db.path();
         SwapGate gate = hotswap.gate();
+        Events.SwapEvent pauseEvent = new Events.SwapEvent();
+        pauseEvent.begin();
         long waitStart = System.nanoTime();
         long deadline = waitStart + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
         try {
@@ -151,8 +154,10 @@ final class Swap {
         }
         failure = reopen(replaced, prepared, failure);
         SwapGate.Released released = gate.open();
+        pauseEvent.end();
         long openedAt = released.atNanos();
         int waited = released.waited();
+        pauseEvent.waited = waited;
         // New requests wait from the moment the gate closes, so the pause they see includes the drain.
         double pause = (openedAt - waitStart) / 1e6;
         double swapping = (openedAt - closedAt) / 1e6;
@@ -173,7 +178,7 @@ final class Swap {
         if (failure != null) {
             throw failure;
         }
-        return new Result(pause, previous);
+        return new Result(pause, previous, pauseEvent);
     }
 
     /**

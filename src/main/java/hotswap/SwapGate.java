@@ -201,6 +201,27 @@ public final class SwapGate {
             leave(); // the swap is waiting for the count to drop: do not hold it up
             c.awaitOpen(what);
         }
+        return admit(mine);
+    }
+
+    /**
+     * Enters the gate unless a swap has closed it, without waiting: for a look at the database
+     * (the status) that must not wait for a swap.
+     *
+     * @return the pass, or null when a swap holds the gate
+     */
+    Pass tryEnter() {
+        int[] mine = depth.get();
+        inside.incrementAndGet();
+        Closure c = closure.get();
+        if (c != null && mine[0] == 0 && c.owner != Thread.currentThread()) {
+            leave();
+            return null;
+        }
+        return admit(mine);
+    }
+
+    private Pass admit(int[] mine) {
         mine[0]++;
         admitted.incrementAndGet();
         return new Pass() {

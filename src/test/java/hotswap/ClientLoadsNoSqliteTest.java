@@ -65,6 +65,13 @@ class ClientLoadsNoSqliteTest {
     }
 
     @Test
+    void statusLoadsNoSqliteClass() throws Exception {
+        List<String> loaded = runVerbose(null, "status", "--json");
+        assertTrue(loaded.contains("hotswap.cli.StatusClient"), "the status ran");
+        assertNoSqlite(loaded);
+    }
+
+    @Test
     void versionLoadsNoSqliteClass() throws Exception {
         assertNoSqlite(runVerbose(null, "version"));
     }

@@ -162,6 +162,11 @@ class PeerCredentialsTest {
         assertFalse(log.messages().stream().anyMatch(m -> m.startsWith("push started")),
                 "no push may start for another user; log:\n" + log.dump());
 
+        // And the status, which would tell paths and activity.
+        Fixtures.Result status = asOtherUser("-jar", jar.toString(), "--socket", socket.toString(), "status", "--json");
+        assertEquals(1, status.exit(), status.toString());
+        assertEquals(0, status.stdout().length, status.toString());
+
         assertArrayEquals(before, Files.readAllBytes(db), "the live database changed");
         assertEquals(List.of("alpha", "bravo"), Fixtures.query(db, "SELECT name FROM items ORDER BY id"));
         assertEquals(List.of(), Fixtures.leftovers(dir));

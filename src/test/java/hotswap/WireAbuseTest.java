@@ -474,7 +474,7 @@ class WireAbuseTest {
     void unknownCommandsAndBadRequests() throws Exception {
         startServer();
         assertRefused(exchange("rm -rf", concat(hello(Protocol.VERSION), control(List.of("rm", "-rf")))),
-                "ERROR: unknown command rm; this server knows: cp");
+                "ERROR: unknown command rm; this server knows: cp, status");
         assertRefused(exchange("no strings", concat(hello(Protocol.VERSION), control(List.of()))), "ERROR: unknown command (none)");
         assertRefused(exchange("CP in capitals", concat(hello(Protocol.VERSION), control(List.of("CP", "-", db.toString())))),
                 "ERROR: unknown command CP");
@@ -496,6 +496,8 @@ class WireAbuseTest {
         requests.put("a page size of 3000", List.of("cp", db.toString(), "/tmp/x", "delta-destination=3000:10"));
         requests.put("a negative page count", List.of("cp", db.toString(), "/tmp/x", "delta-destination=4096:-1"));
         requests.put("a malformed delta shape", List.of("cp", db.toString(), "/tmp/x", "delta-destination=4096"));
+        requests.put("an unknown origin", List.of("cp", "-", db.toString(), "origin=mars"));
+        requests.put("a status with arguments", List.of("status", "--all"));
         for (Map.Entry<String, List<String>> c : requests.entrySet()) {
             Reply r = exchange(c.getKey(), concat(hello(Protocol.VERSION), control(c.getValue())));
             try {

@@ -54,6 +54,23 @@ enum Command {
                     "$ hotswap cp db/production.sqlite3 - > backup.sqlite3",
                     "$ hotswap cp new.sqlite3 deploy@app.example.com:db/production.sqlite3 --remote-dir /srv/app",
                     "$ hotswap cp myapp:/app/db/production.sqlite3 backup.sqlite3 --rsh 'fly ssh console -a {host} -C'")),
+    STATUS("status", "Show what the running app's hotswap is doing",
+            "hotswap status [HOST:] [--json]",
+            """
+            Prints the app's hotswap version, uptime, socket and control sessions in use; the \
+            requests in flight and waiting at the gate; and for each managed database its name, \
+            path, size, pages, journal mode, -wal size, and its swaps and pulls since the app \
+            started, with the last of each. It scans no database, never waits for a swap, and changes nothing. \
+            HOST: asks the app on another machine, through --rsh as a remote cp does.""",
+            List.of(
+                    "--json                  print one JSON object instead of the table",
+                    "--rsh CMD               the transport to a remote app (default: $HOTSWAP_RSH, else ssh)",
+                    "--remote-dir DIR        the directory the app's socket is relative to there (default: the login directory)",
+                    "--remote-hotswap PATH   the hotswap to run there (default: bin/hotswap in --remote-dir, else hotswap)"),
+            List.of(
+                    "$ hotswap status",
+                    "$ hotswap status --json | jq '.databases[0].lastSwap'",
+                    "$ hotswap status deploy@app.example.com: --remote-dir /srv/app")),
     RELAY("relay", "The remote end of a remote cp (run by it; not for people)",
             "hotswap relay",
             """

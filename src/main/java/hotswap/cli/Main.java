@@ -104,6 +104,11 @@ public final class Main {
                         return new CopyClient(options, cwd, socketPath, socket, env, in, out, err, progress).run();
                     }
                 }
+                case STATUS -> {
+                    StatusClient.Options options = StatusClient.Options.parse(rest);
+                    Path socketPath = cwd.resolve(socket != null ? socket : env.getOrDefault(Protocol.SOCKET_ENV, Protocol.DEFAULT_SOCKET));
+                    return new StatusClient(options, socketPath, socket, env, out, err).run();
+                }
                 case RELAY -> {
                     if (!rest.isEmpty()) {
                         throw new UsageError(command, "relay takes no arguments: the remote cp sends them on its input");

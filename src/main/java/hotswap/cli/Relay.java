@@ -6,6 +6,7 @@ import hotswap.wire.Failures;
 import hotswap.wire.Frames;
 import hotswap.wire.Protocol;
 import hotswap.wire.ProtocolException;
+import hotswap.wire.StatusReport;
 import hotswap.wire.Strings;
 import hotswap.wire.Writes;
 import java.io.IOException;
@@ -26,9 +27,9 @@ import java.util.List;
  * the app as a local client does ({@link AppSocket}: only an app of its own user), forwards the
  * request with that path put in, and then passes bytes both ways until the app hangs up.
  *
- * <p>Sequence: client → relay: hello, {@link RelayRequest}, cp request (the remote side {@code -});
- * relay → client: hello. Then relay → app: hello, the completed cp request; app → relay: hello,
- * which ends there. From then on every byte is passed through unchanged. A failure before that is
+ * <p>Sequence: client → relay: hello, {@link RelayRequest}, cp request (the remote side {@code -})
+ * or status request; relay → client: hello. Then relay → app: hello, the completed cp request (or
+ * the status request as it came); app → relay: hello, which ends there. From then on every byte is passed through unchanged. A failure before that is
  * reported to the client as the app reports one: {@code ERROR: ...} on stderr and exit status 1.
  */
 final class Relay {
@@ -56,6 +57,7 @@ final class Relay {
         Protocol.sayHello(client);
         RelayRequest relay;
         CopyRequest request;
+        List<String> status = null;
         try {
             int version = Protocol.readHello(client);
             if (version != Protocol.VERSION) {
@@ -63,35 +65,46 @@ final class Relay {
                         + "; nothing changed. Use the same hotswap version on both machines");
             }
             relay = RelayRequest.decode(control());
-            request = CopyRequest.decode(control());
+            if (relay.side() == RelayRequest.Side.STATUS) {
+                status = control();
+                if (!status.equals(List.of(StatusReport.REQUEST))) {
+                    throw new ProtocolException("expected a status request");
+                }
+                request = null;
+            } else {
+                request = CopyRequest.decode(control());
+            }
         } catch (ProtocolException e) {
             return fail("protocol error: " + e.getMessage() + "; nothing changed. Use the same hotswap version on both machines");
         }
         SocketChannel app;
+        List<String> forward = status;
         try {
-            // A word with nothing at its path may name one of the app's databases: the app decides.
-            String name = LocalPaths.name(cwd, relay.path());
-            String path = name != null ? cwd.toAbsolutePath().resolve(name).toString()
-                    : relay.push() ? LocalPaths.destination(cwd, relay.path(), CopyRequest.STDIO)
-                    : LocalPaths.source(cwd, relay.path());
-            // The client's side is always this connection's stdio: the app here cannot see the client's files.
-            request = relay.push() ? request.withPaths(CopyRequest.STDIO, path) : request.withPaths(path, CopyRequest.STDIO);
-            request = relay.push() ? request.withNames(null, name) : request.withNames(name, null);
+            if (request != null) {
+                // A word with nothing at its path may name one of the app's databases: the app decides.
+                String name = LocalPaths.name(cwd, relay.path());
+                String path = name != null ? cwd.toAbsolutePath().resolve(name).toString()
+                        : relay.push() ? LocalPaths.destination(cwd, relay.path(), CopyRequest.STDIO)
+                        : LocalPaths.source(cwd, relay.path());
+                // The client's side is always this connection's stdio: the app here cannot see the client's files.
+                CopyRequest relayed = relay.push() ? request.relayed(CopyRequest.STDIO, path) : request.relayed(path, CopyRequest.STDIO);
+                forward = (relay.push() ? relayed.withNames(null, name) : relayed.withNames(name, null)).encode();
+            }
             app = AppSocket.connect(relay.socket() != null ? cwd.resolve(relay.socket()) : defaultSocket);
         } catch (Failure e) {
             return fail(e.getMessage());
         }
         try (app) {
-            return relay(app, request);
+            return relay(app, forward);
         }
     }
 
-    private int relay(SocketChannel app, CopyRequest request) throws IOException {
+    private int relay(SocketChannel app, List<String> request) throws IOException {
         Frames frames = new Frames(app);
         String refused = null;
         try {
             Protocol.sayHello(frames);
-            frames.writeStrings(Channel.CONTROL, request.encode());
+            frames.writeStrings(Channel.CONTROL, request);
         } catch (IOException e) {
             // An app that turns us away has already replied and hung up: its reply is passed on below.
             refused = Failures.describe(e);

@@ -26,24 +26,41 @@ import java.util.Map;
  * @param sourceName    the source as typed when it may name a managed database (a word without
  *                      {@code /} with nothing at its path), else null; the app decides
  * @param destinationName the same for the destination, which may also be a new local file
+ * @param origin        where the client's source is, for the app's figures: a request without
+ *                      it (an older client) is taken as {@link Origin#of its source}
  */
 public record CopyRequest(String source, String destination, Integrity integrity, boolean checkSchema,
                           long timeoutMillis, long sourceSize, boolean force, boolean keepPrevious,
                           Pages deltaSource, Pages deltaDestination, boolean compress,
-                          String sourceName, String destinationName) {
-
-    /** A request that names no database by name. */
-    public CopyRequest(String source, String destination, Integrity integrity, boolean checkSchema,
-                       long timeoutMillis, long sourceSize, boolean force, boolean keepPrevious,
-                       Pages deltaSource, Pages deltaDestination, boolean compress) {
-        this(source, destination, integrity, checkSchema, timeoutMillis, sourceSize, force, keepPrevious, deltaSource,
-                deltaDestination, compress, null, null);
-    }
+                          String sourceName, String destinationName, Origin origin) {
 
     /** A whole-file transfer. */
     public CopyRequest(String source, String destination, Integrity integrity, boolean checkSchema,
                        long timeoutMillis, long sourceSize, boolean force, boolean keepPrevious) {
         this(source, destination, integrity, checkSchema, timeoutMillis, sourceSize, force, keepPrevious, null, null, false);
+    }
+
+    /** A transfer whose origin follows from its source. */
+    public CopyRequest(String source, String destination, Integrity integrity, boolean checkSchema,
+                       long timeoutMillis, long sourceSize, boolean force, boolean keepPrevious,
+                       Pages deltaSource, Pages deltaDestination, boolean compress) {
+        this(source, destination, integrity, checkSchema, timeoutMillis, sourceSize, force, keepPrevious, deltaSource,
+                deltaDestination, compress, null, null, Origin.of(source));
+    }
+
+    /** Where the client's source is: a file, its stdin, or another machine (the request came through a relay). */
+    public enum Origin {
+        FILE, STDIN, REMOTE;
+
+        /** The origin a local client's request has: stdin for {@code -}, else a file. */
+        public static Origin of(String source) {
+            return STDIO.equals(source) ? STDIN : FILE;
+        }
+
+        /** As the wire, the status and the logs name it. */
+        public String label() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
     }
 
     /** The shape of a database file in pages. */
@@ -104,6 +121,7 @@ public record CopyRequest(String source, String destination, Integrity integrity
         if (destinationName != null) {
             out.add("destination-name=" + destinationName);
         }
+        out.add("origin=" + origin.label());
         return out;
     }
 
@@ -141,8 +159,14 @@ public record CopyRequest(String source, String destination, Integrity integrity
         boolean compress = bool(options, "compress");
         String sourceName = name(options.get("source-name"), "source-name");
         String destinationName = name(options.get("destination-name"), "destination-name");
+        Origin origin = switch (options.getOrDefault("origin", Origin.of(source).label())) {
+            case "file" -> Origin.FILE;
+            case "stdin" -> Origin.STDIN;
+            case "remote" -> Origin.REMOTE;
+            default -> throw new ProtocolException("unknown origin: " + options.get("origin"));
+        };
         options.keySet().removeAll(List.of("integrity", "schema", "timeout", "source-size", "force", "keep-previous", "delta-source",
-                "delta-destination", "compress", "source-name", "destination-name"));
+                "delta-destination", "compress", "source-name", "destination-name", "origin"));
         if (!options.isEmpty()) {
             throw new ProtocolException("unknown option: " + options.keySet().iterator().next()
                     + " (the client is newer than this server; use the same hotswap jar on both sides)");
@@ -154,19 +178,19 @@ public record CopyRequest(String source, String destination, Integrity integrity
             throw new ProtocolException("delta-source " + deltaSource.encode() + " does not match source-size " + size);
         }
         return new CopyRequest(source, destination, integrity, checkSchema, timeout, size, force, keepPrevious, deltaSource, deltaDestination,
-                compress, sourceName, destinationName);
+                compress, sourceName, destinationName, origin);
     }
 
-    /** This request with other paths: the relay puts in the remote path it resolved. */
-    public CopyRequest withPaths(String source, String destination) {
+    /** This request as the relay forwards it: with the remote path it resolved, from another machine. */
+    public CopyRequest relayed(String source, String destination) {
         return new CopyRequest(source, destination, integrity, checkSchema, timeoutMillis, sourceSize, force, keepPrevious,
-                deltaSource, deltaDestination, compress, sourceName, destinationName);
+                deltaSource, deltaDestination, compress, sourceName, destinationName, Origin.REMOTE);
     }
 
     /** This request with the words that may name a managed database (null where none may). */
     public CopyRequest withNames(String sourceName, String destinationName) {
         return new CopyRequest(source, destination, integrity, checkSchema, timeoutMillis, sourceSize, force, keepPrevious,
-                deltaSource, deltaDestination, compress, sourceName, destinationName);
+                deltaSource, deltaDestination, compress, sourceName, destinationName, origin);
     }
 
     /**
