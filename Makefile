@@ -79,7 +79,7 @@ clean:
 	rm -rf build
 
 # make bench: the performance targets, measured against baselines of the same run, printed as one
-# table (not part of CI; about 18 minutes on 2 cores, stopped at 25; BENCH_ONLY=9 runs target 9 alone, about 7). Installs
+# table (not part of CI; about 25 minutes on 2 cores, stopped at 40; BENCH_ONLY=9 runs target 9 alone, about 7). Installs
 # wrk, sqlite3 and python3 (target 9's transport) from Debian when missing.
 BENCH_SRC := $(shell find src/test/java/hotswap/bench -name '*.java')
 
@@ -87,5 +87,5 @@ bench: $(JARFILE) $(SQLITE_JAR)
 	@command -v wrk >/dev/null && command -v sqlite3 >/dev/null && command -v python3 >/dev/null || { apt-get update && apt-get install -y wrk sqlite3 python3; }
 	@rm -rf build/bench-classes && mkdir -p build/bench-classes build/bench
 	$(JAVAC) $(JAVAC_FLAGS) -cp $(JARFILE) -d build/bench-classes $(BENCH_SRC)
-	timeout 1500 $(JAVA) -cp build/bench-classes:$(JARFILE):$(SQLITE_JAR) hotswap.bench.Bench --jar $(JARFILE) --sqlite-jar $(SQLITE_JAR) \
+	timeout 2400 $(JAVA) -cp build/bench-classes:$(JARFILE):$(SQLITE_JAR) hotswap.bench.Bench --jar $(JARFILE) --sqlite-jar $(SQLITE_JAR) \
 	  --classes build/bench-classes --dir build/bench --cli bin/hotswap --java $(JAVA)
