@@ -21,6 +21,43 @@ class RemoteDeltaReviewTest {
         }
     }
 
+    /**
+     * A transport that carries the copy until the app's {@code delta} message has crossed to the
+     * client, then dies as ssh does when the connection drops: exit status 255, a line on stderr.
+     */
+    private Path cutAfterDelta() throws Exception {
+        return RemoteSide.script(remote.root.resolve("cut-ssh"), """
+                #!/usr/bin/env python3
+                import os, subprocess, sys, threading
+                child = subprocess.Popen([%s] + sys.argv[1:], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+                def up():
+                    while True:
+                        b = os.read(0, 65536)
+                        if not b:
+                            break
+                        try:
+                            os.write(child.stdin.fileno(), b)
+                        except OSError:
+                            break
+                t = threading.Thread(target=up)
+                t.daemon = True
+                t.start()
+                seen = b""
+                while True:
+                    b = os.read(child.stdout.fileno(), 65536)
+                    if not b:
+                        break
+                    os.write(1, b)
+                    seen += b
+                    if b"delta" in seen:
+                        break
+                child.kill()
+                sys.stderr.write("Connection to app.example closed by remote host.\\n")
+                sys.stderr.flush()
+                os._exit(255)
+                """.formatted("'" + remote.fakeSsh + "'"));
+    }
+
     @Test
     void aDeltaPullThatFillsTheDiskSaysWhatHappenedThatTheCopyWasNotChangedAndWhatToDo() throws Exception {
         Path dir = Fixtures.tempDir();
@@ -52,5 +89,37 @@ class RemoteDeltaReviewTest {
             new ProcessBuilder("umount", "-l", small.toString()).inheritIO().start().waitFor();
             Fixtures.deleteTree(dir);
         }
+    }
+
+    @Test
+    void aTransportCutDuringADeltaPullSaysSoWithItsStderrAndLeavesTheCopyAsItWas() throws Exception {
+        remote = new RemoteSide("").start();
+        Path copy = Fixtures.itemsDb(remote.local.resolve("copy.sqlite3"), "an older copy");
+        byte[] before = Files.readAllBytes(copy);
+
+        Fixtures.Result r = remote.cpWith(List.of("--rsh", cutAfterDelta().toString()), null, TARGET, "copy.sqlite3");
+
+        assertEquals(1, r.exit(), r.toString());
+        assertTrue(r.stderr().startsWith("ERROR: the connection to " + RemoteSide.HOST + " ended before the command finished; "
+                + "copy.sqlite3 was not written."), r.stderr());
+        assertTrue(r.stderr().contains("exited with status 255; its stderr:\nConnection to app.example closed by remote host."),
+                r.stderr());
+        assertTrue(java.util.Arrays.equals(before, Files.readAllBytes(copy)));
+        assertEquals(List.of(), Fixtures.leftovers(remote.local));
+    }
+
+    @Test
+    void aTransportCutDuringADeltaPushSaysSoWithItsStderrAndLeavesTheRemoteDatabaseOld() throws Exception {
+        remote = new RemoteSide("").start();
+        Fixtures.itemsDb(remote.local.resolve("new.sqlite3"), "fresh");
+
+        Fixtures.Result r = remote.cpWith(List.of("--rsh", cutAfterDelta().toString()), null, "new.sqlite3", TARGET);
+
+        assertEquals(1, r.exit(), r.toString());
+        assertTrue(r.stderr().contains("ERROR: the connection to " + RemoteSide.HOST + " ended before the command finished; "
+                + "nothing changed."), r.stderr());
+        assertTrue(r.stderr().contains("exited with status 255; its stderr:\nConnection to app.example closed by remote host."),
+                r.stderr());
+        remote.assertOldDatabaseAndNoTempFileSoon();
     }
 }
