@@ -5,7 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -56,6 +59,49 @@ class RemoteDeltaReviewTest {
                 sys.stderr.flush()
                 os._exit(255)
                 """.formatted("'" + remote.fakeSsh + "'"));
+    }
+
+    @Test
+    void aDeltaPullNeverChangesTheModeOfAFileAnotherUserLinkedInPlaceOfItsCopy() throws Exception {
+        Assumptions.assumeTrue(ClientTrustTest.setpriv() != null, "setpriv not found on PATH");
+        remote = new RemoteSide("").start();
+        // A directory another user may write (a shared group directory, without the sticky bit), and a file of ours elsewhere.
+        Path shared = Files.createDirectory(remote.local.resolve("shared"));
+        for (Path p : List.of(remote.root, remote.local)) {
+            Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rwxr-xr-x"));
+        }
+        Files.setPosixFilePermissions(shared, PosixFilePermissions.fromString("rwxrwxrwx"));
+        Fixtures.itemsDb(shared.resolve("copy.sqlite3"), "an older copy");
+        Path victim = Files.writeString(remote.root.resolve("victim"), "secret");
+        Files.setPosixFilePermissions(victim, PosixFilePermissions.fromString("rw-------"));
+        // A link that takes a while to answer, as ssh does while it logs in.
+        Path slow = RemoteSide.script(remote.root.resolve("slow-ssh"), "#!/bin/sh\nsleep 4\nexec '" + remote.fakeSsh + "' \"$@\"\n");
+        CompletableFuture<Fixtures.Result> pull = CompletableFuture.supplyAsync(() -> {
+            try {
+                return remote.cpWith(List.of("--rsh", slow.toString()), null, TARGET, "shared/copy.sqlite3");
+            } catch (Exception e) {
+                throw new RuntimeException(e);
+            }
+        });
+        long deadline = System.nanoTime() + 20_000_000_000L;
+        while (Fixtures.leftovers(shared).isEmpty()) {
+            assertTrue(System.nanoTime() < deadline, "the client never started its copy of the destination");
+            Thread.sleep(5);
+        }
+        Thread.sleep(500); // the copy of a two-page file is made
+        // The other user puts a symbolic link to our file in place of the client's copy.
+        Process attack = new ProcessBuilder(ClientTrustTest.asOtherUser(List.of("sh", "-c", "cd '" + shared + "' && for f in "
+                + ".copy.sqlite3.hotswap-*.part; do mv \"$f\" stolen && ln -s '" + victim + "' \"$f\"; done")))
+                .redirectErrorStream(true).start();
+        String said = new String(attack.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertEquals(0, attack.waitFor(), said);
+
+        Fixtures.Result r = pull.get(60, java.util.concurrent.TimeUnit.SECONDS);
+
+        assertEquals(PosixFilePermissions.fromString("rw-------"), Files.getPosixFilePermissions(victim),
+                "the client changed the mode of a file it did not create: " + r);
+        assertEquals("secret", Files.readString(victim));
+        // What lands at the destination is the other user's to decide, who may write its directory anyway.
     }
 
     @Test

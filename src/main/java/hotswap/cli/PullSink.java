@@ -145,7 +145,10 @@ abstract class PullSink {
             return out;
         }
 
-        /** Gives the temp file the live database's read and write bits less the umask, as {@link #create} would have. */
+        /**
+         * Gives the temp file the live database's read and write bits less the umask, as {@link #create} would have;
+         * through its open descriptor, since the name may have been replaced meanwhile.
+         */
         void adoptMode(Set<PosixFilePermission> live) throws IOException {
             Set<PosixFilePermission> m = EnumSet.noneOf(PosixFilePermission.class);
             int umask = umask();
@@ -154,7 +157,7 @@ abstract class PullSink {
                     m.add(p);
                 }
             }
-            Files.setPosixFilePermissions(temp, m);
+            OpenedFile.setPermissions(out, m);
         }
 
         /** This process's umask, from Linux's /proc; where it cannot be read, the strictest one. */
