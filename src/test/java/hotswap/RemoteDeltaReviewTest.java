@@ -105,6 +105,48 @@ class RemoteDeltaReviewTest {
     }
 
     @Test
+    void aRemoteClaimingMorePagesThanTheClientCanHashGetsOneErrorLineNotAStackTrace() throws Exception {
+        remote = new RemoteSide("");
+        Path copy = Fixtures.itemsDb(remote.local.resolve("copy.sqlite3"), "an older copy");
+        byte[] before = Files.readAllBytes(copy);
+        // A relay (a hostile or broken remote) that offers a delta pull of the most pages a delta may have, 2^27 - 1.
+        Path fake = RemoteSide.script(remote.root.resolve("fake-relay"), """
+                #!/usr/bin/env python3
+                import os, struct, sys, threading, time
+                def drain():
+                    while os.read(0, 65536):
+                        pass
+                t = threading.Thread(target=drain)
+                t.daemon = True
+                t.start()
+                def frame(tag, payload):
+                    os.write(1, tag + struct.pack(">i", len(payload)) + payload)
+                def strings(*words):
+                    out = struct.pack(">H", len(words))
+                    for w in words:
+                        out += struct.pack(">H", len(w)) + w
+                    return out
+                frame(b"H", struct.pack(">i", %d))
+                frame(b"C", strings(b"delta", b"pull", b"134217727", b"644"))
+                frame(b"D", b"\\x00")  # no range differs
+                frame(b"D", b"")
+                frame(b"D", struct.pack(">q", 0) + bytes(40))  # no pages come
+                frame(b"D", b"")
+                time.sleep(30)
+                """.formatted(hotswap.wire.Protocol.VERSION));
+
+        List<String> command = new java.util.ArrayList<>(List.of(Fixtures.java(), "-Xmx256m", "-jar", Fixtures.jar().toString(),
+                "cp", "--rsh", fake.toString(), TARGET, "copy.sqlite3"));
+        Fixtures.Result r = Fixtures.run(remote.local, remote.env(), null, command);
+
+        assertEquals(1, r.exit(), r.toString());
+        assertTrue(r.stderr().startsWith("ERROR: ") && r.stderr().lines().count() == 1, r.stderr());
+        assertTrue(r.stderr().contains("134217727 pages") && r.stderr().contains("--no-delta"), r.stderr());
+        assertTrue(java.util.Arrays.equals(before, Files.readAllBytes(copy)));
+        assertEquals(List.of(), Fixtures.leftovers(remote.local));
+    }
+
+    @Test
     void aDeltaPullThatFillsTheDiskSaysWhatHappenedThatTheCopyWasNotChangedAndWhatToDo() throws Exception {
         Path dir = Fixtures.tempDir();
         Path small = Files.createDirectory(dir.resolve("small"));

@@ -123,6 +123,9 @@ final class DeltaPull {
             }, progress::add);
         } catch (Delta.WriteFailure e) {
             throw notWritten(e.getMessage());
+        } catch (PageHashes.OutOfMemory e) {
+            throw new Failure(e.getMessage() + "; " + destination + " was not changed. Pull with --no-delta, or give "
+                    + "the client more memory (JAVA_TOOL_OPTIONS=-Xmx...)");
         }
         try {
             sink.finish();

@@ -152,7 +152,12 @@ public final class Delta {
         byte[] stamps = new byte[4 * PageHashes.STAMPS.length];
         header.get(stamps);
         old.resize(newPages);
-        BitSet seen = new BitSet(newPages);
+        BitSet seen;
+        try {
+            seen = new BitSet(newPages);
+        } catch (OutOfMemoryError e) {
+            throw new PageHashes.OutOfMemory(newPages);
+        }
         long received = 0;
         byte[] pages = new byte[BATCH_BYTES + pageSize];
         Inflater inflater = new Inflater();
