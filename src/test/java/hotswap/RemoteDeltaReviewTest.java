@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.AfterEach;
@@ -173,6 +174,41 @@ class RemoteDeltaReviewTest {
                     + "Free some space in " + small + " and pull again\n", r.stderr());
             assertTrue(java.util.Arrays.equals(before, Files.readAllBytes(copy)));
             assertEquals(List.of(), Fixtures.leftovers(small));
+        } finally {
+            new ProcessBuilder("umount", "-l", small.toString()).inheritIO().start().waitFor();
+            Fixtures.deleteTree(dir);
+        }
+    }
+
+    @Test
+    void aWholePullThatFillsTheDiskSaysThatTheDestinationWasNotWrittenAndWhatToDo() throws Exception {
+        Path dir = Fixtures.tempDir();
+        Path small = Files.createDirectory(dir.resolve("small"));
+        Process mount = new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", small.toString())
+                .redirectErrorStream(true).start();
+        String why = new String(mount.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).strip();
+        org.junit.jupiter.api.Assumptions.assumeTrue(mount.waitFor() == 0, "mounting a tmpfs was refused: " + why);
+        try {
+            remote = new RemoteSide("");
+            Fixtures.createDb(remote.db, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1200) "
+                    + "INSERT INTO items(name) SELECT hex(randomblob(500)) FROM n");
+            remote.start();
+            Map<String, String> env = new java.util.HashMap<>(remote.env());
+            env.put("HOTSWAP_SOCKET", remote.socket.toString());
+            String expected = "was not written. Free some space in " + small + " and pull again\n";
+
+            // Taken from the app's snapshot file (another file system: copied), and streamed from a remote app.
+            Fixtures.Result local = Fixtures.cli(small, env, null, "cp", remote.db.toString(), "here.sqlite3");
+            Fixtures.Result streamed = Fixtures.cli(small, env, null, "cp", "--no-delta", "--rsh", remote.fakeSsh.toString(),
+                    TARGET, "there.sqlite3");
+
+            for (Fixtures.Result r : List.of(local, streamed)) {
+                assertEquals(1, r.exit(), r.toString());
+                assertTrue(r.stderr().startsWith("ERROR: ") && r.stderr().contains("No space left on device")
+                        && r.stderr().endsWith(expected), r.stderr());
+            }
+            assertEquals(List.of(), Fixtures.leftovers(small));
+            assertEquals(List.of(), Fixtures.leftovers(remote.db.getParent()));
         } finally {
             new ProcessBuilder("umount", "-l", small.toString()).inheritIO().start().waitFor();
             Fixtures.deleteTree(dir);

@@ -130,7 +130,7 @@ final class DeltaPull {
         try {
             sink.finish();
         } catch (IOException e) {
-            throw notWritten(Failures.describe(e.getCause() != null ? e.getCause() : e));
+            throw new Failure(e.getMessage());
         }
     }
 

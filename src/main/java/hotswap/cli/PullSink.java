@@ -230,7 +230,7 @@ abstract class PullSink {
             try {
                 offer.copyTo(out, progress);
             } catch (IOException e) {
-                throw new IOException("cannot copy the snapshot to " + destination + ": " + Failures.describe(e), e);
+                throw notWritten("cannot copy the snapshot to " + destination, e);
             }
             finish();
         }
@@ -240,7 +240,7 @@ abstract class PullSink {
             try {
                 Writes.writeFully(out, bytes);
             } catch (IOException e) {
-                throw new IOException("cannot write " + destination + ": " + Failures.describe(e), e);
+                throw notWritten("cannot write " + destination, e);
             }
         }
 
@@ -249,9 +249,15 @@ abstract class PullSink {
             try {
                 out.force(true);
             } catch (IOException e) {
-                throw new IOException("cannot write " + destination + ": " + Failures.describe(e), e);
+                throw notWritten("cannot write " + destination, e);
             }
             out.close();
+        }
+
+        /** Writing the temp file failed (a full disk, most often): the destination was not touched. */
+        private IOException notWritten(String what, IOException e) {
+            return new IOException(what + ": " + Failures.describe(e) + "; " + destination + " was not written. Free some space in "
+                    + destination.getParent() + " and pull again", e);
         }
 
         /** Renames the complete temp file into place, then syncs the directory so the new name survives a crash. */
