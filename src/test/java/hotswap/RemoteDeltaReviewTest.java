@@ -216,6 +216,21 @@ class RemoteDeltaReviewTest {
     }
 
     @Test
+    void aRemotePathThatNamesADirectoryIsRefusedWithoutAnInternalError() throws Exception {
+        remote = new RemoteSide("");
+        Files.createDirectory(remote.local.resolve("backups"));
+        for (String path : List.of("/", "db/..", ".")) {
+            Fixtures.Result r = remote.cp(null, RemoteSide.HOST + ":" + path, "backups");
+
+            assertEquals(1, r.exit(), r.toString());
+            assertEquals("ERROR: cannot pull " + RemoteSide.HOST + ":" + path + " into the directory backups: " + path
+                    + " names a directory, not a database file; nothing changed. Name the database file\n", r.stderr());
+        }
+        assertEquals(List.of(), Fixtures.leftovers(remote.local.resolve("backups")));
+        assertEquals(List.of(), Fixtures.leftovers(remote.local));
+    }
+
+    @Test
     void aTransportCutDuringADeltaPullSaysSoWithItsStderrAndLeavesTheCopyAsItWas() throws Exception {
         remote = new RemoteSide("").start();
         Path copy = Fixtures.itemsDb(remote.local.resolve("copy.sqlite3"), "an older copy");

@@ -114,6 +114,11 @@ final class CopyClient {
         List<String> argv = RemoteCommand.argv(rsh, target.host(), RemoteCommand.LINE);
         boolean push = options.remotePush();
         localSource = push ? LocalPaths.source(cwd, options.source()) : null;
+        if (!push && namesADirectory(target.path()) && !options.destination().equals(CopyRequest.STDIO)
+                && Files.isDirectory(cwd.resolve(options.destination()))) {
+            throw new Failure("cannot pull " + target + " into the directory " + options.destination() + ": " + target.path()
+                    + " names a directory, not a database file; nothing changed. Name the database file");
+        }
         localDestination = push ? null : LocalPaths.destination(cwd, options.destination(), target.path());
         remote = target;
         prepareDelta();
@@ -125,6 +130,12 @@ final class CopyClient {
             handshake(frames, new RelayRequest(push, target.path(), socketArg).encode(), request.encode());
             return converse(t, frames, request);
         }
+    }
+
+    /** Whether a remote PATH ends in /, . or ..: it has no file name to give a copy in a local directory. */
+    private static boolean namesADirectory(String path) {
+        Path name = Path.of(path).getFileName();
+        return name == null || name.toString().equals(".") || name.toString().equals("..");
     }
 
     private CopyRequest request(String source, String destination) throws Failure {
