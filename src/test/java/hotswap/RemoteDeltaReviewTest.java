@@ -133,7 +133,7 @@ class RemoteDeltaReviewTest {
                 frame(b"D", b"")
                 frame(b"D", struct.pack(">q", 0) + bytes(40))  # no pages come
                 frame(b"D", b"")
-                time.sleep(30)
+                t.join()  # until the client hangs up
                 """.formatted(hotswap.wire.Protocol.VERSION));
 
         List<String> command = new java.util.ArrayList<>(List.of(Fixtures.java(), "-Xmx256m", "-jar", Fixtures.jar().toString(),
