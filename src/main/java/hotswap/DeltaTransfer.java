@@ -76,12 +76,12 @@ final class DeltaTransfer {
                 TempFiles.deleteQuietly(temp);
                 return -1;
             }
-            phase("hashing");
-            PageHashes hashes = PageHashes.of(file, mine.pageSize(), mine.count(), n -> { }, null);
-            frames.writeStrings(Channel.CONTROL, List.of("delta", "push", Integer.toString(mine.count()), ""));
-            Delta delta = new Delta(mine.pageSize(), mine.count(), client.count(), frames, Channel.DATA_OUT, this::next);
             long received;
             try {
+                phase("hashing");
+                PageHashes hashes = PageHashes.of(file, mine.pageSize(), mine.count(), n -> { }, null);
+                frames.writeStrings(Channel.CONTROL, List.of("delta", "push", Integer.toString(mine.count()), ""));
+                Delta delta = new Delta(mine.pageSize(), mine.count(), client.count(), frames, Channel.DATA_OUT, this::next);
                 delta.sendRanges(hashes);
                 delta.answerGroups(hashes);
                 phase("receiving");
@@ -89,6 +89,9 @@ final class DeltaTransfer {
             } catch (ProtocolException e) {
                 throw new CommandFailure("the delta push failed: " + e.getMessage() + "; nothing changed. "
                         + "Push again; if it fails again, push with --no-delta and report this", e);
+            } catch (PageHashes.OutOfMemory e) {
+                throw new CommandFailure("the delta push failed: " + e.getMessage() + "; nothing changed. "
+                        + "Push with --no-delta, or give the app more memory", e);
             }
             file.force(true);
             long size = file.size();
@@ -108,7 +111,13 @@ final class DeltaTransfer {
             return false;
         }
         phase("hashing");
-        PageHashes hashes = PageHashes.of(snapshot, mine.pageSize(), mine.count(), n -> { }, null);
+        PageHashes hashes;
+        try {
+            hashes = PageHashes.of(snapshot, mine.pageSize(), mine.count(), n -> { }, null);
+        } catch (PageHashes.OutOfMemory e) {
+            throw new CommandFailure("the delta pull failed: " + e.getMessage() + "; nothing was copied. "
+                    + "Pull with --no-delta, or give the app more memory", e);
+        }
         frames.writeStrings(Channel.CONTROL, List.of("delta", "pull", Integer.toString(mine.count()), mode));
         Delta delta = new Delta(mine.pageSize(), client.count(), mine.count(), frames, Channel.DATA_OUT, this::next);
         try {

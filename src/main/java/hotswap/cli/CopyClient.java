@@ -118,6 +118,11 @@ final class CopyClient {
         List<String> argv = RemoteCommand.argv(rsh, target.host(), RemoteCommand.LINE);
         boolean push = options.remotePush();
         localSource = push ? LocalPaths.source(cwd, options.source()) : null;
+        if (!push && namesADirectory(target.path()) && !options.destination().equals(CopyRequest.STDIO)
+                && Files.isDirectory(cwd.resolve(options.destination()))) {
+            throw new Failure("cannot pull " + target + " into the directory " + options.destination() + ": " + target.path()
+                    + " names a directory, not a database file; nothing changed. Name the database file");
+        }
         localDestination = push ? null : LocalPaths.destination(cwd, options.destination(), target.path());
         remote = target;
         prepareDelta();
@@ -129,6 +134,12 @@ final class CopyClient {
             handshake(frames, new RelayRequest(push, target.path(), socketArg).encode(), request.encode());
             return converse(t, frames, request);
         }
+    }
+
+    /** Whether a remote PATH ends in /, . or ..: it has no file name to give a copy in a local directory. */
+    private static boolean namesADirectory(String path) {
+        Path name = Path.of(path).getFileName();
+        return name == null || name.toString().equals(".") || name.toString().equals("..");
     }
 
     private CopyRequest request(String source, String destination) throws Failure {
@@ -266,16 +277,7 @@ final class CopyClient {
                     frame = null; // the transport died inside a frame
                 }
                 if (frame == null) {
-                    if (localFailure != null) {
-                        throw new Failure(localFailure);
-                    }
-                    if (remote != null) {
-                        throw new Failure("the connection to " + remote.host() + " ended before the command finished; "
-                                + (uploader != null ? "the app there keeps the old database or the new one, whole (pull it, "
-                                + "or read the app's log, to see which). " : sink != null ? options.destination()
-                                + " was not written. " : "nothing changed. ") + ending());
-                    }
-                    throw new Failure("the app closed the connection before the command finished; see the app's log");
+                    throw ended(uploader != null, sink != null);
                 }
                 if (printed(frame)) {
                     continue;
@@ -290,14 +292,21 @@ final class CopyClient {
                             }
                             abandonDelta(!push, push);
                             int pages = count(message.get(2));
-                            if (push) {
-                                refuseUnfinishedTransactions();
-                                uploader = startUpload(connection, deltaPush.exchange(frames, () -> nextData(frames), pages, options.compress(), progress));
-                            } else {
-                                LocalPaths.refuseJournalsBeside(localDestination); // hanging up ends the pull
-                                sink = deltaPull.sink();
-                                discardOnExit(sink);
-                                deltaPull.exchange(frames, () -> nextData(frames), pages, FileModes.fromOctal(message.get(3)), progress);
+                            try {
+                                if (push) {
+                                    refuseUnfinishedTransactions();
+                                    uploader = startUpload(connection, deltaPush.exchange(frames, () -> nextData(frames), pages, options.compress(), progress));
+                                } else {
+                                    LocalPaths.refuseJournalsBeside(localDestination); // hanging up ends the pull
+                                    sink = deltaPull.sink();
+                                    discardOnExit(sink);
+                                    deltaPull.exchange(frames, () -> nextData(frames), pages, FileModes.fromOctal(message.get(3)), progress);
+                                }
+                            } catch (Ended | ProtocolException e) {
+                                throw e;
+                            } catch (IOException e) {
+                                // Local files fail as Failure: what is left is the connection, cut while hashes or pages crossed.
+                                throw ended(false, sink != null);
                             }
                         } else if (message.equals(List.of("push")) && uploader == null && sink == null) {
                             abandonDelta(true, true);
@@ -378,6 +387,25 @@ final class CopyClient {
                 uploader.interrupt();
             }
         }
+    }
+
+    /**
+     * The connection ended before the command did: the transport (which says how), or the app.
+     *
+     * @param uploading whether the push's bytes were on their way, so the app may have swapped
+     * @param pulling   whether a pull's destination was being written (it was not renamed into place)
+     */
+    private Failure ended(boolean uploading, boolean pulling) {
+        if (localFailure != null) {
+            return new Failure(localFailure);
+        }
+        if (remote != null) {
+            return new Failure("the connection to " + remote.host() + " ended before the command finished; "
+                    + (uploading ? "the app there keeps the old database or the new one, whole (pull it, "
+                    + "or read the app's log, to see which). " : pulling ? options.destination()
+                    + " was not written. " : "nothing changed. ") + ending());
+        }
+        return new Failure("the app closed the connection before the command finished; see the app's log");
     }
 
     /**

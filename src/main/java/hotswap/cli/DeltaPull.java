@@ -107,16 +107,37 @@ final class DeltaPull {
         progress.phase("hashing");
         start();
         PageHashes mine = copied();
-        sink.adoptMode(mode);
+        try {
+            sink.adoptMode(mode);
+        } catch (IOException e) {
+            throw notWritten(Failures.describe(e));
+        }
         Delta delta = new Delta(pages.pageSize(), pages.count(), appPages, frames, Channel.DATA_IN, reader);
         progress.phase("comparing");
         delta.sendRanges(mine);
         delta.answerGroups(mine);
-        delta.receivePages(mine, sink.file(), count -> {
-            progress.total(count * pages.pageSize());
-            progress.phase(Progress.pagesPhase("receiving", (int) count, appPages));
-        }, progress::add);
-        sink.finish();
+        try {
+            delta.receivePages(mine, sink.file(), count -> {
+                progress.total(count * pages.pageSize());
+                progress.phase(Progress.pagesPhase("receiving", (int) count, appPages));
+            }, progress::add);
+        } catch (Delta.WriteFailure e) {
+            throw notWritten(e.getMessage());
+        } catch (PageHashes.OutOfMemory e) {
+            throw new Failure(e.getMessage() + "; " + destination + " was not changed. Pull with --no-delta, or give "
+                    + "the client more memory (JAVA_TOOL_OPTIONS=-Xmx...)");
+        }
+        try {
+            sink.finish();
+        } catch (IOException e) {
+            throw new Failure(e.getMessage());
+        }
+    }
+
+    /** Writing the copy failed: the destination was only read. */
+    private Failure notWritten(String why) {
+        return new Failure("cannot write " + destination + ": " + why + "; it was not changed. Free some space in "
+                + destination.getParent() + " and pull again");
     }
 
     private PageHashes copied() throws Failure {

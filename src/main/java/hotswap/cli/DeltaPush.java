@@ -114,6 +114,10 @@ final class DeltaPush {
         try {
             return hashing.get();
         } catch (ExecutionException e) {
+            if (e.getCause() instanceof PageHashes.OutOfMemory) {
+                throw new Failure(e.getCause().getMessage() + "; nothing changed. Push with --no-delta, or give the client "
+                        + "more memory (JAVA_TOOL_OPTIONS=-Xmx...)");
+            }
             throw new Failure("cannot read " + source + ": " + Failures.describe(e.getCause()) + "; nothing changed");
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -69,6 +69,17 @@ final class OpenedFile implements AutoCloseable {
 
     /** The channel with its descriptor's attributes, if that descriptor is on the file with {@code id}; else null. */
     private static OpenedFile identify(FileChannel channel, String id) throws IOException {
+        Path descriptor = descriptorOf(channel);
+        if (descriptor == null) {
+            return null;
+        }
+        Map<String, Object> attributes = Files.readAttributes(descriptor, "unix:dev,ino,uid,mode");
+        return id.equals(attributes.get("dev") + ":" + attributes.get("ino")) ? new OpenedFile(channel, descriptor, attributes) : null;
+    }
+
+    /** {@code /proc/self/fd/N} for the channel's own descriptor, found by its offset; null where that cannot be shown. */
+    private static Path descriptorOf(FileChannel channel) throws IOException {
+        long was = channel.position();
         long mark = ThreadLocalRandom.current().nextLong(1, 1L << 40);
         channel.position(mark);
         List<Path> marked = new ArrayList<>();
@@ -78,13 +89,28 @@ final class OpenedFile implements AutoCloseable {
                     marked.add(fd);
                 }
             }
+        } finally {
+            channel.position(was);
         }
-        channel.position(0);
-        if (marked.size() != 1) {
-            return null;
+        return marked.size() == 1 ? marked.get(0) : null;
+    }
+
+    /**
+     * Sets the permission bits of the file {@code channel} has open, through its descriptor: not of
+     * whatever its path names by now (another user who may write its directory can put a symbolic
+     * link to any file there).
+     */
+    static void setPermissions(FileChannel channel, Set<PosixFilePermission> mode) throws IOException {
+        Path descriptor;
+        try {
+            descriptor = descriptorOf(channel);
+        } catch (UnsupportedOperationException | IllegalArgumentException | SecurityException e) {
+            descriptor = null;
         }
-        Map<String, Object> attributes = Files.readAttributes(marked.get(0), "unix:dev,ino,uid,mode");
-        return id.equals(attributes.get("dev") + ":" + attributes.get("ino")) ? new OpenedFile(channel, marked.get(0), attributes) : null;
+        if (descriptor == null) {
+            throw new IOException("cannot find its open descriptor in " + DESCRIPTORS + " to set its mode");
+        }
+        Files.setPosixFilePermissions(descriptor, mode);
     }
 
     /** The file offset of this process's descriptor {@code fd}; -1 where it cannot be read (closed meanwhile). */

@@ -145,7 +145,10 @@ abstract class PullSink {
             return out;
         }
 
-        /** Gives the temp file the live database's read and write bits less the umask, as {@link #create} would have. */
+        /**
+         * Gives the temp file the live database's read and write bits less the umask, as {@link #create} would have;
+         * through its open descriptor, since the name may have been replaced meanwhile.
+         */
         void adoptMode(Set<PosixFilePermission> live) throws IOException {
             Set<PosixFilePermission> m = EnumSet.noneOf(PosixFilePermission.class);
             int umask = umask();
@@ -154,7 +157,7 @@ abstract class PullSink {
                     m.add(p);
                 }
             }
-            Files.setPosixFilePermissions(temp, m);
+            OpenedFile.setPermissions(out, m);
         }
 
         /** This process's umask, from Linux's /proc; where it cannot be read, the strictest one. */
@@ -227,7 +230,7 @@ abstract class PullSink {
             try {
                 offer.copyTo(out, progress);
             } catch (IOException e) {
-                throw new IOException("cannot copy the snapshot to " + destination + ": " + Failures.describe(e), e);
+                throw notWritten("cannot copy the snapshot to " + destination, e);
             }
             finish();
         }
@@ -237,7 +240,7 @@ abstract class PullSink {
             try {
                 Writes.writeFully(out, bytes);
             } catch (IOException e) {
-                throw new IOException("cannot write " + destination + ": " + Failures.describe(e), e);
+                throw notWritten("cannot write " + destination, e);
             }
         }
 
@@ -246,9 +249,15 @@ abstract class PullSink {
             try {
                 out.force(true);
             } catch (IOException e) {
-                throw new IOException("cannot write " + destination + ": " + Failures.describe(e), e);
+                throw notWritten("cannot write " + destination, e);
             }
             out.close();
+        }
+
+        /** Writing the temp file failed (a full disk, most often): the destination was not touched. */
+        private IOException notWritten(String what, IOException e) {
+            return new IOException(what + ": " + Failures.describe(e) + "; " + destination + " was not written. Free some space in "
+                    + destination.getParent() + " and pull again", e);
         }
 
         /** Renames the complete temp file into place, then syncs the directory so the new name survives a crash. */

@@ -51,6 +51,13 @@ public final class Delta {
         }
     }
 
+    /** Writing the receiver's own file failed (a full disk), as opposed to receiving the pages. */
+    public static final class WriteFailure extends IOException {
+        WriteFailure(IOException cause) {
+            super(Failures.describe(cause), cause);
+        }
+    }
+
     /** Where one side reads the other's messages: the payload of the next data frame, empty at a message's end. */
     public interface Reader {
         ByteBuffer next() throws IOException;
@@ -145,7 +152,12 @@ public final class Delta {
         byte[] stamps = new byte[4 * PageHashes.STAMPS.length];
         header.get(stamps);
         old.resize(newPages);
-        BitSet seen = new BitSet(newPages);
+        BitSet seen;
+        try {
+            seen = new BitSet(newPages);
+        } catch (OutOfMemoryError e) {
+            throw new PageHashes.OutOfMemory(newPages);
+        }
         long received = 0;
         byte[] pages = new byte[BATCH_BYTES + pageSize];
         Inflater inflater = new Inflater();
@@ -179,7 +191,7 @@ public final class Delta {
                 }
                 for (int i = 0; i < n; i++) {
                     old.hashPage(index[i], pages, i * pageSize);
-                    Writes.writeFully(file, ByteBuffer.wrap(pages, i * pageSize, pageSize), (long) index[i] * pageSize);
+                    write(file, ByteBuffer.wrap(pages, i * pageSize, pageSize), (long) index[i] * pageSize);
                     seen.set(index[i]);
                 }
                 received += n;
@@ -191,12 +203,16 @@ public final class Delta {
         if (received != count) {
             throw new ProtocolException(received + " pages arrived, " + count + " announced");
         }
-        if (file.size() > (long) newPages * pageSize) {
-            file.truncate((long) newPages * pageSize);
+        try {
+            if (file.size() > (long) newPages * pageSize) {
+                file.truncate((long) newPages * pageSize);
+            }
+        } catch (IOException e) {
+            throw new WriteFailure(e);
         }
         if (newPages > 0) { // the header's stamps, which the hashes leave out
             for (int i = 0; i < PageHashes.STAMPS.length; i++) {
-                Writes.writeFully(file, ByteBuffer.wrap(stamps, 4 * i, 4), PageHashes.STAMPS[i]);
+                write(file, ByteBuffer.wrap(stamps, 4 * i, 4), PageHashes.STAMPS[i]);
             }
         }
         if (!old.root().equals(root)) {
@@ -204,6 +220,14 @@ public final class Delta {
                     ? "pages past the old end are missing" : "a page differs"));
         }
         return received;
+    }
+
+    private static void write(FileChannel file, ByteBuffer bytes, long at) throws WriteFailure {
+        try {
+            Writes.writeFully(file, bytes, at);
+        } catch (IOException e) {
+            throw new WriteFailure(e);
+        }
     }
 
     // ---- the sender's steps ----------------------------------------------------------------

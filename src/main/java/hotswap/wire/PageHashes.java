@@ -39,10 +39,28 @@ public final class PageHashes {
     private byte[] hashes;
     private int pages;
 
-    private PageHashes(int pageSize, int pages) {
+    /** The hashes of a delta transfer do not fit in this JVM's heap: the copy goes no further. */
+    public static final class OutOfMemory extends IOException {
+        OutOfMemory(long pages) {
+            super("the hashes of " + pages + " pages take " + (pages * BYTES >> 20) + " MiB, more memory than this JVM has ("
+                    + (Runtime.getRuntime().maxMemory() >> 20) + " MiB at most)");
+        }
+    }
+
+    private PageHashes(int pageSize, int pages) throws OutOfMemory {
         this.pageSize = pageSize;
         this.pages = pages;
-        this.hashes = new byte[Math.multiplyExact(pages, BYTES)];
+        this.hashes = allocate(pages, null);
+    }
+
+    /** Room for the hashes of {@code pages} pages, with {@code from}'s at their start. */
+    private static byte[] allocate(int pages, byte[] from) throws OutOfMemory {
+        try {
+            int bytes = Math.multiplyExact(pages, BYTES);
+            return from == null ? new byte[bytes] : Arrays.copyOf(from, bytes);
+        } catch (OutOfMemoryError e) {
+            throw new OutOfMemory(pages);
+        }
     }
 
     /**
@@ -98,8 +116,8 @@ public final class PageHashes {
     }
 
     /** Makes room for {@code n} pages; the hashes of pages added are zero, which no page has. */
-    public void resize(int n) {
-        hashes = Arrays.copyOf(hashes, Math.multiplyExact(n, BYTES));
+    public void resize(int n) throws OutOfMemory {
+        hashes = allocate(n, hashes);
         pages = n;
     }
 

@@ -1,0 +1,264 @@
+package hotswap;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** Remote and delta copies at their edges: found by the second adversarial review of the remote and delta paths. */
+class RemoteDeltaReviewTest {
+    private static final String TARGET = RemoteSide.HOST + ":db/production.sqlite3";
+    RemoteSide remote;
+
+    @AfterEach
+    void tearDown() {
+        if (remote != null) {
+            remote.close();
+        }
+    }
+
+    /**
+     * A transport that carries the copy until the app's {@code delta} message has crossed to the
+     * client, then dies as ssh does when the connection drops: exit status 255, a line on stderr.
+     */
+    private Path cutAfterDelta() throws Exception {
+        return RemoteSide.script(remote.root.resolve("cut-ssh"), """
+                #!/usr/bin/env python3
+                import os, subprocess, sys, threading
+                child = subprocess.Popen([%s] + sys.argv[1:], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+                def up():
+                    while True:
+                        b = os.read(0, 65536)
+                        if not b:
+                            break
+                        try:
+                            os.write(child.stdin.fileno(), b)
+                        except OSError:
+                            break
+                t = threading.Thread(target=up)
+                t.daemon = True
+                t.start()
+                seen = b""
+                while True:
+                    b = os.read(child.stdout.fileno(), 65536)
+                    if not b:
+                        break
+                    os.write(1, b)
+                    seen += b
+                    if b"delta" in seen:
+                        break
+                child.kill()
+                sys.stderr.write("Connection to app.example closed by remote host.\\n")
+                sys.stderr.flush()
+                os._exit(255)
+                """.formatted("'" + remote.fakeSsh + "'"));
+    }
+
+    @Test
+    void aDeltaPullNeverChangesTheModeOfAFileAnotherUserLinkedInPlaceOfItsCopy() throws Exception {
+        Assumptions.assumeTrue(ClientTrustTest.setpriv() != null, "setpriv not found on PATH");
+        remote = new RemoteSide("").start();
+        // A directory another user may write (a shared group directory, without the sticky bit), and a file of ours elsewhere.
+        Path shared = Files.createDirectory(remote.local.resolve("shared"));
+        for (Path p : List.of(remote.root, remote.local)) {
+            Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rwxr-xr-x"));
+        }
+        Files.setPosixFilePermissions(shared, PosixFilePermissions.fromString("rwxrwxrwx"));
+        Fixtures.itemsDb(shared.resolve("copy.sqlite3"), "an older copy");
+        Path victim = Files.writeString(remote.root.resolve("victim"), "secret");
+        Files.setPosixFilePermissions(victim, PosixFilePermissions.fromString("rw-------"));
+        // A link that takes a while to answer, as ssh does while it logs in.
+        Path slow = RemoteSide.script(remote.root.resolve("slow-ssh"), "#!/bin/sh\nsleep 4\nexec '" + remote.fakeSsh + "' \"$@\"\n");
+        CompletableFuture<Fixtures.Result> pull = CompletableFuture.supplyAsync(() -> {
+            try {
+                return remote.cpWith(List.of("--rsh", slow.toString()), null, TARGET, "shared/copy.sqlite3");
+            } catch (Exception e) {
+                throw new RuntimeException(e);
+            }
+        });
+        long deadline = System.nanoTime() + 20_000_000_000L;
+        while (Fixtures.leftovers(shared).isEmpty()) {
+            assertTrue(System.nanoTime() < deadline, "the client never started its copy of the destination");
+            Thread.sleep(5);
+        }
+        Thread.sleep(500); // the copy of a two-page file is made
+        // The other user puts a symbolic link to our file in place of the client's copy.
+        Process attack = new ProcessBuilder(ClientTrustTest.asOtherUser(List.of("sh", "-c", "cd '" + shared + "' && for f in "
+                + ".copy.sqlite3.hotswap-*.part; do mv \"$f\" stolen && ln -s '" + victim + "' \"$f\"; done")))
+                .redirectErrorStream(true).start();
+        String said = new String(attack.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertEquals(0, attack.waitFor(), said);
+
+        Fixtures.Result r = pull.get(60, java.util.concurrent.TimeUnit.SECONDS);
+
+        assertEquals(PosixFilePermissions.fromString("rw-------"), Files.getPosixFilePermissions(victim),
+                "the client changed the mode of a file it did not create: " + r);
+        assertEquals("secret", Files.readString(victim));
+        // What lands at the destination is the other user's to decide, who may write its directory anyway.
+    }
+
+    @Test
+    void aRemoteClaimingMorePagesThanTheClientCanHashGetsOneErrorLineNotAStackTrace() throws Exception {
+        remote = new RemoteSide("");
+        Path copy = Fixtures.itemsDb(remote.local.resolve("copy.sqlite3"), "an older copy");
+        byte[] before = Files.readAllBytes(copy);
+        // A relay (a hostile or broken remote) that offers a delta pull of the most pages a delta may have, 2^27 - 1.
+        Path fake = RemoteSide.script(remote.root.resolve("fake-relay"), """
+                #!/usr/bin/env python3
+                import os, struct, sys, threading, time
+                def drain():
+                    while os.read(0, 65536):
+                        pass
+                t = threading.Thread(target=drain)
+                t.daemon = True
+                t.start()
+                def frame(tag, payload):
+                    os.write(1, tag + struct.pack(">i", len(payload)) + payload)
+                def strings(*words):
+                    out = struct.pack(">H", len(words))
+                    for w in words:
+                        out += struct.pack(">H", len(w)) + w
+                    return out
+                frame(b"H", struct.pack(">i", %d))
+                frame(b"C", strings(b"delta", b"pull", b"134217727", b"644"))
+                frame(b"D", b"\\x00")  # no range differs
+                frame(b"D", b"")
+                frame(b"D", struct.pack(">q", 0) + bytes(40))  # no pages come
+                frame(b"D", b"")
+                t.join()  # until the client hangs up
+                """.formatted(hotswap.wire.Protocol.VERSION));
+
+        List<String> command = new java.util.ArrayList<>(List.of(Fixtures.java(), "-Xmx256m", "-jar", Fixtures.jar().toString(),
+                "cp", "--rsh", fake.toString(), TARGET, "copy.sqlite3"));
+        Fixtures.Result r = Fixtures.run(remote.local, remote.env(), null, command);
+
+        assertEquals(1, r.exit(), r.toString());
+        assertTrue(r.stderr().startsWith("ERROR: ") && r.stderr().lines().count() == 1, r.stderr());
+        assertTrue(r.stderr().contains("134217727 pages") && r.stderr().contains("--no-delta"), r.stderr());
+        assertTrue(java.util.Arrays.equals(before, Files.readAllBytes(copy)));
+        assertEquals(List.of(), Fixtures.leftovers(remote.local));
+    }
+
+    @Test
+    void aDeltaPullThatFillsTheDiskSaysWhatHappenedThatTheCopyWasNotChangedAndWhatToDo() throws Exception {
+        Path dir = Fixtures.tempDir();
+        Path small = Files.createDirectory(dir.resolve("small"));
+        Process mount = new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", small.toString())
+                .redirectErrorStream(true).start();
+        String why = new String(mount.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).strip();
+        org.junit.jupiter.api.Assumptions.assumeTrue(mount.waitFor() == 0, "mounting a tmpfs was refused: " + why);
+        try (RunningApp app = RunningApp.start()) {
+            String rows = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < %d) "
+                    + "INSERT INTO items(name) SELECT hex(randomblob(500)) FROM n";
+            Fixtures.createDb(app.db, rows.formatted(1200));
+            // An older, smaller copy: it and the copy made to patch fit; the pages the live database adds do not.
+            Path copy = Fixtures.itemsDb(small.resolve("copy.sqlite3"));
+            Fixtures.createDb(copy, rows.formatted(200));
+            byte[] before = Files.readAllBytes(copy);
+            long free = Files.getFileStore(small).getUsableSpace();
+            assertTrue(2 * Files.size(copy) < free && Files.size(copy) + Files.size(app.db) > free,
+                    "the test needs room for the copy twice, not for the live database beside it: " + free);
+
+            Fixtures.Result r = app.cli(small, null, "cp", "--delta", app.db.toString(), "copy.sqlite3");
+
+            assertEquals(1, r.exit(), r.toString());
+            assertEquals("ERROR: cannot write " + copy + ": No space left on device; it was not changed. "
+                    + "Free some space in " + small + " and pull again\n", r.stderr());
+            assertTrue(java.util.Arrays.equals(before, Files.readAllBytes(copy)));
+            assertEquals(List.of(), Fixtures.leftovers(small));
+        } finally {
+            new ProcessBuilder("umount", "-l", small.toString()).inheritIO().start().waitFor();
+            Fixtures.deleteTree(dir);
+        }
+    }
+
+    @Test
+    void aWholePullThatFillsTheDiskSaysThatTheDestinationWasNotWrittenAndWhatToDo() throws Exception {
+        Path dir = Fixtures.tempDir();
+        Path small = Files.createDirectory(dir.resolve("small"));
+        Process mount = new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", small.toString())
+                .redirectErrorStream(true).start();
+        String why = new String(mount.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).strip();
+        org.junit.jupiter.api.Assumptions.assumeTrue(mount.waitFor() == 0, "mounting a tmpfs was refused: " + why);
+        try {
+            remote = new RemoteSide("");
+            Fixtures.createDb(remote.db, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1200) "
+                    + "INSERT INTO items(name) SELECT hex(randomblob(500)) FROM n");
+            remote.start();
+            Map<String, String> env = new java.util.HashMap<>(remote.env());
+            env.put("HOTSWAP_SOCKET", remote.socket.toString());
+            String expected = "was not written. Free some space in " + small + " and pull again\n";
+
+            // Taken from the app's snapshot file (another file system: copied), and streamed from a remote app.
+            Fixtures.Result local = Fixtures.cli(small, env, null, "cp", remote.db.toString(), "here.sqlite3");
+            Fixtures.Result streamed = Fixtures.cli(small, env, null, "cp", "--no-delta", "--rsh", remote.fakeSsh.toString(),
+                    TARGET, "there.sqlite3");
+
+            for (Fixtures.Result r : List.of(local, streamed)) {
+                assertEquals(1, r.exit(), r.toString());
+                assertTrue(r.stderr().startsWith("ERROR: ") && r.stderr().contains("No space left on device")
+                        && r.stderr().endsWith(expected), r.stderr());
+            }
+            assertEquals(List.of(), Fixtures.leftovers(small));
+            assertEquals(List.of(), Fixtures.leftovers(remote.db.getParent()));
+        } finally {
+            new ProcessBuilder("umount", "-l", small.toString()).inheritIO().start().waitFor();
+            Fixtures.deleteTree(dir);
+        }
+    }
+
+    @Test
+    void aRemotePathThatNamesADirectoryIsRefusedWithoutAnInternalError() throws Exception {
+        remote = new RemoteSide("");
+        Files.createDirectory(remote.local.resolve("backups"));
+        for (String path : List.of("/", "db/..", ".")) {
+            Fixtures.Result r = remote.cp(null, RemoteSide.HOST + ":" + path, "backups");
+
+            assertEquals(1, r.exit(), r.toString());
+            assertEquals("ERROR: cannot pull " + RemoteSide.HOST + ":" + path + " into the directory backups: " + path
+                    + " names a directory, not a database file; nothing changed. Name the database file\n", r.stderr());
+        }
+        assertEquals(List.of(), Fixtures.leftovers(remote.local.resolve("backups")));
+        assertEquals(List.of(), Fixtures.leftovers(remote.local));
+    }
+
+    @Test
+    void aTransportCutDuringADeltaPullSaysSoWithItsStderrAndLeavesTheCopyAsItWas() throws Exception {
+        remote = new RemoteSide("").start();
+        Path copy = Fixtures.itemsDb(remote.local.resolve("copy.sqlite3"), "an older copy");
+        byte[] before = Files.readAllBytes(copy);
+
+        Fixtures.Result r = remote.cpWith(List.of("--rsh", cutAfterDelta().toString()), null, TARGET, "copy.sqlite3");
+
+        assertEquals(1, r.exit(), r.toString());
+        assertTrue(r.stderr().startsWith("ERROR: the connection to " + RemoteSide.HOST + " ended before the command finished; "
+                + "copy.sqlite3 was not written."), r.stderr());
+        assertTrue(r.stderr().contains("exited with status 255; its stderr:\nConnection to app.example closed by remote host."),
+                r.stderr());
+        assertTrue(java.util.Arrays.equals(before, Files.readAllBytes(copy)));
+        assertEquals(List.of(), Fixtures.leftovers(remote.local));
+    }
+
+    @Test
+    void aTransportCutDuringADeltaPushSaysSoWithItsStderrAndLeavesTheRemoteDatabaseOld() throws Exception {
+        remote = new RemoteSide("").start();
+        Fixtures.itemsDb(remote.local.resolve("new.sqlite3"), "fresh");
+
+        Fixtures.Result r = remote.cpWith(List.of("--rsh", cutAfterDelta().toString()), null, "new.sqlite3", TARGET);
+
+        assertEquals(1, r.exit(), r.toString());
+        assertTrue(r.stderr().contains("ERROR: the connection to " + RemoteSide.HOST + " ended before the command finished; "
+                + "nothing changed."), r.stderr());
+        assertTrue(r.stderr().contains("exited with status 255; its stderr:\nConnection to app.example closed by remote host."),
+                r.stderr());
+        remote.assertOldDatabaseAndNoTempFileSoon();
+    }
+}
