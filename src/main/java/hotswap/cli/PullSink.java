@@ -150,14 +150,19 @@ abstract class PullSink {
          * through its open descriptor, since the name may have been replaced meanwhile.
          */
         void adoptMode(Set<PosixFilePermission> live) throws IOException {
+            OpenedFile.setPermissions(out, lessUmask(live));
+        }
+
+        /** The read and write bits of {@code bits} that this process's umask lets a file it creates have. */
+        private static Set<PosixFilePermission> lessUmask(Set<PosixFilePermission> bits) {
             Set<PosixFilePermission> m = EnumSet.noneOf(PosixFilePermission.class);
             int umask = umask();
-            for (PosixFilePermission p : live) {
+            for (PosixFilePermission p : bits) {
                 if (READ_WRITE.contains(p) && (umask & (0400 >> p.ordinal())) == 0) {
                     m.add(p);
                 }
             }
-            OpenedFile.setPermissions(out, m);
+            return m;
         }
 
         /** This process's umask, from Linux's /proc; where it cannot be read, the strictest one. */
@@ -203,7 +208,9 @@ abstract class PullSink {
         @Override
         String take(OfferedSnapshot offer) throws IOException {
             if (offer.offered()) {
-                Set<PosixFilePermission> pulledMode = Files.getPosixFilePermissions(temp);
+                // Worked out, not read back from the temp file by its name, which another user who may write
+                // this directory could by now have replaced with a link to a file of looser mode.
+                Set<PosixFilePermission> pulledMode = lessUmask(mode);
                 closeTemp();
                 Files.delete(temp);
                 link = offer.linkAs(temp);
