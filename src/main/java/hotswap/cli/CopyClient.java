@@ -198,50 +198,16 @@ final class CopyClient {
     }
 
     /** Says hello, sends the request (one or two messages), and checks the peer's protocol version. */
-    private void handshake(Frames frames, List<String> first, List<String> second) throws Failure, IOException {
-        try {
-            Protocol.sayHello(frames);
-            frames.writeStrings(Channel.CONTROL, first);
-            if (second != null) {
-                frames.writeStrings(Channel.CONTROL, second);
-            }
-        } catch (IOException e) {
-            // A server that turns us away (busy, wrong user) has already replied and hung up: read why.
-            localFailure = (remote == null ? "the app" : "the transport") + " closed the connection: " + Failures.describe(e);
-        }
-        int serverVersion;
-        try {
-            serverVersion = Protocol.readHello(frames);
-        } catch (ProtocolException e) {
-            if (remote != null) {
-                transport.kill();
-                throw new Failure("what came back from " + remote.host() + " is not hotswap's handshake; nothing changed. "
-                        + "Something there writes to standard output before hotswap starts (a login script that prints, "
-                        + "a message of the day): make the login quiet for commands, as scp and rsync also need");
-            }
-            throw new Failure("the app answered with something that is not hotswap's handshake (" + e.getMessage()
-                    + "); nothing was sent. Point --socket (or HOTSWAP_SOCKET) at your app's socket");
-        } catch (IOException e) {
-            if (remote != null) {
-                throw new Failure("the connection to " + remote.host() + " ended before the hotswap there answered; "
-                        + "nothing changed. " + ending());
-            }
-            throw new Failure(localFailure != null ? localFailure
-                    : "the app closed the connection during the handshake (" + Failures.describe(e) + "); see the app's log");
-        }
-        if (serverVersion != Protocol.VERSION) {
-            throw new Failure(remote == null
-                    ? "the app's hotswap speaks protocol version " + serverVersion + ", this client "
-                            + Protocol.VERSION + "; use the same hotswap jar for the command and the app"
-                    : "the hotswap on " + remote.host() + " speaks protocol version " + serverVersion + ", this one "
-                            + Protocol.VERSION + "; nothing changed. Install the same hotswap version on both machines");
+    private void handshake(Frames frames, List<String> first, List<String> second) throws Failure {
+        String refused = Handshake.perform(frames, first, second, transport, remote == null ? null : remote.host());
+        if (refused != null) {
+            localFailure = refused;
         }
     }
 
     /** The transport's end, as a sentence and its stderr. */
     private String ending() {
-        String how = transport.ending();
-        return Character.toUpperCase(how.charAt(0)) + how.substring(1);
+        return transport.endingSentence();
     }
 
     private long sizeOf(String source) throws Failure {

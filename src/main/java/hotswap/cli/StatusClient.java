@@ -135,36 +135,7 @@ final class StatusClient {
 
     /** Says hello, sends the request (one or two messages), and checks the peer's protocol version. */
     private void handshake(Frames frames, List<String> first, List<String> second) throws Failure {
-        String refused = null;
-        try {
-            Protocol.sayHello(frames);
-            frames.writeStrings(Channel.CONTROL, first);
-            if (second != null) {
-                frames.writeStrings(Channel.CONTROL, second);
-            }
-        } catch (IOException e) {
-            // A server that turns us away (busy) has already replied and hung up: read why.
-            refused = Failures.describe(e);
-        }
-        int version;
-        try {
-            version = Protocol.readHello(frames);
-        } catch (ProtocolException e) {
-            throw new Failure(transport != null
-                    ? "what came back from " + options.host() + " is not hotswap's handshake. Something there writes to standard "
-                    + "output before hotswap starts (a login script that prints): make the login quiet for commands"
-                    : "the app answered with something that is not hotswap's handshake (" + e.getMessage()
-                    + "). Point --socket (or HOTSWAP_SOCKET) at your app's socket");
-        } catch (IOException e) {
-            throw new Failure(transport != null
-                    ? "the connection to " + options.host() + " ended before the hotswap there answered. " + ending()
-                    : "the app closed the connection during the handshake (" + (refused != null ? refused : Failures.describe(e))
-                    + "); see the app's log");
-        }
-        if (version != Protocol.VERSION) {
-            throw new Failure((transport != null ? "the hotswap on " + options.host() : "the app's hotswap") + " speaks protocol version "
-                    + version + ", this client " + Protocol.VERSION + "; use the same hotswap version for the command and the app");
-        }
+        Handshake.perform(frames, first, second, transport, options.host());
     }
 
     /** Reads the app's answer up to its exit status, then prints the figures. */
@@ -217,7 +188,6 @@ final class StatusClient {
     }
 
     private String ending() {
-        String how = transport.ending();
-        return Character.toUpperCase(how.charAt(0)) + how.substring(1);
+        return transport.endingSentence();
     }
 }

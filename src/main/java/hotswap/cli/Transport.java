@@ -93,6 +93,12 @@ final class Transport implements Closeable {
         return stderr.isEmpty() ? how + ", printing nothing on stderr" : how + "; its stderr:\n" + stderr;
     }
 
+    /** {@link #ending()} as a sentence of its own, for the end of a message. */
+    String endingSentence() {
+        String how = ending();
+        return Character.toUpperCase(how.charAt(0)) + how.substring(1);
+    }
+
     /** Lets the remote end see end of input, waits a while for the transport to exit, then kills it. */
     @Override
     public void close() {
