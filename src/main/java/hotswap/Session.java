@@ -131,7 +131,7 @@ final class Session implements Runnable {
             LOG.fine(() -> "control connection closed before the handshake");
         } catch (IOException e) {
             LOG.warning(() -> "control connection ended: " + describe(e));
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
             LOG.log(Level.SEVERE, "unexpected internal error in a control session", e);
             fail("unexpected internal error: " + e + "; see the app's log");
         } finally {
@@ -204,7 +204,7 @@ final class Session implements Runnable {
         } catch (CommandFailure e) {
             LOG.warning(() -> "command failed: " + e.getMessage().lines().findFirst().orElse(""));
             fail(e.getMessage());
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) { // the client hears of it rather than of a dropped connection
             LOG.log(Level.SEVERE, "unexpected internal error running " + String.join(" ", command), e);
             fail(String.join(" ", command.subList(0, Math.min(3, command.size()))) + " failed: unexpected internal error: "
                     + e.getClass().getSimpleName() + ": " + Failures.describe(e) + "; see the app's log");

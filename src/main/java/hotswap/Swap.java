@@ -145,7 +145,7 @@ final class Swap {
             removeStaleSidecars(live);
         } catch (CommandFailure e) {
             failure = e;
-        } catch (Exception e) {
+        } catch (Exception | Error e) { // a listener is the app's code: whatever it throws, the gate opens below
             failure = replaced
                     ? new CommandFailure("the database was replaced, but finishing the swap failed: " + Failures.describe(e), e)
                     : new CommandFailure("swap abandoned: " + Failures.describe(e) + "; nothing changed", e);
@@ -323,7 +323,7 @@ final class Swap {
         for (SwapListener listener : prepared) {
             try {
                 listener.afterSwap(db, replaced);
-            } catch (Exception e) {
+            } catch (Exception | Error e) {
                 LOG.log(Level.SEVERE, "after-swap listener failed", e);
                 failure = keepFirst(failure, new CommandFailure((replaced ? "the database was replaced, but " : "")
                         + "an after-swap listener failed: " + e, e));

@@ -348,6 +348,44 @@ class LibraryBehaviourTest {
         assertEquals(List.of(), Fixtures.leftovers(dir));
     }
 
+    /**
+     * A listener is the app's code, and may throw an Error (an AssertionError under -ea, a
+     * NoClassDefFoundError): the swap must still open the gate, or every later request waits
+     * there for good.
+     */
+    @Test
+    void aListenerThatThrowsAnErrorAbandonsTheSwapAndTheGateOpens() throws Exception {
+        Path live = Fixtures.itemsDb(dir.resolve("live.sqlite3"), "old");
+        Fixtures.itemsDb(client.resolve("new.sqlite3"), "new");
+        Hotswap h = started(live);
+        ManagedDatabase db = h.database(live);
+        db.addSwapListener(new SwapListener() {
+            @Override
+            public void beforeSwap(ManagedDatabase database) {
+                throw new AssertionError("the pool's invariant broke");
+            }
+
+            @Override
+            public void afterSwap(ManagedDatabase database, boolean replaced) {
+                throw new NoClassDefFoundError("com/example/Missing");
+            }
+        });
+        byte[] before = Files.readAllBytes(live);
+        Fixtures.Result r = cli(h, "cp", "new.sqlite3", live.toString());
+        assertEquals(1, r.exit(), r.toString());
+        assertTrue(r.stderr().contains("the pool's invariant broke"), r.stderr());
+        assertTrue(r.stderr().contains("nothing changed"), r.stderr());
+        assertArrayEquals(before, Files.readAllBytes(live), "the live database changed");
+        assertEquals(List.of(), Fixtures.leftovers(dir));
+        CompletableFuture<Boolean> passed = CompletableFuture.supplyAsync(() -> {
+            try (SwapGate.Pass pass = h.gate().enter()) {
+                return true;
+            }
+        });
+        assertTrue(passed.get(10, TimeUnit.SECONDS), "the gate stayed closed after the swap was abandoned");
+        assertEquals(List.of("old"), names(db.dataSource()));
+    }
+
     // ---- (f) several databases -------------------------------------------------------------------
 
     @Test
