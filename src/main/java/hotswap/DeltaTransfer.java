@@ -88,7 +88,8 @@ final class DeltaTransfer {
                 received = delta.receivePages(hashes, file, n -> { }, n -> { });
             } catch (ProtocolException e) {
                 throw new CommandFailure("the delta push failed: " + e.getMessage() + "; nothing changed. "
-                        + "Push again; if it fails again, push with --no-delta and report this", e);
+                        + "If something wrote to the source file during the push, push again once it is done; "
+                        + "if it fails with an unchanging source, push with --no-delta and report this", e);
             } catch (PageHashes.OutOfMemory e) {
                 throw new CommandFailure("the delta push failed: " + e.getMessage() + "; nothing changed. "
                         + "Push with --no-delta, or give the app more memory", e);
