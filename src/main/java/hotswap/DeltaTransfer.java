@@ -86,10 +86,13 @@ final class DeltaTransfer {
                 delta.answerGroups(hashes);
                 phase("receiving");
                 received = delta.receivePages(hashes, file, n -> { }, n -> { });
-            } catch (ProtocolException e) {
+            } catch (Delta.RootMismatch e) {
                 throw new CommandFailure("the delta push failed: " + e.getMessage() + "; nothing changed. "
                         + "If something wrote to the source file during the push, push again once it is done; "
                         + "if it fails with an unchanging source, push with --no-delta and report this", e);
+            } catch (ProtocolException e) {
+                throw new CommandFailure("the delta push failed: " + e.getMessage() + "; nothing changed. "
+                        + "Push again; if it fails again, push with --no-delta and report this", e);
             } catch (PageHashes.OutOfMemory e) {
                 throw new CommandFailure("the delta push failed: " + e.getMessage() + "; nothing changed. "
                         + "Push with --no-delta, or give the app more memory", e);

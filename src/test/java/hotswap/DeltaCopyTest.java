@@ -184,7 +184,7 @@ class DeltaCopyTest {
         String reply = rawDeltaPush(copy, "00".repeat(32), Integer.MAX_VALUE);
 
         assertTrue(reply.contains("ERROR: the delta push failed: the rebuilt file does not hash as the sender's")
-                && reply.contains("nothing changed"), reply);
+                && reply.contains("nothing changed") && reply.contains("If something wrote to the source file during the push"), reply);
         assertArrayEquals(live, Files.readAllBytes(app.db));
         assertNoLeftovers();
     }

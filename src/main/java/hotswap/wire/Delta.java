@@ -58,6 +58,16 @@ public final class Delta {
         }
     }
 
+    /**
+     * The rebuilt file does not hash as the sender's file did: every message was well formed, but
+     * the pages sent are not the ones hashed (the sender's file changed meanwhile, or a bug).
+     */
+    public static final class RootMismatch extends ProtocolException {
+        RootMismatch(String message) {
+            super(message);
+        }
+    }
+
     /** Where one side reads the other's messages: the payload of the next data frame, empty at a message's end. */
     public interface Reader {
         ByteBuffer next() throws IOException;
@@ -216,7 +226,7 @@ public final class Delta {
             }
         }
         if (!old.root().equals(root)) {
-            throw new ProtocolException("the rebuilt file does not hash as the sender's: " + (newPages - common > seen.cardinality()
+            throw new RootMismatch("the rebuilt file does not hash as the sender's: " + (newPages - common > seen.cardinality()
                     ? "pages past the old end are missing" : "a page differs"));
         }
         return received;

@@ -3,7 +3,7 @@ package hotswap.wire;
 import java.io.IOException;
 
 /** The peer sent something the protocol does not allow. The message says what. */
-public final class ProtocolException extends IOException {
+public class ProtocolException extends IOException {
     public ProtocolException(String message) {
         super(message);
     }
