@@ -53,7 +53,7 @@ final class DeltaTransfer {
         }
         // The snapshot comes first, as large as the live database and its WAL: Push checked room for the
         // pushed file only, and filling the disk would fail the app's own writes. The whole file may fit.
-        Path wal = live.resolveSibling(live.getFileName() + "-wal");
+        Path wal = db.wal();
         long need = Files.size(live) + (Files.exists(wal) ? Files.size(wal) : 0);
         long free = Files.getFileStore(live.getParent()).getUsableSpace();
         if (free < need) {

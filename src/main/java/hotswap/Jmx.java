@@ -177,7 +177,7 @@ final class Jmx {
 
         @Override
         public long getWalSizeBytes() {
-            return Status.sizeOf(Status.wal(db));
+            return Status.sizeOf(db.wal());
         }
 
         @Override

@@ -44,6 +44,11 @@ public final class ManagedDatabase {
         return path;
     }
 
+    /** Its write-ahead log beside it, which exists only in WAL mode (and not always then). */
+    Path wal() {
+        return path.resolveSibling(path.getFileName() + "-wal");
+    }
+
     /**
      * A DataSource whose connections follow swaps: while a swap runs, {@code getConnection()}
      * waits, then opens the new file. Connections open while a swap starts are closed by it, or,

@@ -79,7 +79,7 @@ final class Pull {
         try {
             frames.writeStrings(Channel.CONTROL, List.of("phase", "snapshot"));
             checkSource(live);
-            checkSpace(live);
+            checkSpace(db);
             // Made empty here (SQLite takes an empty file as an empty database) and opened before the backup
             // writes it, to be read afterwards. The descriptor stays open until SQLite has closed the file, so
             // closing it drops no lock of SQLite's.
@@ -147,10 +147,11 @@ final class Pull {
      * Refuses a snapshot that would not fit beside the live database: filling the disk would make
      * the app's own writes fail. The snapshot holds the database file plus what its WAL adds.
      */
-    private static void checkSpace(Path live) throws CommandFailure, IOException {
+    private static void checkSpace(ManagedDatabase db) throws CommandFailure, IOException {
+        Path live = db.path();
         Path dir = live.getParent();
         long size = Files.size(live); // a stat: no descriptor, so no lock of SQLite's is dropped (DESIGN.md §3)
-        Path wal = live.resolveSibling(live.getFileName() + "-wal");
+        Path wal = db.wal();
         long walSize = Files.exists(wal) ? Files.size(wal) : 0;
         long free = Files.getFileStore(dir).getUsableSpace();
         if (free < size + walSize) {

@@ -51,7 +51,7 @@ final class Status {
         SqliteFigures sqlite = sqliteFigures(db);
         Activity a = db.activity;
         return new StatusReport.Database(db.name(), db.path().toString(), sizeOf(db.path()), sqlite.pageSize(),
-                sqlite.pageCount(), sqlite.journalMode(), sizeOf(wal(db)), a.swaps(), a.lastSwap(), a.pulls(), a.lastPull(),
+                sqlite.pageCount(), sqlite.journalMode(), sizeOf(db.wal()), a.swaps(), a.lastSwap(), a.pulls(), a.lastPull(),
                 sqlite.problem());
     }
 
@@ -62,10 +62,6 @@ final class Status {
         } catch (IOException e) {
             return 0;
         }
-    }
-
-    static Path wal(ManagedDatabase db) {
-        return db.path().resolveSibling(db.path().getFileName() + "-wal");
     }
 
     /**

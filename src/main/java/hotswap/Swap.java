@@ -347,7 +347,7 @@ final class Swap {
      */
     private void checkpoint(String mode) throws CommandFailure {
         Path live = db.path();
-        if (!Files.exists(walOf(live))) {
+        if (!Files.exists(db.wal())) {
             return;
         }
         try (Connection c = db.dataSource().getConnection()) {
@@ -364,7 +364,7 @@ final class Swap {
      */
     private void checkpointWithin(long deadline) throws CommandFailure {
         Path live = db.path();
-        if (!Files.exists(walOf(live))) {
+        if (!Files.exists(db.wal())) {
             return;
         }
         long leftMillis = Math.max(0, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()));
@@ -383,10 +383,6 @@ final class Swap {
                     + "within the swap's timeout of " + timeoutMillis + " ms (" + result.get(2) + " of " + result.get(1)
                     + " frames copied); nothing changed. End that transaction or stop that process, then push again");
         }
-    }
-
-    private static Path walOf(Path live) {
-        return live.resolveSibling(live.getFileName() + "-wal");
     }
 
     /**
