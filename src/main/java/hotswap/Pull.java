@@ -37,10 +37,10 @@ import java.util.logging.Logger;
 final class Pull {
     private static final Logger LOG = Logger.getLogger(Pull.class.getName());
 
-    /** How a client may say it took the snapshot file, and how the log puts it. */
+    /** How a client may say it took the snapshot file, and what the handover was then. */
     private static final Map<String, String> TAKEN = Map.of(
-            "linked", "linked by the client",
-            "copying", "copied by the client");
+            "linked", "linked",
+            "copying", "copied");
 
     private final ManagedDatabase db;
     private final CopyRequest request;
@@ -92,14 +92,15 @@ final class Pull {
             String how = request.deltaDestination() != null
                     && new DeltaTransfer(frames, request.deltaDestination()).send(in, mode, request.compress())
                     ? "delta" : handOver(snapshot, in, size, mode);
-            LOG.info(() -> "pull complete: " + live + " (" + size + " bytes in " + Push.millisSince(started) + " ms, " + how + ")");
+            LOG.info(() -> "pull complete: " + live + " (" + size + " bytes in " + Push.millisSince(started) + " ms, " + how
+                    + (TAKEN.containsValue(how) ? " by the client" : "") + ")");
             db.activity.pulled(size, Push.millisSince(started));
             event.end();
             if (event.shouldCommit()) {
                 event.database = db.name();
                 event.path = live.toString();
                 event.bytes = size;
-                event.handover = how.startsWith("linked") ? "linked" : how.startsWith("copied") ? "copied" : how;
+                event.handover = how;
                 event.commit();
             }
             FileChannel done = in;
@@ -116,7 +117,7 @@ final class Pull {
     /**
      * Offers the snapshot file, and streams it unless the client took it.
      *
-     * @return how it went, for the log
+     * @return how it went: linked, copied or streamed
      */
     private String handOver(Path snapshot, FileChannel in, long size, String mode) throws IOException {
         String taken = offer(snapshot, idOf(snapshot), size, mode);
