@@ -102,10 +102,7 @@ class DeltaReviewTest {
     @Test
     void aDeltaPushWhoseSnapshotCannotFitBesideTheLiveDatabaseGoesWholeAndNeverFillsTheDisk() throws Exception {
         Path small = Files.createDirectory(dir.resolve("small"));
-        Process mount = new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", small.toString())
-                .redirectErrorStream(true).start();
-        String why = new String(mount.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).strip();
-        org.junit.jupiter.api.Assumptions.assumeTrue(mount.waitFor() == 0, "mounting a tmpfs was refused: " + why);
+        Fixtures.mountTmpfs(small, "2m");
         try {
             Path live = Fixtures.createDb(small.resolve("live.sqlite3"),
                     "CREATE TABLE items(id INTEGER PRIMARY KEY, name TEXT)",
@@ -129,7 +126,7 @@ class DeltaReviewTest {
                 assertEquals(List.of(), Fixtures.leftovers(small));
             }
         } finally {
-            new ProcessBuilder("umount", "-l", small.toString()).inheritIO().start().waitFor();
+            Fixtures.unmount(small);
         }
     }
 

@@ -54,6 +54,26 @@ final class Fixtures {
         return Files.createTempDirectory(Path.of("/tmp"), "hs-");
     }
 
+    /**
+     * Mounts a tmpfs of {@code size} (as mount's -o size=, e.g. "1m") on the empty directory
+     * {@code dir}, for a real full disk; where mounting is refused (not root, no privileges), the
+     * test is skipped with the reason. Undo with {@link #unmount}.
+     */
+    static void mountTmpfs(Path dir, String size) throws IOException, InterruptedException {
+        Process mount = new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=" + size, "tmpfs", dir.toString())
+                .redirectErrorStream(true).start();
+        String why = new String(mount.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+        if (mount.waitFor() != 0) {
+            System.out.println("skipped, mounting a tmpfs was refused: " + why);
+            org.junit.jupiter.api.Assumptions.abort("mounting a tmpfs was refused: " + why);
+        }
+    }
+
+    /** Unmounts what {@link #mountTmpfs} mounted on {@code dir} (lazily: a file still open does not stop it). */
+    static void unmount(Path dir) throws IOException, InterruptedException {
+        new ProcessBuilder("umount", "-l", dir.toString()).inheritIO().start().waitFor();
+    }
+
     static void deleteTree(Path dir) {
         if (dir == null || !Files.exists(dir)) {
             return;

@@ -4,13 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -29,20 +27,14 @@ class PullSpaceTest {
         base = Fixtures.tempDir();
         client = Fixtures.tempDir();
         small = Files.createDirectory(base.resolve("small"));
-        Process mount = new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", small.toString())
-                .redirectErrorStream(true).start();
-        String why = new String(mount.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
-        if (mount.waitFor() != 0) {
-            System.out.println("PullSpaceTest: skipped, mounting a tmpfs was refused: " + why);
-            Assumptions.abort("mounting a tmpfs was refused: " + why);
-        }
+        Fixtures.mountTmpfs(small, "2m");
         mounted = true;
     }
 
     @AfterEach
     void unmount() throws Exception {
         if (mounted) {
-            new ProcessBuilder("umount", "-l", small.toString()).inheritIO().start().waitFor();
+            Fixtures.unmount(small);
         }
         Fixtures.deleteTree(base);
         Fixtures.deleteTree(client);

@@ -151,10 +151,7 @@ class RemoteDeltaReviewTest {
     void aDeltaPullThatFillsTheDiskSaysWhatHappenedThatTheCopyWasNotChangedAndWhatToDo() throws Exception {
         Path dir = Fixtures.tempDir();
         Path small = Files.createDirectory(dir.resolve("small"));
-        Process mount = new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", small.toString())
-                .redirectErrorStream(true).start();
-        String why = new String(mount.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).strip();
-        org.junit.jupiter.api.Assumptions.assumeTrue(mount.waitFor() == 0, "mounting a tmpfs was refused: " + why);
+        Fixtures.mountTmpfs(small, "1m");
         try (RunningApp app = RunningApp.start()) {
             String rows = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < %d) "
                     + "INSERT INTO items(name) SELECT hex(randomblob(500)) FROM n";
@@ -175,7 +172,7 @@ class RemoteDeltaReviewTest {
             assertTrue(java.util.Arrays.equals(before, Files.readAllBytes(copy)));
             assertEquals(List.of(), Fixtures.leftovers(small));
         } finally {
-            new ProcessBuilder("umount", "-l", small.toString()).inheritIO().start().waitFor();
+            Fixtures.unmount(small);
             Fixtures.deleteTree(dir);
         }
     }
@@ -184,10 +181,7 @@ class RemoteDeltaReviewTest {
     void aWholePullThatFillsTheDiskSaysThatTheDestinationWasNotWrittenAndWhatToDo() throws Exception {
         Path dir = Fixtures.tempDir();
         Path small = Files.createDirectory(dir.resolve("small"));
-        Process mount = new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", small.toString())
-                .redirectErrorStream(true).start();
-        String why = new String(mount.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).strip();
-        org.junit.jupiter.api.Assumptions.assumeTrue(mount.waitFor() == 0, "mounting a tmpfs was refused: " + why);
+        Fixtures.mountTmpfs(small, "1m");
         try {
             remote = new RemoteSide("");
             Fixtures.createDb(remote.db, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1200) "
@@ -210,7 +204,7 @@ class RemoteDeltaReviewTest {
             assertEquals(List.of(), Fixtures.leftovers(small));
             assertEquals(List.of(), Fixtures.leftovers(remote.db.getParent()));
         } finally {
-            new ProcessBuilder("umount", "-l", small.toString()).inheritIO().start().waitFor();
+            Fixtures.unmount(small);
             Fixtures.deleteTree(dir);
         }
     }
