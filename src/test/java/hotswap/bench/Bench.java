@@ -957,6 +957,11 @@ public final class Bench {
         return values.stream().map(v -> String.format("%.1f", v)).toList().toString();
     }
 
+    /** (max - min) / median: the run-to-run spread an A/B gain must exceed. */
+    static double spread(List<Double> values) {
+        return (Collections.max(values) - Collections.min(values)) / median(values);
+    }
+
     static double median(List<Double> values) {
         double[] v = values.stream().mapToDouble(Double::doubleValue).sorted().toArray();
         int n = v.length;

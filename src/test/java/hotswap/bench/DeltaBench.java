@@ -19,7 +19,6 @@ import java.time.LocalTime;
 import java.time.ZoneId;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
@@ -297,8 +296,8 @@ final class DeltaBench {
                 + "%d runs each, each run in another order, 3 s after a sync; delta %s s (spread %.0f%%), whole %s s (spread %.0f%%); "
                 + "%.3f%% of pages changed; bytes on the link: delta %.2f MB (%.2f s of the link at 10 MB/s), whole %.1f MB. "
                 + "Delta push phases (median): %s; whole push: %s. The app's snapshot of this database, from %d delta pulls onto an unchanged "
-                + "copy: %s", RUNS, fmt2(seconds(deltas)), 100 * spread(seconds(deltas)),
-                fmt2(seconds(wholes)), 100 * spread(seconds(wholes)), 100 * diff.share(), deltaBytes / 1e6,
+                + "copy: %s", RUNS, fmt2(seconds(deltas)), 100 * Bench.spread(seconds(deltas)),
+                fmt2(seconds(wholes)), 100 * Bench.spread(seconds(wholes)), 100 * diff.share(), deltaBytes / 1e6,
                 deltaBytes / LINK_BYTES_PER_SECOND, median(wholes.stream().map(c -> (double) c.bytes()).toList()) / 1e6,
                 pushPhases(log, deltas.toArray(Copy[]::new)), pushPhases(log, wholes.toArray(Copy[]::new)), RUNS,
                 pullPhases(log, pulls.toArray(Copy[]::new))));
@@ -334,8 +333,8 @@ final class DeltaBench {
                 Files.size(small0) / (double) MIB), String.format(Locale.ROOT, "%.2f s", d), String.format(Locale.ROOT, "%.2f s", w),
                 d / w, "(default off)", null);
         bench.notes.add(String.format(Locale.ROOT, "9e the local socket's default: %d runs each, each run in another order; --delta %s s "
-                + "(spread %.0f%%), whole %s s (spread %.0f%%)", RUNS, fmt2(seconds(copies.get(0))), 100 * spread(seconds(copies.get(0))),
-                fmt2(seconds(copies.get(1))), 100 * spread(seconds(copies.get(1)))));
+                + "(spread %.0f%%), whole %s s (spread %.0f%%)", RUNS, fmt2(seconds(copies.get(0))), 100 * Bench.spread(seconds(copies.get(0))),
+                fmt2(seconds(copies.get(1))), 100 * Bench.spread(seconds(copies.get(1)))));
     }
 
     // ---- 9d: a push with nothing to reuse -----------------------------------------------------
@@ -373,7 +372,7 @@ final class DeltaBench {
         StringBuilder runs = new StringBuilder();
         for (int kind = 0; kind < kinds.length; kind++) {
             runs.append(String.format(Locale.ROOT, "%s%s %s s (spread %.0f%%)", kind == 0 ? "" : ", ", kinds[kind],
-                    fmt2(seconds(copies.get(kind))), 100 * spread(seconds(copies.get(kind)))));
+                    fmt2(seconds(copies.get(kind))), 100 * Bench.spread(seconds(copies.get(kind)))));
         }
         bench.notes.add("9d two databases of random blobs as targets 3-8 use, " + size / MIB + " MiB each (makeDb of " + bigBytes / MIB
                 + " MiB), pushed in turn onto each other (the first onto 9a's prose), "
@@ -749,10 +748,6 @@ final class DeltaBench {
     }
 
     /** (max - min) / median. */
-    private static double spread(List<Double> values) {
-        return (Collections.max(values) - Collections.min(values)) / median(values);
-    }
-
     /** A ratio to three places: the limit 0.05 is too near the two places of the table's usual x0.00. */
     private static String ratio3(double r) {
         return String.format(Locale.ROOT, "x%.3f", r);

@@ -162,7 +162,7 @@ final class FeltBench {
         double t = Bench.median(tuned);
         bench.row("8 client CPU (user+sys): push of 1 MiB vs a hello-world JVM", String.format(Locale.ROOT, "%.3f s", p),
                 String.format(Locale.ROOT, "%.3f s", h), p / h, "<= 1.3", p / h <= 1.3);
-        double spread = Math.max(spread(pushes), spread(tuned));
+        double spread = Math.max(Bench.spread(pushes), Bench.spread(tuned));
         bench.row("8 A/B: the same push with " + TUNED + ": gain vs spread", String.format(Locale.ROOT, "%.3f s", t),
                 String.format(Locale.ROOT, "%.3f s", p), String.format(Locale.ROOT, "gain %.0f%%, spread %.0f%%", 100 * (p - t) / p,
                         100 * spread), "gain > spread", null);
@@ -172,11 +172,6 @@ final class FeltBench {
     }
 
     private static final String TUNED = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC";
-
-    /** (max - min) / median: the run-to-run spread an A/B gain must exceed. */
-    private static double spread(List<Double> values) {
-        return (java.util.Collections.max(values) - java.util.Collections.min(values)) / Bench.median(values);
-    }
 
     private static String seconds(List<Double> values) {
         return values.stream().map(v -> String.format(Locale.ROOT, "%.3f", v)).toList().toString();
