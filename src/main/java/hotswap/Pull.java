@@ -162,7 +162,6 @@ final class Pull {
         }
     }
 
-    /** The live database's permission bits, in octal: the client gives them to the file it writes (less its umask). */
     /** The snapshot's {@link FileIds id}, or null where it has none: then it is neither named nor offered, but streamed. */
     private static String idOf(Path snapshot) {
         try {
