@@ -25,6 +25,7 @@ final class FeltBench {
     /** After a command, requests may still feel it: they count as neither during nor outside. */
     private static final long TAIL_MILLIS = 1000;
     private static final int CPU_RUNS = 9;
+    private static final int CPU_REPEATS = 5;
 
     private final Bench bench;
     private final Path src1m;
@@ -137,41 +138,66 @@ final class FeltBench {
                 QUIET_MILLIS, TAIL_MILLIS, s.count(), seconds, outside.size()));
     }
 
-    /** User + system CPU of a small push's client, and of a bare JVM running hello world, each the median of a few. */
+    /**
+     * User + system CPU of a small push's client, and of a bare JVM running hello world, each the
+     * median of a few; beside them a bare JVM that only connects to the app's socket (the floor),
+     * and the A/Bs of the two start-up measures the shipped client takes: the class-data archive
+     * that make records, and string concatenation compiled without invokedynamic.
+     */
     private void clientCpu() throws Exception {
         Path small = bench.live.resolveSibling("felt-small.sqlite3");
-        List<Double> pushes = new ArrayList<>();
-        List<Double> hellos = new ArrayList<>();
-        List<Double> tuned = new ArrayList<>();
-        List<String> hello = List.of(bench.java, "-cp", Bench.abs(bench.opt.get("classes")), "hotswap.bench.Hello");
-        List<String> push = new ArrayList<>(bench.cliCommand(List.of("cp", small.toString(), bench.live.toString())));
-        // The A/B of a candidate for issue 13: the same push with C1 alone and the serial collector.
-        List<String> pushTuned = new ArrayList<>(List.of("env", "JAVA_TOOL_OPTIONS=" + TUNED));
-        pushTuned.addAll(push);
-        List<List<String>> kinds = List.of(hello, push, pushTuned);
-        List<List<Double>> into = List.of(hellos, pushes, tuned);
+        List<String> args = List.of("--socket", bench.socket.toString(), "cp", small.toString(), bench.live.toString());
+        String classes = Bench.abs(bench.opt.get("classes"));
+        List<List<String>> kinds = List.of(
+                List.of(bench.java, "-cp", classes, "hotswap.bench.Hello"),
+                List.of(bench.java, "-cp", classes, "hotswap.bench.SocketHello", bench.socket.toString()),
+                bench.cliCommand(args.subList(2, args.size())),
+                // What bin/hotswap runs for cp, without the archive; then also without inline concatenation.
+                concat(List.of(bench.java, "-XX:+TieredCompilation", "-jar", Bench.abs(bench.opt.get("jar"))), args),
+                concat(List.of(bench.java, "-XX:+TieredCompilation", "-jar", Bench.abs(bench.opt.get("indy-jar"))), args));
+        List<List<Double>> cpu = new ArrayList<>();
+        kinds.forEach(k -> cpu.add(new ArrayList<>()));
         for (int i = 0; i < CPU_RUNS; i++) {
             bench.progress("8 client CPU, run " + (i + 1));
             for (int k = 0; k < kinds.size(); k++) {
                 int kind = (k + i) % kinds.size(); // each run in another order
-                into.get(kind).add(childCpu(kinds.get(kind)));
+                cpu.get(kind).add(childCpu(kinds.get(kind)));
             }
         }
-        double p = Bench.median(pushes);
-        double h = Bench.median(hellos);
-        double t = Bench.median(tuned);
-        bench.row("8 client CPU (user+sys): push of 1 MiB vs a hello-world JVM", String.format(Locale.ROOT, "%.3f s", p),
-                String.format(Locale.ROOT, "%.3f s", h), p / h, "<= 1.3", p / h <= 1.3);
-        double spread = Math.max(Bench.spread(pushes), Bench.spread(tuned));
-        bench.row("8 A/B: the same push with " + TUNED + ": gain vs spread", String.format(Locale.ROOT, "%.3f s", t),
-                String.format(Locale.ROOT, "%.3f s", p), String.format(Locale.ROOT, "gain %.0f%%, spread %.0f%%", 100 * (p - t) / p,
-                        100 * spread), "gain > spread", null);
-        bench.notes.add("8 client CPU from bash's times, " + CPU_RUNS + " runs each, each run in another order: push " + seconds(pushes)
-                + " s, hello " + seconds(hellos) + " s, push with " + TUNED + " " + seconds(tuned) + " s");
+        double hello = Bench.median(cpu.get(0));
+        double floor = Bench.median(cpu.get(1));
+        double shipped = Bench.median(cpu.get(2));
+        bench.row("8 client CPU (user+sys): push of 1 MiB vs a hello-world JVM", cpuSeconds(shipped), cpuSeconds(hello),
+                shipped / hello, "<= 1.3", shipped / hello <= 1.3);
+        bench.row("8 floor: a JVM that only connects to the app's socket vs a hello-world JVM", cpuSeconds(floor), cpuSeconds(hello),
+                floor / hello, "-", null);
+        abRow("the class-data archive", cpu.get(2), cpu.get(3));
+        abRow("inline string concatenation (no archive)", cpu.get(3), cpu.get(4));
+        bench.notes.add("8 client CPU from bash's times, " + CPU_RUNS + " runs each (each the mean of " + CPU_REPEATS
+                + "), each run in another order: hello " + seconds(cpu.get(0)) + " s, socket hello " + seconds(cpu.get(1)) + " s, push " + seconds(cpu.get(2)) + " s, without the archive "
+                + seconds(cpu.get(3)) + " s, without it and with invokedynamic concatenation " + seconds(cpu.get(4)) + " s");
         Files.deleteIfExists(small);
     }
 
-    private static final String TUNED = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC";
+    /** A row for one start-up measure: the client's CPU with it against without it, its gain against the spread. */
+    private void abRow(String measure, List<Double> with, List<Double> without) {
+        double w = Bench.median(with);
+        double wo = Bench.median(without);
+        double spread = Math.max(Bench.spread(with), Bench.spread(without));
+        bench.row("8 A/B: client CPU of the push with " + measure + " vs without: gain vs spread", cpuSeconds(w), cpuSeconds(wo),
+                String.format(Locale.ROOT, "gain %.0f%%, spread %.0f%%", 100 * (wo - w) / wo, 100 * spread), "gain > spread",
+                (wo - w) / wo > spread);
+    }
+
+    private static List<String> concat(List<String> a, List<String> b) {
+        List<String> all = new ArrayList<>(a);
+        all.addAll(b);
+        return all;
+    }
+
+    private static String cpuSeconds(double s) {
+        return String.format(Locale.ROOT, "%.3f s", s);
+    }
 
     private static String seconds(List<Double> values) {
         return values.stream().map(v -> String.format(Locale.ROOT, "%.3f", v)).toList().toString();
@@ -179,9 +205,13 @@ final class FeltBench {
 
     private static final Pattern TIMES = Pattern.compile("(\\d+)m([0-9.]+)s (\\d+)m([0-9.]+)s");
 
-    /** The user + system CPU seconds {@code cmd} took, children included, from bash's {@code times}. */
+    /**
+     * The user + system CPU seconds {@code cmd} took, children included, from bash's {@code times}:
+     * the mean of {@value #CPU_REPEATS} runs in a row, which narrows the spread the A/Bs weigh gains against.
+     */
     private double childCpu(List<String> cmd) throws Exception {
-        List<String> wrapped = new ArrayList<>(List.of("bash", "-c", "\"$@\" >/dev/null 2>&1 || exit 1; times", "cpu"));
+        List<String> wrapped = new ArrayList<>(List.of("bash", "-c",
+                "for i in $(seq " + CPU_REPEATS + "); do \"$@\" >/dev/null 2>&1 || exit 1; done; times", "cpu"));
         wrapped.addAll(cmd);
         Bench.Result r = bench.exec(wrapped, null, false);
         if (r.exit() != 0) {
@@ -192,8 +222,8 @@ final class FeltBench {
         if (!m.find()) {
             throw new IllegalStateException("bash's times printed: " + r.out());
         }
-        return Integer.parseInt(m.group(1)) * 60 + Double.parseDouble(m.group(2)) + Integer.parseInt(m.group(3)) * 60
-                + Double.parseDouble(m.group(4));
+        return (Integer.parseInt(m.group(1)) * 60 + Double.parseDouble(m.group(2)) + Integer.parseInt(m.group(3)) * 60
+                + Double.parseDouble(m.group(4))) / CPU_REPEATS;
     }
 
     /** The CPU clock ticks (user + system, 1/100 s on Linux) process {@code pid} has used. */
