@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * {@code bin/hotswap}, the launcher users run: it passes the user's arguments through untouched,
- * runs the client niced, maps the class-data archive that make records beside the jar, and starts
+ * maps the class-data archive that make records beside the jar, and starts
  * silently without it when this JDK refuses it.
  */
 class LauncherTest {
@@ -67,46 +67,30 @@ class LauncherTest {
     }
 
     @Test
-    void theClientRunsNicedWithTheArgumentsAsGiven() throws Exception {
+    void theArgumentsReachTheClientAsGiven() throws Exception {
         dir = Fixtures.tempDir();
-        // A stand-in for java that prints its niceness and its arguments, one a line.
+        // A stand-in for java that prints its arguments, one a line.
         Path fakeHome = dir.resolve("jdk");
         Files.createDirectories(fakeHome.resolve("bin"));
         Path fake = fakeHome.resolve("bin/java");
-        Files.writeString(fake, "#!/bin/sh\necho \"nice $(nice)\"\nprintf '%s\\n' \"$@\"\n");
+        Files.writeString(fake, "#!/bin/sh\nprintf '%s\\n' \"$@\"\n");
         fake.toFile().setExecutable(true);
         Path jar = Files.copy(Fixtures.jar(), dir.resolve("hotswap.jar"));
         Path launcher = Files.copy(LAUNCHER, dir.resolve("hotswap"), StandardCopyOption.COPY_ATTRIBUTES);
         List<String> args = List.of("cp", "a b.sqlite3", "$HOME;`x`'\"*", "--keep-previous");
-        Fixtures.Result unniced = fake(launcher, fakeHome, "0", args);
-        int shell = Integer.parseInt(unniced.out().lines().findFirst().orElseThrow().substring("nice ".length()));
-        Fixtures.Result byDefault = fake(launcher, fakeHome, null, args);
-        Fixtures.Result nineteen = fake(launcher, fakeHome, "19", args);
-        assertEquals("nice " + Math.min(19, shell + 10), byDefault.out().lines().findFirst().orElseThrow(), byDefault.toString());
-        assertEquals("nice 19", nineteen.out().lines().findFirst().orElseThrow(), nineteen.toString());
-        for (Fixtures.Result r : List.of(unniced, byDefault, nineteen)) {
-            List<String> argv = r.out().lines().skip(1).toList();
-            assertEquals(List.of("-jar", jar.toString()), argv.subList(argv.size() - args.size() - 2, argv.size() - args.size()), r.toString());
-            assertEquals(args, argv.subList(argv.size() - args.size(), argv.size()), r.toString());
-            assertTrue(argv.stream().noneMatch(a -> a.startsWith("-XX:SharedArchiveFile")), "no archive beside the jar, none mapped: " + argv);
-        }
+        Fixtures.Result r = fake(launcher, fakeHome, args);
+        List<String> argv = r.out().lines().toList();
+        assertEquals(List.of("-jar", jar.toString()), argv.subList(argv.size() - args.size() - 2, argv.size() - args.size()), r.toString());
+        assertEquals(args, argv.subList(argv.size() - args.size(), argv.size()), r.toString());
+        assertTrue(argv.stream().noneMatch(a -> a.startsWith("-XX:SharedArchiveFile")), "no archive beside the jar, none mapped: " + argv);
         Files.writeString(archiveOf(jar), "");
-        List<String> argv = fake(launcher, fakeHome, null, args).out().lines().toList();
+        argv = fake(launcher, fakeHome, args).out().lines().toList();
         assertTrue(argv.contains("-XX:SharedArchiveFile=" + archiveOf(jar)), argv.toString());
-        for (String bad : List.of("20", "-1", "x", "1 0")) {
-            Fixtures.Result r = fake(launcher, fakeHome, bad, args);
-            assertEquals(2, r.exit(), r.toString());
-            assertEquals("", r.out(), "java ran with HOTSWAP_NICE=" + bad);
-            assertTrue(r.stderr().startsWith("ERROR: HOTSWAP_NICE must be a whole number from 0 to 19"), r.stderr());
-        }
+        assertEquals(args, argv.subList(argv.size() - args.size(), argv.size()), argv.toString());
     }
 
-    private Fixtures.Result fake(Path launcher, Path javaHome, String niceness, List<String> args) throws Exception {
-        List<String> command = new ArrayList<>(List.of("env", "-u", "HOTSWAP_JAR", "-u", "HOTSWAP_NICE"));
-        if (niceness != null) {
-            command.add("HOTSWAP_NICE=" + niceness);
-        }
-        command.add(launcher.toString());
+    private Fixtures.Result fake(Path launcher, Path javaHome, List<String> args) throws Exception {
+        List<String> command = new ArrayList<>(List.of("env", "-u", "HOTSWAP_JAR", launcher.toString()));
         command.addAll(args);
         return Fixtures.run(dir, Map.of("JAVA_HOME", javaHome.toString()), null, command);
     }

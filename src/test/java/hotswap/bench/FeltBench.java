@@ -31,8 +31,8 @@ final class FeltBench {
     private final Path src1m;
     private final Path src1g;
 
-    /** One command's window on the load's clock, its kind, and whether its client ran at the shell's priority. */
-    private record Window(int kind, boolean unniced, long start, long end) {
+    /** One command's window on the load's clock, and its kind. */
+    private record Window(int kind, long start, long end) {
     }
 
     private static final String[] KINDS = {"push 1 MiB", "push 1 GiB", "pull 1 GiB to a file"};
@@ -83,24 +83,15 @@ final class FeltBench {
                     case 1 -> List.of("cp", src1g.toString(), bench.live.toString());
                     default -> List.of("cp", bench.live.toString(), pulled.toString());
                 };
-                // The A/B of the launcher's nice: each command as shipped and at the shell's priority, in turn.
-                for (int v = 0; v < 2; v++) {
-                    boolean unniced = (v + round) % 2 == 1;
-                    List<String> cmd = new ArrayList<>(unniced ? List.of("env", "HOTSWAP_NICE=0") : List.of());
-                    cmd.addAll(bench.cliCommand(args));
-                    long start = System.nanoTime();
-                    Bench.Result r = bench.exec(cmd, null, false);
-                    long end = System.nanoTime();
-                    if (r.exit() != 0) {
-                        throw new IllegalStateException(String.join(" ", cmd) + " exited " + r.exit() + ":\n" + r.out());
-                    }
-                    windows.add(new Window(kind, unniced, start, end));
-                    Thread.sleep(TAIL_MILLIS);
-                    Files.deleteIfExists(pulled);
-                    bench.exec(List.of("sync"), null, false); // the next command's writes start from a clean page cache
-                    excluded.add(new long[] {end, System.nanoTime()});
-                    Thread.sleep(QUIET_MILLIS);
-                }
+                long start = System.nanoTime();
+                bench.cli(args);
+                long end = System.nanoTime();
+                windows.add(new Window(kind, start, end));
+                Thread.sleep(TAIL_MILLIS);
+                Files.deleteIfExists(pulled);
+                bench.exec(List.of("sync"), null, false); // the next command's writes start from a clean page cache
+                excluded.add(new long[] {end, System.nanoTime()});
+                Thread.sleep(QUIET_MILLIS);
             }
         }
         LoadGen.Samples s = load.stop();
@@ -110,15 +101,17 @@ final class FeltBench {
 
     private void report(LoadGen.Samples s, List<Window> windows, List<long[]> excluded, double rate, boolean goals, double seconds) {
         List<Long> outside = new ArrayList<>();
-        List<List<Long>> during = new ArrayList<>(); // by window
-        windows.forEach(w -> during.add(new ArrayList<>()));
+        List<List<Long>> during = new ArrayList<>();
+        for (int k = 0; k < KINDS.length; k++) {
+            during.add(new ArrayList<>());
+        }
         for (int i = 0; i < s.count(); i++) {
             long start = s.starts()[i];
             long end = start + s.latencies()[i];
             boolean in = false;
-            for (int w = 0; w < windows.size(); w++) {
-                if (start < windows.get(w).end() && end > windows.get(w).start()) {
-                    during.get(w).add(s.latencies()[i]);
+            for (Window w : windows) {
+                if (start < w.end() && end > w.start()) {
+                    during.get(w.kind()).add(s.latencies()[i]);
                     in = true;
                 }
             }
@@ -130,36 +123,18 @@ final class FeltBench {
         String load = String.format(Locale.ROOT, "%.0f/s", rate);
         String base = String.format(Locale.ROOT, "p99 outside %.1f ms", p99);
         for (int k = 0; k < KINDS.length; k++) {
-            List<Long> shipped = new ArrayList<>();
-            List<Double> niced = new ArrayList<>();
-            List<Double> unniced = new ArrayList<>();
-            for (int w = 0; w < windows.size(); w++) {
-                if (windows.get(w).kind() == k) {
-                    if (!windows.get(w).unniced()) {
-                        shipped.addAll(during.get(w));
-                    }
-                    (windows.get(w).unniced() ? unniced : niced).add(Bench.percentile(during.get(w), 0.99) / 1e6);
-                }
-            }
-            double p = Bench.percentile(shipped, 0.99) / 1e6 - p99;
-            double max = Bench.percentile(shipped, 1.0) / 1e6 - p99;
+            double p = Bench.percentile(during.get(k), 0.99) / 1e6 - p99;
+            double max = Bench.percentile(during.get(k), 1.0) / 1e6 - p99;
             String label = String.format(Locale.ROOT, "8 %s at %s: p99 / slowest of %d requests during it, over p99 outside",
-                    KINDS[k], load, shipped.size());
+                    KINDS[k], load, during.get(k).size());
             bench.row(label, String.format(Locale.ROOT, "%+.1f / %+.1f ms", p, max), base, "-",
                     goals ? "<= +5 / +15 ms" : "(+5 / +15 ms)", goals ? p <= 5 && max <= 15 : null);
-            double a = Bench.median(niced);
-            double b = Bench.median(unniced);
-            double spread = Math.max(Bench.spread(niced), Bench.spread(unniced));
-            bench.row(String.format(Locale.ROOT, "8 A/B at %s: p99 during %s, client niced vs at the shell's priority: gain vs spread", load,
-                    KINDS[k]), String.format(Locale.ROOT, "%.1f ms", a), String.format(Locale.ROOT, "%.1f ms", b),
-                    String.format(Locale.ROOT, "gain %.0f%%, spread %.0f%%", 100 * (b - a) / b, 100 * spread), "gain > spread",
-                    (b - a) / b > spread);
         }
         bench.row("8 failed requests at " + load + " (all " + s.count() + ", commands included)", Long.toString(s.errors()), "-", "-",
                 goals ? "0" : "(0)", goals ? s.errors() == 0 : null);
         bench.notes.add(String.format(Locale.ROOT, "8 at %s: open loop over %d keep-alive connections, latency from each request's due "
-                + "time; %d commands, %d runs of each as shipped and as many with HOTSWAP_NICE=0, each after %d ms quiet; the %d ms after each command and its sync count as neither "
-                + "during nor outside; %d requests in %.0f s, %d outside", load, CONNECTIONS, windows.size(), windows.size() / KINDS.length / 2,
+                + "time; %d commands, %d runs of each, each after %d ms quiet; the %d ms after each command and its sync count as neither "
+                + "during nor outside; %d requests in %.0f s, %d outside", load, CONNECTIONS, windows.size(), windows.size() / KINDS.length,
                 QUIET_MILLIS, TAIL_MILLIS, s.count(), seconds, outside.size()));
     }
 
@@ -198,8 +173,8 @@ final class FeltBench {
                 floor / hello, "-", null);
         abRow("the class-data archive", cpu.get(2), cpu.get(3));
         abRow("inline string concatenation (no archive)", cpu.get(3), cpu.get(4));
-        bench.notes.add("8 client CPU from bash's times, " + CPU_RUNS + " runs each (each the mean of " + CPU_REPEATS + "), each run in another order: hello " + seconds(cpu.get(0))
-                + " s, socket hello " + seconds(cpu.get(1)) + " s, push " + seconds(cpu.get(2)) + " s, without the archive "
+        bench.notes.add("8 client CPU from bash's times, " + CPU_RUNS + " runs each (each the mean of " + CPU_REPEATS
+                + "), each run in another order: hello " + seconds(cpu.get(0)) + " s, socket hello " + seconds(cpu.get(1)) + " s, push " + seconds(cpu.get(2)) + " s, without the archive "
                 + seconds(cpu.get(3)) + " s, without it and with invokedynamic concatenation " + seconds(cpu.get(4)) + " s");
         Files.deleteIfExists(small);
     }
