@@ -13,7 +13,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 import java.util.logging.Level;
+import java.util.logging.LogRecord;
 import java.util.logging.Logger;
 
 /**
@@ -40,6 +42,12 @@ final class Swap {
     private final BooleanSupplier wanted;
     /** Names of replaced files to remove once requests run again: removing a large file's last name frees its blocks, which takes a while. */
     private final List<Path> toFree = new ArrayList<>();
+    /**
+     * What happened inside the gate, written once it is open: an app's log handler formats and
+     * writes each line on the logging thread, a millisecond or more apiece, and requests wait for
+     * the gate. Each line keeps the time it was made.
+     */
+    private final List<LogRecord> gateLog = new ArrayList<>();
 
     /**
      * What the swap did.
@@ -119,7 +127,7 @@ final class Swap {
                     + "or give the requests longer with --timeout MS");
         }
         long closedAt = System.nanoTime();
-        LOG.info(() -> "lock acquired: waited " + Push.millisSince(waitStart) + " ms for in-flight requests");
+        noteInGate(Level.INFO, () -> "lock acquired: waited " + Push.millisSince(waitStart) + " ms for in-flight requests");
         List<SwapListener> prepared = new ArrayList<>();
         boolean replaced = false;
         Path oldInode = null;
@@ -135,12 +143,12 @@ final class Swap {
             checkpointWithin(deadline);
             awaitListenersClosed(deadline);
             int closed = dataSource.closeAll();
-            LOG.info(() -> "disconnected: closed " + closed + " connection(s) to " + live);
+            noteInGate(Level.INFO, () -> "disconnected: closed " + closed + " connection(s) to " + live);
             refuseForeignConnections(live, deadline);
             oldInode = holdOldInode(live);
             Files.move(replacement, live, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             replaced = true;
-            LOG.info(() -> "renamed " + replacement.getFileName() + " to " + live);
+            noteInGate(Level.INFO, () -> "renamed " + replacement.getFileName() + " to " + live);
             FileModes.syncDirectory(live.getParent());
             removeStaleSidecars(live);
         } catch (CommandFailure e) {
@@ -155,6 +163,8 @@ final class Swap {
         failure = reopen(replaced, prepared, failure);
         SwapGate.Released released = gate.open();
         pauseEvent.end();
+        gateLog.forEach(LOG::log);
+        gateLog.clear();
         long openedAt = released.atNanos();
         int waited = released.waited();
         pauseEvent.waited = waited;
@@ -297,7 +307,7 @@ final class Swap {
             return;
         }
         if (force) {
-            LOG.warning(() -> "swapping with " + handles + " connection(s) still open on " + live + " (--force): "
+            noteInGate(Level.WARNING, () -> "swapping with " + handles + " connection(s) still open on " + live + " (--force): "
                     + "they keep reading the old file");
             return;
         }
@@ -314,9 +324,9 @@ final class Swap {
         if (replaced) {
             try {
                 db.swappableDataSource().reopen();
-                LOG.info(() -> "reconnected to " + db.path());
+                noteInGate(Level.INFO, () -> "reconnected to " + db.path());
             } catch (SQLException e) {
-                LOG.log(Level.SEVERE, "reconnecting after the swap failed", e);
+                noteInGate(Level.SEVERE, "reconnecting after the swap failed", e);
                 failure = keepFirst(failure, new CommandFailure("the database was replaced, but reconnecting failed: " + Failures.describe(e), e));
             }
         }
@@ -324,12 +334,28 @@ final class Swap {
             try {
                 listener.afterSwap(db, replaced);
             } catch (Exception | Error e) {
-                LOG.log(Level.SEVERE, "after-swap listener failed", e);
+                noteInGate(Level.SEVERE, "after-swap listener failed", e);
                 failure = keepFirst(failure, new CommandFailure((replaced ? "the database was replaced, but " : "")
                         + "an after-swap listener failed: " + e, e));
             }
         }
         return failure;
+    }
+
+    /** Keeps a line for {@link #gateLog}, where its level is logged. */
+    private void noteInGate(Level level, Supplier<String> message) {
+        if (LOG.isLoggable(level)) {
+            noteInGate(level, message.get(), null);
+        }
+    }
+
+    private void noteInGate(Level level, String message, Throwable thrown) {
+        LogRecord r = new LogRecord(level, message);
+        r.setLoggerName(LOG.getName());
+        r.setSourceClassName(Swap.class.getName());
+        r.setSourceMethodName("run");
+        r.setThrown(thrown);
+        gateLog.add(r);
     }
 
     private static CommandFailure keepFirst(CommandFailure first, CommandFailure next) {
@@ -403,7 +429,7 @@ final class Swap {
                 throw new CommandFailure("cannot keep the previous database: this filesystem refused a hard link ("
                         + Failures.describe(e) + "); nothing changed. Pull a backup first, then push without --keep-previous");
             }
-            LOG.fine(() -> "no hard link to the old database (" + e + "); the rename will free its blocks");
+            noteInGate(Level.FINE, () -> "no hard link to the old database (" + e + "); the rename will free its blocks");
             return null;
         }
     }
@@ -413,7 +439,7 @@ final class Swap {
         for (String suffix : TempFiles.SIDECARS) {
             Path stale = live.resolveSibling(live.getFileName() + suffix);
             if (Files.deleteIfExists(stale)) {
-                LOG.info(() -> "removed stale " + stale.getFileName());
+                noteInGate(Level.INFO, () -> "removed stale " + stale.getFileName());
             }
         }
     }

@@ -30,6 +30,7 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -315,6 +316,73 @@ class LibraryBehaviourTest {
         assertEquals(List.of("request queued, waiting for swap to complete: GET /items",
                 "swap complete, resuming request: GET /items"), gateLog.messages(), gateLog.dump());
         assertFalse(lines.get(0).getInstant().isAfter(lines.get(1).getInstant()));
+    }
+
+    @Test
+    void aLogHandlerThatBlocksDoesNotHoldRequestsAtTheGate() throws Exception {
+        // An app's log handler may write to a pipe nobody reads: inside the gate nothing may wait on it.
+        Path live = Fixtures.itemsDb(dir.resolve("live.sqlite3"), "old");
+        Fixtures.itemsDb(client.resolve("new.sqlite3"), "new");
+        Hotswap h = build(Hotswap.builder().socket(socket()).database(live));
+        ManagedDatabase db = h.database(live);
+        ExecutorService[] ex = new ExecutorService[1];
+        HttpServer server = RunningApp.httpServer(ex);
+        cleanup.add(() -> ex[0].shutdownNow());
+        cleanup.add(() -> server.stop(0));
+        server.createContext("/items", exchange -> {
+            try {
+                respond(exchange, 200, String.join(",", names(db.dataSource())));
+            } catch (SQLException e) {
+                respond(exchange, 500, e.toString());
+            }
+        }).getFilters().add(h.filter());
+        CountDownLatch blocked = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        java.util.logging.Logger swapLogger = java.util.logging.Logger.getLogger(Swap.class.getName());
+        java.util.logging.Handler stuck = new java.util.logging.Handler() {
+            @Override
+            public void publish(java.util.logging.LogRecord record) {
+                if (record.getMessage() != null && record.getMessage().startsWith("lock acquired")) {
+                    blocked.countDown();
+                    try {
+                        release.await(60, TimeUnit.SECONDS);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        swapLogger.addHandler(stuck);
+        cleanup.add(() -> swapLogger.removeHandler(stuck));
+        cleanup.add(release::countDown);
+        h.start();
+        server.start();
+
+        CompletableFuture<Fixtures.Result> pushed = CompletableFuture.supplyAsync(() -> {
+            try {
+                return cli(h, "cp", "new.sqlite3", live.toString());
+            } catch (Exception e) {
+                throw new java.util.concurrent.CompletionException(e);
+            }
+        });
+        assertTrue(blocked.await(30, TimeUnit.SECONDS), "the swap never logged that it closed the gate");
+        HttpClient http = HttpClient.newHttpClient();
+        HttpRequest get = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.getAddress().getPort() + "/items"))
+                .timeout(java.time.Duration.ofSeconds(10)).build();
+        HttpResponse<String> reply = http.send(get, HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, reply.statusCode(), reply.body());
+        assertEquals("new", reply.body(), "the request ran on the new database while the swap's log handler was stuck");
+        release.countDown();
+        Fixtures.Result r = pushed.get(60, TimeUnit.SECONDS);
+        assertEquals(0, r.exit(), r.toString());
     }
 
     @Test
