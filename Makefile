@@ -108,11 +108,5 @@ bench: $(JARFILE) $(ARCHIVE) $(SQLITE_JAR)
 	@rm -rf build/bench-indy && mkdir -p build/bench-indy/classes
 	$(JAVAC) $(JAVAC_FLAGS) -d build/bench-indy/classes $(MAIN_SRC)
 	$(JAR) --create --file build/bench-indy/hotswap.jar --main-class hotswap.cli.Main -C build/bench-indy/classes .
-	@# Each patch under bench/ab undoes one measure the code takes: built into a jar of its own, the A/B's other side.
-	@rm -rf build/bench-ab && mkdir -p build/bench-ab
-	@for p in src/test/java/hotswap/bench/ab/*.patch; do n=$$(basename $$p .patch); mkdir -p build/bench-ab/$$n/classes; \
-	  cp -r src build/bench-ab/$$n/ && patch -s -p1 -d build/bench-ab/$$n < $$p && echo "javac build/bench-ab/$$n.jar" && \
-	  $(JAVAC) $(JAVAC_FLAGS) -XDstringConcat=inline -d build/bench-ab/$$n/classes $$(find build/bench-ab/$$n/src/main/java -name '*.java') && \
-	  $(JAR) --create --file build/bench-ab/$$n.jar --main-class hotswap.cli.Main -C build/bench-ab/$$n/classes . || exit 1; done
 	timeout 2400 $(JAVA) -cp build/bench-classes:$(JARFILE):$(SQLITE_JAR) hotswap.bench.Bench --jar $(JARFILE) --sqlite-jar $(SQLITE_JAR) \
-	  --indy-jar build/bench-indy/hotswap.jar --ab-dir build/bench-ab --classes build/bench-classes --dir build/bench --cli bin/hotswap --java $(JAVA)
+	  --indy-jar build/bench-indy/hotswap.jar --classes build/bench-classes --dir build/bench --cli bin/hotswap --java $(JAVA)

@@ -8,7 +8,6 @@ import java.lang.ProcessBuilder.Redirect;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
@@ -38,7 +37,7 @@ import java.util.regex.Pattern;
  * request's start and latency. Target 9, delta transfers to and from a remote app, is
  * {@link DeltaBench}.
  *
- * <p>Usage: {@code Bench --jar J --indy-jar J2 --ab-dir D --sqlite-jar S --classes DIR --dir BENCHDIR --cli bin/hotswap --java JAVA}.
+ * <p>Usage: {@code Bench --jar J --indy-jar J2 --sqlite-jar S --classes DIR --dir BENCHDIR --cli bin/hotswap --java JAVA}.
  */
 public final class Bench {
     private static final long MIB = 1L << 20;
@@ -52,8 +51,6 @@ public final class Bench {
      * dirty pages flushed). Each run takes the three copies compared in one of {@link #ORDERS}.
      */
     private static final int COPY_REPEATS = 6;
-    private static final int AB_APPS = 6;
-    private static final int AB_SWAPS = 16;
     /**
      * The six orders of three copies, one per run: each copy comes first twice, and right after each
      * of the other two twice. On this VM what a copy costs depends on what ran just before it:
@@ -79,6 +76,7 @@ public final class Bench {
     final Path socket;
     final Path live;
     final String java;
+    private final String appClasspath;
     private final long began = System.nanoTime();
     private final String loadBefore = loadAverage();
     private final boolean wrk;
@@ -94,6 +92,7 @@ public final class Bench {
         this.socket = dir.resolve("hotswap.sock");
         this.live = dir.resolve("live.sqlite3");
         this.java = opt.getOrDefault("java", "java");
+        this.appClasspath = abs(opt.get("classes")) + ":" + abs(opt.get("jar")) + ":" + abs(opt.get("sqlite-jar"));
         this.wrk = onPath("wrk");
     }
 
@@ -102,9 +101,9 @@ public final class Bench {
         for (int i = 0; i + 1 < args.length; i += 2) {
             opt.put(args[i].replaceFirst("^--", ""), args[i + 1]);
         }
-        for (String required : List.of("jar", "indy-jar", "ab-dir", "sqlite-jar", "classes", "dir", "cli")) {
+        for (String required : List.of("jar", "indy-jar", "sqlite-jar", "classes", "dir", "cli")) {
             if (!opt.containsKey(required)) {
-                System.err.println("usage: Bench --jar J --indy-jar J2 --ab-dir D --sqlite-jar S --classes DIR --dir BENCHDIR --cli bin/hotswap [--java JAVA]");
+                System.err.println("usage: Bench --jar J --indy-jar J2 --sqlite-jar S --classes DIR --dir BENCHDIR --cli bin/hotswap [--java JAVA]");
                 System.exit(2);
             }
         }
@@ -159,9 +158,6 @@ public final class Bench {
                 if (only("3")) {
                     swapPause(app, List.of(src1m, src100m, src1g), List.of("1 MiB", "100 MiB", "1 GiB"));
                 }
-            }
-            if (only("3")) {
-                pauseAB(src1m, "log-inside-gate", "the swap's log lines written after the gate opens vs inside it");
             }
         }
         if (only("457")) {
@@ -289,48 +285,6 @@ public final class Bench {
      * Swaps {@code src} in {@link #WARM_UP_SWAPS} times under load, a second apart: until the app's
      * request path and swap path are compiled, early swaps measured p99s of 12-15 ms, later ones ~5.5.
      */
-    /**
-     * The A/B of one measure that shortens the swap's pause: fresh apps, in turn one as built and
-     * one built from {@code bench/ab/PATCH.patch} (without the measure), each given a few swaps to
-     * warm up and then {@value #AB_SWAPS} pushes of 1 MiB with no load; a run's figure is the median
-     * pause its app logs.
-     */
-    private void pauseAB(Path src, String patch, String what) throws Exception {
-        List<Double> with = new ArrayList<>();
-        List<Double> without = new ArrayList<>();
-        Path abLive = dir.resolve("live-ab.sqlite3");
-        Path abSocket = dir.resolve("hotswap-ab.sock");
-        for (int run = 0; run < 2 * AB_APPS; run++) {
-            boolean patched = run % 2 != (run / 2) % 2; // ABBA ABBA ...
-            progress("3 A/B " + patch + ", app " + (run + 1));
-            Files.copy(src, abLive, StandardCopyOption.REPLACE_EXISTING);
-            String jar = patched ? opt.get("ab-dir") + "/" + patch + ".jar" : opt.get("jar");
-            try (App app = App.start(this, "app-ab.log", abLive, abSocket, jar)) {
-                List<String> cmd = List.of(abs(opt.get("cli")), "--socket", abSocket.toString(), "cp", src.toString(), abLive.toString());
-                for (int i = 0; i < 3 + AB_SWAPS; i++) {
-                    Result r = exec(cmd, null, false);
-                    if (r.exit() != 0) {
-                        throw new IllegalStateException("an A/B push exited " + r.exit() + ":\n" + r.out());
-                    }
-                }
-                List<Double> pauses = new ArrayList<>();
-                Matcher m = Pattern.compile("lock released: requests paused ([0-9.]+) ms").matcher(app.logSince(0));
-                while (m.find()) {
-                    pauses.add(Double.parseDouble(m.group(1)));
-                }
-                (patched ? without : with).add(median(pauses.subList(3, pauses.size())));
-            }
-        }
-        Files.deleteIfExists(abLive);
-        double a = median(with);
-        double b = median(without);
-        double spread = Math.max(spread(with), spread(without));
-        row("3 A/B: swap pause, " + what + ": gain vs spread", String.format("%.1f ms", a), String.format("%.1f ms", b),
-                String.format("gain %.0f%%, spread %.0f%%", 100 * (b - a) / b, 100 * spread), "gain > spread", (b - a) / b > spread);
-        notes.add("3 A/B of " + patch + ": " + AB_APPS + " fresh apps each, " + AB_SWAPS + " pushes of 1 MiB after 3 to warm up, no load; "
-                + "median pause per app: as built " + with + " ms, without " + without + " ms");
-    }
-
     private void warmUpSwaps(App app, Path src) throws Exception {
         LoadGen warm = new LoadGen(app.gated, "/items", CONCURRENCY);
         warm.start();
@@ -777,11 +731,6 @@ public final class Bench {
 
         /** An app serving {@code live} on {@code socket}. */
         static App start(Bench bench, String logName, Path live, Path socket) throws IOException {
-            return start(bench, logName, live, socket, bench.opt.get("jar"));
-        }
-
-        /** An app serving {@code live} on {@code socket}, from hotswap {@code jar}: an A/B's other side, or the one built. */
-        static App start(Bench bench, String logName, Path live, Path socket, String jar) throws IOException {
             Path log = bench.dir.resolve(logName);
             Files.deleteIfExists(log);
             List<String> cmd = new ArrayList<>(List.of(bench.java));
@@ -789,8 +738,7 @@ public final class Bench {
             if (extra != null && !extra.isBlank()) {
                 cmd.addAll(List.of(extra.trim().split("\\s+")));
             }
-            String classpath = abs(bench.opt.get("classes")) + ":" + abs(jar) + ":" + abs(bench.opt.get("sqlite-jar"));
-            cmd.addAll(List.of("-cp", classpath, "hotswap.bench.BenchApp", live.toString(), socket.toString()));
+            cmd.addAll(List.of("-cp", bench.appClasspath, "hotswap.bench.BenchApp", live.toString(), socket.toString()));
             Process p = new ProcessBuilder(cmd).redirectError(log.toFile()).start();
             BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
             String ready = out.readLine();
