@@ -44,8 +44,8 @@ final class Swap {
     private final List<Path> toFree = new ArrayList<>();
     /**
      * What happened inside the gate, written once it is open: an app's log handler formats and
-     * writes each line on the logging thread, a millisecond or more apiece, and requests wait for
-     * the gate. Each line keeps the time it was made.
+     * writes each line on the calling thread, and may block (a pipe nobody reads) while requests
+     * wait for the gate. Each line keeps the time it was made.
      */
     private final List<LogRecord> gateLog = new ArrayList<>();
 
