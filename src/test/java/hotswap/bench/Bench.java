@@ -37,7 +37,7 @@ import java.util.regex.Pattern;
  * request's start and latency. Target 9, delta transfers to and from a remote app, is
  * {@link DeltaBench}.
  *
- * <p>Usage: {@code Bench --jar J --indy-jar J2 --sqlite-jar S --classes DIR --dir BENCHDIR --cli bin/hotswap --java JAVA}.
+ * <p>Usage: {@code Bench --jar J --sqlite-jar S --classes DIR --dir BENCHDIR --cli bin/hotswap --java JAVA}.
  */
 public final class Bench {
     private static final long MIB = 1L << 20;
@@ -101,9 +101,9 @@ public final class Bench {
         for (int i = 0; i + 1 < args.length; i += 2) {
             opt.put(args[i].replaceFirst("^--", ""), args[i + 1]);
         }
-        for (String required : List.of("jar", "indy-jar", "sqlite-jar", "classes", "dir", "cli")) {
+        for (String required : List.of("jar", "sqlite-jar", "classes", "dir", "cli")) {
             if (!opt.containsKey(required)) {
-                System.err.println("usage: Bench --jar J --indy-jar J2 --sqlite-jar S --classes DIR --dir BENCHDIR --cli bin/hotswap [--java JAVA]");
+                System.err.println("usage: Bench --jar J --sqlite-jar S --classes DIR --dir BENCHDIR --cli bin/hotswap [--java JAVA]");
                 System.exit(2);
             }
         }

@@ -140,21 +140,16 @@ final class FeltBench {
 
     /**
      * User + system CPU of a small push's client, and of a bare JVM running hello world, each the
-     * median of a few; beside them a bare JVM that only connects to the app's socket (the floor),
-     * and the A/Bs of the two start-up measures the shipped client takes: the class-data archive
-     * that make records, and string concatenation compiled without invokedynamic.
+     * median of a few; beside them a bare JVM that only connects to the app's socket: the floor
+     * under any Java client of it.
      */
     private void clientCpu() throws Exception {
         Path small = bench.live.resolveSibling("felt-small.sqlite3");
-        List<String> args = List.of("--socket", bench.socket.toString(), "cp", small.toString(), bench.live.toString());
         String classes = Bench.abs(bench.opt.get("classes"));
         List<List<String>> kinds = List.of(
                 List.of(bench.java, "-cp", classes, "hotswap.bench.Hello"),
                 List.of(bench.java, "-cp", classes, "hotswap.bench.SocketHello", bench.socket.toString()),
-                bench.cliCommand(args.subList(2, args.size())),
-                // What bin/hotswap runs for cp, without the archive; then also without inline concatenation.
-                concat(List.of(bench.java, "-XX:+TieredCompilation", "-jar", Bench.abs(bench.opt.get("jar"))), args),
-                concat(List.of(bench.java, "-XX:+TieredCompilation", "-jar", Bench.abs(bench.opt.get("indy-jar"))), args));
+                bench.cliCommand(List.of("cp", small.toString(), bench.live.toString())));
         List<List<Double>> cpu = new ArrayList<>();
         kinds.forEach(k -> cpu.add(new ArrayList<>()));
         for (int i = 0; i < CPU_RUNS; i++) {
@@ -166,33 +161,15 @@ final class FeltBench {
         }
         double hello = Bench.median(cpu.get(0));
         double floor = Bench.median(cpu.get(1));
-        double shipped = Bench.median(cpu.get(2));
-        bench.row("8 client CPU (user+sys): push of 1 MiB vs a hello-world JVM", cpuSeconds(shipped), cpuSeconds(hello),
-                shipped / hello, "<= 1.3", shipped / hello <= 1.3);
+        double push = Bench.median(cpu.get(2));
+        bench.row("8 client CPU (user+sys): push of 1 MiB vs a hello-world JVM", cpuSeconds(push), cpuSeconds(hello),
+                push / hello, "<= 1.3", push / hello <= 1.3);
         bench.row("8 floor: a JVM that only connects to the app's socket vs a hello-world JVM", cpuSeconds(floor), cpuSeconds(hello),
                 floor / hello, "-", null);
-        abRow("the class-data archive", cpu.get(2), cpu.get(3));
-        abRow("inline string concatenation (no archive)", cpu.get(3), cpu.get(4));
         bench.notes.add("8 client CPU from bash's times, " + CPU_RUNS + " runs each (each the mean of " + CPU_REPEATS
-                + "), each run in another order: hello " + seconds(cpu.get(0)) + " s, socket hello " + seconds(cpu.get(1)) + " s, push " + seconds(cpu.get(2)) + " s, without the archive "
-                + seconds(cpu.get(3)) + " s, without it and with invokedynamic concatenation " + seconds(cpu.get(4)) + " s");
+                + "), each run in another order: hello " + seconds(cpu.get(0)) + " s, socket hello " + seconds(cpu.get(1)) + " s, push "
+                + seconds(cpu.get(2)) + " s");
         Files.deleteIfExists(small);
-    }
-
-    /** A row for one start-up measure: the client's CPU with it against without it, its gain against the spread. */
-    private void abRow(String measure, List<Double> with, List<Double> without) {
-        double w = Bench.median(with);
-        double wo = Bench.median(without);
-        double spread = Math.max(Bench.spread(with), Bench.spread(without));
-        bench.row("8 A/B: client CPU of the push with " + measure + " vs without: gain vs spread", cpuSeconds(w), cpuSeconds(wo),
-                String.format(Locale.ROOT, "gain %.0f%%, spread %.0f%%", 100 * (wo - w) / wo, 100 * spread), "gain > spread",
-                (wo - w) / wo > spread);
-    }
-
-    private static List<String> concat(List<String> a, List<String> b) {
-        List<String> all = new ArrayList<>(a);
-        all.addAll(b);
-        return all;
     }
 
     private static String cpuSeconds(double s) {
