@@ -57,8 +57,8 @@ public final class DemoApp implements AutoCloseable {
     /** Creates the database if missing, then starts the HTTP server and the hotswap socket. */
     public static DemoApp start(int port, Path db, Path socket) throws IOException, SQLException {
         createIfMissing(db);
-        // Without TCP_NODELAY the JDK's HttpServer answers each keep-alive request about 40 ms late
-        // (Nagle against delayed ACK): about 350 req/s instead of thousands, gate or not.
+        // Without TCP_NODELAY the JDK's HttpServer answers each keep-alive request late (Nagle against
+        // delayed ACK), gate or not.
         if (System.getProperty("sun.net.httpserver.nodelay") == null) {
             System.setProperty("sun.net.httpserver.nodelay", "true");
         }
