@@ -122,6 +122,23 @@ class LibraryBehaviourTest {
         return PosixFilePermissions.toString(Files.getPosixFilePermissions(p));
     }
 
+    /** An HttpServer (not started) whose {@code GET /items} lists the names in {@code db}, behind {@code h}'s gate. */
+    private HttpServer itemsServer(Hotswap h, ManagedDatabase db, Runnable onRequest) throws IOException {
+        ExecutorService[] ex = new ExecutorService[1];
+        HttpServer server = RunningApp.httpServer(ex);
+        cleanup.add(() -> ex[0].shutdownNow());
+        cleanup.add(() -> server.stop(0));
+        server.createContext("/items", exchange -> {
+            onRequest.run();
+            try {
+                respond(exchange, 200, String.join(",", names(db.dataSource())));
+            } catch (SQLException e) {
+                respond(exchange, 500, e.toString());
+            }
+        }).getFilters().add(h.filter());
+        return server;
+    }
+
     /** Captures messages of one of the library's loggers while a test runs. */
     private LogCapture capture(Class<?> source) {
         LogCapture c = new LogCapture(source.getName());
@@ -256,18 +273,7 @@ class LibraryBehaviourTest {
         Hotswap h = build(Hotswap.builder().socket(socket()).database(live));
         ManagedDatabase db = h.database(live);
         AtomicBoolean handlerRan = new AtomicBoolean();
-        ExecutorService[] ex = new ExecutorService[1];
-        HttpServer server = RunningApp.httpServer(ex);
-        cleanup.add(() -> ex[0].shutdownNow());
-        cleanup.add(() -> server.stop(0));
-        server.createContext("/items", exchange -> {
-            handlerRan.set(true);
-            try {
-                respond(exchange, 200, String.join(",", names(db.dataSource())));
-            } catch (SQLException e) {
-                respond(exchange, 500, e.toString());
-            }
-        }).getFilters().add(h.filter());
+        HttpServer server = itemsServer(h, db, () -> handlerRan.set(true));
         LogCapture gateLog = capture(SwapGate.class);
         LogCapture pushLog = capture(Push.class);
         pushLog.expect("push complete");
@@ -325,17 +331,7 @@ class LibraryBehaviourTest {
         Fixtures.itemsDb(client.resolve("new.sqlite3"), "new");
         Hotswap h = build(Hotswap.builder().socket(socket()).database(live));
         ManagedDatabase db = h.database(live);
-        ExecutorService[] ex = new ExecutorService[1];
-        HttpServer server = RunningApp.httpServer(ex);
-        cleanup.add(() -> ex[0].shutdownNow());
-        cleanup.add(() -> server.stop(0));
-        server.createContext("/items", exchange -> {
-            try {
-                respond(exchange, 200, String.join(",", names(db.dataSource())));
-            } catch (SQLException e) {
-                respond(exchange, 500, e.toString());
-            }
-        }).getFilters().add(h.filter());
+        HttpServer server = itemsServer(h, db, () -> { });
         CountDownLatch blocked = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
         java.util.logging.Logger swapLogger = java.util.logging.Logger.getLogger(Swap.class.getName());
