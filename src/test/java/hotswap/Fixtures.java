@@ -96,6 +96,31 @@ final class Fixtures {
         }
     }
 
+    /** What a test opened and the temp directories it made: closed in reverse order, then deleted. */
+    static final class Scope implements AutoCloseable {
+        private final List<AutoCloseable> toClose = new ArrayList<>();
+        private final List<Path> dirs = new ArrayList<>();
+
+        /** Closes {@code resource} when the test ends; returns it. */
+        <T extends AutoCloseable> T add(T resource) {
+            toClose.add(resource);
+            return resource;
+        }
+
+        /** A short temp directory, deleted when the test ends. */
+        Path dir() throws IOException {
+            Path d = tempDir();
+            dirs.add(d);
+            return d;
+        }
+
+        @Override
+        public void close() {
+            closeInReverse(toClose);
+            dirs.forEach(Fixtures::deleteTree);
+        }
+    }
+
     /** Creates a database at {@code file} by running each statement. */
     static Path createDb(Path file, String... statements) throws SQLException {
         try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + file); Statement s = c.createStatement()) {

@@ -8,7 +8,6 @@ import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -24,24 +23,16 @@ import org.junit.jupiter.api.Test;
 /** The MXBeans through the platform MBeanServer, and the flight recorder events through a real recording. */
 class JmxAndJfrTest {
     private static final MBeanServer MBEANS = ManagementFactory.getPlatformMBeanServer();
-    private final List<AutoCloseable> toClose = new ArrayList<>();
-    private final List<Path> dirs = new ArrayList<>();
+    private final Fixtures.Scope scope = new Fixtures.Scope();
 
     @AfterEach
     void tearDown() {
-        Fixtures.closeInReverse(toClose);
-        dirs.forEach(Fixtures::deleteTree);
-    }
-
-    private Path dir() throws Exception {
-        Path d = Fixtures.tempDir();
-        dirs.add(d);
-        return d;
+        scope.close();
     }
 
     private Hotswap started(Hotswap.Builder builder) throws Exception {
         Hotswap h = builder.build();
-        toClose.add(h);
+        scope.add(h);
         h.start();
         return h;
     }
@@ -60,13 +51,13 @@ class JmxAndJfrTest {
 
     @Test
     void twoAppsInOneJvmEachRegisterTheirBeansOnStartShowTheirFiguresAndRemoveThemOnClose() throws Exception {
-        Path a = dir();
-        Path b = dir();
+        Path a = scope.dir();
+        Path b = scope.dir();
         Path dbA = Fixtures.itemsDb(a.resolve("production.sqlite3"), "a");
         Fixtures.itemsDb(b.resolve("production.sqlite3"), "b");
         Hotswap first = started(Hotswap.builder().database(dbA).socket(a.resolve("s.sock")));
         Hotswap second = Hotswap.builder().database(b.resolve("production.sqlite3")).socket(b.resolve("s.sock")).build();
-        toClose.add(second);
+        scope.add(second);
         assertEquals(Set.of(), hotswapBeansOf(b.resolve("s.sock")), "registered before start");
         second.start();
         assertEquals(Set.of(server(a.resolve("s.sock")), database("production.sqlite3", a.resolve("s.sock"))), hotswapBeansOf(a.resolve("s.sock")));
@@ -111,14 +102,14 @@ class JmxAndJfrTest {
 
     @Test
     void jmxFalseRegistersNothing() throws Exception {
-        Path d = dir();
+        Path d = scope.dir();
         started(Hotswap.builder().database(Fixtures.itemsDb(d.resolve("p.sqlite3"), "x")).socket(d.resolve("s.sock")).jmx(false));
         assertEquals(Set.of(), hotswapBeansOf(d.resolve("s.sock")));
     }
 
     @Test
     void namesAnObjectNameCannotTakeBareAreQuotedAndTwoDatabasesOfOneNameAreToldApartByPath() throws Exception {
-        Path d = dir();
+        Path d = scope.dir();
         String odd = "a,b=c:\"d\"*\\.sqlite3"; // '?' is refused in a database path
         Path x = Files.createDirectory(d.resolve("x"));
         Path y = Files.createDirectory(d.resolve("y"));
@@ -136,7 +127,7 @@ class JmxAndJfrTest {
 
     @Test
     void aPushAndAPullAreRecordedAsFlightRecorderEventsWithTheSwapsPauseInsideThePush() throws Exception {
-        Path d = dir();
+        Path d = scope.dir();
         Path db = Fixtures.itemsDb(d.resolve("p.sqlite3"), "old");
         started(Hotswap.builder().database(db).socket(d.resolve("s.sock")));
         Path pushed = Fixtures.itemsDb(d.resolve("new.sqlite3"), "new", "newer");

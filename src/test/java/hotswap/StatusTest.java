@@ -14,7 +14,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -24,19 +23,11 @@ import org.junit.jupiter.api.Test;
 
 /** {@code hotswap status}, run as users run it: the real jar as a child process against a real app. */
 class StatusTest {
-    private final List<AutoCloseable> toClose = new ArrayList<>();
-    private final List<Path> dirs = new ArrayList<>();
+    private final Fixtures.Scope scope = new Fixtures.Scope();
 
     @AfterEach
     void tearDown() {
-        Fixtures.closeInReverse(toClose);
-        dirs.forEach(Fixtures::deleteTree);
-    }
-
-    private Path dir() throws Exception {
-        Path d = Fixtures.tempDir();
-        dirs.add(d);
-        return d;
+        scope.close();
     }
 
     private static Map<String, Object> json(Fixtures.Result r) {
@@ -62,8 +53,8 @@ class StatusTest {
     @Test
     void statusCountsSwapsAndPullsWithTheLastOfEachAndItsSourceAsOneJsonObject() throws Exception {
         RunningApp app = RunningApp.start("old");
-        toClose.add(app);
-        Path client = dir();
+        scope.add(app);
+        Path client = scope.dir();
         Path fromFile = Fixtures.itemsDb(client.resolve("new.sqlite3"), "a", "b");
         assertEquals(0, app.cli(client, null, "cp", "new.sqlite3", app.db.toString()).exit());
 
@@ -118,11 +109,11 @@ class StatusTest {
 
     @Test
     void pathsWithQuotesBackslashesAndControlCharactersComeThroughTheJsonIntact() throws Exception {
-        Path weird = Files.createDirectory(dir().resolve("we\"ird \\ dir\n\t\u0001\u007f é"));
+        Path weird = Files.createDirectory(scope.dir().resolve("we\"ird \\ dir\n\t\u0001\u007f é"));
         Path db = Fixtures.itemsDb(weird.resolve("\"q\" \\ 1.sqlite3"), "x");
-        Path socket = dir().resolve("s.sock");
+        Path socket = scope.dir().resolve("s.sock");
         Hotswap hotswap = Hotswap.builder().database(db).socket(socket).build();
-        toClose.add(hotswap);
+        scope.add(hotswap);
         hotswap.start();
         Map<String, Object> status = json(Fixtures.cli(weird, Map.of("HOTSWAP_SOCKET", socket.toString()), null, "status", "--json"));
         Map<String, Object> d = onlyDatabase(status);
@@ -138,10 +129,10 @@ class StatusTest {
 
     @Test
     void aDatabaseThatDoesNotExistYetIsShownAsSuchAndIsNotCreated() throws Exception {
-        Path dir = dir();
+        Path dir = scope.dir();
         Path db = dir.resolve("later.sqlite3");
         Hotswap hotswap = Hotswap.builder().database(db).socket(dir.resolve("s.sock")).build();
-        toClose.add(hotswap);
+        scope.add(hotswap);
         hotswap.start();
         Map<String, Object> d = onlyDatabase(json(Fixtures.cli(dir, Map.of("HOTSWAP_SOCKET", "s.sock"), null, "status", "--json")));
         assertEquals("the file does not exist yet", d.get("problem"));
@@ -153,10 +144,10 @@ class StatusTest {
 
     @Test
     void requestsInFlightAndWaitingAreCountedAndTheStatusDoesNotWaitForTheSwapThatHoldsThem() throws Exception {
-        Path dir = dir();
+        Path dir = scope.dir();
         Path db = Fixtures.itemsDb(dir.resolve("p.sqlite3"), "old");
         Hotswap hotswap = Hotswap.builder().database(db).socket(dir.resolve("s.sock")).build();
-        toClose.add(hotswap);
+        scope.add(hotswap);
         hotswap.start();
         Map<String, String> env = Map.of("HOTSWAP_SOCKET", "s.sock");
         Fixtures.itemsDb(dir.resolve("new.sqlite3"), "new");
@@ -210,7 +201,7 @@ class StatusTest {
     @Test
     void aRemoteStatusComesThroughTheRelayAndAPushThroughItCountsAsRemote() throws Exception {
         RemoteSide remote = new RemoteSide("app").start();
-        toClose.add(remote);
+        scope.add(remote);
         Fixtures.itemsDb(remote.local.resolve("new.sqlite3"), "fresh");
         Fixtures.Result pushed = remote.cp(null, "new.sqlite3", RemoteSide.HOST + ":db/production.sqlite3", "--remote-dir", "app");
         assertEquals(0, pushed.exit(), pushed.toString());

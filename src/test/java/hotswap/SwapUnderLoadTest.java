@@ -42,19 +42,11 @@ class SwapUnderLoadTest {
     /** Swaps per test: a few in make test, 100 in make stress. */
     private static final int PUSHES = Integer.getInteger("hotswap.stress.swaps", 12);
 
-    private final List<AutoCloseable> cleanup = new ArrayList<>();
-    private final List<Path> dirs = new ArrayList<>();
+    private final Fixtures.Scope scope = new Fixtures.Scope();
 
     @AfterEach
     void tearDown() {
-        Fixtures.closeInReverse(cleanup);
-        dirs.forEach(Fixtures::deleteTree);
-    }
-
-    private Path tempDir() throws IOException {
-        Path d = Fixtures.tempDir();
-        dirs.add(d);
-        return d;
+        scope.close();
     }
 
     /** Parses the demo's JSON array of plain names. */
@@ -73,7 +65,7 @@ class SwapUnderLoadTest {
 
     /** A client directory holding a.sqlite3 (list A) and b.sqlite3 (list B), with A already pushed to {@code app}. */
     private Path clientWithAPushed(RunningApp app) throws Exception {
-        Path client = tempDir();
+        Path client = scope.dir();
         Fixtures.itemsDb(client.resolve("a.sqlite3"), A.toArray(String[]::new));
         Fixtures.itemsDb(client.resolve("b.sqlite3"), B.toArray(String[]::new));
         assertEquals(0, app.cli(client, null, "cp", "a.sqlite3", app.db.toString()).exit());
@@ -106,7 +98,7 @@ class SwapUnderLoadTest {
     @Test
     void readersUnderRepeatedPushesSeeOnlyWholeOldOrNewListsAndNeverAnError() throws Exception {
         RunningApp app = RunningApp.start("seed");
-        cleanup.add(app);
+        scope.add(app);
         // Start from A so every reply must be exactly A or B.
         Path client = clientWithAPushed(app);
 
@@ -149,7 +141,7 @@ class SwapUnderLoadTest {
     @org.junit.jupiter.api.Tag("stress")
     void writesDuringRepeatedPushesAllSucceedAndReadersNeverSeeAMix() throws Exception {
         RunningApp app = RunningApp.start("seed");
-        cleanup.add(app);
+        scope.add(app);
         Path client = clientWithAPushed(app);
 
         AtomicBoolean stop = new AtomicBoolean();
@@ -209,15 +201,15 @@ class SwapUnderLoadTest {
     private Hotswap hotswap(Path dir, Duration swapTimeout) throws Exception {
         Path db = Fixtures.itemsDb(dir.resolve("live.sqlite3"), "old1", "old2");
         Hotswap h = Hotswap.builder().database(db).socket(dir.resolve("hs.sock")).swapTimeout(swapTimeout).build();
-        cleanup.add(h);
+        scope.add(h);
         return h;
     }
 
     private HttpServer server() throws IOException {
         ExecutorService[] ex = new ExecutorService[1];
         HttpServer server = RunningApp.httpServer(ex);
-        cleanup.add(() -> ex[0].shutdownNow());
-        cleanup.add(() -> server.stop(0));
+        scope.add(() -> ex[0].shutdownNow());
+        scope.add(() -> server.stop(0));
         return server;
     }
 
@@ -242,7 +234,7 @@ class SwapUnderLoadTest {
 
     @Test
     void concurrentSlowRequestsAreNotSerializedByTheGateFilter() throws Exception {
-        Path dir = tempDir();
+        Path dir = scope.dir();
         Hotswap hotswap = hotswap(dir, Hotswap.DEFAULT_SWAP_TIMEOUT);
         int n = 8;
         // Each request waits inside its handler until all n are inside; a serializing gate breaks the barrier.
@@ -279,7 +271,7 @@ class SwapUnderLoadTest {
 
     @Test
     void slowRequestPastSwapTimeoutFailsPushChangesNothingAndQueuedRequestsComplete() throws Exception {
-        Path dir = tempDir();
+        Path dir = scope.dir();
         Hotswap hotswap = hotswap(dir, Duration.ofMillis(300));
         Path live = hotswap.databases().get(0).path();
         DataSource data = hotswap.databases().get(0).dataSource();
@@ -313,7 +305,7 @@ class SwapUnderLoadTest {
             assertTrue(slowEntered.await(10, TimeUnit.SECONDS), "slow request never reached its handler");
             byte[] before = Files.readAllBytes(live);
 
-            Path client = tempDir();
+            Path client = scope.dir();
             Fixtures.itemsDb(client.resolve("new.sqlite3"), "new1");
             // While the push runs, keep sending requests: those sent while the gate is closed queue.
             AtomicBoolean stop = new AtomicBoolean();
