@@ -25,15 +25,20 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.logging.Handler;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
 import javax.sql.DataSource;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -318,7 +323,7 @@ class LibraryBehaviourTest {
         assertEquals("new", reply.body(), "the request queued during the swap ran on the new db");
         // Its two lines are written by the swap once it has let the request go, each with the time it happened.
         assertTrue(pushLog.await(30, TimeUnit.SECONDS), "the push never logged its end:\n" + pushLog.dump());
-        List<java.util.logging.LogRecord> lines = gateLog.records();
+        List<LogRecord> lines = gateLog.records();
         assertEquals(List.of("request queued, waiting for swap to complete: GET /items",
                 "swap complete, resuming request: GET /items"), gateLog.messages(), gateLog.dump());
         assertFalse(lines.get(0).getInstant().isAfter(lines.get(1).getInstant()));
@@ -334,10 +339,10 @@ class LibraryBehaviourTest {
         HttpServer server = itemsServer(h, db, () -> { });
         CountDownLatch blocked = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
-        java.util.logging.Logger swapLogger = java.util.logging.Logger.getLogger(Swap.class.getName());
-        java.util.logging.Handler stuck = new java.util.logging.Handler() {
+        Logger swapLogger = Logger.getLogger(Swap.class.getName());
+        Handler stuck = new Handler() {
             @Override
-            public void publish(java.util.logging.LogRecord record) {
+            public void publish(LogRecord record) {
                 if (record.getMessage() != null && record.getMessage().startsWith("lock acquired")) {
                     blocked.countDown();
                     try {
@@ -366,13 +371,13 @@ class LibraryBehaviourTest {
             try {
                 return cli(h, "cp", "new.sqlite3", live.toString());
             } catch (Exception e) {
-                throw new java.util.concurrent.CompletionException(e);
+                throw new CompletionException(e);
             }
         });
         assertTrue(blocked.await(30, TimeUnit.SECONDS), "the swap never logged that it closed the gate");
         HttpClient http = HttpClient.newHttpClient();
         HttpRequest get = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.getAddress().getPort() + "/items"))
-                .timeout(java.time.Duration.ofSeconds(10)).build();
+                .timeout(Duration.ofSeconds(10)).build();
         HttpResponse<String> reply = http.send(get, HttpResponse.BodyHandlers.ofString());
         assertEquals(200, reply.statusCode(), reply.body());
         assertEquals("new", reply.body(), "the request ran on the new database while the swap's log handler was stuck");
