@@ -184,7 +184,7 @@ final class FeltBench {
 
     /**
      * The user + system CPU seconds {@code cmd} took, children included, from bash's {@code times}:
-     * the mean of {@value #CPU_REPEATS} runs in a row, which narrows the spread the A/Bs weigh gains against.
+     * the mean of {@value #CPU_REPEATS} runs in a row, which narrows the spread from run to run.
      */
     private double childCpu(List<String> cmd) throws Exception {
         List<String> wrapped = new ArrayList<>(List.of("bash", "-c",
