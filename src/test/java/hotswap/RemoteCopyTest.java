@@ -5,10 +5,22 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import hotswap.wire.Channel;
+import hotswap.wire.CopyRequest;
+import hotswap.wire.Frames;
+import hotswap.wire.Protocol;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.channels.Channels;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Base64;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
@@ -348,6 +360,59 @@ class RemoteCopyTest {
             assertTrue(r.stderr().startsWith("ERROR: "), r.toString());
         }
         assertFalse(Files.exists(remote.commandLog), "no transport may start on a usage error");
+    }
+
+    @Test
+    void aRelayRefusesASampleOfPagesThatDoesNotFitItsRequestAndTouchesNothing() throws Exception {
+        remote = new RemoteSide("").start();
+        byte[] before = Files.readAllBytes(remote.db);
+        List<String> push = new CopyRequest("-", "-", CopyRequest.Integrity.FULL, true, 0, 100 * 4096, false, false,
+                new CopyRequest.Pages(4096, 100), null, true).encode();
+        List<String> pull = new CopyRequest("-", "-", CopyRequest.Integrity.FULL, true, 0, -1, false, false, null, null, true).encode();
+        String eight = Base64.getEncoder().encodeToString(new byte[8]);
+        Map<String, List<List<String>>> cases = Map.of(
+                "the sample holds 8 bytes, not the 256 its 100 pages make", List.of(relay("push", eight), push),
+                "the sample of pages is not base64", List.of(relay("push", "!!!"), push),
+                "only a push carries a sample of its pages", List.of(relay("pull", eight), pull));
+        for (var c : cases.entrySet()) {
+            ByteArrayOutputStream in = new ByteArrayOutputStream();
+            Frames frames = new Frames(Channels.newChannel(InputStream.nullInputStream()), Channels.newChannel(in));
+            Protocol.sayHello(frames);
+            for (List<String> message : c.getValue()) {
+                frames.writeStrings(Channel.CONTROL, message);
+            }
+            Fixtures.Result r = Fixtures.cli(remote.home, Map.of(), in.toByteArray(), "relay");
+            Frames reply = new Frames(Channels.newChannel(new ByteArrayInputStream(r.stdout())), Channels.newChannel(OutputStream.nullOutputStream()));
+            assertEquals(Protocol.VERSION, Protocol.readHello(reply), r.toString());
+            Frames.Frame error = reply.read();
+            assertEquals(Channel.STDERR, error.channel(), r.toString());
+            String text = StandardCharsets.UTF_8.decode(error.payload()).toString();
+            assertTrue(text.startsWith("ERROR: protocol error: " + c.getKey()), text);
+            assertTrue(text.contains("nothing changed"), text);
+            Frames.Frame exit = reply.read();
+            assertEquals(Channel.EXIT, exit.channel(), r.toString());
+            assertEquals(1, exit.payload().getInt(0));
+        }
+        assertArrayEquals(before, Files.readAllBytes(remote.db));
+        assertEquals(List.of(), Fixtures.leftovers(remote.db.getParent()));
+    }
+
+    @Test
+    void aFifoAtTheRemotePathDoesNotHoldUpTheRelaysLookAtThePages() throws Exception {
+        remote = new RemoteSide("").start();
+        Path fifo = remote.db.resolveSibling("fifo.sqlite3");
+        assertEquals(0, new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor());
+        newDb("new.sqlite3", "fresh");
+        // The relay only reads a regular file there: a FIFO would block its open until a writer came, for ever.
+        Fixtures.Result r = remote.cp(null, "new.sqlite3", target("db/fifo.sqlite3"));
+        assertEquals(1, r.exit(), r.toString());
+        assertTrue(r.stderr().startsWith(ON_HOST), r.toString());
+        assertEquals(List.of("old"), remote.items());
+    }
+
+    /** A relay request as a client sends it, with {@code sample} in its last place. */
+    private static List<String> relay(String side, String sample) {
+        return List.of("relay", side, "db/production.sqlite3", "", sample);
     }
 
     private static boolean onPath(String command) {

@@ -2,6 +2,7 @@ package hotswap;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
@@ -101,6 +102,36 @@ class RemoteDeltaTest {
                 Fixtures.query(remote.db, "SELECT id, name FROM items ORDER BY id"));
         assertTrue(plainBytes < Files.size(copy) / 5, plainBytes + " bytes crossed for a " + Files.size(copy) + "-byte file");
         assertTrue(deflatedBytes < plainBytes / 2, "deflated " + deflatedBytes + " vs plain " + plainBytes);
+        assertEquals(List.of(), Fixtures.leftovers(remote.db.getParent()));
+    }
+
+    @Test
+    void aPushOfAnUnrelatedDatabaseGoesWholeAtOnceAndSaysWhyUnlessDeltaIsGiven() throws Exception {
+        // As many rows of the same length, other words: a rebuilt database that reuses no page of the live one.
+        List<String> names = new ArrayList<>();
+        for (int i = 0; i < 8000; i++) {
+            names.add("ITEM " + i + " OF A REBUILT TABLE, NONE OF WHOSE ROWS THE LIVE ONE HAS " + i % 17);
+        }
+        Path rebuilt = Fixtures.itemsDb(remote.local.resolve("rebuilt.sqlite3"), names.toArray(String[]::new));
+        Fixtures.itemsDb(remote.local.resolve("again.sqlite3"), names.stream().map(n -> n.replace("ITEM", "ROW!")).toArray(String[]::new));
+
+        try (LogCapture log = new LogCapture("hotswap")) {
+            Fixtures.Result whole = cp("rebuilt.sqlite3", TARGET);
+            long wholeBytes = lastCount();
+            assertEquals(0, whole.exit(), whole.toString());
+            assertTrue(whole.stderr().startsWith("Note: 0 of 32 pages sampled from " + remote.db.toRealPath()
+                    + " match the pushed file; copying the whole file (--delta compares every page anyway)\n"), whole.stderr());
+            assertEquals(Fixtures.query(rebuilt, "SELECT id, name FROM items ORDER BY id"),
+                    Fixtures.query(remote.db, "SELECT id, name FROM items ORDER BY id"));
+            assertTrue(wholeBytes > Files.size(rebuilt), wholeBytes + " bytes crossed for a " + Files.size(rebuilt) + "-byte file");
+            // The app never snapshots its database for a delta it would not use.
+            assertTrue(log.messages().stream().noneMatch(m -> m.startsWith("delta push:")), log.dump());
+
+            Fixtures.Result delta = cp("--delta", "again.sqlite3", TARGET);
+            assertEquals(0, delta.exit(), delta.toString());
+            assertFalse(delta.stderr().contains("sampled"), delta.stderr());
+            assertTrue(log.messages().stream().anyMatch(m -> m.startsWith("delta push: received")), log.dump());
+        }
         assertEquals(List.of(), Fixtures.leftovers(remote.db.getParent()));
     }
 

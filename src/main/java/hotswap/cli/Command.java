@@ -23,7 +23,9 @@ enum Command {
             from a snapshot of the live database, a pull patches a copy of an existing DST; either \
             way the result is what a whole copy gives, checked by hash. On by default for a remote \
             app, where pages are also deflated; a different page size, or a DST that is not a \
-            SQLite database, goes whole, said once.
+            SQLite database, goes whole, said once. A remote push left to the default first \
+            compares 32 pages spread over the file with the live database's, and goes whole when \
+            fewer than 1 in 8 match; --delta compares every page anyway.
 
             A push refuses a source whose -wal or -journal still holds transactions. A pulled file \
             gets the live database's permission bits, less the umask. hotswap talks only to an app \
@@ -36,7 +38,8 @@ enum Command {
                     "--keep-previous         keep the replaced database beside the new one as DB.previous",
                     "--force                 swap even when the app holds connections hotswap does not manage (unsafe)",
                     "-q, --quiet             no progress line (shown only when stderr is a terminal)",
-                    "--delta, --no-delta     move only the pages that differ (default: on for a remote app, off here)",
+                    "--delta, --no-delta     move only the pages that differ (default: on for a remote app, off here;",
+                    "                        --delta also where a sample of pages finds little alike)",
                     "--compress, --no-compress",
                     "                        deflate those pages where that makes them smaller (default: as --delta",
                     "                        for a remote app, off here)",

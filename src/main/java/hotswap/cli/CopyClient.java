@@ -131,8 +131,23 @@ final class CopyClient {
                 RemoteCommand.preamble(options.remoteDir(), options.remoteHotswap()));
         try (Transport t = transport) {
             Frames frames = t.frames();
-            handshake(frames, new RelayRequest(push, target.path(), socketArg).encode(), request.encode());
+            handshake(frames, new RelayRequest(push, target.path(), socketArg, sample()).encode(), request.encode());
             return converse(t, frames, request);
+        }
+    }
+
+    /**
+     * For a remote delta push left to the default, the {@link ReuseSample} of the source, by which
+     * the relay sends it whole when little of the live database is reusable; else null.
+     */
+    private byte[] sample() throws Failure {
+        if (deltaPush == null || options.deltaGiven()) {
+            return null;
+        }
+        try (FileChannel in = FileChannel.open(Path.of(localSource), StandardOpenOption.READ)) {
+            return ReuseSample.of(in, deltaPush.pages());
+        } catch (IOException e) {
+            throw new Failure("cannot read " + localSource + ": " + Failures.describe(e) + "; nothing changed");
         }
     }
 

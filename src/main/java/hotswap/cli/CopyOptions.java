@@ -11,11 +11,13 @@ import java.util.List;
  * @param remoteDir     {@code --remote-dir}: the remote directory, or null for the login directory
  * @param remoteHotswap {@code --remote-hotswap}: the hotswap to run there, or null for the default
  * @param delta         {@code --delta} or {@code --no-delta}: move only changed pages; default on for a remote copy
+ * @param deltaGiven    {@code --delta} was given: a remote push compares every page even where a
+ *                      {@link ReuseSample} finds little to reuse
  * @param compress      {@code --compress} or {@code --no-compress}: deflate those pages; default on for a remote copy
  */
 record CopyOptions(String source, String destination, boolean skipIntegrityCheck, boolean quickCheck,
                    boolean skipSchemaCheck, long timeoutMillis, boolean force, boolean keepPrevious, boolean quiet,
-                   RemoteTarget remote, String rsh, String remoteDir, String remoteHotswap, boolean delta, boolean compress) {
+                   RemoteTarget remote, String rsh, String remoteDir, String remoteHotswap, boolean delta, boolean deltaGiven, boolean compress) {
 
     static CopyOptions parse(List<String> args) throws UsageError {
         List<String> paths = new ArrayList<>();
@@ -98,7 +100,7 @@ record CopyOptions(String source, String destination, boolean skipIntegrityCheck
                     : "--delta patches an existing copy, and standard output has none; pull to a file, or drop --delta");
         }
         return new CopyOptions(paths.get(0), paths.get(1), skipIntegrity, quick, skipSchema, timeout, force, keepPrevious,
-                quiet, remote, rsh, remoteDir, remoteHotswap, deltaOn, compressOn);
+                quiet, remote, rsh, remoteDir, remoteHotswap, deltaOn, delta != null && delta, compressOn);
     }
 
     /** A yes/no option given once, or twice the same way; both ways is a mistake worth stopping for. */

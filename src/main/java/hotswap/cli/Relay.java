@@ -88,11 +88,20 @@ final class Relay {
                         : LocalPaths.source(cwd, relay.path());
                 // The client's side is always this connection's stdio: the app here cannot see the client's files.
                 CopyRequest relayed = relay.push() ? request.relayed(CopyRequest.STDIO, path) : request.relayed(path, CopyRequest.STDIO);
+                if (relay.sample() != null && name == null && relayed.deltaSource() != null) {
+                    String note = ReuseSample.wholeInstead(Path.of(path), relayed.deltaSource(), relay.sample());
+                    if (note != null) {
+                        relayed = relayed.withoutDelta();
+                        client.writeText(Channel.STDERR, note + "\n");
+                    }
+                }
                 forward = (relay.push() ? relayed.withNames(null, name) : relayed.withNames(name, null)).encode();
             }
             app = AppSocket.connect(relay.socket() != null ? cwd.resolve(relay.socket()) : defaultSocket);
         } catch (Failure e) {
             return fail(e.getMessage());
+        } catch (IllegalArgumentException e) {
+            return fail("protocol error: " + e.getMessage() + "; nothing changed. Use the same hotswap version on both machines");
         }
         try (app) {
             return relay(app, forward);

@@ -1,6 +1,7 @@
 package hotswap.cli;
 
 import hotswap.wire.ProtocolException;
+import java.util.Base64;
 import java.util.List;
 
 /**
@@ -12,8 +13,10 @@ import java.util.List;
  * @param side   what the relay's side is
  * @param path   the remote PATH, relative to the relay's directory or absolute; null for a status
  * @param socket the app's socket as given to {@code --socket}, or null for the relay's default
+ * @param sample for a delta push left to the default, the {@link ReuseSample} of the pushed file;
+ *               else null
  */
-record RelayRequest(Side side, String path, String socket) {
+record RelayRequest(Side side, String path, String socket, byte[] sample) {
     static final String COMMAND = "relay";
 
     /** The relay's side of a copy (push: its side is the destination), or a status request. */
@@ -22,8 +25,8 @@ record RelayRequest(Side side, String path, String socket) {
     }
 
     /** A copy whose relay side is the destination ({@code push}) or the source. */
-    RelayRequest(boolean push, String path, String socket) {
-        this(push ? Side.PUSH : Side.PULL, path, socket);
+    RelayRequest(boolean push, String path, String socket, byte[] sample) {
+        this(push ? Side.PUSH : Side.PULL, path, socket, sample);
     }
 
     boolean push() {
@@ -31,11 +34,12 @@ record RelayRequest(Side side, String path, String socket) {
     }
 
     List<String> encode() {
-        return List.of(COMMAND, side.name().toLowerCase(java.util.Locale.ROOT), path == null ? "" : path, socket == null ? "" : socket);
+        return List.of(COMMAND, side.name().toLowerCase(java.util.Locale.ROOT), path == null ? "" : path, socket == null ? "" : socket,
+                sample == null ? "" : Base64.getEncoder().encodeToString(sample));
     }
 
     static RelayRequest decode(List<String> strings) throws ProtocolException {
-        if (strings.size() != 4 || !COMMAND.equals(strings.get(0))) {
+        if (strings.size() != 5 || !COMMAND.equals(strings.get(0))) {
             throw new ProtocolException("expected a relay request");
         }
         Side side = switch (strings.get(1)) {
@@ -53,6 +57,17 @@ record RelayRequest(Side side, String path, String socket) {
         if (socket.indexOf('\0') >= 0) {
             throw new ProtocolException("socket path contains a NUL byte");
         }
-        return new RelayRequest(side, side == Side.STATUS ? null : path, socket.isEmpty() ? null : socket);
+        byte[] sample = null;
+        if (!strings.get(4).isEmpty()) {
+            if (side != Side.PUSH) {
+                throw new ProtocolException("only a push carries a sample of its pages");
+            }
+            try {
+                sample = Base64.getDecoder().decode(strings.get(4));
+            } catch (IllegalArgumentException e) {
+                throw new ProtocolException("the sample of pages is not base64: " + e.getMessage());
+            }
+        }
+        return new RelayRequest(side, side == Side.STATUS ? null : path, socket.isEmpty() ? null : socket, sample);
     }
 }

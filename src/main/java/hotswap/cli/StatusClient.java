@@ -128,7 +128,7 @@ final class StatusClient {
                 RemoteCommand.preamble(options.remoteDir(), options.remoteHotswap()));
         try (Transport t = transport) {
             Frames frames = t.frames();
-            handshake(frames, new RelayRequest(RelayRequest.Side.STATUS, null, socketArg).encode(), List.of(StatusReport.REQUEST));
+            handshake(frames, new RelayRequest(RelayRequest.Side.STATUS, null, socketArg, null).encode(), List.of(StatusReport.REQUEST));
             return answer(frames);
         }
     }

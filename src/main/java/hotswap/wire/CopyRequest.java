@@ -187,6 +187,12 @@ public record CopyRequest(String source, String destination, Integrity integrity
                 deltaSource, deltaDestination, compress, sourceName, destinationName, Origin.REMOTE);
     }
 
+    /** This request as a whole-file push: the client sends the whole file when the app asks for it. */
+    public CopyRequest withoutDelta() {
+        return new CopyRequest(source, destination, integrity, checkSchema, timeoutMillis, sourceSize, force, keepPrevious,
+                null, deltaDestination, compress, sourceName, destinationName, origin);
+    }
+
     /** This request with the words that may name a managed database (null where none may). */
     public CopyRequest withNames(String sourceName, String destinationName) {
         return new CopyRequest(source, destination, integrity, checkSchema, timeoutMillis, sourceSize, force, keepPrevious,

@@ -45,7 +45,8 @@ import java.util.regex.Pattern;
  * <li>9b: the same with nothing changed.
  * <li>9c: 256 MiB, 1% changed, over 10 MB/s: a delta push against a whole push ({@code --no-delta}).
  * <li>9d: a 1 GiB push with nothing to reuse, checks skipped, default settings, against
- *     {@code cat NEW | TRANSPORT 'cat > x && sync x'}.
+ *     {@code cat NEW | TRANSPORT 'cat > x && sync x'}; and the A/B of the default's look at a
+ *     sample of pages, against {@code --delta}, which compares every page as the default once did.
  * </ul>
  *
  * <p>{@code BENCH9_MIB} (default 1024; 9c uses a quarter) shrinks the databases for a quick trial
@@ -343,7 +344,8 @@ final class DeltaBench {
         String target = HOST + ":" + live;
         Path[] files = {blobs1, blobs2};
         int[] next = {0}; // the live database holds prose: neither is like it
-        String[] kinds = {"default", "cat", "--no-compress", "--no-delta"};
+        // --delta is what the default did before its look at a sample of pages: the A/B of that look.
+        String[] kinds = {"default", "cat", "--delta", "--no-delta"};
         List<List<Copy>> copies = interleaved("9d", kinds, kind -> {
             if (kinds[kind].equals("cat")) {
                 return catBaseline(files[next[0]]);
@@ -369,6 +371,13 @@ final class DeltaBench {
             bench.row(label + what, String.format(Locale.ROOT, "%.2f s", t), catText, t / cat, goal ? "<= 1.1" : "(1.1)",
                     goal ? t / cat <= 1.1 : null);
         }
+        List<Double> sampled = seconds(copies.get(0));
+        List<Double> compared = seconds(copies.get(2));
+        double gain = (median(compared) - median(sampled)) / median(compared);
+        double spread = Math.max(Bench.spread(sampled), Bench.spread(compared));
+        bench.row("9d A/B: the default's look at 32 pages (whole at once) vs --delta (every page compared): gain vs spread",
+                String.format(Locale.ROOT, "%.2f s", median(sampled)), String.format(Locale.ROOT, "%.2f s", median(compared)),
+                String.format(Locale.ROOT, "gain %.0f%%, spread %.0f%%", 100 * gain, 100 * spread), "gain > spread", gain > spread);
         StringBuilder runs = new StringBuilder();
         for (int kind = 0; kind < kinds.length; kind++) {
             runs.append(String.format(Locale.ROOT, "%s%s %s s (spread %.0f%%)", kind == 0 ? "" : ", ", kinds[kind],
@@ -379,9 +388,9 @@ final class DeltaBench {
                 + "so no page matches; baseline `cat NEW | PUMP FAKE-SSH HOST 'cat > x && sync x'` (sync of that file, as the push's fsync; "
                 + "a bare sync would also wait for other processes' writes on this shared machine), x removed after each. " + RUNS
                 + " runs of the four, each run in another order, 3 s after a sync: " + runs);
-        bench.notes.add("9d phases (median): defaults " + pushPhases(log, copies.get(0).toArray(Copy[]::new)) + "; --no-compress "
+        bench.notes.add("9d phases (median): defaults " + pushPhases(log, copies.get(0).toArray(Copy[]::new)) + "; --delta "
                 + pushPhases(log, copies.get(2).toArray(Copy[]::new)) + "; --no-delta " + pushPhases(log, copies.get(3).toArray(Copy[]::new))
-                + "; pages the app received: " + String.join(", ", deltaLines(log, copies.get(0).toArray(Copy[]::new))));
+                + "; pages the app received: " + String.join(", ", deltaLines(log, copies.get(2).toArray(Copy[]::new))));
     }
 
     private Copy catBaseline(Path source) throws Exception {
