@@ -11,10 +11,13 @@ import hotswap.wire.Frames;
 import hotswap.wire.PageHashes;
 import hotswap.wire.ProtocolException;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.channels.Pipe;
 import java.nio.channels.ReadableByteChannel;
+import java.nio.channels.WritableByteChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -107,6 +110,43 @@ class DeltaWireTest {
         Outcome deflated = exchange(old, changed, true, null);
         assertArrayEquals(changed, deflated.result());
         assertTrue(deflated.toReceiver() < plain.toReceiver() / 2, plain.toReceiver() + " vs " + deflated.toReceiver());
+    }
+
+    @Test
+    void theFirstBatchesAreDeflatedWhateverTheLinkSeemsBehindItsBuffers() throws Exception {
+        // 20 batches of compressible pages to a link that takes every write at once, as a slow ssh link does until
+        // the buffers in front of it fill: it only seems fast, so the first batches are deflated all the same.
+        Path file = dir.resolve("text");
+        Files.write(file, text(20 * 64 + 1));
+        BitSet all = new BitSet();
+        all.set(1, 20 * 64 + 1);
+        long[] sent = new long[2];
+        for (int compress = 0; compress < 2; compress++) {
+            int at = compress;
+            WritableByteChannel link = new WritableByteChannel() {
+                @Override
+                public int write(ByteBuffer src) {
+                    int n = src.remaining();
+                    src.position(src.limit());
+                    sent[at] += n;
+                    return n;
+                }
+
+                @Override
+                public boolean isOpen() {
+                    return true;
+                }
+
+                @Override
+                public void close() {
+                }
+            };
+            try (FileChannel in = FileChannel.open(file, StandardOpenOption.READ)) {
+                Frames frames = new Frames(Channels.newChannel(InputStream.nullInputStream()), link);
+                new Delta(PAGE, 0, 20 * 64 + 1, frames, Channel.DATA_OUT, null).sendPages(in, all, "0".repeat(64), compress == 1, n -> { });
+            }
+        }
+        assertTrue(sent[1] < sent[0] / 4, "deflated " + sent[1] + " of " + sent[0] + " bytes");
     }
 
     @Test

@@ -376,7 +376,9 @@ public final class Delta {
     /**
      * Whether deflating the next batch pays: while, as measured so far, it takes less time than
      * the bytes it saves take on the link, which a fast link or data that does not shrink does not
-     * allow. Every 16th batch is deflated regardless, so the measure follows the data and the link.
+     * allow. The first 16 batches (4 MiB) are deflated regardless: the first writes land in the
+     * buffers in front of the link (socket, pipes, ssh), which take them at once, so a slow link
+     * would look fast; after that, every 16th, so the measure follows the data and the link.
      */
     private static final class Pays {
         private long batches;
@@ -386,7 +388,8 @@ public final class Delta {
         private long writtenBytes;
 
         boolean next() {
-            return batches++ % 16 == 0 || writtenBytes == 0 || deflateNanos * (double) writtenBytes < savedBytes * (double) writeNanos;
+            long n = batches++;
+            return n < 16 || n % 16 == 0 || deflateNanos * (double) writtenBytes < savedBytes * (double) writeNanos;
         }
 
         void deflated(long nanos, int saved) {

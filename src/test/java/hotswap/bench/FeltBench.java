@@ -15,7 +15,8 @@ import java.util.regex.Pattern;
  * the client pushes a small and a large database and pulls the large one, each command after a
  * few quiet seconds; the requests that overlap a command are set against those of the quiet
  * seconds. Then the same with the load raised until the app uses about one core. Last, the CPU
- * (user + sys) a small push's client takes against a bare hello-world JVM's.
+ * (user + sys) a small push's client takes against a bare hello-world JVM's, and that of the relay
+ * a remote push runs on the app's machine.
  */
 final class FeltBench {
     private static final double RATE = 400;
@@ -146,10 +147,18 @@ final class FeltBench {
     private void clientCpu() throws Exception {
         Path small = bench.live.resolveSibling("felt-small.sqlite3");
         String classes = Bench.abs(bench.opt.get("classes"));
+        // A remote push of the same file through a stand-in for ssh that runs the relay here and notes its CPU.
+        Path relayCpu = bench.dir.resolve("felt-relay-cpu.txt");
+        Path rsh = bench.dir.resolve("felt-rsh");
+        Files.writeString(rsh, String.format(Locale.ROOT, REMOTE_SHELL, relayCpu));
+        Files.setPosixFilePermissions(rsh, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        Files.deleteIfExists(relayCpu);
+        String cli = Bench.abs(bench.opt.get("cli"));
         List<List<String>> kinds = List.of(
                 List.of(bench.java, "-cp", classes, "hotswap.bench.Hello"),
                 List.of(bench.java, "-cp", classes, "hotswap.bench.SocketHello", bench.socket.toString()),
-                bench.cliCommand(List.of("cp", small.toString(), bench.live.toString())));
+                bench.cliCommand(List.of("cp", small.toString(), bench.live.toString())),
+                bench.cliCommand(List.of("cp", small.toString(), "felt:" + bench.live, "--rsh", rsh.toString(), "--remote-hotswap", cli)));
         List<List<Double>> cpu = new ArrayList<>();
         kinds.forEach(k -> cpu.add(new ArrayList<>()));
         for (int i = 0; i < CPU_RUNS; i++) {
@@ -166,10 +175,27 @@ final class FeltBench {
                 push / hello, "<= 1.3", push / hello <= 1.3);
         bench.row("8 floor: a JVM that only connects to the app's socket vs a hello-world JVM", cpuSeconds(floor), cpuSeconds(hello),
                 floor / hello, "-", null);
+        // The relay's lines, CPU_REPEATS to each run of the remote push: each run's relay is their mean.
+        List<Double> relays = new ArrayList<>();
+        List<String> lines = Files.readAllLines(relayCpu);
+        for (int i = 0; i + CPU_REPEATS <= lines.size(); i += CPU_REPEATS) {
+            double sum = 0;
+            for (String line : lines.subList(i, i + CPU_REPEATS)) {
+                sum += times(line);
+            }
+            relays.add(sum / CPU_REPEATS);
+        }
+        double relay = Bench.median(relays);
+        bench.row("8 relay CPU (user+sys): the remote end of a push of 1 MiB vs a hello-world JVM", cpuSeconds(relay), cpuSeconds(hello),
+                relay / hello, "<= 1.3", relay / hello <= 1.3);
+        bench.row("8 the remote push's client alone (client, stand-in and relay, less the relay) vs a hello-world JVM",
+                cpuSeconds(Bench.median(cpu.get(3)) - relay), cpuSeconds(hello), (Bench.median(cpu.get(3)) - relay) / hello, "-", null);
         bench.notes.add("8 client CPU from bash's times, " + CPU_RUNS + " runs each (each the mean of " + CPU_REPEATS
                 + "), each run in another order: hello " + seconds(cpu.get(0)) + " s, socket hello " + seconds(cpu.get(1)) + " s, push "
-                + seconds(cpu.get(2)) + " s");
+                + seconds(cpu.get(2)) + " s, remote push (client, stand-in for ssh and relay) " + seconds(cpu.get(3))
+                + " s, of which the relay (the stand-in's sh -c and the relay JVM, from bash's times there) " + seconds(relays) + " s");
         Files.deleteIfExists(small);
+        Files.deleteIfExists(relayCpu);
     }
 
     private static String cpuSeconds(double s) {
@@ -181,6 +207,30 @@ final class FeltBench {
     }
 
     private static final Pattern TIMES = Pattern.compile("(\\d+)m([0-9.]+)s (\\d+)m([0-9.]+)s");
+
+    /**
+     * A stand-in for ssh ({@code felt-rsh HOST COMMAND}): runs COMMAND here, as sshd hands it to the
+     * login shell, then appends the CPU of its children (the remote command: sh and the relay) to
+     * the file given, as bash's {@code times} prints it.
+     */
+    private static final String REMOTE_SHELL = """
+            #!/bin/bash
+            [ $# -eq 2 ] || { echo "felt-rsh: expected HOST COMMAND, got $# arguments" >&2; exit 255; }
+            sh -c "$2"
+            code=$?
+            times | tail -n 1 >> '%s'
+            exit $code
+            """;
+
+    /** User + system seconds of one line of bash's {@code times}. */
+    private static double times(String line) {
+        Matcher m = TIMES.matcher(line);
+        if (!m.find()) {
+            throw new IllegalStateException("bash's times printed: " + line);
+        }
+        return Integer.parseInt(m.group(1)) * 60 + Double.parseDouble(m.group(2)) + Integer.parseInt(m.group(3)) * 60
+                + Double.parseDouble(m.group(4));
+    }
 
     /**
      * The user + system CPU seconds {@code cmd} took, children included, from bash's {@code times}:
@@ -195,12 +245,7 @@ final class FeltBench {
             throw new IllegalStateException(String.join(" ", cmd) + " failed:\n" + r.out());
         }
         String[] lines = r.out().strip().split("\n");
-        Matcher m = TIMES.matcher(lines[lines.length - 1]);
-        if (!m.find()) {
-            throw new IllegalStateException("bash's times printed: " + r.out());
-        }
-        return (Integer.parseInt(m.group(1)) * 60 + Double.parseDouble(m.group(2)) + Integer.parseInt(m.group(3)) * 60
-                + Double.parseDouble(m.group(4))) / CPU_REPEATS;
+        return times(lines[lines.length - 1]) / CPU_REPEATS;
     }
 
     /** The CPU clock ticks (user + system, 1/100 s on Linux) process {@code pid} has used. */
