@@ -175,13 +175,16 @@ final class FeltBench {
                 push / hello, "<= 1.3", push / hello <= 1.3);
         bench.row("8 floor: a JVM that only connects to the app's socket vs a hello-world JVM", cpuSeconds(floor), cpuSeconds(hello),
                 floor / hello, "-", null);
-        // The relay's lines, CPU_REPEATS to each run of the remote push: each run's relay is their mean.
+        // Two lines a remote push, the second its children's; CPU_REPEATS pushes to each run: each run's relay is their mean.
         List<Double> relays = new ArrayList<>();
         List<String> lines = Files.readAllLines(relayCpu);
-        for (int i = 0; i + CPU_REPEATS <= lines.size(); i += CPU_REPEATS) {
+        if (lines.size() != 2 * CPU_RUNS * CPU_REPEATS) {
+            throw new IllegalStateException("the stand-in for ssh noted " + lines.size() + " lines, not " + 2 * CPU_RUNS * CPU_REPEATS);
+        }
+        for (int i = 0; i < lines.size(); i += 2 * CPU_REPEATS) {
             double sum = 0;
-            for (String line : lines.subList(i, i + CPU_REPEATS)) {
-                sum += times(line);
+            for (int k = 1; k < 2 * CPU_REPEATS; k += 2) {
+                sum += times(lines.get(i + k));
             }
             relays.add(sum / CPU_REPEATS);
         }
@@ -210,15 +213,16 @@ final class FeltBench {
 
     /**
      * A stand-in for ssh ({@code felt-rsh HOST COMMAND}): runs COMMAND here, as sshd hands it to the
-     * login shell, then appends the CPU of its children (the remote command: sh and the relay) to
-     * the file given, as bash's {@code times} prints it.
+     * login shell, then appends bash's {@code times} to the file given: its own CPU on one line,
+     * then its children's (the remote command: sh and the relay). Not through a pipe: a builtin in
+     * a pipeline runs in a subshell, which has no children.
      */
     private static final String REMOTE_SHELL = """
             #!/bin/bash
             [ $# -eq 2 ] || { echo "felt-rsh: expected HOST COMMAND, got $# arguments" >&2; exit 255; }
             sh -c "$2"
             code=$?
-            times | tail -n 1 >> '%s'
+            times >> '%s'
             exit $code
             """;
 
