@@ -37,7 +37,8 @@ import java.util.regex.Pattern;
  * request's start and latency. Target 9, delta transfers to and from a remote app, is
  * {@link DeltaBench}.
  *
- * <p>Usage: {@code Bench --jar J --sqlite-jar S --classes DIR --dir BENCHDIR --cli bin/hotswap --java JAVA}.
+ * <p>Usage: {@code Bench --jar J --sqlite-jar S --ab-dir D --classes DIR --dir BENCHDIR --cli bin/hotswap --java JAVA}; D holds
+ * the jars of the A/Bs' other sides, each built from a patch in {@code bench/ab}.
  */
 public final class Bench {
     private static final long MIB = 1L << 20;
@@ -101,9 +102,9 @@ public final class Bench {
         for (int i = 0; i + 1 < args.length; i += 2) {
             opt.put(args[i].replaceFirst("^--", ""), args[i + 1]);
         }
-        for (String required : List.of("jar", "sqlite-jar", "classes", "dir", "cli")) {
+        for (String required : List.of("jar", "sqlite-jar", "ab-dir", "classes", "dir", "cli")) {
             if (!opt.containsKey(required)) {
-                System.err.println("usage: Bench --jar J --sqlite-jar S --classes DIR --dir BENCHDIR --cli bin/hotswap [--java JAVA]");
+                System.err.println("usage: Bench --jar J --sqlite-jar S --ab-dir D --classes DIR --dir BENCHDIR --cli bin/hotswap [--java JAVA]");
                 System.exit(2);
             }
         }
@@ -677,9 +678,14 @@ public final class Bench {
 
     /** Runs a command; stdout goes to {@code stdoutFile} when given, else is captured with stderr. */
     Result exec(List<String> cmd, Path stdoutFile, boolean sampleRss) throws Exception {
+        return exec(cmd, stdoutFile, sampleRss, opt.get("jar"));
+    }
+
+    /** As {@link #exec(List, Path, boolean)}, with bin/hotswap running {@code jar}: an A/B's other side, or the one built. */
+    Result exec(List<String> cmd, Path stdoutFile, boolean sampleRss, String jar) throws Exception {
         Path err = dir.resolve("child.out");
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectInput(Redirect.from(Path.of("/dev/null").toFile()));
-        pb.environment().put("HOTSWAP_JAR", abs(opt.get("jar")));
+        pb.environment().put("HOTSWAP_JAR", abs(jar));
         if (stdoutFile != null) {
             pb.redirectOutput(stdoutFile.toFile()).redirectError(err.toFile());
         } else {

@@ -134,6 +134,8 @@ final class DeltaBench {
     private final String cli;
     private final long bigBytes;
     private final long linkBytes;
+    /** The A/B's other side: a client that hashes a remote push's source from its start (bench/ab/hash-at-start.patch). */
+    private final String hashAtStart;
     private String python;
 
     DeltaBench(Bench bench) {
@@ -148,6 +150,7 @@ final class DeltaBench {
         String mib = System.getenv("BENCH9_MIB");
         this.bigBytes = (mib == null || mib.isBlank() ? 1024 : Long.parseLong(mib.trim())) * MIB;
         this.linkBytes = bigBytes / 4;
+        this.hashAtStart = bench.opt.get("ab-dir") + "/hash-at-start.jar";
     }
 
     void run() throws Exception {
@@ -267,9 +270,11 @@ final class DeltaBench {
         String target = HOST + ":" + live;
         Path[] files = {small0, small1};
         int[] liveIs = {0};
-        List<List<Copy>> copies = interleaved("9c", new String[] {"delta push over 10 MB/s", "whole push over 10 MB/s"}, kind -> {
+        List<List<Copy>> copies = interleaved("9c", new String[] {"delta push over 10 MB/s", "whole push over 10 MB/s",
+                "delta push over 10 MB/s, the client hashing from its start (A/B)"}, kind -> {
             liveIs[0] = 1 - liveIs[0];
-            return copy(LINK_BYTES_PER_SECOND, kind == 1 ? List.of("--no-delta") : List.of(), files[liveIs[0]].toString(), target);
+            return copy(LINK_BYTES_PER_SECOND, kind == 1 ? List.of("--no-delta") : List.of(), files[liveIs[0]].toString(), target,
+                    kind == 2 ? hashAtStart : bench.opt.get("jar"));
         });
         // The app's snapshot of this database, which a push takes before anything else: as a pull takes it (the
         // push's own is not in the app's log), a delta pull onto an unchanged copy over the same link.
@@ -292,16 +297,17 @@ final class DeltaBench {
         String label = String.format(Locale.ROOT, "9c push %.0f MiB, 1%% changed, 10 MB/s link", Files.size(small0) / (double) MIB);
         String whole = String.format(Locale.ROOT, "%.2f s", w);
         bench.row(label + ": delta vs --no-delta", String.format(Locale.ROOT, "%.2f s", d), whole, ratio3(d / w), "<= 0.05", d / w <= 0.05);
+        abRow("9c A/B: the client hashing once the app snapshots vs from its start", deltas, copies.get(2));
         double deltaBytes = median(deltas.stream().map(c -> (double) c.bytes()).toList());
         bench.notes.add(String.format(Locale.ROOT, "9c both sides with the default checks (integrity_check and schema check), "
                 + "%d runs each, each run in another order, 3 s after a sync; delta %s s (spread %.0f%%), whole %s s (spread %.0f%%); "
                 + "%.3f%% of pages changed; bytes on the link: delta %.2f MB (%.2f s of the link at 10 MB/s), whole %.1f MB. "
                 + "Delta push phases (median): %s; whole push: %s. The app's snapshot of this database, from %d delta pulls onto an unchanged "
-                + "copy: %s", RUNS, fmt2(seconds(deltas)), 100 * Bench.spread(seconds(deltas)),
+                + "copy: %s. The A/B's client hashing from its start: %s s", RUNS, fmt2(seconds(deltas)), 100 * Bench.spread(seconds(deltas)),
                 fmt2(seconds(wholes)), 100 * Bench.spread(seconds(wholes)), 100 * diff.share(), deltaBytes / 1e6,
                 deltaBytes / LINK_BYTES_PER_SECOND, median(wholes.stream().map(c -> (double) c.bytes()).toList()) / 1e6,
                 pushPhases(log, deltas.toArray(Copy[]::new)), pushPhases(log, wholes.toArray(Copy[]::new)), RUNS,
-                pullPhases(log, pulls.toArray(Copy[]::new))));
+                pullPhases(log, pulls.toArray(Copy[]::new)), fmt2(seconds(copies.get(2)))));
         return liveIs[0];
     }
 
@@ -345,16 +351,16 @@ final class DeltaBench {
         Path[] files = {blobs1, blobs2};
         int[] next = {0}; // the live database holds prose: neither is like it
         // --delta is what the default did before its look at a sample of pages: the A/B of that look.
-        String[] kinds = {"default", "cat", "--delta", "--no-delta"};
+        String[] kinds = {"default", "cat", "--delta", "--no-delta", "default, the client hashing from its start (A/B)"};
         List<List<Copy>> copies = interleaved("9d", kinds, kind -> {
             if (kinds[kind].equals("cat")) {
                 return catBaseline(files[next[0]]);
             }
             List<String> options = new ArrayList<>(List.of("--skip-integrity-check", "--skip-schema-check"));
-            if (!kinds[kind].equals("default")) {
+            if (kinds[kind].startsWith("--")) {
                 options.add(kinds[kind]);
             }
-            Copy c = copy(0, options, files[next[0]].toString(), target);
+            Copy c = copy(0, options, files[next[0]].toString(), target, kind == 4 ? hashAtStart : bench.opt.get("jar"));
             next[0] = 1 - next[0];
             return c;
         });
@@ -371,13 +377,8 @@ final class DeltaBench {
             bench.row(label + what, String.format(Locale.ROOT, "%.2f s", t), catText, t / cat, goal ? "<= 1.1" : "(1.1)",
                     goal ? t / cat <= 1.1 : null);
         }
-        List<Double> sampled = seconds(copies.get(0));
-        List<Double> compared = seconds(copies.get(2));
-        double gain = (median(compared) - median(sampled)) / median(compared);
-        double spread = Math.max(Bench.spread(sampled), Bench.spread(compared));
-        bench.row("9d A/B: the default's look at 32 pages (whole at once) vs --delta (every page compared): gain vs spread",
-                String.format(Locale.ROOT, "%.2f s", median(sampled)), String.format(Locale.ROOT, "%.2f s", median(compared)),
-                String.format(Locale.ROOT, "gain %.0f%%, spread %.0f%%", 100 * gain, 100 * spread), "gain > spread", gain > spread);
+        abRow("9d A/B: the default's look at 32 pages (whole at once) vs --delta (every page compared)", copies.get(0), copies.get(2));
+        abRow("9d A/B: the client hashing once the app snapshots vs from its start", copies.get(0), copies.get(4));
         StringBuilder runs = new StringBuilder();
         for (int kind = 0; kind < kinds.length; kind++) {
             runs.append(String.format(Locale.ROOT, "%s%s %s s (spread %.0f%%)", kind == 0 ? "" : ", ", kinds[kind],
@@ -387,10 +388,20 @@ final class DeltaBench {
                 + " MiB), pushed in turn onto each other (the first onto 9a's prose), "
                 + "so no page matches; baseline `cat NEW | PUMP FAKE-SSH HOST 'cat > x && sync x'` (sync of that file, as the push's fsync; "
                 + "a bare sync would also wait for other processes' writes on this shared machine), x removed after each. " + RUNS
-                + " runs of the four, each run in another order, 3 s after a sync: " + runs);
+                + " runs of the " + kinds.length + ", each run in another order, 3 s after a sync: " + runs);
         bench.notes.add("9d phases (median): defaults " + pushPhases(log, copies.get(0).toArray(Copy[]::new)) + "; --delta "
                 + pushPhases(log, copies.get(2).toArray(Copy[]::new)) + "; --no-delta " + pushPhases(log, copies.get(3).toArray(Copy[]::new))
                 + "; pages the app received: " + String.join(", ", deltaLines(log, copies.get(2).toArray(Copy[]::new))));
+    }
+
+    /** An A/B row: copies {@code a} (the code as it is) against {@code b} (the other side), gain against spread. */
+    private void abRow(String label, List<Copy> a, List<Copy> b) {
+        double ma = median(seconds(a));
+        double mb = median(seconds(b));
+        double gain = (mb - ma) / mb;
+        double spread = Math.max(Bench.spread(seconds(a)), Bench.spread(seconds(b)));
+        bench.row(label + ": gain vs spread", String.format(Locale.ROOT, "%.2f s", ma), String.format(Locale.ROOT, "%.2f s", mb),
+                String.format(Locale.ROOT, "gain %.0f%%, spread %.0f%%", 100 * gain, 100 * spread), "gain > spread", gain > spread);
     }
 
     private Copy catBaseline(Path source) throws Exception {
@@ -448,13 +459,18 @@ final class DeltaBench {
 
     /** Runs {@code hotswap cp OPTIONS SRC DST} to or from the remote app, through the pump at {@code rate} bytes/s (0: unlimited). */
     private Copy copy(long rate, List<String> options, String src, String dst) throws Exception {
+        return copy(rate, options, src, dst, bench.opt.get("jar"));
+    }
+
+    /** As {@link #copy(long, List, String, String)}, the client and the relay running {@code jar}. */
+    private Copy copy(long rate, List<String> options, String src, String dst, String jar) throws Exception {
         List<String> cmd = new ArrayList<>(List.of(cli, "--socket", socket.toString(), "cp"));
         cmd.addAll(options);
         cmd.addAll(List.of(src, dst, "--rsh", String.join(" ", python, pump.toString(), Long.toString(rate), counts.toString(),
                 fakeSsh.toString()), "--remote-hotswap", cli));
         int before = countLines();
         long start = System.currentTimeMillis();
-        Bench.Result r = bench.exec(cmd, null, false);
+        Bench.Result r = bench.exec(cmd, null, false, jar);
         long end = System.currentTimeMillis();
         if (r.exit() != 0) {
             throw new IllegalStateException("hotswap cp " + String.join(" ", options) + " " + src + " " + dst + " exited " + r.exit()
