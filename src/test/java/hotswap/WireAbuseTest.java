@@ -290,7 +290,7 @@ class WireAbuseTest {
 
     private List<String> leftovers() {
         try {
-            return Fixtures.leftovers(dir);
+            return Fixtures.leftoversNow(dir);
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
