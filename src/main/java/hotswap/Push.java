@@ -48,8 +48,7 @@ final class Push {
      * Receives, checks and swaps. Every failure becomes a {@link CommandFailure} that says whether
      * the live database changed.
      *
-     * @return what finishes the push once the client has its exit status: its last log line, and
-     *         freeing the file it replaced
+     * @return what finishes the push once the client has its exit status: its last log line
      */
     AutoCloseable run() throws CommandFailure {
         try {
@@ -91,6 +90,7 @@ final class Push {
             try {
                 result = swap.run();
                 swapped = true;
+                swap.freeReplaced();
                 if (result.previous() != null) {
                     frames.writeText(Channel.STDERR, "Kept the replaced database as " + result.previous() + "\n");
                 }
@@ -100,14 +100,8 @@ final class Push {
                 throw e;
             }
             record(bytes, result, event);
-            long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
-            // Freeing a large replaced file takes a while (its blocks go back to the file system): the client
-            // has its exit status first, and a crash before this leaves a name that start() removes.
-            return () -> {
-                LOG.info(() -> String.format("push complete: %s (%d bytes in %d ms; requests paused %.1f ms)",
-                        live, bytes, millis, result.pauseMillis()));
-                swap.freeReplaced();
-            };
+            return () -> LOG.info(() -> String.format("push complete: %s (%d bytes in %d ms; requests paused %.1f ms)",
+                    live, bytes, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started), result.pauseMillis()));
         } finally {
             TempFiles.deleteQuietly(temp);
         }

@@ -82,7 +82,7 @@ class DeltaReviewTest {
             List<ProcessHandle> children = List.of();
             try {
                 long deadline = System.nanoTime() + 20_000_000_000L;
-                while (Fixtures.leftoversNow(remote.local).isEmpty()) {
+                while (Fixtures.leftovers(remote.local).isEmpty()) {
                     assertTrue(System.nanoTime() < deadline, "the client never started its copy of the destination");
                     Thread.sleep(5);
                 }

@@ -168,7 +168,7 @@ class FaultTest {
             if (!cli.waitFor(30, TimeUnit.SECONDS)) {
                 fail("trial " + i + ": the client did not exit within 30 s after the app was killed");
             }
-            List<String> orphans = Fixtures.leftoversNow(dir);
+            List<String> orphans = Fixtures.leftovers(dir);
 
             app.start(); // the socket file of the killed app is still there: the restart must handle it
             assertEquals(List.of(), Fixtures.leftovers(dir), "trial " + i + ": temp files remain after the restart");
@@ -421,7 +421,7 @@ class FaultTest {
     private static boolean awaitTempFile(Path dir, String kind, Process process) throws IOException, InterruptedException {
         long deadline = System.nanoTime() + WAIT.toNanos();
         while (System.nanoTime() < deadline) {
-            for (String name : Fixtures.leftoversNow(dir)) {
+            for (String name : Fixtures.leftovers(dir)) {
                 if (name.endsWith(kind)) {
                     return true;
                 }
@@ -440,7 +440,7 @@ class FaultTest {
         int emptyInARow = 0;
         List<String> left = List.of();
         while (System.nanoTime() < deadline) {
-            left = Fixtures.leftoversNow(dir);
+            left = Fixtures.leftovers(dir);
             emptyInARow = left.isEmpty() ? emptyInARow + 1 : 0;
             if (emptyInARow == 3) {
                 return;

@@ -161,28 +161,8 @@ final class Fixtures {
         return rows;
     }
 
-    /**
-     * Files of ours (temp, snapshot, old-inode links) left in {@code dir} once the app is done: the
-     * app frees a replaced database after the client has its exit status, so this waits (5 s at
-     * most) for the list to be empty, and returns it as it is then.
-     */
+    /** Files of ours (temp, snapshot, old-inode links) left in {@code dir}. */
     static List<String> leftovers(Path dir) throws IOException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        List<String> left = leftoversNow(dir);
-        while (!left.isEmpty() && System.nanoTime() < deadline) {
-            try {
-                Thread.sleep(10);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return left;
-            }
-            left = leftoversNow(dir);
-        }
-        return left;
-    }
-
-    /** Files of ours (temp, snapshot, old-inode links) in {@code dir} at this moment. */
-    static List<String> leftoversNow(Path dir) throws IOException {
         try (Stream<Path> s = Files.list(dir)) {
             return s.map(p -> p.getFileName().toString()).filter(n -> n.contains(".hotswap-")).sorted().toList();
         }

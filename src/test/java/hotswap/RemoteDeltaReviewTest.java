@@ -85,7 +85,7 @@ class RemoteDeltaReviewTest {
             }
         });
         long deadline = System.nanoTime() + 20_000_000_000L;
-        while (Fixtures.leftoversNow(shared).isEmpty()) {
+        while (Fixtures.leftovers(shared).isEmpty()) {
             assertTrue(System.nanoTime() < deadline, "the client never started its copy of the destination");
             Thread.sleep(5);
         }

@@ -138,7 +138,7 @@ final class RemoteSide implements AutoCloseable {
     /** Waits until the app is receiving a push into its temp file beside the database. */
     void awaitPushReceiving() throws Exception {
         long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
-        while (Fixtures.leftoversNow(db.getParent()).isEmpty()) {
+        while (Fixtures.leftovers(db.getParent()).isEmpty()) {
             org.junit.jupiter.api.Assertions.assertTrue(System.nanoTime() < deadline, "the push never started");
             Thread.sleep(20);
         }
@@ -147,7 +147,7 @@ final class RemoteSide implements AutoCloseable {
     /** After a push cut midway: the app there is left with the old rows and, once it noticed, no temp file. */
     void assertOldDatabaseAndNoTempFileSoon() throws Exception {
         long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
-        while (!Fixtures.leftoversNow(db.getParent()).isEmpty() && System.nanoTime() < deadline) {
+        while (!Fixtures.leftovers(db.getParent()).isEmpty() && System.nanoTime() < deadline) {
             Thread.sleep(20);
         }
         org.junit.jupiter.api.Assertions.assertEquals(List.of(), Fixtures.leftovers(db.getParent()));

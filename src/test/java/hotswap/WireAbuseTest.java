@@ -290,7 +290,7 @@ class WireAbuseTest {
 
     private List<String> leftovers() {
         try {
-            return Fixtures.leftoversNow(dir);
+            return Fixtures.leftovers(dir);
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
         }

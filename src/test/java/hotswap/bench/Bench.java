@@ -8,7 +8,6 @@ import java.lang.ProcessBuilder.Redirect;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
@@ -78,6 +77,7 @@ public final class Bench {
     final Path socket;
     final Path live;
     final String java;
+    private final String appClasspath;
     private final long began = System.nanoTime();
     private final String loadBefore = loadAverage();
     private final boolean wrk;
@@ -93,6 +93,7 @@ public final class Bench {
         this.socket = dir.resolve("hotswap.sock");
         this.live = dir.resolve("live.sqlite3");
         this.java = opt.getOrDefault("java", "java");
+        this.appClasspath = abs(opt.get("classes")) + ":" + abs(opt.get("jar")) + ":" + abs(opt.get("sqlite-jar"));
         this.wrk = onPath("wrk");
     }
 
@@ -396,56 +397,30 @@ public final class Bench {
         List<Double> cats = new ArrayList<>();
         List<Double> catsSynced = new ArrayList<>();
         List<Long> growth = new ArrayList<>();
-        // The A/B of freeing the replaced file after the client has its exit status: the same pushes to a
-        // second app built with the variant that frees it before (src/test/java/hotswap/bench/ab).
-        Path abLive = dir.resolve("live-ab.sqlite3");
-        Path abSocket = dir.resolve("hotswap-ab.sock");
-        Files.copy(src, abLive, StandardCopyOption.REPLACE_EXISTING);
-        List<Double> freedBefore = new ArrayList<>();
-        try (App ab = App.start(this, "app-ab.log", abLive, abSocket, opt.get("ab-dir") + "/free-before-ok.jar")) {
-            for (int rep = 0; rep < COPY_REPEATS; rep++) {
-                progress("push 1 GiB, run " + (rep + 1));
-                for (int k = 0; k < 4; k++) { // each run in another order of a balanced Latin square
-                    settle();
-                    switch (PULL_ORDERS[rep % PULL_ORDERS.length][k]) {
-                        case 0 -> cats.add(seconds(exec(List.of("sh", "-c", "cat \"$0\" > \"$1\"", src.toString(), other.toString()), null,
-                                false)));
-                        case 1 -> catsSynced.add(seconds(exec(List.of("sh", "-c", "cat \"$0\" > \"$1\" && sync \"$1\" && mv \"$1\" \"$2\"",
-                                src.toString(), otherNew.toString(), other.toString()), null, false)));
-                        case 3 -> {
-                            List<String> cmd = List.of(abs(opt.get("cli")), "--socket", abSocket.toString(), "cp", "--skip-integrity-check",
-                                    "--skip-schema-check", src.toString(), abLive.toString());
-                            Result r = exec(cmd, null, false);
-                            if (r.exit() != 0) {
-                                throw new IllegalStateException("the A/B push exited " + r.exit() + ":\n" + r.out());
-                            }
-                            freedBefore.add(seconds(r));
-                        }
-                        default -> {
-                            Rss rss = Rss.watch(app.process.pid());
-                            Result r = cliOk(null, "cp", "--skip-integrity-check", "--skip-schema-check", src.toString(), live.toString());
-                            growth.add(rss.stop());
-                            pushes.add(seconds(r));
-                        }
+        for (int rep = 0; rep < COPY_REPEATS; rep++) {
+            progress("push 1 GiB, run " + (rep + 1));
+            for (int k = 0; k < 3; k++) { // each run in another of the six orders
+                settle();
+                switch (ORDERS[rep % ORDERS.length][k]) {
+                    case 0 -> cats.add(seconds(exec(List.of("sh", "-c", "cat \"$0\" > \"$1\"", src.toString(), other.toString()), null, false)));
+                    case 1 -> catsSynced.add(seconds(exec(List.of("sh", "-c", "cat \"$0\" > \"$1\" && sync \"$1\" && mv \"$1\" \"$2\"",
+                            src.toString(), otherNew.toString(), other.toString()), null, false)));
+                    default -> {
+                        Rss rss = Rss.watch(app.process.pid());
+                        Result r = cliOk(null, "cp", "--skip-integrity-check", "--skip-schema-check", src.toString(), live.toString());
+                        growth.add(rss.stop());
+                        pushes.add(seconds(r));
                     }
                 }
             }
         }
-        Files.deleteIfExists(abLive);
         double push = median(pushes);
         double base = median(catsSynced);
-        progress("push: " + pushes + " s; cat+sync " + catsSynced + " s; cat " + cats + " s; freeing before OK " + freedBefore + " s");
+        progress("push: " + pushes + " s; cat+sync " + catsSynced + " s; cat " + cats + " s");
         row("4 push 1 GiB, checks skipped, vs cat NEW+fsync+mv", String.format("%.2f s", push), String.format("%.2f s", base),
                 push / base, "<= 1.5", push / base <= 1.5);
         row("4 push 1 GiB vs literal `cat SRC > OTHER`", String.format("%.2f s", push), String.format("%.2f s", median(cats)),
                 push / median(cats), "(1.5)", null);
-        double before = median(freedBefore);
-        double spread = Math.max(spread(pushes), spread(freedBefore));
-        row("4 A/B: push 1 GiB, the replaced file freed after the client has OK vs before: gain vs spread", String.format("%.2f s", push),
-                String.format("%.2f s", before), String.format("gain %.0f%%, spread %.0f%%", 100 * (before - push) / before, 100 * spread),
-                "gain > spread", (before - push) / before > spread);
-        notes.add("4 A/B: pushes " + pushes + " s; the same to an app that frees the replaced file before it tells the client OK "
-                + freedBefore + " s");
         notes.add("4 the push writes a new temp file, fsyncs it and renames it over the live file; the matching baseline does the same "
                 + "with `cat SRC > NEW && sync NEW && mv NEW OTHER`. The literal `cat SRC > OTHER` truncates OTHER and writes into "
                 + "the page-cache pages it just freed, and does not fsync");
@@ -762,11 +737,6 @@ public final class Bench {
 
         /** An app serving {@code live} on {@code socket}. */
         static App start(Bench bench, String logName, Path live, Path socket) throws IOException {
-            return start(bench, logName, live, socket, bench.opt.get("jar"));
-        }
-
-        /** An app serving {@code live} on {@code socket}, from hotswap {@code jar}: an A/B's variant, or the one built. */
-        static App start(Bench bench, String logName, Path live, Path socket, String jar) throws IOException {
             Path log = bench.dir.resolve(logName);
             Files.deleteIfExists(log);
             List<String> cmd = new ArrayList<>(List.of(bench.java));
@@ -774,8 +744,7 @@ public final class Bench {
             if (extra != null && !extra.isBlank()) {
                 cmd.addAll(List.of(extra.trim().split("\\s+")));
             }
-            String classpath = abs(bench.opt.get("classes")) + ":" + abs(jar) + ":" + abs(bench.opt.get("sqlite-jar"));
-            cmd.addAll(List.of("-cp", classpath, "hotswap.bench.BenchApp", live.toString(), socket.toString()));
+            cmd.addAll(List.of("-cp", bench.appClasspath, "hotswap.bench.BenchApp", live.toString(), socket.toString()));
             Process p = new ProcessBuilder(cmd).redirectError(log.toFile()).start();
             BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
             String ready = out.readLine();
