@@ -3,10 +3,7 @@ package hotswap;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.IOException;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
+import hotswap.bench.Sshd;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -25,86 +22,27 @@ import org.junit.jupiter.api.Test;
  * only where sshd cannot start ({@code .ci/run} installs openssh-server when it runs as root).
  */
 class RemoteSshdTest {
-    private static final Path SSHD = Path.of("/usr/sbin/sshd");
     private static Path keys;
-    private static Process sshd;
-    private static String rsh;
+    private static Sshd sshd;
     private static String skipped;
 
     RemoteSide remote;
 
     @BeforeAll
     static void startSshd() throws Exception {
-        if (!Files.isExecutable(SSHD) || !Files.isExecutable(Path.of("/usr/bin/ssh-keygen"))) {
-            skip(SSHD + " or ssh-keygen not found (install openssh-server)");
-            return;
-        }
         keys = Fixtures.tempDir();
-        for (String key : List.of("host_key", "client_key")) {
-            Process p = new ProcessBuilder("/usr/bin/ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", keys.resolve(key).toString())
-                    .redirectErrorStream(true).start();
-            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            if (p.waitFor() != 0) {
-                skip("ssh-keygen failed: " + out);
-                return;
-            }
-        }
-        Files.copy(keys.resolve("client_key.pub"), keys.resolve("authorized_keys"));
-        int port;
-        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            port = s.getLocalPort();
-        }
-        Path config = Files.writeString(keys.resolve("sshd_config"), String.join("\n",
-                "Port " + port,
-                "ListenAddress 127.0.0.1",
-                "HostKey " + keys.resolve("host_key"),
-                "AuthorizedKeysFile " + keys.resolve("authorized_keys"),
-                "PubkeyAuthentication yes",
-                "PasswordAuthentication no",
-                "KbdInteractiveAuthentication no",
-                "PermitRootLogin prohibit-password",
-                "UsePAM no",
-                "StrictModes no",
-                "PidFile " + keys.resolve("sshd.pid"),
-                ""));
         try {
-            Files.createDirectories(Path.of("/run/sshd")); // its privilege-separation directory
-        } catch (IOException e) {
-            // Not root: sshd says whether it can do without.
+            sshd = Sshd.start(keys);
+        } catch (Sshd.Unavailable e) {
+            skipped = e.getMessage();
+            System.out.println("RemoteSshdTest skipped: " + skipped);
         }
-        sshd = new ProcessBuilder(SSHD.toString(), "-D", "-e", "-f", config.toString())
-                .redirectErrorStream(true).redirectOutput(keys.resolve("sshd.log").toFile()).start();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (true) {
-            try (Socket s = new Socket()) {
-                s.connect(new InetSocketAddress("127.0.0.1", port), 200);
-                break;
-            } catch (IOException e) {
-                if (!sshd.isAlive() || System.nanoTime() > deadline) {
-                    skip("sshd did not start: " + Files.readString(keys.resolve("sshd.log")).strip());
-                    return;
-                }
-                Thread.sleep(50);
-            }
-        }
-        rsh = "ssh -p " + port + " -i " + keys.resolve("client_key")
-                + " -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes";
-    }
-
-    private static void skip(String why) {
-        skipped = why;
-        System.out.println("RemoteSshdTest skipped: " + why);
     }
 
     @AfterAll
     static void stopSshd() {
         if (sshd != null) {
-            sshd.destroy();
-            try {
-                sshd.waitFor(5, TimeUnit.SECONDS); // it removes its pid file as it goes
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+            sshd.close();
         }
         Fixtures.deleteTree(keys);
     }
@@ -127,7 +65,7 @@ class RemoteSshdTest {
     }
 
     private List<String> options() {
-        return List.of("--rsh", rsh, "--remote-dir", remote.appDir.toString());
+        return List.of("--rsh", sshd.rsh(), "--remote-dir", remote.appDir.toString());
     }
 
     @Test
