@@ -19,12 +19,14 @@ import java.time.LocalTime;
 import java.time.ZoneId;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 /**
  * Target 9 of {@code make bench}: delta transfers to and from a remote app (issue 11), each goal a
@@ -274,7 +276,7 @@ final class DeltaBench {
                 "delta push over 10 MB/s, the client hashing from its start (A/B)"}, kind -> {
             liveIs[0] = 1 - liveIs[0];
             return copy(LINK_BYTES_PER_SECOND, kind == 1 ? List.of("--no-delta") : List.of(), files[liveIs[0]].toString(), target,
-                    kind == 2 ? hashAtStart : bench.opt.get("jar"));
+                    kind == 2 ? hashAtStart : bench.opt.get("jar"), fakeSsh.toString());
         });
         // The app's snapshot of this database, which a push takes before anything else: as a pull takes it (the
         // push's own is not in the app's log), a delta pull onto an unchanged copy over the same link.
@@ -347,20 +349,49 @@ final class DeltaBench {
     // ---- 9d: a push with nothing to reuse -----------------------------------------------------
 
     private void wholePush(Bench.App app, Path live, Path blobs1, Path blobs2) throws Exception {
+        Path sshdDir = dir.resolve("sshd9");
+        deleteTree(sshdDir); // a run cut short leaves its keys, which ssh-keygen would not overwrite
+        Files.createDirectories(sshdDir);
+        Sshd sshd = null;
+        try {
+            sshd = Sshd.start(sshdDir);
+        } catch (Sshd.Unavailable e) {
+            bench.notes.add("9d over a real ssh: left out, " + e.getMessage());
+        }
+        try {
+            wholePush(app, live, blobs1, blobs2, sshd);
+        } finally {
+            if (sshd != null) {
+                sshd.close();
+            }
+            deleteTree(sshdDir);
+        }
+    }
+
+    /** 9d, and, with {@code sshd}, the same push and baseline through a real ssh to it, the issue's own transport. */
+    private void wholePush(Bench.App app, Path live, Path blobs1, Path blobs2, Sshd sshd) throws Exception {
         String target = HOST + ":" + live;
         Path[] files = {blobs1, blobs2};
         int[] next = {0}; // the live database holds prose: neither is like it
         // --delta is what the default did before its look at a sample of pages: the A/B of that look.
-        String[] kinds = {"default", "cat", "--delta", "--no-delta", "default, the client hashing from its start (A/B)"};
+        List<String> kindList = new ArrayList<>(List.of("default", "cat", "--delta", "--no-delta",
+                "default, the client hashing from its start (A/B)"));
+        if (sshd != null) {
+            kindList.addAll(List.of("default over ssh", "cat over ssh"));
+        }
+        String[] kinds = kindList.toArray(String[]::new);
+        // ssh reaches the sshd whatever the host is called: the pump stays in front, counting as for the stand-in.
+        String ssh = sshd == null ? null : sshd.rsh() + " -o HostName=127.0.0.1 -o LogLevel=ERROR";
         List<List<Copy>> copies = interleaved("9d", kinds, kind -> {
-            if (kinds[kind].equals("cat")) {
-                return catBaseline(files[next[0]]);
+            if (kinds[kind].startsWith("cat")) {
+                return catBaseline(files[next[0]], kinds[kind].endsWith("ssh") ? List.of(ssh.split(" ")) : List.of(fakeSsh.toString()));
             }
             List<String> options = new ArrayList<>(List.of("--skip-integrity-check", "--skip-schema-check"));
             if (kinds[kind].startsWith("--")) {
                 options.add(kinds[kind]);
             }
-            Copy c = copy(0, options, files[next[0]].toString(), target, kind == 4 ? hashAtStart : bench.opt.get("jar"));
+            Copy c = copy(0, options, files[next[0]].toString(), target, kind == 4 ? hashAtStart : bench.opt.get("jar"),
+                    kinds[kind].endsWith("ssh") ? ssh : fakeSsh.toString());
             next[0] = 1 - next[0];
             return c;
         });
@@ -373,9 +404,15 @@ final class DeltaBench {
         for (int kind : new int[] {0, 2, 3}) {
             double t = median(seconds(copies.get(kind)));
             boolean goal = kind == 0;
-            String what = goal ? ", defaults, vs cat piped through the transport" : ", " + kinds[kind];
+            String what = goal ? ", defaults, vs cat piped through the transport (the stand-in for ssh)" : ", " + kinds[kind];
             bench.row(label + what, String.format(Locale.ROOT, "%.2f s", t), catText, t / cat, goal ? "<= 1.1" : "(1.1)",
                     goal ? t / cat <= 1.1 : null);
+        }
+        if (sshd != null) {
+            double t = median(seconds(copies.get(5)));
+            double catSsh = median(seconds(copies.get(6)));
+            bench.row(label + ", defaults, over a real ssh to 127.0.0.1, vs cat | ssh", String.format(Locale.ROOT, "%.2f s", t),
+                    String.format(Locale.ROOT, "%.2f s", catSsh), t / catSsh, "<= 1.1", t / catSsh <= 1.1);
         }
         abRow("9d A/B: the default's look at 32 pages (whole at once) vs --delta (every page compared)", copies.get(0), copies.get(2));
         abRow("9d A/B: the client hashing once the app snapshots vs from its start", copies.get(0), copies.get(4));
@@ -387,7 +424,8 @@ final class DeltaBench {
         bench.notes.add("9d two databases of random blobs as targets 3-8 use, " + size / MIB + " MiB each (makeDb of " + bigBytes / MIB
                 + " MiB), pushed in turn onto each other (the first onto 9a's prose), "
                 + "so no page matches; baseline `cat NEW | PUMP FAKE-SSH HOST 'cat > x && sync x'` (sync of that file, as the push's fsync; "
-                + "a bare sync would also wait for other processes' writes on this shared machine), x removed after each. " + RUNS
+                + "a bare sync would also wait for other processes' writes on this shared machine), x removed after each; over ssh, the same through OpenSSH (chacha20-poly1305) to an sshd on 127.0.0.1 set up "
+                + "as RemoteSshdTest does, both behind the same pump. " + RUNS
                 + " runs of the " + kinds.length + ", each run in another order, 3 s after a sync: " + runs);
         bench.notes.add("9d phases (median): defaults " + pushPhases(log, copies.get(0).toArray(Copy[]::new)) + "; --delta "
                 + pushPhases(log, copies.get(2).toArray(Copy[]::new)) + "; --no-delta " + pushPhases(log, copies.get(3).toArray(Copy[]::new))
@@ -404,12 +442,26 @@ final class DeltaBench {
                 String.format(Locale.ROOT, "gain %.0f%%, spread %.0f%%", 100 * gain, 100 * spread), "gain > spread", gain > spread);
     }
 
-    private Copy catBaseline(Path source) throws Exception {
+    private static void deleteTree(Path tree) throws IOException {
+        if (Files.exists(tree)) {
+            try (Stream<Path> paths = Files.walk(tree)) {
+                for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+                    Files.delete(p);
+                }
+            }
+        }
+    }
+
+    /** {@code cat SOURCE | PUMP TRANSPORT... HOST 'cat > X && sync X'}, X in the remote directory. */
+    private Copy catBaseline(Path source, List<String> transport) throws Exception {
         String x = "baseline9.sqlite3";
         long start = System.currentTimeMillis();
         int before = countLines();
-        Bench.Result r = bench.exec(List.of("sh", "-c", "cat \"$0\" | \"$@\"", source.toString(), python, pump.toString(), "0",
-                counts.toString(), fakeSsh.toString(), HOST, "cat > " + x + " && sync " + x), null, false);
+        List<String> cmd = new ArrayList<>(List.of("sh", "-c", "cat \"$0\" | \"$@\"", source.toString(), python, pump.toString(), "0",
+                counts.toString()));
+        cmd.addAll(transport);
+        cmd.addAll(List.of(HOST, "cat > " + remote.resolve(x) + " && sync " + remote.resolve(x)));
+        Bench.Result r = bench.exec(cmd, null, false);
         long end = System.currentTimeMillis();
         if (r.exit() != 0 || Files.size(remote.resolve(x)) != Files.size(source)) {
             throw new IllegalStateException("the cat baseline failed (" + r.exit() + "):\n" + r.out());
@@ -418,8 +470,6 @@ final class DeltaBench {
         long[] c = lastCounts(before);
         return new Copy(r.nanos() / 1e9, c[0], c[1], start, end);
     }
-
-    // ---- the client's hashing -----------------------------------------------------------------
 
     // ---- copies through the transport ---------------------------------------------------------
 
@@ -459,15 +509,19 @@ final class DeltaBench {
 
     /** Runs {@code hotswap cp OPTIONS SRC DST} to or from the remote app, through the pump at {@code rate} bytes/s (0: unlimited). */
     private Copy copy(long rate, List<String> options, String src, String dst) throws Exception {
-        return copy(rate, options, src, dst, bench.opt.get("jar"));
+        return copy(rate, options, src, dst, bench.opt.get("jar"), fakeSsh.toString());
     }
 
-    /** As {@link #copy(long, List, String, String)}, the client and the relay running {@code jar}. */
-    private Copy copy(long rate, List<String> options, String src, String dst, String jar) throws Exception {
+    /**
+     * As {@link #copy(long, List, String, String)}, the client running {@code jar} (and the relay too
+     * through the stand-in, which passes HOTSWAP_JAR on; ssh does not), through {@code transport}
+     * behind the pump: the stand-in for ssh, or an ssh command.
+     */
+    private Copy copy(long rate, List<String> options, String src, String dst, String jar, String transport) throws Exception {
         List<String> cmd = new ArrayList<>(List.of(cli, "--socket", socket.toString(), "cp"));
         cmd.addAll(options);
         cmd.addAll(List.of(src, dst, "--rsh", String.join(" ", python, pump.toString(), Long.toString(rate), counts.toString(),
-                fakeSsh.toString()), "--remote-hotswap", cli));
+                transport), "--remote-hotswap", cli));
         int before = countLines();
         long start = System.currentTimeMillis();
         Bench.Result r = bench.exec(cmd, null, false, jar);
