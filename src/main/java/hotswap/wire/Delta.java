@@ -7,8 +7,6 @@ import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.List;
 import java.util.function.LongConsumer;
-import java.util.zip.DataFormatException;
-import java.util.zip.Deflater;
 import java.util.zip.Inflater;
 
 /**
@@ -195,7 +193,7 @@ public final class Delta {
                     }
                     batch.get(pages, 0, bytes);
                 } else if (method == DEFLATED) {
-                    inflate(inflater, batch, pages, bytes);
+                    Packer.inflate(inflater, batch, pages, bytes, "page batch");
                 } else {
                     throw new ProtocolException("unknown page batch encoding " + method);
                 }
@@ -308,11 +306,8 @@ public final class Delta {
         frames.write(out, announcement.flip());
         int perBatch = Math.max(1, BATCH_BYTES / pageSize);
         byte[] raw = new byte[perBatch * pageSize];
-        byte[] packed = compress ? new byte[raw.length + 64] : null;
-        Deflater deflater = compress ? new Deflater(Deflater.BEST_SPEED) : null;
         int[] index = new int[perBatch];
-        Pays pays = new Pays();
-        try {
+        try (Packer packer = new Packer(compress, raw.length)) {
             int p = changed.nextSetBit(0);
             while (p >= 0) {
                 int n = 0;
@@ -322,29 +317,20 @@ public final class Delta {
                 }
                 readPages(file, index, n, raw);
                 int bytes = n * pageSize;
-                int packedBytes = -1;
-                if (compress && pays.next()) {
-                    long t = System.nanoTime();
-                    packedBytes = deflate(deflater, raw, bytes, packed);
-                    pays.deflated(System.nanoTime() - t, packedBytes < 0 ? 0 : Math.max(0, bytes - packedBytes));
-                }
-                boolean deflated = packedBytes > 0 && packedBytes < bytes - bytes / 16;
+                int packedBytes = packer.pack(raw, bytes);
+                boolean deflated = packedBytes > 0;
                 ByteBuffer batch = ByteBuffer.allocate(5 + 4 * n + (deflated ? packedBytes : bytes));
                 batch.put(deflated ? DEFLATED : RAW).putInt(n);
                 for (int i = 0; i < n; i++) {
                     batch.putInt(index[i]);
                 }
-                batch.put(deflated ? packed : raw, 0, deflated ? packedBytes : bytes);
+                batch.put(deflated ? packer.packed() : raw, 0, deflated ? packedBytes : bytes);
                 long t = System.nanoTime();
                 frames.write(out, batch.flip());
-                pays.wrote(System.nanoTime() - t, batch.limit());
+                packer.wrote(System.nanoTime() - t, batch.limit());
                 progress.accept(bytes);
             }
             frames.writeEnd(out);
-        } finally {
-            if (deflater != null) {
-                deflater.end();
-            }
         }
     }
 
@@ -370,57 +356,6 @@ public final class Delta {
                 throw new ReadFailure(Failures.describe(e));
             }
             i += run;
-        }
-    }
-
-    /**
-     * Whether deflating the next batch pays: while, as measured so far, it takes less time than
-     * the bytes it saves take on the link, which a fast link or data that does not shrink does not
-     * allow. The first 16 batches (4 MiB) are deflated regardless: the first writes land in the
-     * buffers in front of the link (socket, pipes, ssh), which take them at once, so a slow link
-     * would look fast; after that, every 16th, so the measure follows the data and the link.
-     */
-    private static final class Pays {
-        private long batches;
-        private long deflateNanos;
-        private long savedBytes;
-        private long writeNanos;
-        private long writtenBytes;
-
-        boolean next() {
-            long n = batches++;
-            return n < 16 || n % 16 == 0 || deflateNanos * (double) writtenBytes < savedBytes * (double) writeNanos;
-        }
-
-        void deflated(long nanos, int saved) {
-            deflateNanos += nanos;
-            savedBytes += saved;
-        }
-
-        void wrote(long nanos, int bytes) {
-            writeNanos += nanos;
-            writtenBytes += bytes;
-        }
-    }
-
-    private static int deflate(Deflater deflater, byte[] raw, int bytes, byte[] packed) {
-        deflater.reset();
-        deflater.setInput(raw, 0, bytes);
-        deflater.finish();
-        int n = deflater.deflate(packed, 0, packed.length);
-        return deflater.finished() ? n : -1;
-    }
-
-    private static void inflate(Inflater inflater, ByteBuffer batch, byte[] into, int bytes) throws ProtocolException {
-        inflater.reset();
-        inflater.setInput(batch);
-        try {
-            int n = inflater.inflate(into, 0, bytes);
-            if (n != bytes || !inflater.finished() || batch.hasRemaining()) {
-                throw new ProtocolException("a deflated page batch does not hold the pages it announces");
-            }
-        } catch (DataFormatException e) {
-            throw new ProtocolException("a deflated page batch is damaged: " + e.getMessage());
         }
     }
 
