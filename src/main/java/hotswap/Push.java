@@ -4,9 +4,13 @@ import hotswap.wire.Channel;
 import hotswap.wire.CopyRequest;
 import hotswap.wire.Failures;
 import hotswap.wire.Frames;
+import hotswap.wire.Packer;
+import hotswap.wire.Protocol;
+import hotswap.wire.ProtocolException;
 import hotswap.wire.Writes;
 import java.io.EOFException;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,6 +23,7 @@ import java.sql.SQLException;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
+import java.util.zip.Inflater;
 
 /**
  * Receives a new database from the client into a temp file beside the live one, checks it, makes
@@ -166,32 +171,60 @@ final class Push {
 
     private long receiveInto(FileChannel out, Path temp) throws CommandFailure {
         long received = 0;
-        while (true) {
-            Frames.Frame frame;
-            try {
-                frame = frames.readStreamed(); // the producer may pause: only a silent client is cut off as idle
-            } catch (EOFException e) {
-                frame = null;
-            } catch (IOException e) {
-                throw new CommandFailure("receiving the database failed after " + received + " bytes: "
-                        + Failures.describe(e) + "; nothing changed", e);
+        byte[] chunk = null; // for chunks that come deflated, which only a request allowing compression may send
+        Inflater inflater = null;
+        try {
+            while (true) {
+                Frames.Frame frame;
+                try {
+                    frame = frames.readStreamed(); // the producer may pause: only a silent client is cut off as idle
+                } catch (EOFException e) {
+                    frame = null;
+                } catch (IOException e) {
+                    throw new CommandFailure("receiving the database failed after " + received + " bytes: "
+                            + Failures.describe(e) + "; nothing changed", e);
+                }
+                if (frame == null) {
+                    throw new CommandFailure("the client disconnected after sending " + received + " bytes; nothing changed");
+                }
+                ByteBuffer bytes = frame.payload();
+                if (frame.channel() == Channel.DATA_IN_DEFLATED && request.compress()) {
+                    if (chunk == null) {
+                        chunk = new byte[Protocol.DATA_CHUNK_BYTES];
+                        inflater = new Inflater();
+                    }
+                    bytes = inflated(inflater, bytes, chunk, received);
+                } else if (frame.channel() != Channel.DATA_IN) {
+                    throw new CommandFailure("protocol error: expected database bytes, got a " + frame.channel()
+                            + " frame; nothing changed");
+                } else if (frame.isEndOfStream()) {
+                    return received;
+                }
+                received += bytes.remaining();
+                try {
+                    Writes.writeFully(out, bytes);
+                } catch (IOException e) {
+                    throw writeFailed(temp, e);
+                }
             }
-            if (frame == null) {
-                throw new CommandFailure("the client disconnected after sending " + received + " bytes; nothing changed");
+        } finally {
+            if (inflater != null) {
+                inflater.end();
             }
-            if (frame.channel() != Channel.DATA_IN) {
-                throw new CommandFailure("protocol error: expected database bytes, got a " + frame.channel()
-                        + " frame; nothing changed");
+        }
+    }
+
+    /** A deflated chunk, inflated into {@code chunk}: its length first, at most a data frame's, then the chunk deflated. */
+    private static ByteBuffer inflated(Inflater inflater, ByteBuffer payload, byte[] chunk, long received) throws CommandFailure {
+        try {
+            int length = payload.remaining() < 4 ? -1 : payload.getInt();
+            if (length < 1 || length > chunk.length) {
+                throw new ProtocolException("a deflated chunk announces " + length + " bytes, not 1 to " + chunk.length);
             }
-            if (frame.isEndOfStream()) {
-                return received;
-            }
-            received += frame.payload().remaining();
-            try {
-                Writes.writeFully(out, frame.payload());
-            } catch (IOException e) {
-                throw writeFailed(temp, e);
-            }
+            Packer.inflate(inflater, payload, chunk, length, "chunk");
+            return ByteBuffer.wrap(chunk, 0, length);
+        } catch (ProtocolException e) {
+            throw new CommandFailure("protocol error after " + received + " bytes: " + e.getMessage() + "; nothing changed");
         }
     }
 

@@ -183,6 +183,7 @@ class WireAbuseTest {
             case HELLO -> 'H';
             case CONTROL -> 'C';
             case DATA_IN -> 'I';
+            case DATA_IN_DEFLATED -> 'Z';
             case DATA_OUT -> 'D';
             case STDOUT -> 'O';
             case STDERR -> 'E';
@@ -384,7 +385,7 @@ class WireAbuseTest {
     @Test
     void unknownChannelTags() throws Exception {
         startServer();
-        assertRefused(exchange("tag Z first", concat(header('Z', 4), new byte[4])), "ERROR: protocol error: unknown channel 0x5a");
+        assertRefused(exchange("tag Q first", concat(header('Q', 4), new byte[4])), "ERROR: protocol error: unknown channel 0x51");
         assertRefused(exchange("tag 0x00 after hello", concat(hello(Protocol.VERSION), header(0, 0))), "ERROR: protocol error: unknown channel 0x00");
         assertRefused(exchange("tag 0xff after hello", concat(hello(Protocol.VERSION), header(0xff, 3), new byte[3])),
                 "ERROR: protocol error: unknown channel 0xff");
@@ -517,6 +518,75 @@ class WireAbuseTest {
         assertRefused(secret, "ERROR: neither /etc/passwd nor - is a managed database; managed: live.sqlite3 (" + db.toRealPath() + ")");
         Reply overwrite = exchange("push into /etc/passwd", concat(hello(Protocol.VERSION), control(List.of("cp", "-", "/etc/passwd"))));
         assertRefused(overwrite, "ERROR: neither - nor /etc/passwd is a managed database");
+        assertUnharmedAndServing();
+    }
+
+    // ------------------------------------------------------------------ deflated chunks of a whole push
+
+    /** A whole push of {@code chunks} (frames after the request), from a client that allows compression or not, then the end. */
+    private Reply pushChunks(String what, boolean compress, byte[]... chunks) throws Exception {
+        byte[] request = control(new CopyRequest("-", db.toString(), CopyRequest.Integrity.FULL, true, 0, -1, false, false, null, null,
+                compress).encode());
+        return exchange(what, concat(hello(Protocol.VERSION), request, concat(chunks), frame(Channel.DATA_IN, new byte[0])));
+    }
+
+    /** A DATA_IN_DEFLATED frame announcing {@code length} bytes and carrying {@code data}. */
+    private static byte[] deflatedChunk(int length, byte[] data) {
+        return frame(Channel.DATA_IN_DEFLATED, ByteBuffer.allocate(4 + data.length).putInt(length).put(data).array());
+    }
+
+    private static byte[] deflate(byte[] data) {
+        java.util.zip.Deflater d = new java.util.zip.Deflater(java.util.zip.Deflater.BEST_SPEED);
+        d.setInput(data);
+        d.finish();
+        byte[] out = new byte[data.length + 64];
+        int n = d.deflate(out);
+        d.end();
+        return java.util.Arrays.copyOf(out, n);
+    }
+
+    @Test
+    void aWholePushMayComeInDeflatedChunksAndLandsAsSent() throws Exception {
+        startServer();
+        byte[] pushed = Files.readAllBytes(client.resolve("new.sqlite3"));
+        int half = pushed.length / 2;
+        Reply r = pushChunks("deflated, then raw", true, deflatedChunk(half, deflate(java.util.Arrays.copyOf(pushed, half))),
+                frame(Channel.DATA_IN, java.util.Arrays.copyOfRange(pushed, half, pushed.length)));
+        assertEquals(Integer.valueOf(0), r.exit(), r.toString());
+        assertArrayEquals(Fixtures.query(client.resolve("new.sqlite3"), "SELECT name FROM items").toArray(),
+                Fixtures.query(db, "SELECT name FROM items").toArray());
+        await("no temp file of ours beside the live db (found " + leftovers() + ")", () -> leftovers().isEmpty());
+    }
+
+    @Test
+    void deflatedChunksThatDoNotInflateAsAnnouncedAreRefusedWithNothingChanged() throws Exception {
+        startServer();
+        byte[] pushed = Files.readAllBytes(client.resolve("new.sqlite3"));
+        byte[] packed = deflate(pushed);
+        byte[] big = new byte[Protocol.DATA_CHUNK_BYTES + 1];
+        Map<String, byte[]> cases = new java.util.LinkedHashMap<>();
+        cases.put("announcing fewer bytes than it holds", deflatedChunk(pushed.length - 1, packed));
+        cases.put("announcing more bytes than it holds", deflatedChunk(pushed.length + 1, packed));
+        cases.put("announcing no bytes", deflatedChunk(0, packed));
+        cases.put("announcing a negative length", deflatedChunk(-5, packed));
+        cases.put("announcing more than a chunk", deflatedChunk(big.length, deflate(big)));
+        cases.put("holding bytes after the deflated data", deflatedChunk(pushed.length, concat(packed, new byte[] {1, 2, 3})));
+        cases.put("damaged deflated data", deflatedChunk(pushed.length, new byte[] {(byte) 0xff, 0x13, 0x37, 0, 0, 0}));
+        cases.put("too short to hold a length", frame(Channel.DATA_IN_DEFLATED, new byte[] {0, 1}));
+        for (Map.Entry<String, byte[]> c : cases.entrySet()) {
+            Reply r = pushChunks(c.getKey(), true, c.getValue());
+            try {
+                assertTrue(r.stderr().contains("ERROR: protocol error after 0 bytes: a deflated chunk "), r.toString());
+                assertTrue(r.stderr().contains("; nothing changed"), r.toString());
+                assertEquals(Integer.valueOf(1), r.exit(), r.toString());
+            } catch (AssertionError e) {
+                throw new AssertionError("case " + c.getKey() + ": " + e.getMessage(), e);
+            }
+        }
+        // A request that does not allow compression gets no deflated chunk in.
+        Reply r = pushChunks("a deflated chunk the request did not allow", false, deflatedChunk(pushed.length, packed));
+        assertTrue(r.stderr().contains("ERROR: protocol error: expected database bytes, got a DATA_IN_DEFLATED frame"), r.toString());
+        assertEquals(Integer.valueOf(1), r.exit(), r.toString());
         assertUnharmedAndServing();
     }
 

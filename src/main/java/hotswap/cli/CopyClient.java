@@ -7,6 +7,7 @@ import hotswap.wire.Failures;
 import hotswap.wire.FileModes;
 import hotswap.wire.PageHashes;
 import hotswap.wire.Frames;
+import hotswap.wire.Packer;
 import hotswap.wire.Protocol;
 import hotswap.wire.ProtocolException;
 import hotswap.wire.Strings;
@@ -575,17 +576,33 @@ final class CopyClient {
             long size = in.size();
             // To a socket the kernel copies file to socket; a transport's pipe takes whole chunks from the heap.
             ByteBuffer chunk = remote == null ? null : ByteBuffer.allocate(Protocol.DATA_CHUNK_BYTES);
-            for (long pos = 0; pos < size; pos += Protocol.DATA_CHUNK_BYTES) {
-                int n = (int) Math.min(Protocol.DATA_CHUNK_BYTES, size - pos);
-                if (chunk == null) {
-                    frames.transferFrom(Channel.DATA_IN, in, pos, n);
-                } else {
-                    readChunk(in, chunk, pos, n, source);
-                    frames.write(Channel.DATA_IN, chunk);
+            try (Packer packer = packer()) {
+                for (long pos = 0; pos < size; pos += Protocol.DATA_CHUNK_BYTES) {
+                    int n = (int) Math.min(Protocol.DATA_CHUNK_BYTES, size - pos);
+                    if (chunk == null) {
+                        frames.transferFrom(Channel.DATA_IN, in, pos, n);
+                    } else {
+                        readChunk(in, chunk, pos, n, source);
+                        sendChunk(frames, packer, chunk.array(), n);
+                    }
+                    progress.add(n);
                 }
-                progress.add(n);
             }
         }
+    }
+
+    /** Deflates a whole push's chunks where that pays: over a remote link, unless --no-compress. */
+    private Packer packer() {
+        return new Packer(remote != null && options.compress(), Protocol.DATA_CHUNK_BYTES);
+    }
+
+    /** Sends {@code raw[0, n)} of a whole push, deflated if that pays. */
+    private static void sendChunk(Frames frames, Packer packer, byte[] raw, int n) throws IOException {
+        int k = packer.pack(raw, n);
+        ByteBuffer frame = k > 0 ? ByteBuffer.allocate(4 + k).putInt(n).put(packer.packed(), 0, k).flip() : ByteBuffer.wrap(raw, 0, n);
+        long t = System.nanoTime();
+        frames.write(k > 0 ? Channel.DATA_IN_DEFLATED : Channel.DATA_IN, frame);
+        packer.wrote(System.nanoTime() - t, frame.limit());
     }
 
     private static void readChunk(FileChannel in, ByteBuffer chunk, long pos, int n, Path source) throws IOException {
@@ -606,18 +623,20 @@ final class CopyClient {
 
     private void uploadStream(Frames frames, InputStream in) throws IOException {
         byte[] chunk = new byte[Protocol.DATA_CHUNK_BYTES];
-        while (true) {
-            int n;
-            try {
-                n = in.readNBytes(chunk, 0, chunk.length);
-            } catch (IOException e) {
-                throw new LocalReadError("cannot read standard input: " + Failures.describe(e));
+        try (Packer packer = packer()) {
+            while (true) {
+                int n;
+                try {
+                    n = in.readNBytes(chunk, 0, chunk.length);
+                } catch (IOException e) {
+                    throw new LocalReadError("cannot read standard input: " + Failures.describe(e));
+                }
+                if (n == 0) {
+                    return;
+                }
+                sendChunk(frames, packer, chunk, n);
+                progress.add(n);
             }
-            if (n == 0) {
-                return;
-            }
-            frames.write(Channel.DATA_IN, chunk, 0, n);
-            progress.add(n);
         }
     }
 

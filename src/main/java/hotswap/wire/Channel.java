@@ -8,6 +8,12 @@ public enum Channel {
     CONTROL('C'),
     /** Database bytes from the client to the server (a push); an empty frame ends them. */
     DATA_IN('I'),
+    /**
+     * Database bytes from the client to the server, deflated: a whole push whose request allows
+     * compression sends a chunk so where that pays ({@link Packer}). The payload is the chunk's
+     * length (a four-byte int, at most {@link Protocol#DATA_CHUNK_BYTES}), then the chunk deflated.
+     */
+    DATA_IN_DEFLATED('Z'),
     /** Database bytes from the server to the client (a pull); an empty frame ends them. */
     DATA_OUT('D'),
     /** Text the client prints on its standard output. */

@@ -8,7 +8,7 @@ public final class Protocol {
     /** The release, printed by {@code hotswap version}. */
     public static final String RELEASE = "0.1.0";
     /** Wire protocol version; bumped on any incompatible change to frames or messages. */
-    public static final int VERSION = 7;
+    public static final int VERSION = 8;
     /** Socket path used when neither {@code --socket} nor {@code HOTSWAP_SOCKET} is given. */
     public static final String DEFAULT_SOCKET = "tmp/sockets/hotswap.sock";
     /** Environment variable the client reads for the socket path. */
