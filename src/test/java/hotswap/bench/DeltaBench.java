@@ -138,6 +138,7 @@ final class DeltaBench {
     private final long linkBytes;
     /** The A/B's other side: a client that hashes a remote push's source from its start (bench/ab/hash-at-start.patch). */
     private final String hashAtStart;
+    private final String noProbe;
     private String python;
 
     DeltaBench(Bench bench) {
@@ -153,6 +154,7 @@ final class DeltaBench {
         this.bigBytes = (mib == null || mib.isBlank() ? 1024 : Long.parseLong(mib.trim())) * MIB;
         this.linkBytes = bigBytes / 4;
         this.hashAtStart = bench.opt.get("ab-dir") + "/hash-at-start.jar";
+        this.noProbe = bench.opt.get("ab-dir") + "/no-probe.jar";
     }
 
     void run() throws Exception {
@@ -196,6 +198,7 @@ final class DeltaBench {
         try (Bench.App app = Bench.App.start(bench, "app-delta-link.log", liveC, socket)) {
             int liveIs = link(app, liveC, small0, small1, smallDiff);
             local(liveC, small0, small1, liveIs);
+            rebuiltOverLink(app, liveC);
         }
     }
 
@@ -313,6 +316,47 @@ final class DeltaBench {
         return liveIs[0];
     }
 
+    // ---- 9f: a rebuilt text database over a slow link ------------------------------------------
+
+    /**
+     * Two unrelated prose databases pushed in turn over the 10 MB/s link: the sample sends each
+     * whole, deflated where that pays, against {@code --no-compress}.
+     */
+    private void rebuiltOverLink(Bench.App app, Path live) throws Exception {
+        long bytes = linkBytes / 4;
+        Path[] files = {dir.resolve("rebuilt9-1.sqlite3"), dir.resolve("rebuilt9-2.sqlite3")};
+        bench.progress("9f: generating two unrelated " + bytes / MIB + " MiB prose databases");
+        makeTextDb(files[0], bytes, 5);
+        makeTextDb(files[1], bytes, 6);
+        String target = HOST + ":" + live;
+        int[] next = {0};
+        String[] kinds = {"whole push, defaults (deflated where it pays)", "whole push, --no-compress"};
+        List<List<Copy>> copies = interleaved("9f", kinds, kind -> {
+            Copy c = copy(LINK_BYTES_PER_SECOND, kind == 1 ? List.of("--no-compress") : List.of(), files[next[0]].toString(), target);
+            next[0] = 1 - next[0];
+            return c;
+        });
+        Thread.sleep(200);
+        List<Line> log = appLog(app);
+        long size = Files.size(files[0]);
+        String label = String.format(Locale.ROOT, "9f push %.0f MiB of unrelated prose (whole), 10 MB/s link", size / (double) MIB);
+        double deflated = median(copies.get(0).stream().map(c -> (double) c.bytes()).toList());
+        double plain = median(copies.get(1).stream().map(c -> (double) c.bytes()).toList());
+        bench.row(label + ", defaults: bytes both ways / file", String.format(Locale.ROOT, "%.2f MB", deflated / 1e6),
+                String.format(Locale.ROOT, "file %.1f MB; --no-compress %.2f MB", size / 1e6, plain / 1e6),
+                String.format(Locale.ROOT, "%.1f%%", 100 * deflated / size), "-", null);
+        abRow("9f A/B: a whole push deflated where it pays vs --no-compress", copies.get(0), copies.get(1));
+        bench.notes.add(String.format(Locale.ROOT, "9f two prose databases of %d MiB made as 9a's from other seeds, so the sample finds "
+                + "nothing alike and each push goes whole; %d runs of each, each run in another order: defaults %s s (spread %.0f%%), "
+                + "--no-compress %s s (spread %.0f%%). Phases (median): defaults %s; --no-compress %s", size / MIB, RUNS,
+                fmt2(seconds(copies.get(0))), 100 * Bench.spread(seconds(copies.get(0))), fmt2(seconds(copies.get(1))),
+                100 * Bench.spread(seconds(copies.get(1))), pushPhases(log, copies.get(0).toArray(Copy[]::new)),
+                pushPhases(log, copies.get(1).toArray(Copy[]::new))));
+        for (Path f : files) {
+            Files.delete(f);
+        }
+    }
+
     // ---- 9e: delta on the local socket --------------------------------------------------------
 
     /**
@@ -375,7 +419,7 @@ final class DeltaBench {
         int[] next = {0}; // the live database holds prose: neither is like it
         // --delta is what the default did before its look at a sample of pages: the A/B of that look.
         List<String> kindList = new ArrayList<>(List.of("default", "cat", "--delta", "--no-delta",
-                "default, the client hashing from its start (A/B)"));
+                "default, the client hashing from its start (A/B)", "--no-compress", "default, deflating whole chunks to try (A/B)"));
         if (sshd != null) {
             kindList.addAll(List.of("default over ssh", "cat over ssh"));
         }
@@ -390,8 +434,8 @@ final class DeltaBench {
             if (kinds[kind].startsWith("--")) {
                 options.add(kinds[kind]);
             }
-            Copy c = copy(0, options, files[next[0]].toString(), target, kind == 4 ? hashAtStart : bench.opt.get("jar"),
-                    kinds[kind].endsWith("ssh") ? ssh : fakeSsh.toString());
+            Copy c = copy(0, options, files[next[0]].toString(), target,
+                    kind == 4 ? hashAtStart : kind == 6 ? noProbe : bench.opt.get("jar"), kinds[kind].endsWith("ssh") ? ssh : fakeSsh.toString());
             next[0] = 1 - next[0];
             return c;
         });
@@ -401,7 +445,7 @@ final class DeltaBench {
         String catText = String.format(Locale.ROOT, "%.2f s", cat);
         long size = Files.size(blobs1);
         String label = String.format(Locale.ROOT, "9d push %.0f MiB, nothing to reuse, checks skipped", size / (double) MIB);
-        for (int kind : new int[] {0, 2, 3}) {
+        for (int kind : new int[] {0, 2, 3, 5}) {
             double t = median(seconds(copies.get(kind)));
             boolean goal = kind == 0;
             String what = goal ? ", defaults, vs cat piped through the transport (the stand-in for ssh)" : ", " + kinds[kind];
@@ -409,13 +453,16 @@ final class DeltaBench {
                     goal ? t / cat <= 1.1 : null);
         }
         if (sshd != null) {
-            double t = median(seconds(copies.get(5)));
-            double catSsh = median(seconds(copies.get(6)));
+            double t = median(seconds(copies.get(7)));
+            double catSsh = median(seconds(copies.get(8)));
             bench.row(label + ", defaults, over a real ssh to 127.0.0.1, vs cat | ssh", String.format(Locale.ROOT, "%.2f s", t),
                     String.format(Locale.ROOT, "%.2f s", catSsh), t / catSsh, "<= 1.1", t / catSsh <= 1.1);
         }
         abRow("9d A/B: the default's look at 32 pages (whole at once) vs --delta (every page compared)", copies.get(0), copies.get(2));
         abRow("9d A/B: the client hashing once the app snapshots vs from its start", copies.get(0), copies.get(4));
+        abRow("9d A/B: trying a chunk's first 64 KiB before deflating it whole", copies.get(0), copies.get(6));
+        notSlowerRow("9d deflating where it pays, on a fast link, data that does not shrink: defaults vs --no-compress", copies.get(0),
+                copies.get(5));
         StringBuilder runs = new StringBuilder();
         for (int kind = 0; kind < kinds.length; kind++) {
             runs.append(String.format(Locale.ROOT, "%s%s %s s (spread %.0f%%)", kind == 0 ? "" : ", ", kinds[kind],
@@ -430,6 +477,16 @@ final class DeltaBench {
         bench.notes.add("9d phases (median): defaults " + pushPhases(log, copies.get(0).toArray(Copy[]::new)) + "; --delta "
                 + pushPhases(log, copies.get(2).toArray(Copy[]::new)) + "; --no-delta " + pushPhases(log, copies.get(3).toArray(Copy[]::new))
                 + "; pages the app received: " + String.join(", ", deltaLines(log, copies.get(2).toArray(Copy[]::new))));
+    }
+
+    /** A measure that must cost nothing where it does not help: {@code a} no slower than {@code b} beyond the spread. */
+    private void notSlowerRow(String label, List<Copy> a, List<Copy> b) {
+        double ma = median(seconds(a));
+        double mb = median(seconds(b));
+        double loss = (ma - mb) / mb;
+        double spread = Math.max(Bench.spread(seconds(a)), Bench.spread(seconds(b)));
+        bench.row(label + ": loss vs spread", String.format(Locale.ROOT, "%.2f s", ma), String.format(Locale.ROOT, "%.2f s", mb),
+                String.format(Locale.ROOT, "loss %.0f%%, spread %.0f%%", 100 * loss, 100 * spread), "loss <= spread", loss <= spread);
     }
 
     /** An A/B row: copies {@code a} (the code as it is) against {@code b} (the other side), gain against spread. */
