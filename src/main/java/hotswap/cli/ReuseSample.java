@@ -65,8 +65,9 @@ final class ReuseSample {
 
     /**
      * On the app's machine: whether a delta push of a file of {@code shape} onto {@code live} is
-     * worth it by the client's {@code sample}. Says yes whenever it cannot tell (no such regular
-     * file, another page size, an unreadable file): the app then decides as it always does.
+     * worth it by the client's {@code sample}, or at all (another page size). Says yes whenever it
+     * cannot tell (no such regular file, no SQLite header, an unreadable file): the app then
+     * decides as it always does.
      *
      * @return null for a delta push, else the note to give the user on going whole
      * @throws IllegalArgumentException when the sample does not fit the request's page count
@@ -83,8 +84,12 @@ final class ReuseSample {
         int matches = 0;
         try (FileChannel file = FileChannel.open(live, StandardOpenOption.READ)) {
             CopyRequest.Pages liveShape = PageHashes.shape(file);
-            if (liveShape == null || liveShape.pageSize() != shape.pageSize()) {
+            if (liveShape == null) {
                 return null;
+            }
+            if (liveShape.pageSize() != shape.pageSize()) { // the app would snapshot its database only to find this out
+                return "Note: " + live + " has " + liveShape.pageSize() + "-byte pages and the pushed file " + shape.pageSize()
+                        + "-byte pages; copying the whole file";
             }
             Hasher h = new Hasher(shape.pageSize());
             byte[] mine = new byte[HASH_BYTES];

@@ -102,9 +102,17 @@ class ReuseSampleTest {
         Path notSqlite = dir.resolve("text");
         Files.writeString(notSqlite, "x".repeat(PAGE * 100));
         assertNull(ReuseSample.wholeInstead(notSqlite, shape, sample));
-        unrelated[0] = header(8192);
-        assertNull(ReuseSample.wholeInstead(write("other-page-size", unrelated), shape, sample), "another page size");
         assertThrows(IllegalArgumentException.class, () -> ReuseSample.wholeInstead(write("live", pages), shape, new byte[8]));
+    }
+
+    @Test
+    void anotherPageSizeGoesWholeAtOnceSayingSo() throws Exception {
+        byte[][] pages = randomPages(new Random(11), 100);
+        byte[] sample = sampleOf(write("pushed", pages));
+        pages[0] = header(8192); // the same bytes after it: only the page size tells them apart
+        Path live = write("other-page-size", pages);
+        assertEquals("Note: " + live + " has 8192-byte pages and the pushed file 4096-byte pages; copying the whole file",
+                ReuseSample.wholeInstead(live, new CopyRequest.Pages(PAGE, 100), sample));
     }
 
     private byte[] sampleOf(Path file) throws Exception {
