@@ -9,7 +9,7 @@ import java.util.zip.Inflater;
  * Deflates a sender's chunks of database bytes (level 1) where that pays: where it shrinks a
  * chunk by at least 1/16, and deflating has so far taken less time than the bytes it saved take
  * on the link, which a fast link or data that does not shrink does not allow. The first 16 chunks
- * are deflated regardless: the first writes land in the buffers in front of the link (socket,
+ * are tried regardless: the first writes land in the buffers in front of the link (socket,
  * pipes, ssh), which take them at once, so a slow link would look fast; after that, every 16th,
  * so the measure follows the data and the link. A chunk whose first 64 KiB do not shrink is sent
  * as it is, so data that does not shrink costs little to try. Used for a delta transfer's page
