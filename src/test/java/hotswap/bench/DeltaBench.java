@@ -275,10 +275,12 @@ final class DeltaBench {
         String target = HOST + ":" + live;
         Path[] files = {small0, small1};
         int[] liveIs = {0};
+        // A whole push is deflated where that pays: --no-compress too gives the whole push as it was before.
         List<List<Copy>> copies = interleaved("9c", new String[] {"delta push over 10 MB/s", "whole push over 10 MB/s",
-                "delta push over 10 MB/s, the client hashing from its start (A/B)"}, kind -> {
+                "delta push over 10 MB/s, the client hashing from its start (A/B)", "whole push over 10 MB/s, --no-compress"}, kind -> {
             liveIs[0] = 1 - liveIs[0];
-            return copy(LINK_BYTES_PER_SECOND, kind == 1 ? List.of("--no-delta") : List.of(), files[liveIs[0]].toString(), target,
+            List<String> options = kind == 1 ? List.of("--no-delta") : kind == 3 ? List.of("--no-delta", "--no-compress") : List.of();
+            return copy(LINK_BYTES_PER_SECOND, options, files[liveIs[0]].toString(), target,
                     kind == 2 ? hashAtStart : bench.opt.get("jar"), fakeSsh.toString());
         });
         // The app's snapshot of this database, which a push takes before anything else: as a pull takes it (the
@@ -302,7 +304,10 @@ final class DeltaBench {
         String label = String.format(Locale.ROOT, "9c push %.0f MiB, 1%% changed, 10 MB/s link", Files.size(small0) / (double) MIB);
         String whole = String.format(Locale.ROOT, "%.2f s", w);
         bench.row(label + ": delta vs --no-delta", String.format(Locale.ROOT, "%.2f s", d), whole, ratio3(d / w), "<= 0.05", d / w <= 0.05);
-        abRow("9c A/B: the client hashing once the app snapshots vs from its start", deltas, copies.get(2));
+        double raw = median(seconds(copies.get(3)));
+        bench.row(label + ": delta vs --no-delta --no-compress", String.format(Locale.ROOT, "%.2f s", d),
+                String.format(Locale.ROOT, "%.2f s", raw), ratio3(d / raw), "(0.05)", null);
+        abRow("9c A/B: the client hashing once the app snapshots vs from its start", seconds(deltas), seconds(copies.get(2)));
         double deltaBytes = median(deltas.stream().map(c -> (double) c.bytes()).toList());
         bench.notes.add(String.format(Locale.ROOT, "9c both sides with the default checks (integrity_check and schema check), "
                 + "%d runs each, each run in another order, 3 s after a sync; delta %s s (spread %.0f%%), whole %s s (spread %.0f%%); "
@@ -345,7 +350,7 @@ final class DeltaBench {
         bench.row(label + ", defaults: bytes both ways / file", String.format(Locale.ROOT, "%.2f MB", deflated / 1e6),
                 String.format(Locale.ROOT, "file %.1f MB; --no-compress %.2f MB", size / 1e6, plain / 1e6),
                 String.format(Locale.ROOT, "%.1f%%", 100 * deflated / size), "-", null);
-        abRow("9f A/B: a whole push deflated where it pays vs --no-compress", copies.get(0), copies.get(1));
+        abRow("9f A/B: a whole push deflated where it pays vs --no-compress", seconds(copies.get(0)), seconds(copies.get(1)));
         bench.notes.add(String.format(Locale.ROOT, "9f two prose databases of %d MiB made as 9a's from other seeds, so the sample finds "
                 + "nothing alike and each push goes whole; %d runs of each, each run in another order: defaults %s s (spread %.0f%%), "
                 + "--no-compress %s s (spread %.0f%%). Phases (median): defaults %s; --no-compress %s", size / MIB, RUNS,
@@ -458,11 +463,15 @@ final class DeltaBench {
             bench.row(label + ", defaults, over a real ssh to 127.0.0.1, vs cat | ssh", String.format(Locale.ROOT, "%.2f s", t),
                     String.format(Locale.ROOT, "%.2f s", catSsh), t / catSsh, "<= 1.1", t / catSsh <= 1.1);
         }
-        abRow("9d A/B: the default's look at 32 pages (whole at once) vs --delta (every page compared)", copies.get(0), copies.get(2));
-        abRow("9d A/B: the client hashing once the app snapshots vs from its start", copies.get(0), copies.get(4));
-        abRow("9d A/B: trying a chunk's first 64 KiB before deflating it whole", copies.get(0), copies.get(6));
-        notSlowerRow("9d deflating where it pays, on a fast link, data that does not shrink: defaults vs --no-compress", copies.get(0),
-                copies.get(5));
+        abRow("9d A/B: the default's look at 32 pages (whole at once) vs --delta (every page compared)", seconds(copies.get(0)),
+                seconds(copies.get(2)));
+        abRow("9d A/B: the client hashing once the app snapshots vs from its start", seconds(copies.get(0)), seconds(copies.get(4)));
+        abRow("9d A/B: trying a chunk's first 64 KiB before deflating it whole", seconds(copies.get(0)), seconds(copies.get(6)));
+        abRow("9d A/B, CPU of the client, transport and relay: trying a chunk's first 64 KiB before deflating it whole",
+                cpu(copies.get(0)), cpu(copies.get(6)));
+        notSlowerRow("9d deflating where it pays, on a fast link, data that does not shrink: defaults vs --no-compress",
+                seconds(copies.get(0)), seconds(copies.get(5)));
+        notSlowerRow("9d the same, CPU of the client, transport and relay", cpu(copies.get(0)), cpu(copies.get(5)));
         StringBuilder runs = new StringBuilder();
         for (int kind = 0; kind < kinds.length; kind++) {
             runs.append(String.format(Locale.ROOT, "%s%s %s s (spread %.0f%%)", kind == 0 ? "" : ", ", kinds[kind],
@@ -480,21 +489,21 @@ final class DeltaBench {
     }
 
     /** A measure that must cost nothing where it does not help: {@code a} no slower than {@code b} beyond the spread. */
-    private void notSlowerRow(String label, List<Copy> a, List<Copy> b) {
-        double ma = median(seconds(a));
-        double mb = median(seconds(b));
+    private void notSlowerRow(String label, List<Double> a, List<Double> b) {
+        double ma = median(a);
+        double mb = median(b);
         double loss = (ma - mb) / mb;
-        double spread = Math.max(Bench.spread(seconds(a)), Bench.spread(seconds(b)));
+        double spread = Math.max(Bench.spread(a), Bench.spread(b));
         bench.row(label + ": loss vs spread", String.format(Locale.ROOT, "%.2f s", ma), String.format(Locale.ROOT, "%.2f s", mb),
                 String.format(Locale.ROOT, "loss %.0f%%, spread %.0f%%", 100 * loss, 100 * spread), "loss <= spread", loss <= spread);
     }
 
     /** An A/B row: copies {@code a} (the code as it is) against {@code b} (the other side), gain against spread. */
-    private void abRow(String label, List<Copy> a, List<Copy> b) {
-        double ma = median(seconds(a));
-        double mb = median(seconds(b));
+    private void abRow(String label, List<Double> a, List<Double> b) {
+        double ma = median(a);
+        double mb = median(b);
         double gain = (mb - ma) / mb;
-        double spread = Math.max(Bench.spread(seconds(a)), Bench.spread(seconds(b)));
+        double spread = Math.max(Bench.spread(a), Bench.spread(b));
         bench.row(label + ": gain vs spread", String.format(Locale.ROOT, "%.2f s", ma), String.format(Locale.ROOT, "%.2f s", mb),
                 String.format(Locale.ROOT, "gain %.0f%%, spread %.0f%%", 100 * gain, 100 * spread), "gain > spread", gain > spread);
     }
@@ -531,7 +540,11 @@ final class DeltaBench {
     // ---- copies through the transport ---------------------------------------------------------
 
     /** What one copy cost: wall time, bytes each way on the transport, and when it began and ended (epoch ms). */
-    record Copy(double seconds, long up, long down, long startMs, long endMs) {
+    record Copy(double seconds, long up, long down, long startMs, long endMs, double cpu) {
+        Copy(double seconds, long up, long down, long startMs, long endMs) {
+            this(seconds, up, down, startMs, endMs, Double.NaN);
+        }
+
         long bytes() {
             return up + down;
         }
@@ -575,7 +588,9 @@ final class DeltaBench {
      * behind the pump: the stand-in for ssh, or an ssh command.
      */
     private Copy copy(long rate, List<String> options, String src, String dst, String jar, String transport) throws Exception {
-        List<String> cmd = new ArrayList<>(List.of(cli, "--socket", socket.toString(), "cp"));
+        // bash's times after the command: the CPU of the client and all it ran (the pump, the transport, the relay).
+        List<String> cmd = new ArrayList<>(List.of("bash", "-c", "\"$@\"; s=$?; times; exit $s", "bash", cli, "--socket", socket.toString(),
+                "cp"));
         cmd.addAll(options);
         cmd.addAll(List.of(src, dst, "--rsh", String.join(" ", python, pump.toString(), Long.toString(rate), counts.toString(),
                 transport), "--remote-hotswap", cli));
@@ -590,7 +605,8 @@ final class DeltaBench {
         long[] c = lastCounts(before);
         bench.progress(String.format(Locale.ROOT, "9 cp %s %s %s: %.2f s, up %d B, down %d B", String.join(" ", options),
                 src.replace(dir + "/", ""), dst.replace(dir + "/", ""), r.nanos() / 1e9, c[0], c[1]));
-        return new Copy(r.nanos() / 1e9, c[0], c[1], start, end);
+        List<String> lines = r.out().strip().lines().toList();
+        return new Copy(r.nanos() / 1e9, c[0], c[1], start, end, FeltBench.times(lines.get(lines.size() - 1)));
     }
 
     private int countLines() throws IOException {
@@ -877,6 +893,11 @@ final class DeltaBench {
 
     private static List<Double> seconds(List<Copy> copies) {
         return copies.stream().map(Copy::seconds).toList();
+    }
+
+    /** The CPU each copy took, client, transport and relay (bash's times for the command). */
+    private static List<Double> cpu(List<Copy> copies) {
+        return copies.stream().map(Copy::cpu).toList();
     }
 
     private static double median(List<Double> values) {

@@ -227,7 +227,7 @@ final class FeltBench {
             """;
 
     /** User + system seconds of one line of bash's {@code times}. */
-    private static double times(String line) {
+    static double times(String line) {
         Matcher m = TIMES.matcher(line);
         if (!m.find()) {
             throw new IllegalStateException("bash's times printed: " + line);
