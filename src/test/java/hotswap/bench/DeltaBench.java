@@ -490,22 +490,24 @@ final class DeltaBench {
 
     /** A measure that must cost nothing where it does not help: {@code a} no slower than {@code b} beyond the spread. */
     private void notSlowerRow(String label, List<Double> a, List<Double> b) {
-        double ma = median(a);
-        double mb = median(b);
-        double loss = (ma - mb) / mb;
-        double spread = Math.max(Bench.spread(a), Bench.spread(b));
-        bench.row(label + ": loss vs spread", String.format(Locale.ROOT, "%.2f s", ma), String.format(Locale.ROOT, "%.2f s", mb),
-                String.format(Locale.ROOT, "loss %.0f%%, spread %.0f%%", 100 * loss, 100 * spread), "loss <= spread", loss <= spread);
+        spreadRow(label, a, b, false);
     }
 
-    /** An A/B row: copies {@code a} (the code as it is) against {@code b} (the other side), gain against spread. */
+    /** An A/B row: {@code a} (the code as it is) against {@code b} (the other side), gain against spread. */
     private void abRow(String label, List<Double> a, List<Double> b) {
+        spreadRow(label, a, b, true);
+    }
+
+    /** {@code a} against {@code b} by their medians: a gain beyond the spread of either side, or no loss beyond it. */
+    private void spreadRow(String label, List<Double> a, List<Double> b, boolean mustGain) {
         double ma = median(a);
         double mb = median(b);
         double gain = (mb - ma) / mb;
         double spread = Math.max(Bench.spread(a), Bench.spread(b));
-        bench.row(label + ": gain vs spread", String.format(Locale.ROOT, "%.2f s", ma), String.format(Locale.ROOT, "%.2f s", mb),
-                String.format(Locale.ROOT, "gain %.0f%%, spread %.0f%%", 100 * gain, 100 * spread), "gain > spread", gain > spread);
+        String what = mustGain ? "gain" : "loss";
+        bench.row(label + ": " + what + " vs spread", String.format(Locale.ROOT, "%.2f s", ma), String.format(Locale.ROOT, "%.2f s", mb),
+                String.format(Locale.ROOT, "%s %.0f%%, spread %.0f%%", what, 100 * (mustGain ? gain : -gain), 100 * spread),
+                mustGain ? "gain > spread" : "loss <= spread", mustGain ? gain > spread : -gain <= spread);
     }
 
     private static void deleteTree(Path tree) throws IOException {
