@@ -214,15 +214,10 @@ final class Push {
         }
     }
 
-    /** A deflated chunk, inflated into {@code chunk}: its length first, at most a data frame's, then the chunk deflated. */
+    /** A deflated chunk, inflated into {@code chunk}. */
     private static ByteBuffer inflated(Inflater inflater, ByteBuffer payload, byte[] chunk, long received) throws CommandFailure {
         try {
-            int length = payload.remaining() < 4 ? -1 : payload.getInt();
-            if (length < 1 || length > chunk.length) {
-                throw new ProtocolException("a deflated chunk announces " + length + " bytes, not 1 to " + chunk.length);
-            }
-            Packer.inflate(inflater, payload, chunk, length, "chunk");
-            return ByteBuffer.wrap(chunk, 0, length);
+            return Packer.inflateChunk(inflater, payload, chunk);
         } catch (ProtocolException e) {
             throw new CommandFailure("protocol error after " + received + " bytes: " + e.getMessage() + "; nothing changed");
         }

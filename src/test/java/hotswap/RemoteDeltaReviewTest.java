@@ -1,6 +1,7 @@
 package hotswap;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
@@ -145,6 +146,57 @@ class RemoteDeltaReviewTest {
         assertTrue(r.stderr().contains("134217727 pages") && r.stderr().contains("--no-delta"), r.stderr());
         assertTrue(java.util.Arrays.equals(before, Files.readAllBytes(copy)));
         assertEquals(List.of(), Fixtures.leftovers(remote.local));
+    }
+
+    @Test
+    void deflatedPullChunksThatDoNotInflateAsAnnouncedOrWereNotAllowedLeaveNoFile() throws Exception {
+        remote = new RemoteSide("");
+        // A relay (a hostile or broken remote) that offers a whole pull, then sends the chunk it is given.
+        String relay = """
+                #!/usr/bin/env python3
+                import os, struct, sys, threading, zlib
+                def drain():
+                    while os.read(0, 65536):
+                        pass
+                t = threading.Thread(target=drain)
+                t.daemon = True
+                t.start()
+                def frame(tag, payload):
+                    os.write(1, tag + struct.pack(">i", len(payload)) + payload)
+                def strings(*words):
+                    out = struct.pack(">H", len(words))
+                    for w in words:
+                        out += struct.pack(">H", len(w)) + w
+                    return out
+                frame(b"H", struct.pack(">i", %d))
+                frame(b"C", strings(b"pull", b"8192", b"", b"", b"644"))
+                frame(b"Y", %s)
+                frame(b"D", b"")
+                frame(b"X", struct.pack(">i", 0))
+                t.join()  # until the client hangs up
+                """;
+        Map<String, String> chunks = new java.util.LinkedHashMap<>();
+        chunks.put("announcing more than it holds", "struct.pack('>i', 8192) + zlib.compress(bytes(4096))");
+        chunks.put("announcing more than a pull's chunk", "struct.pack('>i', 1 << 20) + zlib.compress(bytes(1 << 20))");
+        chunks.put("damaged", "struct.pack('>i', 8192) + b'\\xff\\x13\\x37'");
+        chunks.put("too short for a length", "b'\\x00\\x01'");
+        for (Map.Entry<String, String> c : chunks.entrySet()) {
+            for (List<String> options : List.of(List.<String>of(), List.of("--no-compress"))) {
+                Path fake = RemoteSide.script(remote.root.resolve("fake-relay"),
+                        relay.formatted(hotswap.wire.Protocol.VERSION, c.getValue()));
+                List<String> command = new java.util.ArrayList<>(List.of(Fixtures.java(), "-jar", Fixtures.jar().toString(), "cp",
+                        "--no-delta"));
+                command.addAll(options);
+                command.addAll(List.of("--rsh", fake.toString(), TARGET, "pulled.sqlite3"));
+                Fixtures.Result r = Fixtures.run(remote.local, remote.env(), null, command);
+                String what = c.getKey() + " " + options + ": " + r;
+                assertEquals(1, r.exit(), what);
+                assertTrue(r.stderr().startsWith("ERROR: protocol error: " + (options.isEmpty() ? "a deflated chunk "
+                        : "the app sent deflated bytes this client did not allow")), what);
+                assertFalse(Files.exists(remote.local.resolve("pulled.sqlite3")), what);
+                assertEquals(List.of(), Fixtures.leftovers(remote.local), what);
+            }
+        }
     }
 
     @Test

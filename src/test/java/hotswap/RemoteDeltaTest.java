@@ -84,6 +84,23 @@ class RemoteDeltaTest {
     }
 
     @Test
+    void aWholePullIsDeflatedWhereThatPaysAndLandsTheSameBytes() throws Exception {
+        Fixtures.Result deflated = cp("--no-delta", TARGET, "deflated.sqlite3");
+        long deflatedBytes = lastCount();
+        Fixtures.Result plain = cp("--no-delta", "--no-compress", TARGET, "plain.sqlite3");
+        long plainBytes = lastCount();
+
+        assertEquals(0, deflated.exit(), deflated.toString());
+        assertEquals(0, plain.exit(), plain.toString());
+        long size = Files.size(remote.local.resolve("plain.sqlite3"));
+        assertArrayEquals(Files.readAllBytes(remote.local.resolve("plain.sqlite3")),
+                Files.readAllBytes(remote.local.resolve("deflated.sqlite3")));
+        assertTrue(deflatedBytes < size / 2, deflatedBytes + " bytes crossed for a " + size + "-byte file");
+        assertTrue(plainBytes > size, plainBytes + " bytes crossed for a " + size + "-byte file");
+        assertEquals(List.of(), Fixtures.leftovers(remote.local));
+    }
+
+    @Test
     void aDeltaPushLandsTheSameRowsAndDeflatedPagesCrossLessThanPlainOnes() throws Exception {
         assertEquals(0, cp("--no-delta", TARGET, "copy.sqlite3").exit());
         Path copy = remote.local.resolve("copy.sqlite3");

@@ -185,6 +185,7 @@ class WireAbuseTest {
             case DATA_IN -> 'I';
             case DATA_IN_DEFLATED -> 'Z';
             case DATA_OUT -> 'D';
+            case DATA_OUT_DEFLATED -> 'Y';
             case STDOUT -> 'O';
             case STDERR -> 'E';
             case EXIT -> 'X';

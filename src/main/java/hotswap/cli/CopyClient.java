@@ -28,6 +28,7 @@ import java.nio.file.attribute.PosixFilePermission;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.zip.Inflater;
 
 /**
  * Runs {@code hotswap cp} against the app: resolves the local paths ({@link LocalPaths}), connects
@@ -243,6 +244,8 @@ final class CopyClient {
         OfferedSnapshot offer = null;
         boolean taken = false;
         Thread uploader = null;
+        Inflater inflater = null; // for a streamed pull's deflated chunks, which only a request allowing compression may get
+        byte[] chunk = null;
         try {
             while (true) {
                 Frames.Frame frame;
@@ -323,17 +326,27 @@ final class CopyClient {
                             throw new ProtocolException("unexpected message from the app: " + message);
                         }
                     }
-                    case DATA_OUT -> {
+                    case DATA_OUT, DATA_OUT_DEFLATED -> {
                         if (sink == null || taken) {
                             throw new ProtocolException(sink == null ? "the app sent database bytes before saying it would"
                                     : "the app streamed a snapshot this client had taken as a file");
                         }
-                        if (frame.isEndOfStream()) {
+                        ByteBuffer bytes = frame.payload();
+                        if (frame.channel() == Channel.DATA_OUT_DEFLATED) {
+                            if (!request.compress()) {
+                                throw new ProtocolException("the app sent deflated bytes this client did not allow");
+                            }
+                            if (inflater == null) {
+                                inflater = new Inflater();
+                                chunk = new byte[Protocol.PULL_CHUNK_BYTES];
+                            }
+                            bytes = Packer.inflateChunk(inflater, bytes, chunk);
+                        } else if (frame.isEndOfStream()) {
                             sink.finish();
-                        } else {
-                            progress.add(frame.payload().remaining());
-                            sink.write(frame.payload());
+                            continue;
                         }
+                        progress.add(bytes.remaining());
+                        sink.write(bytes);
                     }
                     case EXIT -> {
                         int status = Protocol.exitStatus(frame);
@@ -368,6 +381,9 @@ final class CopyClient {
             }
             if (uploader != null) {
                 uploader.interrupt();
+            }
+            if (inflater != null) {
+                inflater.end();
             }
         }
     }
@@ -599,7 +615,7 @@ final class CopyClient {
     /** Sends {@code raw[0, n)} of a whole push, deflated if that pays. */
     private static void sendChunk(Frames frames, Packer packer, byte[] raw, int n) throws IOException {
         int k = packer.pack(raw, n);
-        ByteBuffer frame = k > 0 ? ByteBuffer.allocate(4 + k).putInt(n).put(packer.packed(), 0, k).flip() : ByteBuffer.wrap(raw, 0, n);
+        ByteBuffer frame = k > 0 ? packer.chunkFrame(n, k) : ByteBuffer.wrap(raw, 0, n);
         long t = System.nanoTime();
         frames.write(k > 0 ? Channel.DATA_IN_DEFLATED : Channel.DATA_IN, frame);
         packer.wrote(System.nanoTime() - t, frame.limit());

@@ -13,7 +13,7 @@ import java.util.List;
  * @param delta         {@code --delta} or {@code --no-delta}: move only changed pages; default on for a remote copy
  * @param deltaGiven    {@code --delta} was given: a remote push compares every page even where a
  *                      {@link ReuseSample} finds little to reuse
- * @param compress      {@code --compress} or {@code --no-compress}: deflate those pages, and a remote push's whole file; default on for a remote copy
+ * @param compress      {@code --compress} or {@code --no-compress}: deflate those pages, and a remote copy's whole file; default on for a remote copy
  */
 record CopyOptions(String source, String destination, boolean skipIntegrityCheck, boolean quickCheck,
                    boolean skipSchemaCheck, long timeoutMillis, boolean force, boolean keepPrevious, boolean quiet,
@@ -90,9 +90,9 @@ record CopyOptions(String source, String destination, boolean skipIntegrityCheck
         }
         boolean deltaOn = delta != null ? delta : remote != null;
         boolean compressOn = compress != null ? compress : remote != null;
-        if (compress != null && compress && !deltaOn && remoteDestination == null) {
-            throw new UsageError(Command.CP, "--compress applies to the pages of a delta transfer and to a push to a remote app; add --delta"
-                    + (remote != null ? " (or drop --no-delta)" : ""));
+        if (compress != null && compress && !deltaOn && remote == null) {
+            throw new UsageError(Command.CP, "--compress applies to the pages of a delta transfer and to a copy to or from a remote app;"
+                    + " add --delta");
         }
         if (delta != null && delta && paths.contains("-")) {
             throw new UsageError(Command.CP, paths.get(0).equals("-")

@@ -16,6 +16,11 @@ public enum Channel {
     DATA_IN_DEFLATED('Z'),
     /** Database bytes from the server to the client (a pull); an empty frame ends them. */
     DATA_OUT('D'),
+    /**
+     * Database bytes from the server to the client, deflated: a streamed whole pull whose request
+     * allows compression, as {@link #DATA_IN_DEFLATED} (at most {@link Protocol#PULL_CHUNK_BYTES} a chunk).
+     */
+    DATA_OUT_DEFLATED('Y'),
     /** Text the client prints on its standard output. */
     STDOUT('O'),
     /** Text the client prints on its standard error. */

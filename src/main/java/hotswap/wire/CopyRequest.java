@@ -22,8 +22,8 @@ import java.util.Map;
  * @param deltaDestination for a delta pull, the pages of the client's existing destination; null
  *                      for a whole-file pull. The client may not know which side the app manages:
  *                      it gives both it can, and the app uses the one on the client's side
- * @param compress      deflate the pages of a delta transfer, and the chunks of a whole push
- *                      ({@link Channel#DATA_IN_DEFLATED}), where that pays
+ * @param compress      deflate the pages of a delta transfer, and the chunks of a whole push or
+ *                      streamed pull ({@link Channel#DATA_IN_DEFLATED}, {@link Channel#DATA_OUT_DEFLATED}), where that pays
  * @param sourceName    the source as typed when it may name a managed database (a word without
  *                      {@code /} with nothing at its path), else null; the app decides
  * @param destinationName the same for the destination, which may also be a new local file

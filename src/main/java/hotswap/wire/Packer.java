@@ -13,7 +13,7 @@ import java.util.zip.Inflater;
  * pipes, ssh), which take them at once, so a slow link would look fast; after that, every 16th,
  * so the measure follows the data and the link. A chunk whose first 64 KiB do not shrink is sent
  * as it is, so data that does not shrink costs little to try. Used for a delta transfer's page
- * batches and a remote push's whole file. Not thread-safe: one sender's.
+ * batches and the whole file of a remote push or pull. Not thread-safe: one sender's.
  */
 public final class Packer implements AutoCloseable {
     private static final int PROBE_BYTES = 64 << 10;
@@ -78,6 +78,29 @@ public final class Packer implements AutoCloseable {
         if (deflater != null) {
             deflater.end();
         }
+    }
+
+    /**
+     * A deflated chunk's frame payload ({@link Channel#DATA_IN_DEFLATED}, {@link Channel#DATA_OUT_DEFLATED}):
+     * the chunk's length, then {@link #packed()}{@code [0, k)}.
+     */
+    public ByteBuffer chunkFrame(int n, int k) {
+        return ByteBuffer.allocate(4 + k).putInt(n).put(packed, 0, k).flip();
+    }
+
+    /**
+     * Inflates a deflated chunk's frame payload into {@code chunk}: its length first, 1 to
+     * {@code chunk.length}, then the chunk deflated, and nothing after it.
+     *
+     * @return the chunk, as a buffer over {@code chunk}
+     */
+    public static ByteBuffer inflateChunk(Inflater inflater, ByteBuffer payload, byte[] chunk) throws ProtocolException {
+        int length = payload.remaining() < 4 ? -1 : payload.getInt();
+        if (length < 1 || length > chunk.length) {
+            throw new ProtocolException("a deflated chunk announces " + length + " bytes, not 1 to " + chunk.length);
+        }
+        inflate(inflater, payload, chunk, length, "chunk");
+        return ByteBuffer.wrap(chunk, 0, length);
     }
 
     /**
