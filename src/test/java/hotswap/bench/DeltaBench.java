@@ -357,6 +357,24 @@ final class DeltaBench {
                 fmt2(seconds(copies.get(0))), 100 * Bench.spread(seconds(copies.get(0))), fmt2(seconds(copies.get(1))),
                 100 * Bench.spread(seconds(copies.get(1))), pushPhases(log, copies.get(0).toArray(Copy[]::new)),
                 pushPhases(log, copies.get(1).toArray(Copy[]::new))));
+        // 9g: the live database (one of the two now) pulled whole to a new file over the same link.
+        Path pulled = dir.resolve("pulled9g.sqlite3");
+        List<List<Copy>> pulls = interleaved("9g", new String[] {"whole pull, defaults (deflated where it pays)",
+                "whole pull, --no-compress"}, kind -> {
+            Copy c = copy(LINK_BYTES_PER_SECOND, kind == 1 ? List.of("--no-delta", "--no-compress") : List.of("--no-delta"), target,
+                    pulled.toString());
+            Files.delete(pulled);
+            return c;
+        });
+        double pulledBytes = median(pulls.get(0).stream().map(c -> (double) c.bytes()).toList());
+        bench.row(String.format(Locale.ROOT, "9g pull %.0f MiB of prose whole to a new file, 10 MB/s link, defaults: bytes both ways / file",
+                size / (double) MIB), String.format(Locale.ROOT, "%.2f MB", pulledBytes / 1e6), String.format(Locale.ROOT,
+                "file %.1f MB; --no-compress %.2f MB", size / 1e6, median(pulls.get(1).stream().map(c -> (double) c.bytes()).toList()) / 1e6),
+                String.format(Locale.ROOT, "%.1f%%", 100 * pulledBytes / size), "-", null);
+        abRow("9g A/B: a whole pull deflated where it pays vs --no-compress", seconds(pulls.get(0)), seconds(pulls.get(1)));
+        bench.notes.add(String.format(Locale.ROOT, "9g the live database after 9f (one of its two) pulled whole to a new file, %d runs of "
+                + "each, each run in another order: defaults %s s, --no-compress %s s", RUNS, fmt2(seconds(pulls.get(0))),
+                fmt2(seconds(pulls.get(1)))));
         for (Path f : files) {
             Files.delete(f);
         }
