@@ -24,6 +24,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
 import java.util.TreeSet;
+import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -441,15 +442,19 @@ final class DeltaBench {
         Path[] files = {blobs1, blobs2};
         int[] next = {0}; // the live database holds prose: neither is like it
         // --delta is what the default did before its look at a sample of pages: the A/B of that look.
-        List<String> kindList = new ArrayList<>(List.of("default", "cat", "--delta", "--no-delta",
-                "default, the client hashing from its start (A/B)", "--no-compress", "default, deflating whole chunks to try (A/B)"));
+        String hashA = "default, the client hashing from its start (A/B)";
+        String probeA = "default, deflating whole chunks to try (A/B)";
+        // Each kind follows the one before it in this order in two of the three runs: the real ssh's kinds sit
+        // between others, since the push right after `cat over ssh` ran slow in every run that had it there.
+        List<String> kindList = new ArrayList<>(List.of("default", "cat", "--delta", "--no-delta", hashA));
         if (sshd != null) {
             kindList.addAll(List.of("default over ssh", "cat over ssh"));
         }
+        kindList.addAll(List.of("--no-compress", probeA));
         String[] kinds = kindList.toArray(String[]::new);
         // ssh reaches the sshd whatever the host is called: the pump stays in front, counting as for the stand-in.
         String ssh = sshd == null ? null : sshd.rsh() + " -o HostName=127.0.0.1 -o LogLevel=ERROR";
-        List<List<Copy>> copies = interleaved("9d", kinds, kind -> {
+        List<List<Copy>> byIndex = interleaved("9d", kinds, kind -> {
             if (kinds[kind].startsWith("cat")) {
                 return catBaseline(files[next[0]], kinds[kind].endsWith("ssh") ? List.of(ssh.split(" ")) : List.of(fakeSsh.toString()));
             }
@@ -457,53 +462,56 @@ final class DeltaBench {
             if (kinds[kind].startsWith("--")) {
                 options.add(kinds[kind]);
             }
-            Copy c = copy(0, options, files[next[0]].toString(), target,
-                    kind == 4 ? hashAtStart : kind == 6 ? noProbe : bench.opt.get("jar"), kinds[kind].endsWith("ssh") ? ssh : fakeSsh.toString());
+            String jar = kinds[kind].equals(hashA) ? hashAtStart : kinds[kind].equals(probeA) ? noProbe : bench.opt.get("jar");
+            Copy c = copy(0, options, files[next[0]].toString(), target, jar, kinds[kind].endsWith("ssh") ? ssh : fakeSsh.toString());
             next[0] = 1 - next[0];
             return c;
         });
+        Function<String, List<Copy>> copiesOf = name -> byIndex.get(kindList.indexOf(name));
         Thread.sleep(200);
         List<Line> log = appLog(app);
-        double cat = median(seconds(copies.get(1)));
+        double cat = median(seconds(copiesOf.apply("cat")));
         String catText = String.format(Locale.ROOT, "%.2f s", cat);
         long size = Files.size(blobs1);
         String label = String.format(Locale.ROOT, "9d push %.0f MiB, nothing to reuse, checks skipped", size / (double) MIB);
-        for (int kind : new int[] {0, 2, 3, 5}) {
-            double t = median(seconds(copies.get(kind)));
-            boolean goal = kind == 0;
-            String what = goal ? ", defaults, vs cat piped through the transport (the stand-in for ssh)" : ", " + kinds[kind];
+        for (String kind : List.of("default", "--delta", "--no-delta", "--no-compress")) {
+            double t = median(seconds(copiesOf.apply(kind)));
+            boolean goal = kind.equals("default");
+            String what = goal ? ", defaults, vs cat piped through the transport (the stand-in for ssh)" : ", " + kind;
             bench.row(label + what, String.format(Locale.ROOT, "%.2f s", t), catText, t / cat, goal ? "<= 1.1" : "(1.1)",
                     goal ? t / cat <= 1.1 : null);
         }
         if (sshd != null) {
-            double t = median(seconds(copies.get(7)));
-            double catSsh = median(seconds(copies.get(8)));
+            double t = median(seconds(copiesOf.apply("default over ssh")));
+            double catSsh = median(seconds(copiesOf.apply("cat over ssh")));
             bench.row(label + ", defaults, over a real ssh to 127.0.0.1, vs cat | ssh", String.format(Locale.ROOT, "%.2f s", t),
                     String.format(Locale.ROOT, "%.2f s", catSsh), t / catSsh, "<= 1.1", t / catSsh <= 1.1);
         }
-        abRow("9d A/B: the default's look at 32 pages (whole at once) vs --delta (every page compared)", seconds(copies.get(0)),
-                seconds(copies.get(2)));
-        abRow("9d A/B: the client hashing once the app snapshots vs from its start", seconds(copies.get(0)), seconds(copies.get(4)));
-        abRow("9d A/B: trying a chunk's first 64 KiB before deflating it whole", seconds(copies.get(0)), seconds(copies.get(6)));
+        List<Copy> defaults = copiesOf.apply("default");
+        abRow("9d A/B: the default's look at 32 pages (whole at once) vs --delta (every page compared)", seconds(defaults),
+                seconds(copiesOf.apply("--delta")));
+        abRow("9d A/B: the client hashing once the app snapshots vs from its start", seconds(defaults), seconds(copiesOf.apply(hashA)));
+        abRow("9d A/B: trying a chunk's first 64 KiB before deflating it whole", seconds(defaults), seconds(copiesOf.apply(probeA)));
         abRow("9d A/B, CPU of the client, transport and relay: trying a chunk's first 64 KiB before deflating it whole",
-                cpu(copies.get(0)), cpu(copies.get(6)));
+                cpu(defaults), cpu(copiesOf.apply(probeA)));
         notSlowerRow("9d deflating where it pays, on a fast link, data that does not shrink: defaults vs --no-compress",
-                seconds(copies.get(0)), seconds(copies.get(5)));
-        notSlowerRow("9d the same, CPU of the client, transport and relay", cpu(copies.get(0)), cpu(copies.get(5)));
+                seconds(defaults), seconds(copiesOf.apply("--no-compress")));
+        notSlowerRow("9d the same, CPU of the client, transport and relay", cpu(defaults), cpu(copiesOf.apply("--no-compress")));
         StringBuilder runs = new StringBuilder();
         for (int kind = 0; kind < kinds.length; kind++) {
             runs.append(String.format(Locale.ROOT, "%s%s %s s (spread %.0f%%)", kind == 0 ? "" : ", ", kinds[kind],
-                    fmt2(seconds(copies.get(kind))), 100 * Bench.spread(seconds(copies.get(kind)))));
+                    fmt2(seconds(byIndex.get(kind))), 100 * Bench.spread(seconds(byIndex.get(kind)))));
         }
         bench.notes.add("9d two databases of random blobs as targets 3-8 use, " + size / MIB + " MiB each (makeDb of " + bigBytes / MIB
                 + " MiB), pushed in turn onto each other (the first onto 9a's prose), "
                 + "so no page matches; baseline `cat NEW | PUMP FAKE-SSH HOST 'cat > x && sync x'` (sync of that file, as the push's fsync; "
-                + "a bare sync would also wait for other processes' writes on this shared machine), x removed after each; over ssh, the same through OpenSSH (chacha20-poly1305) to an sshd on 127.0.0.1 set up "
-                + "as RemoteSshdTest does, both behind the same pump. " + RUNS
-                + " runs of the " + kinds.length + ", each run in another order, 3 s after a sync: " + runs);
-        bench.notes.add("9d phases (median): defaults " + pushPhases(log, copies.get(0).toArray(Copy[]::new)) + "; --delta "
-                + pushPhases(log, copies.get(2).toArray(Copy[]::new)) + "; --no-delta " + pushPhases(log, copies.get(3).toArray(Copy[]::new))
-                + "; pages the app received: " + String.join(", ", deltaLines(log, copies.get(2).toArray(Copy[]::new))));
+                + "a bare sync would also wait for other processes' writes on this shared machine), x removed after each; over ssh, the "
+                + "same through OpenSSH (chacha20-poly1305) to an sshd on 127.0.0.1 set up as RemoteSshdTest does, both behind the same "
+                + "pump. " + RUNS + " runs of the " + kinds.length + ", each run in another order, 3 s after a sync: " + runs);
+        bench.notes.add("9d phases (median): defaults " + pushPhases(log, defaults.toArray(Copy[]::new)) + "; --delta "
+                + pushPhases(log, copiesOf.apply("--delta").toArray(Copy[]::new)) + "; --no-delta "
+                + pushPhases(log, copiesOf.apply("--no-delta").toArray(Copy[]::new)) + "; pages the app received: "
+                + String.join(", ", deltaLines(log, copiesOf.apply("--delta").toArray(Copy[]::new))));
     }
 
     /** A measure that must cost nothing where it does not help: {@code a} no slower than {@code b} beyond the spread. */
