@@ -17,6 +17,25 @@ import org.junit.jupiter.api.Test;
 /** Remote and delta copies at their edges: found by the second adversarial review of the remote and delta paths. */
 class RemoteDeltaReviewTest {
     private static final String TARGET = RemoteSide.HOST + ":db/production.sqlite3";
+    /** The start of a relay that is not one (Python): drains the client, says hello with version %d; the test adds the rest. */
+    private static final String FAKE_RELAY = """
+            #!/usr/bin/env python3
+            import os, struct, sys, threading, zlib
+            def drain():
+                while os.read(0, 65536):
+                    pass
+            t = threading.Thread(target=drain)
+            t.daemon = True
+            t.start()
+            def frame(tag, payload):
+                os.write(1, tag + struct.pack(">i", len(payload)) + payload)
+            def strings(*words):
+                out = struct.pack(">H", len(words))
+                for w in words:
+                    out += struct.pack(">H", len(w)) + w
+                return out
+            frame(b"H", struct.pack(">i", %d))
+            """;
     RemoteSide remote;
 
     @AfterEach
@@ -112,30 +131,14 @@ class RemoteDeltaReviewTest {
         Path copy = Fixtures.itemsDb(remote.local.resolve("copy.sqlite3"), "an older copy");
         byte[] before = Files.readAllBytes(copy);
         // A relay (a hostile or broken remote) that offers a delta pull of the most pages a delta may have, 2^27 - 1.
-        Path fake = RemoteSide.script(remote.root.resolve("fake-relay"), """
-                #!/usr/bin/env python3
-                import os, struct, sys, threading, time
-                def drain():
-                    while os.read(0, 65536):
-                        pass
-                t = threading.Thread(target=drain)
-                t.daemon = True
-                t.start()
-                def frame(tag, payload):
-                    os.write(1, tag + struct.pack(">i", len(payload)) + payload)
-                def strings(*words):
-                    out = struct.pack(">H", len(words))
-                    for w in words:
-                        out += struct.pack(">H", len(w)) + w
-                    return out
-                frame(b"H", struct.pack(">i", %d))
+        Path fake = RemoteSide.script(remote.root.resolve("fake-relay"), FAKE_RELAY.formatted(hotswap.wire.Protocol.VERSION) + """
                 frame(b"C", strings(b"delta", b"pull", b"134217727", b"644"))
                 frame(b"D", b"\\x00")  # no range differs
                 frame(b"D", b"")
                 frame(b"D", struct.pack(">q", 0) + bytes(40))  # no pages come
                 frame(b"D", b"")
                 t.join()  # until the client hangs up
-                """.formatted(hotswap.wire.Protocol.VERSION));
+                """);
 
         List<String> command = new java.util.ArrayList<>(List.of(Fixtures.java(), "-Xmx256m", "-jar", Fixtures.jar().toString(),
                 "cp", "--rsh", fake.toString(), TARGET, "copy.sqlite3"));
@@ -152,23 +155,7 @@ class RemoteDeltaReviewTest {
     void deflatedPullChunksThatDoNotInflateAsAnnouncedOrWereNotAllowedLeaveNoFile() throws Exception {
         remote = new RemoteSide("");
         // A relay (a hostile or broken remote) that offers a whole pull, then sends the chunk it is given.
-        String relay = """
-                #!/usr/bin/env python3
-                import os, struct, sys, threading, zlib
-                def drain():
-                    while os.read(0, 65536):
-                        pass
-                t = threading.Thread(target=drain)
-                t.daemon = True
-                t.start()
-                def frame(tag, payload):
-                    os.write(1, tag + struct.pack(">i", len(payload)) + payload)
-                def strings(*words):
-                    out = struct.pack(">H", len(words))
-                    for w in words:
-                        out += struct.pack(">H", len(w)) + w
-                    return out
-                frame(b"H", struct.pack(">i", %d))
+        String relay = FAKE_RELAY.formatted(hotswap.wire.Protocol.VERSION) + """
                 frame(b"C", strings(b"pull", b"8192", b"", b"", b"644"))
                 frame(b"Y", %s)
                 frame(b"D", b"")
@@ -183,7 +170,7 @@ class RemoteDeltaReviewTest {
         for (Map.Entry<String, String> c : chunks.entrySet()) {
             for (List<String> options : List.of(List.<String>of(), List.of("--no-compress"))) {
                 Path fake = RemoteSide.script(remote.root.resolve("fake-relay"),
-                        relay.formatted(hotswap.wire.Protocol.VERSION, c.getValue()));
+                        relay.formatted(c.getValue()));
                 List<String> command = new java.util.ArrayList<>(List.of(Fixtures.java(), "-jar", Fixtures.jar().toString(), "cp",
                         "--no-delta"));
                 command.addAll(options);
