@@ -150,11 +150,7 @@ final class Pull {
                         throw new IOException("the snapshot ended at " + (pos + chunk.position()) + " of " + size + " bytes");
                     }
                 }
-                int k = packer.pack(raw, n);
-                ByteBuffer frame = k > 0 ? packer.chunkFrame(n, k) : ByteBuffer.wrap(raw, 0, n);
-                long t = System.nanoTime();
-                frames.write(k > 0 ? Channel.DATA_OUT_DEFLATED : Channel.DATA_OUT, frame);
-                packer.wrote(System.nanoTime() - t, frame.limit());
+                packer.send(frames, Channel.DATA_OUT, Channel.DATA_OUT_DEFLATED, raw, n);
             }
         }
     }

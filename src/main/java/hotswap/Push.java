@@ -23,7 +23,6 @@ import java.sql.SQLException;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
-import java.util.zip.Inflater;
 
 /**
  * Receives a new database from the client into a temp file beside the live one, checks it, makes
@@ -171,9 +170,8 @@ final class Push {
 
     private long receiveInto(FileChannel out, Path temp) throws CommandFailure {
         long received = 0;
-        byte[] chunk = null; // for chunks that come deflated, which only a request allowing compression may send
-        Inflater inflater = null;
-        try {
+        // For chunks that come deflated, which only a request allowing compression may send.
+        try (Packer.Unpacker unpacker = new Packer.Unpacker(Protocol.DATA_CHUNK_BYTES)) {
             while (true) {
                 Frames.Frame frame;
                 try {
@@ -189,11 +187,11 @@ final class Push {
                 }
                 ByteBuffer bytes = frame.payload();
                 if (frame.channel() == Channel.DATA_IN_DEFLATED && request.compress()) {
-                    if (chunk == null) {
-                        chunk = new byte[Protocol.DATA_CHUNK_BYTES];
-                        inflater = new Inflater();
+                    try {
+                        bytes = unpacker.inflate(bytes);
+                    } catch (ProtocolException e) {
+                        throw new CommandFailure("protocol error after " + received + " bytes: " + e.getMessage() + "; nothing changed");
                     }
-                    bytes = inflated(inflater, bytes, chunk, received);
                 } else if (frame.channel() != Channel.DATA_IN) {
                     throw new CommandFailure("protocol error: expected database bytes, got a " + frame.channel()
                             + " frame; nothing changed");
@@ -207,19 +205,6 @@ final class Push {
                     throw writeFailed(temp, e);
                 }
             }
-        } finally {
-            if (inflater != null) {
-                inflater.end();
-            }
-        }
-    }
-
-    /** A deflated chunk, inflated into {@code chunk}. */
-    private static ByteBuffer inflated(Inflater inflater, ByteBuffer payload, byte[] chunk, long received) throws CommandFailure {
-        try {
-            return Packer.inflateChunk(inflater, payload, chunk);
-        } catch (ProtocolException e) {
-            throw new CommandFailure("protocol error after " + received + " bytes: " + e.getMessage() + "; nothing changed");
         }
     }
 

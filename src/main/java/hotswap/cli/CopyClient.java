@@ -28,7 +28,6 @@ import java.nio.file.attribute.PosixFilePermission;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.zip.Inflater;
 
 /**
  * Runs {@code hotswap cp} against the app: resolves the local paths ({@link LocalPaths}), connects
@@ -244,8 +243,7 @@ final class CopyClient {
         OfferedSnapshot offer = null;
         boolean taken = false;
         Thread uploader = null;
-        Inflater inflater = null; // for a streamed pull's deflated chunks, which only a request allowing compression may get
-        byte[] chunk = null;
+        Packer.Unpacker unpacker = new Packer.Unpacker(Protocol.PULL_CHUNK_BYTES); // a streamed pull's deflated chunks, if allowed
         try {
             while (true) {
                 Frames.Frame frame;
@@ -336,11 +334,7 @@ final class CopyClient {
                             if (!request.compress()) {
                                 throw new ProtocolException("the app sent deflated bytes this client did not allow");
                             }
-                            if (inflater == null) {
-                                inflater = new Inflater();
-                                chunk = new byte[Protocol.PULL_CHUNK_BYTES];
-                            }
-                            bytes = Packer.inflateChunk(inflater, bytes, chunk);
+                            bytes = unpacker.inflate(bytes);
                         } else if (frame.isEndOfStream()) {
                             sink.finish();
                             continue;
@@ -382,9 +376,7 @@ final class CopyClient {
             if (uploader != null) {
                 uploader.interrupt();
             }
-            if (inflater != null) {
-                inflater.end();
-            }
+            unpacker.close();
         }
     }
 
@@ -599,7 +591,7 @@ final class CopyClient {
                         frames.transferFrom(Channel.DATA_IN, in, pos, n);
                     } else {
                         readChunk(in, chunk, pos, n, source);
-                        sendChunk(frames, packer, chunk.array(), n);
+                        packer.send(frames, Channel.DATA_IN, Channel.DATA_IN_DEFLATED, chunk.array(), n);
                     }
                     progress.add(n);
                 }
@@ -610,15 +602,6 @@ final class CopyClient {
     /** Deflates a whole push's chunks where that pays: over a remote link, unless --no-compress. */
     private Packer packer() {
         return new Packer(remote != null && options.compress(), Protocol.DATA_CHUNK_BYTES);
-    }
-
-    /** Sends {@code raw[0, n)} of a whole push, deflated if that pays. */
-    private static void sendChunk(Frames frames, Packer packer, byte[] raw, int n) throws IOException {
-        int k = packer.pack(raw, n);
-        ByteBuffer frame = k > 0 ? packer.chunkFrame(n, k) : ByteBuffer.wrap(raw, 0, n);
-        long t = System.nanoTime();
-        frames.write(k > 0 ? Channel.DATA_IN_DEFLATED : Channel.DATA_IN, frame);
-        packer.wrote(System.nanoTime() - t, frame.limit());
     }
 
     private static void readChunk(FileChannel in, ByteBuffer chunk, long pos, int n, Path source) throws IOException {
@@ -650,7 +633,7 @@ final class CopyClient {
                 if (n == 0) {
                     return;
                 }
-                sendChunk(frames, packer, chunk, n);
+                packer.send(frames, Channel.DATA_IN, Channel.DATA_IN_DEFLATED, chunk, n);
                 progress.add(n);
             }
         }

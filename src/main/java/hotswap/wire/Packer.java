@@ -1,5 +1,6 @@
 package hotswap.wire;
 
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.zip.DataFormatException;
 import java.util.zip.Deflater;
@@ -81,26 +82,55 @@ public final class Packer implements AutoCloseable {
     }
 
     /**
-     * A deflated chunk's frame payload ({@link Channel#DATA_IN_DEFLATED}, {@link Channel#DATA_OUT_DEFLATED}):
-     * the chunk's length, then {@link #packed()}{@code [0, k)}.
+     * Sends {@code raw[0, n)} as one frame: on {@code deflated} if that pays (the chunk's length,
+     * then the chunk deflated), else as it is on {@code plain}; and times the write for the next.
      */
-    public ByteBuffer chunkFrame(int n, int k) {
-        return ByteBuffer.allocate(4 + k).putInt(n).put(packed, 0, k).flip();
+    public void send(Frames frames, Channel plain, Channel deflated, byte[] raw, int n) throws IOException {
+        int k = pack(raw, n);
+        ByteBuffer frame = k > 0 ? ByteBuffer.allocate(4 + k).putInt(n).put(packed, 0, k).flip() : ByteBuffer.wrap(raw, 0, n);
+        long t = System.nanoTime();
+        frames.write(k > 0 ? deflated : plain, frame);
+        wrote(System.nanoTime() - t, frame.limit());
     }
 
     /**
-     * Inflates a deflated chunk's frame payload into {@code chunk}: its length first, 1 to
-     * {@code chunk.length}, then the chunk deflated, and nothing after it.
-     *
-     * @return the chunk, as a buffer over {@code chunk}
+     * The receiving end of {@link #send}: inflates deflated chunks of at most a given size. Its
+     * buffer and inflater come with the first chunk, so a copy that gets none costs nothing.
      */
-    public static ByteBuffer inflateChunk(Inflater inflater, ByteBuffer payload, byte[] chunk) throws ProtocolException {
-        int length = payload.remaining() < 4 ? -1 : payload.getInt();
-        if (length < 1 || length > chunk.length) {
-            throw new ProtocolException("a deflated chunk announces " + length + " bytes, not 1 to " + chunk.length);
+    public static final class Unpacker implements AutoCloseable {
+        private final int maxChunk;
+        private byte[] chunk;
+        private Inflater inflater;
+
+        public Unpacker(int maxChunk) {
+            this.maxChunk = maxChunk;
         }
-        inflate(inflater, payload, chunk, length, "chunk");
-        return ByteBuffer.wrap(chunk, 0, length);
+
+        /**
+         * Inflates a deflated chunk's frame payload: its length first, 1 to the most this takes,
+         * then the chunk deflated, and nothing after it.
+         *
+         * @return the chunk, in a buffer the next call reuses
+         */
+        public ByteBuffer inflate(ByteBuffer payload) throws ProtocolException {
+            int length = payload.remaining() < 4 ? -1 : payload.getInt();
+            if (length < 1 || length > maxChunk) {
+                throw new ProtocolException("a deflated chunk announces " + length + " bytes, not 1 to " + maxChunk);
+            }
+            if (inflater == null) {
+                chunk = new byte[maxChunk];
+                inflater = new Inflater();
+            }
+            Packer.inflate(inflater, payload, chunk, length, "chunk");
+            return ByteBuffer.wrap(chunk, 0, length);
+        }
+
+        @Override
+        public void close() {
+            if (inflater != null) {
+                inflater.end();
+            }
+        }
     }
 
     /**
