@@ -586,7 +586,8 @@ class WireAbuseTest {
         }
         // A request that does not allow compression gets no deflated chunk in.
         Reply r = pushChunks("a deflated chunk the request did not allow", false, deflatedChunk(pushed.length, packed));
-        assertTrue(r.stderr().contains("ERROR: protocol error: expected database bytes, got a DATA_IN_DEFLATED frame"), r.toString());
+        assertTrue(r.stderr().contains("ERROR: protocol error: the client sent a deflated chunk, but its request did not allow "
+                + "compression; nothing changed"), r.toString());
         assertEquals(Integer.valueOf(1), r.exit(), r.toString());
         assertUnharmedAndServing();
     }

@@ -141,6 +141,8 @@ final class DeltaBench {
     private final String hashAtStart;
     private final String noProbe;
     private String python;
+    /** The app the copies go to, whose CPU each copy adds up. */
+    private Process appProcess;
 
     DeltaBench(Bench bench) {
         this.bench = bench;
@@ -188,6 +190,7 @@ final class DeltaBench {
         bench.settle();
 
         try (Bench.App app = Bench.App.start(bench, "app-delta.log", liveA, socket)) {
+            appProcess = app.process;
             wire(app, liveA, text0, text1, older, diff);
             Files.delete(text1);
             Files.delete(older);
@@ -197,6 +200,7 @@ final class DeltaBench {
         Files.delete(blobs2);
         Files.delete(text0);
         try (Bench.App app = Bench.App.start(bench, "app-delta-link.log", liveC, socket)) {
+            appProcess = app.process;
             int liveIs = link(app, liveC, small0, small1, smallDiff);
             local(liveC, small0, small1, liveIs);
             rebuiltOverLink(app, liveC);
@@ -490,7 +494,12 @@ final class DeltaBench {
         List<Copy> defaults = copiesOf.apply("default");
         abRow("9d A/B: the default's look at 32 pages (whole at once) vs --delta (every page compared)", seconds(defaults),
                 seconds(copiesOf.apply("--delta")));
+        // The disk's swings make these wall times noisy (docs/PERFORMANCE.md); what each measure saves is CPU on both machines.
+        abRow("9d A/B, CPU of client, transport, relay and app: the default's look at 32 pages vs --delta", cpuAll(defaults),
+                cpuAll(copiesOf.apply("--delta")));
         abRow("9d A/B: the client hashing once the app snapshots vs from its start", seconds(defaults), seconds(copiesOf.apply(hashA)));
+        abRow("9d A/B, CPU of client, transport, relay and app: the client hashing once the app snapshots vs from its start",
+                cpuAll(defaults), cpuAll(copiesOf.apply(hashA)));
         abRow("9d A/B: trying a chunk's first 64 KiB before deflating it whole", seconds(defaults), seconds(copiesOf.apply(probeA)));
         abRow("9d A/B, CPU of the client, transport and relay: trying a chunk's first 64 KiB before deflating it whole",
                 cpu(defaults), cpu(copiesOf.apply(probeA)));
@@ -499,8 +508,11 @@ final class DeltaBench {
         notSlowerRow("9d the same, CPU of the client, transport and relay", cpu(defaults), cpu(copiesOf.apply("--no-compress")));
         StringBuilder runs = new StringBuilder();
         for (int kind = 0; kind < kinds.length; kind++) {
-            runs.append(String.format(Locale.ROOT, "%s%s %s s (spread %.0f%%)", kind == 0 ? "" : ", ", kinds[kind],
-                    fmt2(seconds(byIndex.get(kind))), 100 * Bench.spread(seconds(byIndex.get(kind)))));
+            List<Copy> those = byIndex.get(kind);
+            String cpu = kinds[kind].startsWith("cat") ? "" : String.format(Locale.ROOT, ", CPU client side %s s, app %s s",
+                    fmt2(cpu(those)), fmt2(those.stream().map(Copy::appCpu).toList()));
+            runs.append(String.format(Locale.ROOT, "%s%s %s s (spread %.0f%%%s)", kind == 0 ? "" : ", ", kinds[kind],
+                    fmt2(seconds(those)), 100 * Bench.spread(seconds(those)), cpu));
         }
         bench.notes.add("9d two databases of random blobs as targets 3-8 use, " + size / MIB + " MiB each (makeDb of " + bigBytes / MIB
                 + " MiB), pushed in turn onto each other (the first onto 9a's prose), "
@@ -567,10 +579,13 @@ final class DeltaBench {
 
     // ---- copies through the transport ---------------------------------------------------------
 
-    /** What one copy cost: wall time, bytes each way on the transport, and when it began and ended (epoch ms). */
-    record Copy(double seconds, long up, long down, long startMs, long endMs, double cpu) {
+    /**
+     * What one copy cost: wall time, bytes each way on the transport, when it began and ended (epoch
+     * ms), and CPU seconds: {@code cpu} of the client, transport and relay, {@code appCpu} of the app.
+     */
+    record Copy(double seconds, long up, long down, long startMs, long endMs, double cpu, double appCpu) {
         Copy(double seconds, long up, long down, long startMs, long endMs) {
-            this(seconds, up, down, startMs, endMs, Double.NaN);
+            this(seconds, up, down, startMs, endMs, Double.NaN, Double.NaN);
         }
 
         long bytes() {
@@ -623,9 +638,11 @@ final class DeltaBench {
         cmd.addAll(List.of(src, dst, "--rsh", String.join(" ", python, pump.toString(), Long.toString(rate), counts.toString(),
                 transport), "--remote-hotswap", cli));
         int before = countLines();
+        double appBefore = appCpu();
         long start = System.currentTimeMillis();
         Bench.Result r = bench.exec(cmd, null, false, jar);
         long end = System.currentTimeMillis();
+        double app = appCpu() - appBefore;
         if (r.exit() != 0) {
             throw new IllegalStateException("hotswap cp " + String.join(" ", options) + " " + src + " " + dst + " exited " + r.exit()
                     + ":\n" + r.out());
@@ -634,7 +651,13 @@ final class DeltaBench {
         bench.progress(String.format(Locale.ROOT, "9 cp %s %s %s: %.2f s, up %d B, down %d B", String.join(" ", options),
                 src.replace(dir + "/", ""), dst.replace(dir + "/", ""), r.nanos() / 1e9, c[0], c[1]));
         List<String> lines = r.out().strip().lines().toList();
-        return new Copy(r.nanos() / 1e9, c[0], c[1], start, end, FeltBench.times(lines.get(lines.size() - 1)));
+        return new Copy(r.nanos() / 1e9, c[0], c[1], start, end, FeltBench.times(lines.get(lines.size() - 1)), app);
+    }
+
+    /** The app's CPU so far (user+sys, seconds), as the JDK reads it from the system. */
+    private double appCpu() {
+        return appProcess.info().totalCpuDuration().orElseThrow(() -> new IllegalStateException("the app's CPU time is unknown here"))
+                .toNanos() / 1e9;
     }
 
     private int countLines() throws IOException {
@@ -926,6 +949,11 @@ final class DeltaBench {
     /** The CPU each copy took, client, transport and relay (bash's times for the command). */
     private static List<Double> cpu(List<Copy> copies) {
         return copies.stream().map(Copy::cpu).toList();
+    }
+
+    /** The CPU each copy took on both machines: client, transport, relay and app. */
+    private static List<Double> cpuAll(List<Copy> copies) {
+        return copies.stream().map(c -> c.cpu() + c.appCpu()).toList();
     }
 
     private static double median(List<Double> values) {
