@@ -187,6 +187,58 @@ class RemoteDeltaReviewTest {
     }
 
     @Test
+    void aDamagedDeflatedPullChunkSaysThatTheDestinationWasNotWritten() throws Exception {
+        remote = new RemoteSide("");
+        Path destination = Fixtures.itemsDb(remote.local.resolve("pulled.sqlite3"), "the copy we had");
+        byte[] before = Files.readAllBytes(destination);
+        Path fake = RemoteSide.script(remote.root.resolve("fake-relay"), FAKE_RELAY.formatted(hotswap.wire.Protocol.VERSION) + """
+                frame(b"C", strings(b"pull", b"8192", b"", b"", b"644"))
+                frame(b"Y", struct.pack('>i', 8192) + b'\\xff\\x13\\x37')
+                t.join()  # until the client hangs up
+                """);
+        Fixtures.Result r = Fixtures.run(remote.local, remote.env(), null, List.of(Fixtures.java(), "-jar",
+                Fixtures.jar().toString(), "cp", "--no-delta", "--rsh", fake.toString(), TARGET, "pulled.sqlite3"));
+        assertEquals(1, r.exit(), r.toString());
+        assertTrue(r.stderr().startsWith("ERROR: protocol error: a deflated chunk is damaged"), r.toString());
+        assertTrue(r.stderr().contains("pulled.sqlite3 was not written"), "the error must say that nothing changed: " + r);
+        assertTrue(java.util.Arrays.equals(before, Files.readAllBytes(destination)));
+        assertEquals(List.of(), Fixtures.leftovers(remote.local));
+    }
+
+    @Test
+    void aStreamedPullThatDoesNotEndAsAnnouncedNeverReplacesTheDestinationNorSaysOk() throws Exception {
+        remote = new RemoteSide("");
+        Path destination = Fixtures.itemsDb(remote.local.resolve("pulled.sqlite3"), "the copy we had");
+        byte[] before = Files.readAllBytes(destination);
+        // A relay (a hostile or broken remote) that offers a whole pull of 8192 bytes, sends the frames it is given, then exit 0.
+        String relay = FAKE_RELAY.formatted(hotswap.wire.Protocol.VERSION) + """
+                frame(b"C", strings(b"pull", b"8192", b"", b"", b"644"))
+                def chunk(n):
+                    return struct.pack('>i', n) + zlib.compress(bytes(n))
+                %s
+                frame(b"X", struct.pack(">i", 0))
+                t.join()  # until the client hangs up
+                """;
+        Map<String, String> cases = new java.util.LinkedHashMap<>();
+        cases.put("half of the announced bytes, deflated", "frame(b'Y', chunk(4096)); frame(b'D', b'')");
+        cases.put("half of the announced bytes, plain", "frame(b'D', bytes(4096)); frame(b'D', b'')");
+        cases.put("no bytes at all", "frame(b'D', b'')");
+        cases.put("more than the announced bytes", "frame(b'Y', chunk(8192)); frame(b'Y', chunk(1)); frame(b'D', b'')");
+        cases.put("all bytes, but no end", "frame(b'Y', chunk(8192))");
+        cases.put("bytes after the end", "frame(b'Y', chunk(8192)); frame(b'D', b''); frame(b'Y', chunk(512))");
+        for (Map.Entry<String, String> c : cases.entrySet()) {
+            Path fake = RemoteSide.script(remote.root.resolve("fake-relay"), relay.formatted(c.getValue()));
+            Fixtures.Result r = Fixtures.run(remote.local, remote.env(), null, List.of(Fixtures.java(), "-jar",
+                    Fixtures.jar().toString(), "cp", "--no-delta", "--rsh", fake.toString(), TARGET, "pulled.sqlite3"));
+            String what = c.getKey() + ": " + r;
+            assertEquals(1, r.exit(), what);
+            assertTrue(r.stderr().startsWith("ERROR: protocol error: "), what);
+            assertTrue(java.util.Arrays.equals(before, Files.readAllBytes(destination)), what);
+            assertEquals(List.of(), Fixtures.leftovers(remote.local), what);
+        }
+    }
+
+    @Test
     void aDeltaPullThatFillsTheDiskSaysWhatHappenedThatTheCopyWasNotChangedAndWhatToDo() throws Exception {
         Path dir = Fixtures.tempDir();
         Path small = Files.createDirectory(dir.resolve("small"));

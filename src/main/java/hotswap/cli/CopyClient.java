@@ -244,6 +244,8 @@ final class CopyClient {
         boolean taken = false;
         Thread uploader = null;
         Packer.Unpacker unpacker = new Packer.Unpacker(Protocol.PULL_CHUNK_BYTES); // a streamed pull's deflated chunks, if allowed
+        long streamed = 0; // a streamed pull's bytes so far, against the size the app announced
+        boolean streamEnded = false;
         try {
             while (true) {
                 Frames.Frame frame;
@@ -325,9 +327,13 @@ final class CopyClient {
                         }
                     }
                     case DATA_OUT, DATA_OUT_DEFLATED -> {
-                        if (sink == null || taken) {
-                            throw new ProtocolException(sink == null ? "the app sent database bytes before saying it would"
+                        // Only a whole pull's offer is streamed (a delta pull's pages come through its exchange).
+                        if (offer == null || taken) {
+                            throw new ProtocolException(offer == null ? "the app sent database bytes before saying it would"
                                     : "the app streamed a snapshot this client had taken as a file");
+                        }
+                        if (streamEnded) {
+                            throw new ProtocolException("the app sent database bytes after their end");
                         }
                         ByteBuffer bytes = frame.payload();
                         if (frame.channel() == Channel.DATA_OUT_DEFLATED) {
@@ -336,14 +342,27 @@ final class CopyClient {
                             }
                             bytes = unpacker.inflate(bytes);
                         } else if (frame.isEndOfStream()) {
+                            if (streamed != offer.size()) {
+                                throw new ProtocolException("the app sent " + streamed + " of the " + offer.size()
+                                        + " bytes of the snapshot it announced");
+                            }
+                            streamEnded = true;
                             sink.finish();
                             continue;
+                        }
+                        streamed += bytes.remaining();
+                        if (streamed > offer.size()) {
+                            throw new ProtocolException("the app sent more than the " + offer.size()
+                                    + " bytes of the snapshot it announced");
                         }
                         progress.add(bytes.remaining());
                         sink.write(bytes);
                     }
                     case EXIT -> {
                         int status = Protocol.exitStatus(frame);
+                        if (status == 0 && offer != null && !taken && !streamEnded) {
+                            throw new ProtocolException("the app reported success before the end of the snapshot it streamed");
+                        }
                         progress.close();
                         if (status == 0 && sink != null) {
                             sink.commit();
@@ -364,7 +383,10 @@ final class CopyClient {
             progress.close();
             return e.status;
         } catch (ProtocolException e) {
-            throw new Failure("protocol error: " + e.getMessage() + "; use the same hotswap jar for the command and the app");
+            // A pull's sink is discarded below: say so, as a transport cut during a pull does.
+            String pulled = sink == null ? "" : localDestination.equals(CopyRequest.STDIO)
+                    ? "what reached standard output is not a whole snapshot; " : options.destination() + " was not written; ";
+            throw new Failure("protocol error: " + e.getMessage() + "; " + pulled + "use the same hotswap jar for the command and the app");
         } finally {
             if (sink != null) {
                 sink.discard();
