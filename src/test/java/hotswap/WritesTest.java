@@ -7,7 +7,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import hotswap.wire.Writes;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.channels.WritableByteChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -61,5 +66,28 @@ class WritesTest {
         assertEquals(100 + frame.length, data.position(), "the position ends at the limit");
         assertEquals(100 + frame.length, data.limit(), "the limit is as it was");
         assertTrue(out.offered.size() > 1, "the channel took it in more than one call: " + out.offered);
+    }
+
+    @Test
+    void toAFileBytesLandInOrderAtTheirOffsetsThoughWrittenInPieces() throws Exception {
+        byte[] frame = new byte[(1 << 20) + 12345];
+        new Random(4).nextBytes(frame);
+        Path file = Fixtures.tempDir().resolve("written");
+        try (FileChannel out = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            ByteBuffer pages = ByteBuffer.wrap(frame, 7, 70_000); // at an offset in the file, from an offset in the buffer
+            Writes.writeFully(out, pages, 5000);
+            assertEquals(70_007, pages.position(), "the position ends at the limit");
+            assertEquals(70_007, pages.limit(), "the limit is as it was");
+            out.position(5000 + 70_000);
+            ByteBuffer rest = ByteBuffer.wrap(frame, 70_007, frame.length - 70_007);
+            Writes.writeFully(out, rest);
+            assertEquals(frame.length, rest.position());
+            assertEquals(frame.length, rest.limit());
+        }
+        byte[] expected = new byte[5000 + frame.length - 7];
+        System.arraycopy(frame, 7, expected, 5000, frame.length - 7);
+        byte[] got = Files.readAllBytes(file);
+        assertEquals(expected.length, got.length);
+        assertTrue(Arrays.equals(expected, got), "the file holds the bytes at their offsets");
     }
 }

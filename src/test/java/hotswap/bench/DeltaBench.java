@@ -305,7 +305,7 @@ final class DeltaBench {
         List<Copy> wholes = copies.get(1);
         double d = median(seconds(deltas));
         double w = median(seconds(wholes));
-        bench.progress("9c delta " + fmt2(seconds(deltas)) + " s; whole " + fmt2(seconds(wholes)) + " s");
+        bench.progress("9c delta " + Bench.fmt2(seconds(deltas)) + " s; whole " + Bench.fmt2(seconds(wholes)) + " s");
         String label = String.format(Locale.ROOT, "9c push %.0f MiB, 1%% changed, 10 MB/s link", Files.size(small0) / (double) MIB);
         String whole = String.format(Locale.ROOT, "%.2f s", w);
         bench.row(label + ": delta vs --no-delta", String.format(Locale.ROOT, "%.2f s", d), whole, ratio3(d / w), "<= 0.05", d / w <= 0.05);
@@ -318,11 +318,11 @@ final class DeltaBench {
                 + "%d runs each, each run in another order, 3 s after a sync; delta %s s (spread %.0f%%), whole %s s (spread %.0f%%); "
                 + "%.3f%% of pages changed; bytes on the link: delta %.2f MB (%.2f s of the link at 10 MB/s), whole %.1f MB. "
                 + "Delta push phases (median): %s; whole push: %s. The app's snapshot of this database, from %d delta pulls onto an unchanged "
-                + "copy: %s. The A/B's client hashing from its start: %s s", RUNS, fmt2(seconds(deltas)), 100 * Bench.spread(seconds(deltas)),
-                fmt2(seconds(wholes)), 100 * Bench.spread(seconds(wholes)), 100 * diff.share(), deltaBytes / 1e6,
+                + "copy: %s. The A/B's client hashing from its start: %s s", RUNS, Bench.fmt2(seconds(deltas)), 100 * Bench.spread(seconds(deltas)),
+                Bench.fmt2(seconds(wholes)), 100 * Bench.spread(seconds(wholes)), 100 * diff.share(), deltaBytes / 1e6,
                 deltaBytes / LINK_BYTES_PER_SECOND, median(wholes.stream().map(c -> (double) c.bytes()).toList()) / 1e6,
                 pushPhases(log, deltas.toArray(Copy[]::new)), pushPhases(log, wholes.toArray(Copy[]::new)), RUNS,
-                pullPhases(log, pulls.toArray(Copy[]::new)), fmt2(seconds(copies.get(2)))));
+                pullPhases(log, pulls.toArray(Copy[]::new)), Bench.fmt2(seconds(copies.get(2)))));
         return liveIs[0];
     }
 
@@ -359,7 +359,7 @@ final class DeltaBench {
         bench.notes.add(String.format(Locale.ROOT, "9f two prose databases of %d MiB made as 9a's from other seeds, so the sample finds "
                 + "nothing alike and each push goes whole; %d runs of each, each run in another order: defaults %s s (spread %.0f%%), "
                 + "--no-compress %s s (spread %.0f%%). Phases (median): defaults %s; --no-compress %s", size / MIB, RUNS,
-                fmt2(seconds(copies.get(0))), 100 * Bench.spread(seconds(copies.get(0))), fmt2(seconds(copies.get(1))),
+                Bench.fmt2(seconds(copies.get(0))), 100 * Bench.spread(seconds(copies.get(0))), Bench.fmt2(seconds(copies.get(1))),
                 100 * Bench.spread(seconds(copies.get(1))), pushPhases(log, copies.get(0).toArray(Copy[]::new)),
                 pushPhases(log, copies.get(1).toArray(Copy[]::new))));
         // 9g: the live database (one of the two now) pulled whole to a new file over the same link.
@@ -378,8 +378,8 @@ final class DeltaBench {
                 String.format(Locale.ROOT, "%.1f%%", 100 * pulledBytes / size), "-", null);
         abRow("9g A/B: a whole pull deflated where it pays vs --no-compress", seconds(pulls.get(0)), seconds(pulls.get(1)));
         bench.notes.add(String.format(Locale.ROOT, "9g the live database after 9f (one of its two) pulled whole to a new file, %d runs of "
-                + "each, each run in another order: defaults %s s, --no-compress %s s", RUNS, fmt2(seconds(pulls.get(0))),
-                fmt2(seconds(pulls.get(1)))));
+                + "each, each run in another order: defaults %s s, --no-compress %s s", RUNS, Bench.fmt2(seconds(pulls.get(0))),
+                Bench.fmt2(seconds(pulls.get(1)))));
         for (Path f : files) {
             Files.delete(f);
         }
@@ -414,8 +414,8 @@ final class DeltaBench {
                 Files.size(small0) / (double) MIB), String.format(Locale.ROOT, "%.2f s", d), String.format(Locale.ROOT, "%.2f s", w),
                 d / w, "(default off)", null);
         bench.notes.add(String.format(Locale.ROOT, "9e the local socket's default: %d runs each, each run in another order; --delta %s s "
-                + "(spread %.0f%%), whole %s s (spread %.0f%%)", RUNS, fmt2(seconds(copies.get(0))), 100 * Bench.spread(seconds(copies.get(0))),
-                fmt2(seconds(copies.get(1))), 100 * Bench.spread(seconds(copies.get(1)))));
+                + "(spread %.0f%%), whole %s s (spread %.0f%%)", RUNS, Bench.fmt2(seconds(copies.get(0))), 100 * Bench.spread(seconds(copies.get(0))),
+                Bench.fmt2(seconds(copies.get(1))), 100 * Bench.spread(seconds(copies.get(1)))));
     }
 
     // ---- 9d: a push with nothing to reuse -----------------------------------------------------
@@ -510,9 +510,9 @@ final class DeltaBench {
         for (int kind = 0; kind < kinds.length; kind++) {
             List<Copy> those = byIndex.get(kind);
             String cpu = kinds[kind].startsWith("cat") ? "" : String.format(Locale.ROOT, ", CPU client side %s s, app %s s",
-                    fmt2(cpu(those)), fmt2(those.stream().map(Copy::appCpu).toList()));
+                    Bench.fmt2(cpu(those)), Bench.fmt2(those.stream().map(Copy::appCpu).toList()));
             runs.append(String.format(Locale.ROOT, "%s%s %s s (spread %.0f%%%s)", kind == 0 ? "" : ", ", kinds[kind],
-                    fmt2(seconds(those)), 100 * Bench.spread(seconds(those)), cpu));
+                    Bench.fmt2(seconds(those)), 100 * Bench.spread(seconds(those)), cpu));
         }
         bench.notes.add("9d two databases of random blobs as targets 3-8 use, " + size / MIB + " MiB each (makeDb of " + bigBytes / MIB
                 + " MiB), pushed in turn onto each other (the first onto 9a's prose), "
@@ -528,24 +528,12 @@ final class DeltaBench {
 
     /** A measure that must cost nothing where it does not help: {@code a} no slower than {@code b} beyond the spread. */
     private void notSlowerRow(String label, List<Double> a, List<Double> b) {
-        spreadRow(label, a, b, false);
+        bench.spreadRow(label, a, b, false);
     }
 
     /** An A/B row: {@code a} (the code as it is) against {@code b} (the other side), gain against spread. */
     private void abRow(String label, List<Double> a, List<Double> b) {
-        spreadRow(label, a, b, true);
-    }
-
-    /** {@code a} against {@code b} by their medians: a gain beyond the spread of either side, or no loss beyond it. */
-    private void spreadRow(String label, List<Double> a, List<Double> b, boolean mustGain) {
-        double ma = median(a);
-        double mb = median(b);
-        double gain = (mb - ma) / mb;
-        double spread = Math.max(Bench.spread(a), Bench.spread(b));
-        String what = mustGain ? "gain" : "loss";
-        bench.row(label + ": " + what + " vs spread", String.format(Locale.ROOT, "%.2f s", ma), String.format(Locale.ROOT, "%.2f s", mb),
-                String.format(Locale.ROOT, "%s %.0f%%, spread %.0f%%", what, 100 * (mustGain ? gain : -gain), 100 * spread),
-                mustGain ? "gain > spread" : "loss <= spread", mustGain ? gain > spread : -gain <= spread);
+        bench.spreadRow(label, a, b, true);
     }
 
     private static void deleteTree(Path tree) throws IOException {
@@ -966,9 +954,6 @@ final class DeltaBench {
         return String.format(Locale.ROOT, "x%.3f", r);
     }
 
-    private static String fmt2(List<Double> values) {
-        return values.stream().map(v -> String.format(Locale.ROOT, "%.2f", v)).toList().toString();
-    }
 
     private static String quote(String s) {
         return "'" + s.replace("'", "'\\''") + "'";
