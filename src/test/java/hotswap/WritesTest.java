@@ -69,7 +69,7 @@ class WritesTest {
     }
 
     @Test
-    void toAFileBytesLandInOrderAtTheirOffsetsThoughWrittenInPieces() throws Exception {
+    void toAFileBytesLandInOrderAtTheirOffsets() throws Exception {
         byte[] frame = new byte[(1 << 20) + 12345];
         new Random(4).nextBytes(frame);
         Path file = Fixtures.tempDir().resolve("written");

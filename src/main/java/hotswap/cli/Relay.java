@@ -8,6 +8,7 @@ import hotswap.wire.Protocol;
 import hotswap.wire.ProtocolException;
 import hotswap.wire.StatusReport;
 import hotswap.wire.Strings;
+import hotswap.wire.Writes;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -145,10 +146,7 @@ final class Relay {
         SocketChannel app = (SocketChannel) (toApp ? to : from);
         try {
             while (from.read(buffer) >= 0) {
-                buffer.flip();
-                while (buffer.hasRemaining()) {
-                    to.write(buffer); // a socket or the transport's pipe, never a file: no pieces (Writes)
-                }
+                Writes.writeFully(to, buffer.flip());
                 buffer.clear();
             }
             if (toApp) {

@@ -48,18 +48,27 @@ public final class Bench {
     private static final int REPEATS = 7;
     private static final int WARM_UP_SWAPS = 8;
     /**
-     * The 1 GiB copies each target compares: a balanced Latin square of four orders, each copy
-     * first once and right after each other copy once; each target takes every order twice. On this
-     * VM what a copy costs depends on what ran just before it: memory freed a few seconds earlier is
-     * fast to write into again, memory the host has taken back is slow. A rotation keeps the cyclic
-     * order, so one copy would always follow the one that frees a gigabyte at its end (a pull to
-     * stdout frees its snapshot; a push, the replaced file) and always find warm memory
-     * (docs/PERFORMANCE.md has the runs that showed it). The pulls' outputs are also removed after
-     * each copy, so every copy comes right after a gigabyte was freed (see {@link #pull}).
+     * Runs of each 1 GiB copy: the disk's speed varies from run to run (freed blocks are discarded,
+     * dirty pages flushed). Each run takes the three copies compared in one of {@link #ORDERS}.
      */
-    private static final int[][] COPY_ORDERS = {{0, 1, 3, 2}, {1, 2, 0, 3}, {2, 3, 1, 0}, {3, 0, 2, 1}};
-    /** Runs of each 1 GiB copy: the disk's speed varies from run to run (freed blocks are discarded, dirty pages flushed). */
-    private static final int COPY_REPEATS = 2 * COPY_ORDERS.length;
+    private static final int COPY_REPEATS = 6;
+    /**
+     * The six orders of three copies, one per run: each copy comes first twice, and right after each
+     * of the other two twice. On this VM what a copy costs depends on what ran just before it:
+     * memory freed a few seconds earlier is fast to write into again, memory the host has taken back
+     * is slow. A rotation keeps the cyclic order, so one copy would always follow the one that
+     * frees a gigabyte at its end (a pull to stdout frees its snapshot; a push, the replaced file)
+     * and always find warm memory (docs/PERFORMANCE.md has the runs that showed it). The pulls'
+     * outputs are also removed after each copy, so every copy comes right after a gigabyte was
+     * freed (see {@link #pull}).
+     */
+    private static final int[][] ORDERS = {{0, 1, 2}, {0, 2, 1}, {1, 0, 2}, {1, 2, 0}, {2, 0, 1}, {2, 1, 0}};
+    /**
+     * The pull compares four copies: a balanced Latin square of four orders, each copy first once
+     * and right after each other copy once; the pull takes every order twice.
+     */
+    private static final int[][] PULL_ORDERS = {{0, 1, 3, 2}, {1, 2, 0, 3}, {2, 3, 1, 0}, {3, 0, 2, 1}};
+    private static final int PULL_REPEATS = 2 * PULL_ORDERS.length;
     /** Before each timed copy: see {@link #settle()}. */
     private static final long SETTLE_MILLIS = 3000;
 
@@ -68,6 +77,7 @@ public final class Bench {
     final Path socket;
     final Path live;
     final String java;
+    private final String appClasspath;
     private final long began = System.nanoTime();
     private final String loadBefore = loadAverage();
     private final boolean wrk;
@@ -83,6 +93,7 @@ public final class Bench {
         this.socket = dir.resolve("hotswap.sock");
         this.live = dir.resolve("live.sqlite3");
         this.java = opt.getOrDefault("java", "java");
+        this.appClasspath = abs(opt.get("classes")) + ":" + abs(opt.get("jar")) + ":" + abs(opt.get("sqlite-jar"));
         this.wrk = onPath("wrk");
     }
 
@@ -382,62 +393,34 @@ public final class Bench {
         Path other = dir.resolve("cat-copy.sqlite3");
         Path otherNew = dir.resolve("cat-copy.sqlite3.new");
         exec(List.of("sh", "-c", "cat \"$0\" > \"$1\" && sync", src.toString(), other.toString()), null, false);
-        // The A/B's other side: an app whose file writes are whole frames (bench/ab/whole-writes.patch), on a database of its own.
-        Path abLive = dir.resolve("live-whole-writes.sqlite3");
-        Path abSocket = dir.resolve("whole-writes.sock");
-        exec(List.of("cp", src.toString(), abLive.toString()), null, false);
         List<Double> pushes = new ArrayList<>();
-        List<Double> abPushes = new ArrayList<>();
-        List<Double> pushCpu = new ArrayList<>();
-        List<Double> abPushCpu = new ArrayList<>();
         List<Double> cats = new ArrayList<>();
         List<Double> catsSynced = new ArrayList<>();
         List<Long> growth = new ArrayList<>();
-        try (App ab = App.start(this, "app-whole-writes.log", abLive, abSocket, abs(opt.get("ab-dir") + "/whole-writes.jar"))) {
-            for (int rep = 0; rep < COPY_REPEATS; rep++) {
-                progress("push 1 GiB, run " + (rep + 1));
-                for (int k = 0; k < 4; k++) { // each run in one of the Latin square's orders
-                    settle();
-                    switch (COPY_ORDERS[rep % COPY_ORDERS.length][k]) {
-                        case 0 -> cats.add(seconds(exec(List.of("sh", "-c", "cat \"$0\" > \"$1\"", src.toString(), other.toString()), null,
-                                false)));
-                        case 1 -> catsSynced.add(seconds(exec(List.of("sh", "-c", "cat \"$0\" > \"$1\" && sync \"$1\" && mv \"$1\" \"$2\"",
-                                src.toString(), otherNew.toString(), other.toString()), null, false)));
-                        case 2 -> {
-                            Rss rss = Rss.watch(app.process.pid());
-                            double cpu = app.cpuSeconds();
-                            Result r = cliOk(null, "cp", "--skip-integrity-check", "--skip-schema-check", src.toString(), live.toString());
-                            pushCpu.add(app.cpuSeconds() - cpu);
-                            growth.add(rss.stop());
-                            pushes.add(seconds(r));
-                        }
-                        default -> {
-                            double cpu = ab.cpuSeconds();
-                            Result r = exec(List.of(abs(opt.get("cli")), "--socket", abSocket.toString(), "cp", "--skip-integrity-check",
-                                    "--skip-schema-check", src.toString(), abLive.toString()), null, false);
-                            if (r.exit != 0) {
-                                throw new IllegalStateException("the push to the A/B app exited " + r.exit + ":\n" + r.out);
-                            }
-                            abPushCpu.add(ab.cpuSeconds() - cpu);
-                            abPushes.add(seconds(r));
-                        }
+        for (int rep = 0; rep < COPY_REPEATS; rep++) {
+            progress("push 1 GiB, run " + (rep + 1));
+            for (int k = 0; k < 3; k++) { // each run in another of the six orders
+                settle();
+                switch (ORDERS[rep % ORDERS.length][k]) {
+                    case 0 -> cats.add(seconds(exec(List.of("sh", "-c", "cat \"$0\" > \"$1\"", src.toString(), other.toString()), null, false)));
+                    case 1 -> catsSynced.add(seconds(exec(List.of("sh", "-c", "cat \"$0\" > \"$1\" && sync \"$1\" && mv \"$1\" \"$2\"",
+                            src.toString(), otherNew.toString(), other.toString()), null, false)));
+                    default -> {
+                        Rss rss = Rss.watch(app.process.pid());
+                        Result r = cliOk(null, "cp", "--skip-integrity-check", "--skip-schema-check", src.toString(), live.toString());
+                        growth.add(rss.stop());
+                        pushes.add(seconds(r));
                     }
                 }
             }
         }
-        Files.delete(abLive);
         double push = median(pushes);
         double base = median(catsSynced);
-        progress("push: " + pushes + " s; cat+sync " + catsSynced + " s; cat " + cats + " s; whole writes (A/B) " + abPushes + " s");
+        progress("push: " + pushes + " s; cat+sync " + catsSynced + " s; cat " + cats + " s");
         row("4 push 1 GiB, checks skipped, vs cat NEW+fsync+mv", String.format("%.2f s", push), String.format("%.2f s", base),
                 push / base, "<= 1.5", push / base <= 1.5);
         row("4 push 1 GiB vs literal `cat SRC > OTHER`", String.format("%.2f s", push), String.format("%.2f s", median(cats)),
                 push / median(cats), "(1.5)", null);
-        spreadRow("4 A/B: a push writing its temp file in 16 KiB pieces vs whole 1 MiB frames", pushes, abPushes, true);
-        spreadRow("4 A/B, the app's CPU: 16 KiB pieces vs whole 1 MiB frames", pushCpu, abPushCpu, true);
-        notes.add(String.format(Locale.ROOT, "4 A/B: the other side is a second app (the jar of bench/ab/whole-writes.patch) on a copy "
-                + "of the database, pushed to in the same runs: pushes %s s, app CPU %s s; whole writes %s s, app CPU %s s",
-                fmt2(pushes), fmt2(pushCpu), fmt2(abPushes), fmt2(abPushCpu)));
         notes.add("4 the push writes a new temp file, fsyncs it and renames it over the live file; the matching baseline does the same "
                 + "with `cat SRC > NEW && sync NEW && mv NEW OTHER`. The literal `cat SRC > OTHER` truncates OTHER and writes into "
                 + "the page-cache pages it just freed, and does not fsync");
@@ -474,12 +457,12 @@ public final class Bench {
         List<Long> growth = new ArrayList<>();
         long logOffset = app.logSize();
         long size = -1; // the first copy's, which every other must match
-        for (int rep = 0; rep < COPY_REPEATS; rep++) {
+        for (int rep = 0; rep < PULL_REPEATS; rep++) {
             progress("pull 1 GiB, run " + (rep + 1));
             for (int k = 0; k < 4; k++) {
                 settle();
                 Path output;
-                switch (COPY_ORDERS[rep % COPY_ORDERS.length][k]) {
+                switch (PULL_ORDERS[rep % PULL_ORDERS.length][k]) {
                     case 0 -> {
                         backups.add(seconds(exec(List.of("sqlite3", live.toString(), ".backup '" + backup + "'"), null, false)));
                         output = backup;
@@ -640,7 +623,7 @@ public final class Bench {
         out.append(String.format("load: %s, %d connections, %d x %d s per variant after 2 x 2 x 3 s warm-up, interleaved (targets 1, 2); "
                         + "Java fixed-concurrency keep-alive generator, %d connections (target 3, %d swaps per size); 1 GiB copies %d runs each (pull %d)%n",
                 wrk ? "wrk -t2" : "Java fixed-concurrency keep-alive generator (wrk not found)", CONCURRENCY, ROUNDS, ROUND_SECONDS,
-                CONCURRENCY, REPEATS, COPY_REPEATS, COPY_REPEATS));
+                CONCURRENCY, REPEATS, COPY_REPEATS, PULL_REPEATS));
         String sep = line(width);
         out.append(sep);
         out.append(format(head, width));
@@ -769,11 +752,6 @@ public final class Bench {
 
         /** An app serving {@code live} on {@code socket}. */
         static App start(Bench bench, String logName, Path live, Path socket) throws IOException {
-            return start(bench, logName, live, socket, abs(bench.opt.get("jar")));
-        }
-
-        /** An app serving {@code live} on {@code socket}, running hotswap from {@code jar}. */
-        static App start(Bench bench, String logName, Path live, Path socket, String jar) throws IOException {
             Path log = bench.dir.resolve(logName);
             Files.deleteIfExists(log);
             List<String> cmd = new ArrayList<>(List.of(bench.java));
@@ -781,8 +759,7 @@ public final class Bench {
             if (extra != null && !extra.isBlank()) {
                 cmd.addAll(List.of(extra.trim().split("\\s+")));
             }
-            cmd.addAll(List.of("-cp", abs(bench.opt.get("classes")) + ":" + jar + ":" + abs(bench.opt.get("sqlite-jar")),
-                    "hotswap.bench.BenchApp", live.toString(), socket.toString()));
+            cmd.addAll(List.of("-cp", bench.appClasspath, "hotswap.bench.BenchApp", live.toString(), socket.toString()));
             Process p = new ProcessBuilder(cmd).redirectError(log.toFile()).start();
             BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
             String ready = out.readLine();
@@ -803,12 +780,6 @@ public final class Bench {
             drain.start();
             String[] ports = ready.split(" ");
             return new App(p, Integer.parseInt(ports[1]), Integer.parseInt(ports[2]), log);
-        }
-
-        /** The app's CPU so far (user+sys, seconds), as the JDK reads it from the system. */
-        double cpuSeconds() {
-            return process.info().totalCpuDuration().orElseThrow(() -> new IllegalStateException("the app's CPU time is unknown here"))
-                    .toNanos() / 1e9;
         }
 
         long logSize() throws IOException {
