@@ -131,6 +131,10 @@ final class FeltBench {
             bench.row(label, String.format(Locale.ROOT, "%+.1f / %+.1f ms", p, max), base, "-",
                     goals ? "<= +5 / +15 ms" : "(+5 / +15 ms)", goals ? p <= 5 && max <= 15 : null);
         }
+        // The slowest request anywhere on this shared 2-core VM: what the slowest during a command is up against.
+        bench.row(String.format(Locale.ROOT, "8 control at %s: p99 / slowest of the %d requests outside commands, over p99 outside",
+                load, outside.size()), String.format(Locale.ROOT, "+0.0 / %+.1f ms", Bench.percentile(outside, 1.0) / 1e6 - p99), base,
+                "-", "-", null);
         bench.row("8 failed requests at " + load + " (all " + s.count() + ", commands included)", Long.toString(s.errors()), "-", "-",
                 goals ? "0" : "(0)", goals ? s.errors() == 0 : null);
         bench.notes.add(String.format(Locale.ROOT, "8 at %s: open loop over %d keep-alive connections, latency from each request's due "
