@@ -239,6 +239,116 @@ class RemoteDeltaReviewTest {
     }
 
     @Test
+    void aDeltaPullWhosePagesPastTheOldEndNeverArriveNeverReplacesTheDestinationNorSaysOk() throws Exception {
+        remote = new RemoteSide("");
+        Path copy = Fixtures.itemsDb(remote.local.resolve("copy.sqlite3"), "an older copy");
+        byte[] before = Files.readAllBytes(copy);
+        int pageSize;
+        int old;
+        String root;
+        byte[] lastPage = new byte[4096];
+        java.util.Arrays.fill(lastPage, (byte) 0x5a);
+        try (java.nio.channels.FileChannel in = java.nio.channels.FileChannel.open(copy)) {
+            hotswap.wire.CopyRequest.Pages shape = hotswap.wire.PageHashes.shape(in);
+            pageSize = shape.pageSize();
+            old = shape.count();
+            assertEquals(4096, pageSize);
+            // The hash of the file the app announces, three pages longer, of which it sends only the last: the two
+            // before it keep the hash of a page that never arrived, sixteen zero bytes, which anyone can hash.
+            hotswap.wire.PageHashes h = hotswap.wire.PageHashes.of(in, pageSize, old, n -> { }, null);
+            h.resize(old + 3);
+            h.hashPage(old + 2, lastPage, 0);
+            root = java.util.HexFormat.of().formatHex(java.util.HexFormat.of().parseHex(h.root()));
+        }
+        String stamps = java.util.HexFormat.of().formatHex(java.util.Arrays.copyOfRange(before, 24, 28))
+                + java.util.HexFormat.of().formatHex(java.util.Arrays.copyOfRange(before, 92, 96));
+        // A relay (a hostile or broken remote) that offers a delta pull of three pages more than the client has,
+        // says that no range differs, announces one page, sends the last one, the end, then exit 0.
+        Path fake = RemoteSide.script(remote.root.resolve("fake-relay"), FAKE_RELAY.formatted(hotswap.wire.Protocol.VERSION) + """
+                frame(b"C", strings(b"delta", b"pull", b"%d", b"644"))
+                frame(b"D", bytes((%d + 7) // 8))  # no range differs
+                frame(b"D", b"")
+                frame(b"D", struct.pack(">q", 1) + bytes.fromhex("%s") + bytes.fromhex("%s"))
+                frame(b"D", b"\\x00" + struct.pack(">ii", 1, %d) + b"\\x5a" * 4096)
+                frame(b"D", b"")
+                frame(b"X", struct.pack(">i", 0))
+                t.join()  # until the client hangs up
+                """.formatted(old + 3, (old + 7) / 8, root, stamps, old + 2));
+
+        Fixtures.Result r = Fixtures.run(remote.local, remote.env(), null, List.of(Fixtures.java(), "-jar",
+                Fixtures.jar().toString(), "cp", "--delta", "--rsh", fake.toString(), TARGET, "copy.sqlite3"));
+
+        assertEquals(1, r.exit(), "a pull that lacks pages the app announced succeeded: " + r + "; the file has "
+                + Files.size(copy) / pageSize + " pages, " + (old + 3) + " announced");
+        assertTrue(r.stderr().startsWith("ERROR: protocol error: "), r.toString());
+        assertTrue(r.stderr().contains("copy.sqlite3 was not written"), r.toString());
+        assertTrue(java.util.Arrays.equals(before, Files.readAllBytes(copy)));
+        assertEquals(List.of(), Fixtures.leftovers(remote.local));
+    }
+
+    @Test
+    void aPullToAFifoNeverHangsOpeningItToReadPagesItDoesNotHave() throws Exception {
+        remote = new RemoteSide("").start();
+        // Where a delta pull (on by default for a remote copy) would look for pages to reuse: a named pipe, no writer.
+        for (List<String> options : List.of(List.of("--no-delta"), List.<String>of(), List.of("--delta"))) {
+            Path fifo = remote.local.resolve("pipe.sqlite3");
+            Files.deleteIfExists(fifo);
+            assertEquals(0, new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor());
+            List<String> command = new java.util.ArrayList<>(List.of(Fixtures.java(), "-jar", Fixtures.jar().toString(), "cp",
+                    "--rsh", remote.fakeSsh.toString()));
+            command.addAll(options);
+            command.addAll(List.of(TARGET, "pipe.sqlite3"));
+            ProcessBuilder pb = new ProcessBuilder(command).directory(remote.local.toFile())
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(ProcessBuilder.Redirect.DISCARD);
+            pb.environment().remove("HOTSWAP_SOCKET");
+            pb.environment().putAll(remote.env());
+            Process p = pb.start();
+            boolean ended = p.waitFor(20, java.util.concurrent.TimeUnit.SECONDS);
+            if (!ended) {
+                p.destroyForcibly().waitFor();
+            }
+            assertTrue(ended, "cp " + options + " to a named pipe hung, saying nothing");
+            assertEquals(List.of(), Fixtures.leftovers(remote.local), options.toString());
+        }
+    }
+
+    @Test
+    void aRemotePullThatEndsWithSuccessBeforeAnySnapshotNeverSaysOkNorExitsZero() throws Exception {
+        remote = new RemoteSide("");
+        Path copy = Fixtures.itemsDb(remote.local.resolve("copy.sqlite3"), "an older copy");
+        byte[] before = Files.readAllBytes(copy);
+        // A relay (a hostile or broken remote) that answers a pull with exit 0 at once, or after only the phase of its snapshot.
+        Map<String, String> cases = new java.util.LinkedHashMap<>();
+        cases.put("at once", "");
+        cases.put("after the phase of the snapshot", "frame(b'C', strings(b'phase', b'snapshot'))");
+        for (Map.Entry<String, String> c : cases.entrySet()) {
+            for (String delta : List.of("--delta", "--no-delta")) {
+                Path fake = RemoteSide.script(remote.root.resolve("fake-relay"), FAKE_RELAY.formatted(hotswap.wire.Protocol.VERSION)
+                        + c.getValue() + "\n" + """
+                        frame(b"X", struct.pack(">i", 0))
+                        t.join()  # until the client hangs up
+                        """);
+                for (String destination : List.of("copy.sqlite3", "new.sqlite3")) {
+                    Fixtures.Result r = Fixtures.run(remote.local, remote.env(), null, List.of(Fixtures.java(), "-jar",
+                            Fixtures.jar().toString(), "cp", delta, "--rsh", fake.toString(), TARGET, destination));
+                    String what = c.getKey() + " " + delta + " to " + destination + ": " + r;
+                    assertEquals(1, r.exit(), "a pull that brought nothing succeeded: " + what);
+                    assertTrue(r.stderr().startsWith("ERROR: protocol error: "), what);
+                    assertTrue(java.util.Arrays.equals(before, Files.readAllBytes(copy)), what);
+                    assertFalse(Files.exists(remote.local.resolve("new.sqlite3")), what);
+                    assertEquals(List.of(), Fixtures.leftovers(remote.local), what);
+                }
+                // A push the app never asked the bytes of did not happen either.
+                Fixtures.Result r = Fixtures.run(remote.local, remote.env(), null, List.of(Fixtures.java(), "-jar",
+                        Fixtures.jar().toString(), "cp", delta, "--rsh", fake.toString(), "copy.sqlite3", TARGET));
+                String what = c.getKey() + " " + delta + " push: " + r;
+                assertEquals(1, r.exit(), "a push whose bytes the app never asked for succeeded: " + what);
+                assertTrue(r.stderr().startsWith("ERROR: protocol error: "), what);
+            }
+        }
+    }
+
+    @Test
     void aDeltaPullThatFillsTheDiskSaysWhatHappenedThatTheCopyWasNotChangedAndWhatToDo() throws Exception {
         Path dir = Fixtures.tempDir();
         Path small = Files.createDirectory(dir.resolve("small"));

@@ -363,6 +363,17 @@ final class CopyClient {
                         if (status == 0 && offer != null && !taken && !streamEnded) {
                             throw new ProtocolException("the app reported success before the end of the snapshot it streamed");
                         }
+                        // Where the app has the source (a name it manages, or a remote one) the copy is a pull, which
+                        // succeeds only with a snapshot; where it has the destination (a remote one), a push only with the file.
+                        if (status == 0 && localSource == null && sink == null) {
+                            throw new ProtocolException("the app reported success but sent no snapshot; "
+                                    + (localDestination.equals(CopyRequest.STDIO) ? "nothing reached standard output"
+                                    : options.destination() + " was not written"));
+                        }
+                        if (status == 0 && localDestination == null && uploader == null) {
+                            throw new ProtocolException("the app reported success without asking for the bytes of " + options.source()
+                                    + ", which were not pushed; see the app's log for what it did");
+                        }
                         progress.close();
                         if (status == 0 && sink != null) {
                             sink.commit();

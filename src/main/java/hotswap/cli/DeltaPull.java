@@ -38,6 +38,13 @@ final class DeltaPull {
      * and says so on {@code progress} when a file is there but is not a SQLite database of whole pages.
      */
     static DeltaPull prepare(Path destination, Progress progress) throws Failure {
+        if (!java.nio.file.Files.isRegularFile(destination)) {
+            // A named pipe would block the open until something writes it, and a device has no pages to reuse.
+            if (java.nio.file.Files.exists(destination)) {
+                progress.println("Note: " + destination + " is not a regular file; pulling the whole file");
+            }
+            return null;
+        }
         CopyRequest.Pages pages = DeltaPush.shape(destination);
         if (pages == null && destination.toFile().length() > 0) {
             progress.println("Note: " + destination + " is not a SQLite database of whole pages; pulling the whole file");

@@ -211,6 +211,12 @@ public final class Delta {
         if (received != count) {
             throw new ProtocolException(received + " pages arrived, " + count + " announced");
         }
+        // A page past the old end that never arrived keeps the hash of none, sixteen zero bytes: a root over
+        // those is no proof, since anyone can hash them. Every such page must have come.
+        int missing = seen.nextClearBit(common);
+        if (missing < newPages) {
+            throw new ProtocolException("page " + missing + " of the new file's " + newPages + " never arrived");
+        }
         try {
             if (file.size() > (long) newPages * pageSize) {
                 file.truncate((long) newPages * pageSize);
