@@ -82,6 +82,14 @@ class RemoteDeltaReviewTest {
                 """.formatted("'" + remote.fakeSsh + "'"));
     }
 
+    /** {@code hotswap cp --rsh TRANSPORT ARGS...}, run from the local side. */
+    private Fixtures.Result cp(Path transport, String... args) throws Exception {
+        List<String> command = new java.util.ArrayList<>(List.of(Fixtures.java(), "-jar", Fixtures.jar().toString(), "cp", "--rsh",
+                transport.toString()));
+        command.addAll(List.of(args));
+        return Fixtures.run(remote.local, remote.env(), null, command);
+    }
+
     @Test
     void aDeltaPullNeverChangesTheModeOfAFileAnotherUserLinkedInPlaceOfItsCopy() throws Exception {
         Assumptions.assumeTrue(ClientTrustTest.setpriv() != null, "setpriv not found on PATH");
@@ -171,11 +179,10 @@ class RemoteDeltaReviewTest {
             for (List<String> options : List.of(List.<String>of(), List.of("--no-compress"))) {
                 Path fake = RemoteSide.script(remote.root.resolve("fake-relay"),
                         relay.formatted(c.getValue()));
-                List<String> command = new java.util.ArrayList<>(List.of(Fixtures.java(), "-jar", Fixtures.jar().toString(), "cp",
-                        "--no-delta"));
-                command.addAll(options);
-                command.addAll(List.of("--rsh", fake.toString(), TARGET, "pulled.sqlite3"));
-                Fixtures.Result r = Fixtures.run(remote.local, remote.env(), null, command);
+                List<String> args = new java.util.ArrayList<>(List.of("--no-delta"));
+                args.addAll(options);
+                args.addAll(List.of(TARGET, "pulled.sqlite3"));
+                Fixtures.Result r = cp(fake, args.toArray(String[]::new));
                 String what = c.getKey() + " " + options + ": " + r;
                 assertEquals(1, r.exit(), what);
                 assertTrue(r.stderr().startsWith("ERROR: protocol error: " + (options.isEmpty() ? "a deflated chunk "
@@ -196,8 +203,7 @@ class RemoteDeltaReviewTest {
                 frame(b"Y", struct.pack('>i', 8192) + b'\\xff\\x13\\x37')
                 t.join()  # until the client hangs up
                 """);
-        Fixtures.Result r = Fixtures.run(remote.local, remote.env(), null, List.of(Fixtures.java(), "-jar",
-                Fixtures.jar().toString(), "cp", "--no-delta", "--rsh", fake.toString(), TARGET, "pulled.sqlite3"));
+        Fixtures.Result r = cp(fake, "--no-delta", TARGET, "pulled.sqlite3");
         assertEquals(1, r.exit(), r.toString());
         assertTrue(r.stderr().startsWith("ERROR: protocol error: a deflated chunk is damaged"), r.toString());
         assertTrue(r.stderr().contains("pulled.sqlite3 was not written"), "the error must say that nothing changed: " + r);
@@ -228,8 +234,7 @@ class RemoteDeltaReviewTest {
         cases.put("bytes after the end", "frame(b'Y', chunk(8192)); frame(b'D', b''); frame(b'Y', chunk(512))");
         for (Map.Entry<String, String> c : cases.entrySet()) {
             Path fake = RemoteSide.script(remote.root.resolve("fake-relay"), relay.formatted(c.getValue()));
-            Fixtures.Result r = Fixtures.run(remote.local, remote.env(), null, List.of(Fixtures.java(), "-jar",
-                    Fixtures.jar().toString(), "cp", "--no-delta", "--rsh", fake.toString(), TARGET, "pulled.sqlite3"));
+            Fixtures.Result r = cp(fake, "--no-delta", TARGET, "pulled.sqlite3");
             String what = c.getKey() + ": " + r;
             assertEquals(1, r.exit(), what);
             assertTrue(r.stderr().startsWith("ERROR: protocol error: "), what);
@@ -275,8 +280,7 @@ class RemoteDeltaReviewTest {
                 t.join()  # until the client hangs up
                 """.formatted(old + 3, (old + 7) / 8, root, stamps, old + 2));
 
-        Fixtures.Result r = Fixtures.run(remote.local, remote.env(), null, List.of(Fixtures.java(), "-jar",
-                Fixtures.jar().toString(), "cp", "--delta", "--rsh", fake.toString(), TARGET, "copy.sqlite3"));
+        Fixtures.Result r = cp(fake, "--delta", TARGET, "copy.sqlite3");
 
         assertEquals(1, r.exit(), "a pull that lacks pages the app announced succeeded: " + r + "; the file has "
                 + Files.size(copy) / pageSize + " pages, " + (old + 3) + " announced");
@@ -329,8 +333,7 @@ class RemoteDeltaReviewTest {
                         t.join()  # until the client hangs up
                         """);
                 for (String destination : List.of("copy.sqlite3", "new.sqlite3")) {
-                    Fixtures.Result r = Fixtures.run(remote.local, remote.env(), null, List.of(Fixtures.java(), "-jar",
-                            Fixtures.jar().toString(), "cp", delta, "--rsh", fake.toString(), TARGET, destination));
+                    Fixtures.Result r = cp(fake, delta, TARGET, destination);
                     String what = c.getKey() + " " + delta + " to " + destination + ": " + r;
                     assertEquals(1, r.exit(), "a pull that brought nothing succeeded: " + what);
                     assertTrue(r.stderr().startsWith("ERROR: protocol error: "), what);
@@ -339,8 +342,7 @@ class RemoteDeltaReviewTest {
                     assertEquals(List.of(), Fixtures.leftovers(remote.local), what);
                 }
                 // A push the app never asked the bytes of did not happen either.
-                Fixtures.Result r = Fixtures.run(remote.local, remote.env(), null, List.of(Fixtures.java(), "-jar",
-                        Fixtures.jar().toString(), "cp", delta, "--rsh", fake.toString(), "copy.sqlite3", TARGET));
+                Fixtures.Result r = cp(fake, delta, "copy.sqlite3", TARGET);
                 String what = c.getKey() + " " + delta + " push: " + r;
                 assertEquals(1, r.exit(), "a push whose bytes the app never asked for succeeded: " + what);
                 assertTrue(r.stderr().startsWith("ERROR: protocol error: "), what);
