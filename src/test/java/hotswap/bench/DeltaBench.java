@@ -448,8 +448,8 @@ final class DeltaBench {
         // --delta is what the default did before its look at a sample of pages: the A/B of that look.
         String hashA = "default, the client hashing from its start (A/B)";
         String probeA = "default, deflating whole chunks to try (A/B)";
-        // Each kind follows the one before it in this order in two of the three runs: the real ssh's kinds sit
-        // between others, since the push right after `cat over ssh` ran slow in every run that had it there.
+        // The push right after `cat over ssh` ran slow in every run that had one there: interleaved's orders put a
+        // different kind after it in each run.
         List<String> kindList = new ArrayList<>(List.of("default", "cat", "--delta", "--no-delta", hashA));
         if (sshd != null) {
             kindList.addAll(List.of("default over ssh", "cat over ssh"));
@@ -587,8 +587,8 @@ final class DeltaBench {
     }
 
     /**
-     * {@value #RUNS} runs of one copy of each kind, each run in another order and each copy after
-     * {@link Bench#settle}, so that no kind always follows the same other.
+     * {@value #RUNS} runs of one copy of each kind, each copy after {@link Bench#settle}, each run in
+     * another of {@link #order}'s orders, so that within the runs no kind (of four or more) follows the same other twice.
      *
      * @return the copies of each kind, by its index in {@code kinds}
      */
@@ -598,14 +598,32 @@ final class DeltaBench {
             copies.add(new ArrayList<>());
         }
         for (int run = 0; run < RUNS; run++) {
-            for (int k = 0; k < kinds.length; k++) {
-                int kind = (k + run) % kinds.length;
+            for (int kind : order(run, kinds.length)) {
                 bench.progress(target + " " + kinds[kind] + ", run " + (run + 1));
                 bench.settle();
                 copies.get(kind).add(copy.run(kind));
             }
         }
         return copies;
+    }
+
+    /**
+     * Run {@code run}'s order of {@code n} kinds: as listed, reversed, then the odd places before
+     * the even ones. Kind k follows k - 1, then k + 1, then mostly k - 2: what a copy leaves behind
+     * for the next (on this VM, memory the host has or has not taken back) falls on three different
+     * kinds, once each, and the median of three sets it aside. A rotation would keep the cycle: each
+     * kind would follow the same other in two runs of three.
+     */
+    static int[] order(int run, int n) {
+        int[] order = new int[n];
+        for (int i = 0; i < n; i++) {
+            order[i] = switch (run % 3) {
+                case 0 -> i;
+                case 1 -> n - 1 - i;
+                default -> i < n / 2 ? 2 * i + 1 : 2 * (i - n / 2);
+            };
+        }
+        return order;
     }
 
     /** Runs {@code hotswap cp OPTIONS SRC DST} to or from the remote app, through the pump at {@code rate} bytes/s (0: unlimited). */
