@@ -173,9 +173,8 @@ final class CopyClient {
     /**
      * For a delta transfer, reads the headers of the client's files: the source of a push, the
      * existing destination of a pull. On this machine either may be the app's live database, which
-     * the app's answer tells; for a remote copy the sides are known, so a pull's copy starts now,
-     * and a push's hashing once the app says it takes its snapshot: not sooner, since the relay
-     * may send the push whole, and hashing meanwhile would take a core from the relay's start.
+     * the app's answer tells; for a remote copy the sides are known, so the reading starts now,
+     * while the app takes its snapshot.
      */
     private void prepareDelta() throws Failure {
         if (!options.delta()) {
@@ -186,6 +185,9 @@ final class CopyClient {
         }
         if (!isStdio(localDestination)) {
             deltaPull = DeltaPull.prepare(Path.of(localDestination), progress);
+        }
+        if (remote != null && deltaPush != null) {
+            deltaPush.start();
         }
         if (remote != null && deltaPull != null) {
             deltaPull.start();
@@ -261,9 +263,6 @@ final class CopyClient {
                 }
                 if (frame == null) {
                     throw ended(uploader != null, sink != null);
-                }
-                if (remote != null && deltaPush != null && isPhase(frame, "snapshot")) {
-                    deltaPush.start(); // the app snapshots its database for a delta push: hash the source meanwhile
                 }
                 if (printed(frame)) {
                     continue;
@@ -463,11 +462,6 @@ final class CopyClient {
             }
             discardOnExit = null;
         }
-    }
-
-    /** Whether {@code frame} is the app's word that it is in phase {@code name}. */
-    private static boolean isPhase(Frames.Frame frame, String name) throws ProtocolException {
-        return frame.channel() == Channel.CONTROL && Strings.decode(frame.payload().duplicate()).equals(List.of("phase", name));
     }
 
     /**

@@ -137,8 +137,6 @@ final class DeltaBench {
     private final String cli;
     private final long bigBytes;
     private final long linkBytes;
-    /** The A/B's other side: a client that hashes a remote push's source from its start (bench/ab/hash-at-start.patch). */
-    private final String hashAtStart;
     private final String noProbe;
     private String python;
     /** The app the copies go to, whose CPU each copy adds up. */
@@ -156,7 +154,6 @@ final class DeltaBench {
         String mib = System.getenv("BENCH9_MIB");
         this.bigBytes = (mib == null || mib.isBlank() ? 1024 : Long.parseLong(mib.trim())) * MIB;
         this.linkBytes = bigBytes / 4;
-        this.hashAtStart = bench.opt.get("ab-dir") + "/hash-at-start.jar";
         this.noProbe = bench.opt.get("ab-dir") + "/no-probe.jar";
     }
 
@@ -282,11 +279,10 @@ final class DeltaBench {
         int[] liveIs = {0};
         // A whole push is deflated where that pays: --no-compress too gives the whole push as it was before.
         List<List<Copy>> copies = interleaved("9c", new String[] {"delta push over 10 MB/s", "whole push over 10 MB/s",
-                "delta push over 10 MB/s, the client hashing from its start (A/B)", "whole push over 10 MB/s, --no-compress"}, kind -> {
+                "whole push over 10 MB/s, --no-compress"}, kind -> {
             liveIs[0] = 1 - liveIs[0];
-            List<String> options = kind == 1 ? List.of("--no-delta") : kind == 3 ? List.of("--no-delta", "--no-compress") : List.of();
-            return copy(LINK_BYTES_PER_SECOND, options, files[liveIs[0]].toString(), target,
-                    kind == 2 ? hashAtStart : bench.opt.get("jar"), fakeSsh.toString());
+            List<String> options = kind == 1 ? List.of("--no-delta") : kind == 2 ? List.of("--no-delta", "--no-compress") : List.of();
+            return copy(LINK_BYTES_PER_SECOND, options, files[liveIs[0]].toString(), target);
         });
         // The app's snapshot of this database, which a push takes before anything else: as a pull takes it (the
         // push's own is not in the app's log), a delta pull onto an unchanged copy over the same link.
@@ -309,20 +305,19 @@ final class DeltaBench {
         String label = String.format(Locale.ROOT, "9c push %.0f MiB, 1%% changed, 10 MB/s link", Files.size(small0) / (double) MIB);
         String whole = String.format(Locale.ROOT, "%.2f s", w);
         bench.row(label + ": delta vs --no-delta", String.format(Locale.ROOT, "%.2f s", d), whole, ratio3(d / w), "<= 0.05", d / w <= 0.05);
-        double raw = median(seconds(copies.get(3)));
+        double raw = median(seconds(copies.get(2)));
         bench.row(label + ": delta vs --no-delta --no-compress", String.format(Locale.ROOT, "%.2f s", d),
                 String.format(Locale.ROOT, "%.2f s", raw), ratio3(d / raw), "(0.05)", null);
-        abRow("9c A/B: the client hashing once the app snapshots vs from its start", seconds(deltas), seconds(copies.get(2)));
         double deltaBytes = median(deltas.stream().map(c -> (double) c.bytes()).toList());
         bench.notes.add(String.format(Locale.ROOT, "9c both sides with the default checks (integrity_check and schema check), "
                 + "%d runs each, each run in another order, 3 s after a sync; delta %s s (spread %.0f%%), whole %s s (spread %.0f%%); "
                 + "%.3f%% of pages changed; bytes on the link: delta %.2f MB (%.2f s of the link at 10 MB/s), whole %.1f MB. "
                 + "Delta push phases (median): %s; whole push: %s. The app's snapshot of this database, from %d delta pulls onto an unchanged "
-                + "copy: %s. The A/B's client hashing from its start: %s s", RUNS, Bench.fmt2(seconds(deltas)), 100 * Bench.spread(seconds(deltas)),
+                + "copy: %s", RUNS, Bench.fmt2(seconds(deltas)), 100 * Bench.spread(seconds(deltas)),
                 Bench.fmt2(seconds(wholes)), 100 * Bench.spread(seconds(wholes)), 100 * diff.share(), deltaBytes / 1e6,
                 deltaBytes / LINK_BYTES_PER_SECOND, median(wholes.stream().map(c -> (double) c.bytes()).toList()) / 1e6,
                 pushPhases(log, deltas.toArray(Copy[]::new)), pushPhases(log, wholes.toArray(Copy[]::new)), RUNS,
-                pullPhases(log, pulls.toArray(Copy[]::new)), Bench.fmt2(seconds(copies.get(2)))));
+                pullPhases(log, pulls.toArray(Copy[]::new))));
         return liveIs[0];
     }
 
@@ -446,11 +441,10 @@ final class DeltaBench {
         Path[] files = {blobs1, blobs2};
         int[] next = {0}; // the live database holds prose: neither is like it
         // --delta is what the default did before its look at a sample of pages: the A/B of that look.
-        String hashA = "default, the client hashing from its start (A/B)";
         String probeA = "default, deflating whole chunks to try (A/B)";
         // The push right after `cat over ssh` ran slow in every run that had one there: interleaved's orders put a
         // different kind after it in each run.
-        List<String> kindList = new ArrayList<>(List.of("default", "cat", "--delta", "--no-delta", hashA));
+        List<String> kindList = new ArrayList<>(List.of("default", "cat", "--delta", "--no-delta"));
         if (sshd != null) {
             kindList.addAll(List.of("default over ssh", "cat over ssh"));
         }
@@ -466,7 +460,7 @@ final class DeltaBench {
             if (kinds[kind].startsWith("--")) {
                 options.add(kinds[kind]);
             }
-            String jar = kinds[kind].equals(hashA) ? hashAtStart : kinds[kind].equals(probeA) ? noProbe : bench.opt.get("jar");
+            String jar = kinds[kind].equals(probeA) ? noProbe : bench.opt.get("jar");
             Copy c = copy(0, options, files[next[0]].toString(), target, jar, kinds[kind].endsWith("ssh") ? ssh : fakeSsh.toString());
             next[0] = 1 - next[0];
             return c;
@@ -497,9 +491,6 @@ final class DeltaBench {
         // The disk's swings make these wall times noisy (docs/PERFORMANCE.md); what each measure saves is CPU on both machines.
         abRow("9d A/B, CPU of client, transport, relay and app: the default's look at 32 pages vs --delta", cpuAll(defaults),
                 cpuAll(copiesOf.apply("--delta")));
-        abRow("9d A/B: the client hashing once the app snapshots vs from its start", seconds(defaults), seconds(copiesOf.apply(hashA)));
-        abRow("9d A/B, CPU of client, transport, relay and app: the client hashing once the app snapshots vs from its start",
-                cpuAll(defaults), cpuAll(copiesOf.apply(hashA)));
         abRow("9d A/B: trying a chunk's first 64 KiB before deflating it whole", seconds(defaults), seconds(copiesOf.apply(probeA)));
         abRow("9d A/B, CPU of the client, transport and relay: trying a chunk's first 64 KiB before deflating it whole",
                 cpu(defaults), cpu(copiesOf.apply(probeA)));
