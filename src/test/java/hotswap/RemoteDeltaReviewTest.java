@@ -82,6 +82,12 @@ class RemoteDeltaReviewTest {
                 """.formatted("'" + remote.fakeSsh + "'"));
     }
 
+    /** {@code file} still holds {@code before}, byte for byte, and the local directory no temp file. */
+    private void assertUnchanged(Path file, byte[] before, String what) throws Exception {
+        assertTrue(java.util.Arrays.equals(before, Files.readAllBytes(file)), file + " changed: " + what);
+        assertEquals(List.of(), Fixtures.leftovers(file.getParent()), what);
+    }
+
     /** {@code hotswap cp --rsh TRANSPORT ARGS...}, run from the local side. */
     private Fixtures.Result cp(Path transport, String... args) throws Exception {
         List<String> command = new java.util.ArrayList<>(List.of(Fixtures.java(), "-jar", Fixtures.jar().toString(), "cp", "--rsh",
@@ -155,8 +161,7 @@ class RemoteDeltaReviewTest {
         assertEquals(1, r.exit(), r.toString());
         assertTrue(r.stderr().startsWith("ERROR: ") && r.stderr().lines().count() == 1, r.stderr());
         assertTrue(r.stderr().contains("134217727 pages") && r.stderr().contains("--no-delta"), r.stderr());
-        assertTrue(java.util.Arrays.equals(before, Files.readAllBytes(copy)));
-        assertEquals(List.of(), Fixtures.leftovers(remote.local));
+        assertUnchanged(copy, before, r.toString());
     }
 
     @Test
@@ -207,8 +212,7 @@ class RemoteDeltaReviewTest {
         assertEquals(1, r.exit(), r.toString());
         assertTrue(r.stderr().startsWith("ERROR: protocol error: a deflated chunk is damaged"), r.toString());
         assertTrue(r.stderr().contains("pulled.sqlite3 was not written"), "the error must say that nothing changed: " + r);
-        assertTrue(java.util.Arrays.equals(before, Files.readAllBytes(destination)));
-        assertEquals(List.of(), Fixtures.leftovers(remote.local));
+        assertUnchanged(destination, before, r.toString());
     }
 
     @Test
@@ -238,8 +242,7 @@ class RemoteDeltaReviewTest {
             String what = c.getKey() + ": " + r;
             assertEquals(1, r.exit(), what);
             assertTrue(r.stderr().startsWith("ERROR: protocol error: "), what);
-            assertTrue(java.util.Arrays.equals(before, Files.readAllBytes(destination)), what);
-            assertEquals(List.of(), Fixtures.leftovers(remote.local), what);
+            assertUnchanged(destination, before, what);
         }
     }
 
@@ -286,8 +289,7 @@ class RemoteDeltaReviewTest {
                 + Files.size(copy) / pageSize + " pages, " + (old + 3) + " announced");
         assertTrue(r.stderr().startsWith("ERROR: protocol error: "), r.toString());
         assertTrue(r.stderr().contains("copy.sqlite3 was not written"), r.toString());
-        assertTrue(java.util.Arrays.equals(before, Files.readAllBytes(copy)));
-        assertEquals(List.of(), Fixtures.leftovers(remote.local));
+        assertUnchanged(copy, before, r.toString());
     }
 
     @Test
@@ -440,8 +442,7 @@ class RemoteDeltaReviewTest {
                 + "copy.sqlite3 was not written."), r.stderr());
         assertTrue(r.stderr().contains("exited with status 255; its stderr:\nConnection to app.example closed by remote host."),
                 r.stderr());
-        assertTrue(java.util.Arrays.equals(before, Files.readAllBytes(copy)));
-        assertEquals(List.of(), Fixtures.leftovers(remote.local));
+        assertUnchanged(copy, before, r.toString());
     }
 
     @Test
