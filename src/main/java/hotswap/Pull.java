@@ -9,6 +9,7 @@ import hotswap.wire.Frames;
 import hotswap.wire.Packer;
 import hotswap.wire.Protocol;
 import hotswap.wire.ProtocolException;
+import hotswap.wire.Reads;
 import hotswap.wire.Strings;
 import java.io.EOFException;
 import java.io.IOException;
@@ -145,10 +146,8 @@ final class Pull {
             for (long pos = 0; pos < size; pos += raw.length) {
                 int n = (int) Math.min(raw.length, size - pos);
                 ByteBuffer chunk = ByteBuffer.wrap(raw, 0, n);
-                while (chunk.hasRemaining()) {
-                    if (in.read(chunk, pos + chunk.position()) < 0) {
-                        throw new IOException("the snapshot ended at " + (pos + chunk.position()) + " of " + size + " bytes");
-                    }
+                if (!Reads.readFully(in, chunk, pos)) {
+                    throw new IOException("the snapshot ended at " + (pos + chunk.position()) + " of " + size + " bytes");
                 }
                 packer.send(frames, Channel.DATA_OUT, Channel.DATA_OUT_DEFLATED, raw, n);
             }

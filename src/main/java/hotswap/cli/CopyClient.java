@@ -10,6 +10,7 @@ import hotswap.wire.Frames;
 import hotswap.wire.Packer;
 import hotswap.wire.Protocol;
 import hotswap.wire.ProtocolException;
+import hotswap.wire.Reads;
 import hotswap.wire.Strings;
 import java.io.Closeable;
 import java.io.EOFException;
@@ -634,10 +635,8 @@ final class CopyClient {
     private static void readChunk(FileChannel in, ByteBuffer chunk, long pos, int n, Path source) throws IOException {
         chunk.clear().limit(n);
         try {
-            while (chunk.hasRemaining()) {
-                if (in.read(chunk, pos + chunk.position()) < 0) {
-                    throw new LocalReadError("cannot read " + source + ": it shrank while being sent");
-                }
+            if (!Reads.readFully(in, chunk, pos)) {
+                throw new LocalReadError("cannot read " + source + ": it shrank while being sent");
             }
         } catch (LocalReadError e) {
             throw e;

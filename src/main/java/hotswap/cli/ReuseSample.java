@@ -2,6 +2,7 @@ package hotswap.cli;
 
 import hotswap.wire.CopyRequest;
 import hotswap.wire.PageHashes;
+import hotswap.wire.Reads;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -125,14 +126,8 @@ final class ReuseSample {
 
         /** Reads page {@code n}; false when the file ends before it does. */
         boolean read(FileChannel file, long n) throws IOException {
-            long at = n * page.capacity();
             page.clear();
-            while (page.hasRemaining()) {
-                if (file.read(page, at + page.position()) < 0) {
-                    return false;
-                }
-            }
-            return true;
+            return Reads.readFully(file, page, n * page.capacity());
         }
 
         void hashInto(byte[] into, int offset) {

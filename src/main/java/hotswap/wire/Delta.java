@@ -304,8 +304,8 @@ public final class Delta {
         announcement.putLong(changed.cardinality()).put(java.util.HexFormat.of().parseHex(root));
         for (int at : PageHashes.STAMPS) {
             ByteBuffer stamp = announcement.slice(announcement.position(), 4);
-            while (newPages > 0 && stamp.hasRemaining() && file.read(stamp, at + stamp.position()) > 0) {
-                // fill: the sender's own stamp; zeros for an empty file, which has none
+            if (newPages > 0) {
+                Reads.readFully(file, stamp, at); // the sender's own stamp; zeros for an empty file, which has none
             }
             announcement.position(announcement.position() + 4);
         }

@@ -78,10 +78,8 @@ public final class PageHashes {
             int n = Math.min(perRead, pages - first);
             long at = (long) first * pageSize;
             buffer.clear().limit(n * pageSize);
-            while (buffer.hasRemaining()) {
-                if (file.read(buffer, at + buffer.position()) < 0) {
-                    throw new EOFException("the file shrank while it was being read");
-                }
+            if (!Reads.readFully(file, buffer, at)) {
+                throw new EOFException("the file shrank while it was being read");
             }
             for (int i = 0; i < n; i++) {
                 h.hashPage(first + i, buffer.array(), i * pageSize);
@@ -100,9 +98,7 @@ public final class PageHashes {
      */
     public static CopyRequest.Pages shape(FileChannel file) throws IOException {
         ByteBuffer header = ByteBuffer.allocate(100);
-        while (header.hasRemaining() && file.read(header, header.position()) > 0) {
-            // fill
-        }
+        Reads.readFully(file, header, 0); // a shorter file is no database: checked below
         long size = file.size();
         if (header.hasRemaining() || !"SQLite format 3\0".equals(new String(header.array(), 0, 16, StandardCharsets.ISO_8859_1))) {
             return null;
