@@ -186,15 +186,16 @@ final class Push {
                     throw new CommandFailure("the client disconnected after sending " + received + " bytes; nothing changed");
                 }
                 ByteBuffer bytes = frame.payload();
-                if (frame.channel() == Channel.DATA_IN_DEFLATED && request.compress()) {
+                if (frame.channel() == Channel.DATA_IN_DEFLATED) {
+                    if (!request.compress()) {
+                        throw new CommandFailure("protocol error: the client sent a deflated chunk, but its request did not allow "
+                                + "compression; nothing changed. Use the same hotswap version on both ends");
+                    }
                     try {
                         bytes = unpacker.inflate(bytes);
                     } catch (ProtocolException e) {
                         throw new CommandFailure("protocol error after " + received + " bytes: " + e.getMessage() + "; nothing changed");
                     }
-                } else if (frame.channel() == Channel.DATA_IN_DEFLATED) {
-                    throw new CommandFailure("protocol error: the client sent a deflated chunk, but its request did not allow "
-                            + "compression; nothing changed. Use the same hotswap version on both ends");
                 } else if (frame.channel() != Channel.DATA_IN) {
                     throw new CommandFailure("protocol error: expected database bytes, got a " + frame.channel()
                             + " frame; nothing changed");

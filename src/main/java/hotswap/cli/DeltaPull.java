@@ -8,6 +8,7 @@ import hotswap.wire.Frames;
 import hotswap.wire.PageHashes;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermission;
@@ -38,9 +39,9 @@ final class DeltaPull {
      * and says so on {@code progress} when a file is there but is not a SQLite database of whole pages.
      */
     static DeltaPull prepare(Path destination, Progress progress) throws Failure {
-        if (!java.nio.file.Files.isRegularFile(destination)) {
+        if (!Files.isRegularFile(destination)) {
             // A named pipe would block the open until something writes it, and a device has no pages to reuse.
-            if (java.nio.file.Files.exists(destination)) {
+            if (Files.exists(destination)) {
                 progress.println("Note: " + destination + " is not a regular file; pulling the whole file");
             }
             return null;
