@@ -4,14 +4,25 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import hotswap.wire.CopyRequest;
+import hotswap.wire.PageHashes;
+import hotswap.wire.Protocol;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import org.junit.jupiter.api.Assumptions;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 /** Remote and delta copies at their edges: found by the second adversarial review of the remote and delta paths. */
@@ -82,15 +93,30 @@ class RemoteDeltaReviewTest {
                 """.formatted("'" + remote.fakeSsh + "'"));
     }
 
+    /**
+     * A relay (a hostile or broken remote) that offers a whole pull of 8192 bytes, sends {@code frames}
+     * (Python; {@code chunk(n)} is n zero bytes as a deflated chunk's payload), then exit 0.
+     */
+    private static String streamedPull(String frames) {
+        return FAKE_RELAY.formatted(Protocol.VERSION) + """
+                frame(b"C", strings(b"pull", b"8192", b"", b"", b"644"))
+                def chunk(n):
+                    return struct.pack('>i', n) + zlib.compress(bytes(n))
+                %s
+                frame(b"X", struct.pack(">i", 0))
+                t.join()  # until the client hangs up
+                """.formatted(frames);
+    }
+
     /** {@code file} still holds {@code before}, byte for byte, and the local directory no temp file. */
     private void assertUnchanged(Path file, byte[] before, String what) throws Exception {
-        assertTrue(java.util.Arrays.equals(before, Files.readAllBytes(file)), file + " changed: " + what);
+        assertTrue(Arrays.equals(before, Files.readAllBytes(file)), file + " changed: " + what);
         assertEquals(List.of(), Fixtures.leftovers(file.getParent()), what);
     }
 
     /** {@code hotswap cp --rsh TRANSPORT ARGS...}, run from the local side. */
     private Fixtures.Result cp(Path transport, String... args) throws Exception {
-        List<String> command = new java.util.ArrayList<>(List.of(Fixtures.java(), "-jar", Fixtures.jar().toString(), "cp", "--rsh",
+        List<String> command = new ArrayList<>(List.of(Fixtures.java(), "-jar", Fixtures.jar().toString(), "cp", "--rsh",
                 transport.toString()));
         command.addAll(List.of(args));
         return Fixtures.run(remote.local, remote.env(), null, command);
@@ -128,10 +154,10 @@ class RemoteDeltaReviewTest {
         Process attack = new ProcessBuilder(ClientTrustTest.asOtherUser(List.of("sh", "-c", "cd '" + shared + "' && for f in "
                 + ".copy.sqlite3.hotswap-*.part; do mv \"$f\" stolen && ln -s '" + victim + "' \"$f\"; done")))
                 .redirectErrorStream(true).start();
-        String said = new String(attack.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        String said = new String(attack.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertEquals(0, attack.waitFor(), said);
 
-        Fixtures.Result r = pull.get(60, java.util.concurrent.TimeUnit.SECONDS);
+        Fixtures.Result r = pull.get(60, TimeUnit.SECONDS);
 
         assertEquals(PosixFilePermissions.fromString("rw-------"), Files.getPosixFilePermissions(victim),
                 "the client changed the mode of a file it did not create: " + r);
@@ -145,7 +171,7 @@ class RemoteDeltaReviewTest {
         Path copy = Fixtures.itemsDb(remote.local.resolve("copy.sqlite3"), "an older copy");
         byte[] before = Files.readAllBytes(copy);
         // A relay (a hostile or broken remote) that offers a delta pull of the most pages a delta may have, 2^27 - 1.
-        Path fake = RemoteSide.script(remote.root.resolve("fake-relay"), FAKE_RELAY.formatted(hotswap.wire.Protocol.VERSION) + """
+        Path fake = RemoteSide.script(remote.root.resolve("fake-relay"), FAKE_RELAY.formatted(Protocol.VERSION) + """
                 frame(b"C", strings(b"delta", b"pull", b"134217727", b"644"))
                 frame(b"D", b"\\x00")  # no range differs
                 frame(b"D", b"")
@@ -154,7 +180,7 @@ class RemoteDeltaReviewTest {
                 t.join()  # until the client hangs up
                 """);
 
-        List<String> command = new java.util.ArrayList<>(List.of(Fixtures.java(), "-Xmx256m", "-jar", Fixtures.jar().toString(),
+        List<String> command = new ArrayList<>(List.of(Fixtures.java(), "-Xmx256m", "-jar", Fixtures.jar().toString(),
                 "cp", "--rsh", fake.toString(), TARGET, "copy.sqlite3"));
         Fixtures.Result r = Fixtures.run(remote.local, remote.env(), null, command);
 
@@ -167,15 +193,8 @@ class RemoteDeltaReviewTest {
     @Test
     void deflatedPullChunksThatDoNotInflateAsAnnouncedOrWereNotAllowedLeaveNoFile() throws Exception {
         remote = new RemoteSide("");
-        // A relay (a hostile or broken remote) that offers a whole pull, then sends the chunk it is given.
-        String relay = FAKE_RELAY.formatted(hotswap.wire.Protocol.VERSION) + """
-                frame(b"C", strings(b"pull", b"8192", b"", b"", b"644"))
-                frame(b"Y", %s)
-                frame(b"D", b"")
-                frame(b"X", struct.pack(">i", 0))
-                t.join()  # until the client hangs up
-                """;
-        Map<String, String> chunks = new java.util.LinkedHashMap<>();
+        // The one deflated chunk each relay sends, then the end.
+        Map<String, String> chunks = new LinkedHashMap<>();
         chunks.put("announcing more than it holds", "struct.pack('>i', 8192) + zlib.compress(bytes(4096))");
         chunks.put("announcing more than a pull's chunk", "struct.pack('>i', 1 << 20) + zlib.compress(bytes(1 << 20))");
         chunks.put("damaged", "struct.pack('>i', 8192) + b'\\xff\\x13\\x37'");
@@ -183,8 +202,8 @@ class RemoteDeltaReviewTest {
         for (Map.Entry<String, String> c : chunks.entrySet()) {
             for (List<String> options : List.of(List.<String>of(), List.of("--no-compress"))) {
                 Path fake = RemoteSide.script(remote.root.resolve("fake-relay"),
-                        relay.formatted(c.getValue()));
-                List<String> args = new java.util.ArrayList<>(List.of("--no-delta"));
+                        streamedPull("frame(b'Y', " + c.getValue() + "); frame(b'D', b'')"));
+                List<String> args = new ArrayList<>(List.of("--no-delta"));
                 args.addAll(options);
                 args.addAll(List.of(TARGET, "pulled.sqlite3"));
                 Fixtures.Result r = cp(fake, args.toArray(String[]::new));
@@ -203,7 +222,7 @@ class RemoteDeltaReviewTest {
         remote = new RemoteSide("");
         Path destination = Fixtures.itemsDb(remote.local.resolve("pulled.sqlite3"), "the copy we had");
         byte[] before = Files.readAllBytes(destination);
-        Path fake = RemoteSide.script(remote.root.resolve("fake-relay"), FAKE_RELAY.formatted(hotswap.wire.Protocol.VERSION) + """
+        Path fake = RemoteSide.script(remote.root.resolve("fake-relay"), FAKE_RELAY.formatted(Protocol.VERSION) + """
                 frame(b"C", strings(b"pull", b"8192", b"", b"", b"644"))
                 frame(b"Y", struct.pack('>i', 8192) + b'\\xff\\x13\\x37')
                 t.join()  # until the client hangs up
@@ -220,16 +239,7 @@ class RemoteDeltaReviewTest {
         remote = new RemoteSide("");
         Path destination = Fixtures.itemsDb(remote.local.resolve("pulled.sqlite3"), "the copy we had");
         byte[] before = Files.readAllBytes(destination);
-        // A relay (a hostile or broken remote) that offers a whole pull of 8192 bytes, sends the frames it is given, then exit 0.
-        String relay = FAKE_RELAY.formatted(hotswap.wire.Protocol.VERSION) + """
-                frame(b"C", strings(b"pull", b"8192", b"", b"", b"644"))
-                def chunk(n):
-                    return struct.pack('>i', n) + zlib.compress(bytes(n))
-                %s
-                frame(b"X", struct.pack(">i", 0))
-                t.join()  # until the client hangs up
-                """;
-        Map<String, String> cases = new java.util.LinkedHashMap<>();
+        Map<String, String> cases = new LinkedHashMap<>();
         cases.put("half of the announced bytes, deflated", "frame(b'Y', chunk(4096)); frame(b'D', b'')");
         cases.put("half of the announced bytes, plain", "frame(b'D', bytes(4096)); frame(b'D', b'')");
         cases.put("no bytes at all", "frame(b'D', b'')");
@@ -237,7 +247,7 @@ class RemoteDeltaReviewTest {
         cases.put("all bytes, but no end", "frame(b'Y', chunk(8192))");
         cases.put("bytes after the end", "frame(b'Y', chunk(8192)); frame(b'D', b''); frame(b'Y', chunk(512))");
         for (Map.Entry<String, String> c : cases.entrySet()) {
-            Path fake = RemoteSide.script(remote.root.resolve("fake-relay"), relay.formatted(c.getValue()));
+            Path fake = RemoteSide.script(remote.root.resolve("fake-relay"), streamedPull(c.getValue()));
             Fixtures.Result r = cp(fake, "--no-delta", TARGET, "pulled.sqlite3");
             String what = c.getKey() + ": " + r;
             assertEquals(1, r.exit(), what);
@@ -255,24 +265,24 @@ class RemoteDeltaReviewTest {
         int old;
         String root;
         byte[] lastPage = new byte[4096];
-        java.util.Arrays.fill(lastPage, (byte) 0x5a);
-        try (java.nio.channels.FileChannel in = java.nio.channels.FileChannel.open(copy)) {
-            hotswap.wire.CopyRequest.Pages shape = hotswap.wire.PageHashes.shape(in);
+        Arrays.fill(lastPage, (byte) 0x5a);
+        try (FileChannel in = FileChannel.open(copy)) {
+            CopyRequest.Pages shape = PageHashes.shape(in);
             pageSize = shape.pageSize();
             old = shape.count();
             assertEquals(4096, pageSize);
             // The hash of the file the app announces, three pages longer, of which it sends only the last: the two
             // before it keep the hash of a page that never arrived, sixteen zero bytes, which anyone can hash.
-            hotswap.wire.PageHashes h = hotswap.wire.PageHashes.of(in, pageSize, old, n -> { }, null);
+            PageHashes h = PageHashes.of(in, pageSize, old, n -> { }, null);
             h.resize(old + 3);
             h.hashPage(old + 2, lastPage, 0);
-            root = java.util.HexFormat.of().formatHex(java.util.HexFormat.of().parseHex(h.root()));
+            root = h.root();
         }
-        String stamps = java.util.HexFormat.of().formatHex(java.util.Arrays.copyOfRange(before, 24, 28))
-                + java.util.HexFormat.of().formatHex(java.util.Arrays.copyOfRange(before, 92, 96));
+        String stamps = HexFormat.of().formatHex(Arrays.copyOfRange(before, 24, 28))
+                + HexFormat.of().formatHex(Arrays.copyOfRange(before, 92, 96));
         // A relay (a hostile or broken remote) that offers a delta pull of three pages more than the client has,
         // says that no range differs, announces one page, sends the last one, the end, then exit 0.
-        Path fake = RemoteSide.script(remote.root.resolve("fake-relay"), FAKE_RELAY.formatted(hotswap.wire.Protocol.VERSION) + """
+        Path fake = RemoteSide.script(remote.root.resolve("fake-relay"), FAKE_RELAY.formatted(Protocol.VERSION) + """
                 frame(b"C", strings(b"delta", b"pull", b"%d", b"644"))
                 frame(b"D", bytes((%d + 7) // 8))  # no range differs
                 frame(b"D", b"")
@@ -300,7 +310,7 @@ class RemoteDeltaReviewTest {
             Path fifo = remote.local.resolve("pipe.sqlite3");
             Files.deleteIfExists(fifo);
             assertEquals(0, new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor());
-            List<String> command = new java.util.ArrayList<>(List.of(Fixtures.java(), "-jar", Fixtures.jar().toString(), "cp",
+            List<String> command = new ArrayList<>(List.of(Fixtures.java(), "-jar", Fixtures.jar().toString(), "cp",
                     "--rsh", remote.fakeSsh.toString()));
             command.addAll(options);
             command.addAll(List.of(TARGET, "pipe.sqlite3"));
@@ -309,7 +319,7 @@ class RemoteDeltaReviewTest {
             pb.environment().remove("HOTSWAP_SOCKET");
             pb.environment().putAll(remote.env());
             Process p = pb.start();
-            boolean ended = p.waitFor(20, java.util.concurrent.TimeUnit.SECONDS);
+            boolean ended = p.waitFor(20, TimeUnit.SECONDS);
             if (!ended) {
                 p.destroyForcibly().waitFor();
             }
@@ -324,12 +334,12 @@ class RemoteDeltaReviewTest {
         Path copy = Fixtures.itemsDb(remote.local.resolve("copy.sqlite3"), "an older copy");
         byte[] before = Files.readAllBytes(copy);
         // A relay (a hostile or broken remote) that answers a pull with exit 0 at once, or after only the phase of its snapshot.
-        Map<String, String> cases = new java.util.LinkedHashMap<>();
+        Map<String, String> cases = new LinkedHashMap<>();
         cases.put("at once", "");
         cases.put("after the phase of the snapshot", "frame(b'C', strings(b'phase', b'snapshot'))");
         for (Map.Entry<String, String> c : cases.entrySet()) {
             for (String delta : List.of("--delta", "--no-delta")) {
-                Path fake = RemoteSide.script(remote.root.resolve("fake-relay"), FAKE_RELAY.formatted(hotswap.wire.Protocol.VERSION)
+                Path fake = RemoteSide.script(remote.root.resolve("fake-relay"), FAKE_RELAY.formatted(Protocol.VERSION)
                         + c.getValue() + "\n" + """
                         frame(b"X", struct.pack(">i", 0))
                         t.join()  # until the client hangs up
@@ -339,7 +349,7 @@ class RemoteDeltaReviewTest {
                     String what = c.getKey() + " " + delta + " to " + destination + ": " + r;
                     assertEquals(1, r.exit(), "a pull that brought nothing succeeded: " + what);
                     assertTrue(r.stderr().startsWith("ERROR: protocol error: "), what);
-                    assertTrue(java.util.Arrays.equals(before, Files.readAllBytes(copy)), what);
+                    assertTrue(Arrays.equals(before, Files.readAllBytes(copy)), what);
                     assertFalse(Files.exists(remote.local.resolve("new.sqlite3")), what);
                     assertEquals(List.of(), Fixtures.leftovers(remote.local), what);
                 }
@@ -374,7 +384,7 @@ class RemoteDeltaReviewTest {
             assertEquals(1, r.exit(), r.toString());
             assertEquals("ERROR: cannot write " + copy + ": No space left on device; it was not changed. "
                     + "Free some space in " + small + " and pull again\n", r.stderr());
-            assertTrue(java.util.Arrays.equals(before, Files.readAllBytes(copy)));
+            assertTrue(Arrays.equals(before, Files.readAllBytes(copy)));
             assertEquals(List.of(), Fixtures.leftovers(small));
         } finally {
             Fixtures.unmount(small);
@@ -392,7 +402,7 @@ class RemoteDeltaReviewTest {
             Fixtures.createDb(remote.db, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1200) "
                     + "INSERT INTO items(name) SELECT hex(randomblob(500)) FROM n");
             remote.start();
-            Map<String, String> env = new java.util.HashMap<>(remote.env());
+            Map<String, String> env = new HashMap<>(remote.env());
             env.put("HOTSWAP_SOCKET", remote.socket.toString());
             String expected = "was not written. Free some space in " + small + " and pull again\n";
 
