@@ -782,6 +782,12 @@ public final class Bench {
             return new App(p, Integer.parseInt(ports[1]), Integer.parseInt(ports[2]), log);
         }
 
+        /** The app's CPU so far (user+sys, seconds), as the JDK reads it from the system. */
+        double cpuSeconds() {
+            return process.info().totalCpuDuration().orElseThrow(() -> new IllegalStateException("the app's CPU time is unknown here"))
+                    .toNanos() / 1e9;
+        }
+
         long logSize() throws IOException {
             return Files.size(log);
         }

@@ -140,7 +140,7 @@ final class DeltaBench {
     private final String noProbe;
     private String python;
     /** The app the copies go to, whose CPU each copy adds up. */
-    private Process appProcess;
+    private Bench.App currentApp;
 
     DeltaBench(Bench bench) {
         this.bench = bench;
@@ -187,7 +187,7 @@ final class DeltaBench {
         bench.settle();
 
         try (Bench.App app = Bench.App.start(bench, "app-delta.log", liveA, socket)) {
-            appProcess = app.process;
+            currentApp = app;
             wire(app, liveA, text0, text1, older, diff);
             Files.delete(text1);
             Files.delete(older);
@@ -197,7 +197,7 @@ final class DeltaBench {
         Files.delete(blobs2);
         Files.delete(text0);
         try (Bench.App app = Bench.App.start(bench, "app-delta-link.log", liveC, socket)) {
-            appProcess = app.process;
+            currentApp = app;
             int liveIs = link(app, liveC, small0, small1, smallDiff);
             local(liveC, small0, small1, liveIs);
             rebuiltOverLink(app, liveC);
@@ -488,7 +488,7 @@ final class DeltaBench {
         List<Copy> defaults = copiesOf.apply("default");
         abRow("9d A/B: the default's look at 32 pages (whole at once) vs --delta (every page compared)", seconds(defaults),
                 seconds(copiesOf.apply("--delta")));
-        // The disk's swings make these wall times noisy (docs/PERFORMANCE.md); what each measure saves is CPU on both machines.
+        // This VM's memory makes gigabyte copies' wall times swing (docs/PERFORMANCE.md); what each measure saves is CPU on both machines.
         abRow("9d A/B, CPU of client, transport, relay and app: the default's look at 32 pages vs --delta", cpuAll(defaults),
                 cpuAll(copiesOf.apply("--delta")));
         abRow("9d A/B: trying a chunk's first 64 KiB before deflating it whole", seconds(defaults), seconds(copiesOf.apply(probeA)));
@@ -635,11 +635,11 @@ final class DeltaBench {
         cmd.addAll(List.of(src, dst, "--rsh", String.join(" ", python, pump.toString(), Long.toString(rate), counts.toString(),
                 transport), "--remote-hotswap", cli));
         int before = countLines();
-        double appBefore = appCpu();
+        double appBefore = currentApp.cpuSeconds();
         long start = System.currentTimeMillis();
         Bench.Result r = bench.exec(cmd, null, false, jar);
         long end = System.currentTimeMillis();
-        double app = appCpu() - appBefore;
+        double appCpu = currentApp.cpuSeconds() - appBefore;
         if (r.exit() != 0) {
             throw new IllegalStateException("hotswap cp " + String.join(" ", options) + " " + src + " " + dst + " exited " + r.exit()
                     + ":\n" + r.out());
@@ -648,14 +648,9 @@ final class DeltaBench {
         bench.progress(String.format(Locale.ROOT, "9 cp %s %s %s: %.2f s, up %d B, down %d B", String.join(" ", options),
                 src.replace(dir + "/", ""), dst.replace(dir + "/", ""), r.nanos() / 1e9, c[0], c[1]));
         List<String> lines = r.out().strip().lines().toList();
-        return new Copy(r.nanos() / 1e9, c[0], c[1], start, end, FeltBench.times(lines.get(lines.size() - 1)), app);
+        return new Copy(r.nanos() / 1e9, c[0], c[1], start, end, FeltBench.times(lines.get(lines.size() - 1)), appCpu);
     }
 
-    /** The app's CPU so far (user+sys, seconds), as the JDK reads it from the system. */
-    private double appCpu() {
-        return appProcess.info().totalCpuDuration().orElseThrow(() -> new IllegalStateException("the app's CPU time is unknown here"))
-                .toNanos() / 1e9;
-    }
 
     private int countLines() throws IOException {
         return Files.exists(counts) ? Files.readAllLines(counts).size() : 0;

@@ -72,10 +72,10 @@ final class FeltBench {
         long began = System.nanoTime();
         Thread.sleep(3000); // warm-up: not counted
         excluded.add(new long[] {0, System.nanoTime()});
-        long cpu0 = cpuTicks(app.process.pid());
+        double cpu0 = app.cpuSeconds();
         long t0 = System.nanoTime();
         Thread.sleep(QUIET_MILLIS);
-        double share = (cpuTicks(app.process.pid()) - cpu0) / 100.0 / ((System.nanoTime() - t0) / 1e9);
+        double share = (app.cpuSeconds() - cpu0) / ((System.nanoTime() - t0) / 1e9);
         for (int round = 0; round < rounds; round++) {
             for (int kind = 0; kind < KINDS.length; kind++) {
                 bench.progress(String.format(Locale.ROOT, "8 at %.0f/s: %s, round %d", rate, KINDS[kind], round + 1));
@@ -257,9 +257,4 @@ final class FeltBench {
     }
 
     /** The CPU clock ticks (user + system, 1/100 s on Linux) process {@code pid} has used. */
-    private static long cpuTicks(long pid) throws Exception {
-        String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
-        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-        return Long.parseLong(f[11]) + Long.parseLong(f[12]); // fields 14 and 15: utime, stime
-    }
 }
