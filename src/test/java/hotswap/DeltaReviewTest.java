@@ -134,7 +134,7 @@ class DeltaReviewTest {
     void aPullClientClaimingMorePagesThanAnyFileCanHaveIsRefusedAsMalformedAndTheAppServesOn() throws Exception {
         try (RunningApp app = RunningApp.start("a", "b")) {
             byte[] live = Files.readAllBytes(app.db);
-            for (int count : new int[] {Integer.MAX_VALUE, Integer.MAX_VALUE - 255, Integer.MAX_VALUE / 16 + 1}) {
+            for (int count : new int[] {Integer.MAX_VALUE, Integer.MAX_VALUE - 255, Integer.MAX_VALUE / 16, (1 << 26) + 1}) {
                 String said = rawRequest(app, new hotswap.wire.CopyRequest(app.db.toString(), client.resolve("x.sqlite3").toString(),
                         hotswap.wire.CopyRequest.Integrity.FULL, true, 0, -1, false, false, null,
                         new hotswap.wire.CopyRequest.Pages(4096, count), false));

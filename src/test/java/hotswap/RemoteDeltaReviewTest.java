@@ -170,9 +170,9 @@ class RemoteDeltaReviewTest {
         remote = new RemoteSide("");
         Path copy = Fixtures.itemsDb(remote.local.resolve("copy.sqlite3"), "an older copy");
         byte[] before = Files.readAllBytes(copy);
-        // A relay (a hostile or broken remote) that offers a delta pull of the most pages a delta may have, 2^27 - 1.
+        // A relay (a hostile or broken remote) that offers a delta pull of the most pages a delta may have, 2^26.
         Path fake = RemoteSide.script(remote.root.resolve("fake-relay"), FAKE_RELAY.formatted(Protocol.VERSION) + """
-                frame(b"C", strings(b"delta", b"pull", b"134217727", b"644"))
+                frame(b"C", strings(b"delta", b"pull", b"67108864", b"644"))
                 frame(b"D", b"\\x00")  # no range differs
                 frame(b"D", b"")
                 frame(b"D", struct.pack(">q", 0) + bytes(40))  # no pages come
@@ -186,7 +186,7 @@ class RemoteDeltaReviewTest {
 
         assertEquals(1, r.exit(), r.toString());
         assertTrue(r.stderr().startsWith("ERROR: ") && r.stderr().lines().count() == 1, r.stderr());
-        assertTrue(r.stderr().contains("134217727 pages") && r.stderr().contains("--no-delta"), r.stderr());
+        assertTrue(r.stderr().contains("67108864 pages") && r.stderr().contains("--no-delta"), r.stderr());
         assertUnchanged(copy, before, r.toString());
     }
 

@@ -21,11 +21,11 @@ public final class PageHashes {
     /** Bytes of one hash on the wire and in memory: 128 bits. */
     public static final int BYTES = 16;
     /**
-     * The most pages a file may have for a delta transfer: their hashes must fit in one array, and
-     * every page index times {@link #BYTES} in an int. A larger file goes whole; a larger count on
-     * the wire is malformed (the exchange's arithmetic would overflow).
+     * The most pages a file may have for a delta transfer (256 GiB of 4 KiB pages): the largest
+     * message of the exchange, a hash per page plus a bit per group, must fit in one buffer, whose
+     * size is an int. A larger file goes whole; a larger count on the wire is malformed.
      */
-    public static final int MAX_PAGES = Integer.MAX_VALUE / BYTES;
+    public static final int MAX_PAGES = 1 << 26;
     /**
      * Where the database header keeps its file change counter and its version-valid-for number,
      * four bytes each (fileformat2.html §1.3.7, §1.3.12).
