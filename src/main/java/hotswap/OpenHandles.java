@@ -5,6 +5,8 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * Finds open file descriptors on a file, from {@code /proc} (Linux). A
@@ -48,6 +50,38 @@ final class OpenHandles {
             }
         }
         return false;
+    }
+
+    /**
+     * The other processes we may look at that have the inode {@code inode} open, each as
+     * {@code pid N NAME}; empty where it cannot be told. Processes of other users are hidden from a
+     * non-root app.
+     */
+    static List<String> otherProcessesHolding(Object inode) {
+        List<String> holders = new ArrayList<>();
+        if (!supported() || inode == null) {
+            return holders;
+        }
+        String self = Long.toString(ProcessHandle.current().pid());
+        try (DirectoryStream<Path> processes = Files.newDirectoryStream(PROC, p -> isNumber(p.getFileName().toString()))) {
+            for (Path process : processes) {
+                String pid = process.getFileName().toString();
+                if (!pid.equals(self) && descriptorsOn(process.resolve("fd"), inode) > 0) {
+                    holders.add("pid " + pid + " " + commandName(process));
+                }
+            }
+        } catch (IOException e) {
+            // No /proc to look at: nothing to tell.
+        }
+        return holders;
+    }
+
+    private static String commandName(Path process) {
+        try {
+            return Files.readString(process.resolve("comm")).strip();
+        } catch (IOException e) {
+            return "(gone)";
+        }
     }
 
     /** Descriptors of this process open on the inode {@code inode}; -1 where it cannot be told. */

@@ -303,6 +303,7 @@ final class Swap {
             open = OpenHandles.count(live);
         }
         int handles = open;
+        refuseOtherProcesses(live);
         if (handles == 0) {
             return;
         }
@@ -317,6 +318,34 @@ final class Swap {
                 + " open file handle(s)" + (db.listeners().isEmpty() ? "" : " when the swap's timeout of " + timeoutMillis
                 + " ms ran out") + "); nothing changed. Take connections from ManagedDatabase.dataSource() or "
                 + "close them in a SwapListener, or add --force to swap anyway (those connections keep using the old file)");
+    }
+
+    /**
+     * Another process with the live file open keeps the old file's descriptor, but opens the
+     * {@code -wal}, {@code -shm} and {@code -journal} by name: after the rename those belong to the
+     * new file, so such a process would read the old file through the new one's WAL (one that had
+     * not read yet), or take the app's journal for a hot one, and its writes would land in the new
+     * database as pages of the old one (sqlite.org/howtocorrupt.html §2.5). Refuse, unless forced.
+     */
+    private void refuseOtherProcesses(Path live) throws CommandFailure {
+        List<String> others;
+        try {
+            others = OpenHandles.otherProcessesHolding(OpenHandles.inodeOf(live));
+        } catch (IOException e) {
+            return; // no live file: nothing to be mixed up with
+        }
+        if (others.isEmpty()) {
+            return;
+        }
+        if (force) {
+            noteInGate(Level.WARNING, () -> "swapping while another process has " + live + " open (--force): "
+                    + String.join(", ", others));
+            return;
+        }
+        throw new CommandFailure("another process has " + live + " open (" + String.join(", ", others) + "); after the "
+                + "swap it would read the old file through the new one's -wal, and its writes could corrupt the new "
+                + "database; nothing changed. Close that program (quit the sqlite3 shell, stop the job), then push again, "
+                + "or add --force to swap anyway");
     }
 
     /** Opens the new database once, then runs the after-swap listeners, before requests are let go. */
