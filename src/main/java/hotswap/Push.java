@@ -86,7 +86,9 @@ final class Push {
             prepare(temp);
             phase("swapping");
             Swap swap = new Swap(hotswap, db, temp, timeoutMillis(), request.force(), request.keepPrevious(),
-                    () -> !session.aborted());
+                    () -> session.aborted() ? "the app is shutting down; nothing changed. Push again once it is back"
+                            : session.clientHungUp() ? "the client hung up before the swap (stopped, or its connection cut); "
+                            + "nothing changed" : null);
             if (!session.beginSwap()) {
                 throw new CommandFailure("the app is shutting down; nothing changed. Push again once it is back");
             }

@@ -97,6 +97,25 @@ final class Session implements Runnable {
         return state.get() == ABORTED;
     }
 
+    /**
+     * Whether the client has gone (stopped with Ctrl-C, killed, its transport cut) while it waits
+     * for the outcome of its command, when it sends nothing more: a push whose client is gone
+     * before the rename is abandoned. Something it sends at that point breaks the protocol, and
+     * counts as gone too.
+     */
+    boolean clientHungUp() {
+        try {
+            client.configureBlocking(false);
+            try {
+                return client.read(java.nio.ByteBuffer.allocate(1)) != 0;
+            } finally {
+                client.configureBlocking(true);
+            }
+        } catch (IOException | RuntimeException e) { // closed by abort(), or reset
+            return true;
+        }
+    }
+
     /** Closes the connection, which ends whatever the session was waiting for, swap or not. */
     void abort() {
         state.set(ABORTED);

@@ -12,7 +12,6 @@ import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import java.util.logging.Level;
 import java.util.logging.LogRecord;
@@ -38,8 +37,11 @@ final class Swap {
     private final long timeoutMillis;
     private final boolean force;
     private final boolean keepPrevious;
-    /** False once the command was given up on (the app is closing): then the swap must not begin. */
-    private final BooleanSupplier wanted;
+    /**
+     * Why the swap must not happen after all, or null: the command was given up on (the app is
+     * closing), or its client has gone. Asked before the gate closes and again just before the rename.
+     */
+    private final Supplier<String> abandoned;
     /** Names of replaced files to remove once requests run again: removing a large file's last name frees its blocks, which takes a while. */
     private final List<Path> toFree = new ArrayList<>();
     /**
@@ -60,14 +62,14 @@ final class Swap {
     }
 
     Swap(Hotswap hotswap, ManagedDatabase db, Path replacement, long timeoutMillis, boolean force, boolean keepPrevious,
-         BooleanSupplier wanted) {
+         Supplier<String> abandoned) {
         this.hotswap = hotswap;
         this.db = db;
         this.replacement = replacement;
         this.timeoutMillis = timeoutMillis;
         this.force = force;
         this.keepPrevious = keepPrevious;
-        this.wanted = wanted;
+        this.abandoned = abandoned;
     }
 
     /**
@@ -97,8 +99,9 @@ final class Swap {
                 hotswap.swapLock.lockInterruptibly();
                 try {
                     checkpoint("PASSIVE"); // the slow part of the checkpoint, while requests still run
-                    if (!wanted.getAsBoolean()) { // the wait for the locks outlasted close()'s wait for this swap
-                        throw new CommandFailure("the app is shutting down; nothing changed. Push again once it is back");
+                    String why = abandoned.get(); // the wait for the locks outlasted close()'s wait for this swap, or the client's
+                    if (why != null) {
+                        throw new CommandFailure(why);
                     }
                     return swapInsideGate();
                 } finally {
@@ -145,6 +148,10 @@ final class Swap {
             int closed = dataSource.closeAll();
             noteInGate(Level.INFO, () -> "disconnected: closed " + closed + " connection(s) to " + live);
             refuseForeignConnections(live, deadline);
+            String why = abandoned.get(); // the wait for in-flight requests may have outlasted the client's patience
+            if (why != null) {
+                throw new CommandFailure(why);
+            }
             oldInode = holdOldInode(live);
             Files.move(replacement, live, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             replaced = true;
