@@ -9,10 +9,11 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Finds open file descriptors on a file, from {@code /proc} (Linux). A
- * SQLite connection the app opened outside hotswap's DataSource and listeners shows up here: such a
- * connection would keep using the old file after a swap, and its journal, opened by name, could be
- * applied to the new one (sqlite.org/howtocorrupt.html §2.5).
+ * Finds open file descriptors on a file, from {@code /proc} (Linux). A SQLite connection the app
+ * opened outside hotswap's DataSource and listeners shows up here, and so does another process with
+ * the database open (a sqlite3 shell): either keeps using the old file after a swap, while opening
+ * its {@code -wal}, {@code -shm} and {@code -journal} by name, which are then the new file's
+ * (sqlite.org/howtocorrupt.html §2.5).
  */
 final class OpenHandles {
     private static final Path PROC = Path.of("/proc");
@@ -29,27 +30,6 @@ final class OpenHandles {
     /** The identity of {@code file}'s inode (device and inode number), or null where there is none. */
     static Object inodeOf(Path file) throws IOException {
         return Files.readAttributes(file, BasicFileAttributes.class, java.nio.file.LinkOption.NOFOLLOW_LINKS).fileKey();
-    }
-
-    /**
-     * Whether any process we may look at has the inode {@code inode} open, not counting
-     * {@code ownDescriptors} descriptors of this process. True where it cannot be told. Processes of
-     * other users are hidden from a non-root app; they are the one blind spot.
-     */
-    static boolean heldByAnyProcess(Object inode, int ownDescriptors) throws IOException {
-        if (!supported() || inode == null) {
-            return true;
-        }
-        String self = Long.toString(ProcessHandle.current().pid());
-        try (DirectoryStream<Path> processes = Files.newDirectoryStream(PROC, p -> isNumber(p.getFileName().toString()))) {
-            for (Path process : processes) {
-                int open = descriptorsOn(process.resolve("fd"), inode);
-                if (open > (process.getFileName().toString().equals(self) ? ownDescriptors : 0)) {
-                    return true;
-                }
-            }
-        }
-        return false;
     }
 
     /**
@@ -78,7 +58,8 @@ final class OpenHandles {
 
     private static String commandName(Path process) {
         try {
-            return Files.readString(process.resolve("comm")).strip();
+            // Any process may name itself anything: no control characters reach the client's terminal.
+            return Files.readString(process.resolve("comm")).strip().replaceAll("\\p{Cntrl}", "?");
         } catch (IOException e) {
             return "(gone)";
         }

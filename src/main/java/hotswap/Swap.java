@@ -99,6 +99,9 @@ final class Swap {
                 hotswap.swapLock.lockInterruptibly();
                 try {
                     checkpoint("PASSIVE"); // the slow part of the checkpoint, while requests still run
+                    if (!force) {
+                        refuseOtherProcesses(db.path()); // early too, where a refusal holds no request
+                    }
                     String why = abandoned.get(); // the wait for the locks outlasted close()'s wait for this swap, or the client's
                     if (why != null) {
                         throw new CommandFailure(why);
@@ -148,6 +151,7 @@ final class Swap {
             int closed = dataSource.closeAll();
             noteInGate(Level.INFO, () -> "disconnected: closed " + closed + " connection(s) to " + live);
             refuseForeignConnections(live, deadline);
+            refuseOtherProcesses(live);
             String why = abandoned.get(); // the wait for in-flight requests may have outlasted the client's patience
             if (why != null) {
                 throw new CommandFailure(why);
@@ -310,7 +314,6 @@ final class Swap {
             open = OpenHandles.count(live);
         }
         int handles = open;
-        refuseOtherProcesses(live);
         if (handles == 0) {
             return;
         }

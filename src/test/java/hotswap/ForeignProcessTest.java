@@ -37,23 +37,11 @@ class ForeignProcessTest extends AppAndClientTest {
         Process shell = new ProcessBuilder("sqlite3", app.db.toString()).redirectErrorStream(true).start();
         Object inode = OpenHandles.inodeOf(app.db);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (!OpenHandles.heldByAnyProcess(inode, Integer.MAX_VALUE) || !hasOpen(shell.pid(), inode)) {
+        while (!OpenHandles.otherProcessesHolding(inode).contains("pid " + shell.pid() + " sqlite3")) {
             assertTrue(System.nanoTime() < deadline, "the sqlite3 shell did not open the database");
             Thread.sleep(10);
         }
         return shell;
-    }
-
-    private static boolean hasOpen(long pid, Object inode) throws Exception {
-        try (var fds = Files.list(Path.of("/proc", Long.toString(pid), "fd"))) {
-            return fds.anyMatch(fd -> {
-                try {
-                    return inode.equals(Files.readAttributes(fd, java.nio.file.attribute.BasicFileAttributes.class).fileKey());
-                } catch (java.io.IOException e) {
-                    return false;
-                }
-            });
-        }
     }
 
     private static List<String> finish(Process shell, String commands) throws Exception {
