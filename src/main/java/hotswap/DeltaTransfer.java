@@ -51,14 +51,15 @@ final class DeltaTransfer {
             note("Note: " + live + " does not exist yet; copying the whole file");
             return -1;
         }
-        // The snapshot comes first, as large as the live database and its WAL: Push checked room for the
-        // pushed file only, and filling the disk would fail the app's own writes. The whole file may fit.
+        // The snapshot comes first, as large as the live database and its WAL, then grows to the pushed file's
+        // size: Push checked room for the pushed file only, and filling the disk would fail the app's own
+        // writes. The whole file may fit.
         Path wal = db.wal();
-        long need = Files.size(live) + (Files.exists(wal) ? Files.size(wal) : 0);
-        long free = Files.getFileStore(live.getParent()).getUsableSpace();
-        if (free < need) {
-            note("Note: no room beside it for a snapshot of " + live + " (up to " + need + " bytes, " + free
-                    + " free); copying the whole file");
+        long need = Math.max(Files.size(live) + (Files.exists(wal) ? Files.size(wal) : 0), (long) client.pageSize() * client.count());
+        DiskRoom room = DiskRoom.of(live.getParent());
+        if (room.spare() < need) {
+            note("Note: no room beside it for a snapshot of " + live + " (up to " + need + " bytes; " + room.describe()
+                    + "); copying the whole file");
             return -1;
         }
         if (Pull.backupTarget(temp) == null) {

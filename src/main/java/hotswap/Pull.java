@@ -176,11 +176,11 @@ final class Pull {
         long size = Files.size(live); // a stat: no descriptor, so no lock of SQLite's is dropped (DESIGN.md §3)
         Path wal = db.wal();
         long walSize = Files.exists(wal) ? Files.size(wal) : 0;
-        long free = Files.getFileStore(dir).getUsableSpace();
-        if (free < size + walSize) {
+        DiskRoom room = DiskRoom.of(dir);
+        if (room.spare() < size + walSize) {
             throw new CommandFailure("not enough disk space in " + dir + " for the snapshot: it needs up to " + (size + walSize)
-                    + " bytes (" + live.getFileName() + " " + size + " bytes, its -wal " + walSize + " bytes) and " + free
-                    + " are free; nothing was copied. Free some space there and pull again");
+                    + " bytes (" + live.getFileName() + " " + size + " bytes, its -wal " + walSize + " bytes) and "
+                    + room.describe() + "; nothing was copied. Free some space there and pull again");
         }
     }
 

@@ -145,15 +145,12 @@ final class Push {
         return request.timeoutMillis() > 0 ? request.timeoutMillis() : hotswap.swapTimeoutMillis();
     }
 
-    /** Fails before receiving anything when the pushed size is known and cannot fit. */
+    /** Fails before receiving anything when the pushed size is known and cannot fit beside the app's own writes. */
     private static void checkSpace(Path dir, long size) throws CommandFailure, IOException {
-        if (size < 0) {
-            return;
-        }
-        long free = Files.getFileStore(dir).getUsableSpace();
-        if (free < size) {
-            throw new CommandFailure("not enough disk space in " + dir + ": the push needs " + size + " bytes and "
-                    + free + " are free; nothing changed. Free some space and push again");
+        DiskRoom room = DiskRoom.of(dir);
+        if (size >= 0 && room.spare() < size) {
+            throw new CommandFailure("not enough disk space in " + dir + ": the push needs " + size + " bytes and " + room.describe()
+                    + "; nothing changed. Free some space and push again");
         }
     }
 
@@ -170,8 +167,9 @@ final class Push {
         }
     }
 
-    private long receiveInto(FileChannel out, Path temp) throws CommandFailure {
+    private long receiveInto(FileChannel out, Path temp) throws CommandFailure, IOException {
         long received = 0;
+        DiskRoom room = DiskRoom.of(temp.getParent());
         // For chunks that come deflated, which only a request allowing compression may send.
         try (Packer.Unpacker unpacker = new Packer.Unpacker(Protocol.DATA_CHUNK_BYTES)) {
             while (true) {
@@ -204,8 +202,13 @@ final class Push {
                 } else if (frame.isEndOfStream()) {
                     return received;
                 }
-                received += bytes.remaining();
                 try {
+                    // Each chunk first asks for room: a push of unknown size stops before the disk fills under the app.
+                    if (room.spare() < bytes.remaining()) {
+                        throw new CommandFailure("not enough disk space in " + temp.getParent() + " for the pushed database: after " + received + " bytes, "
+                                + room.describe() + "; nothing changed. Free some space and push again");
+                    }
+                    received += bytes.remaining();
                     Writes.writeFully(out, bytes);
                 } catch (IOException e) {
                     throw writeFailed(temp, e);

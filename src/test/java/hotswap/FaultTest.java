@@ -214,15 +214,24 @@ class FaultTest {
             byte[] before = Files.readAllBytes(live);
             Map<String, String> env = Map.of("HOTSWAP_SOCKET", app.socket.toString());
 
-            // Size unknown (stdin): the disk fills while receiving.
+            // Size unknown (stdin): the push stops before the disk fills under the app's own writes.
             Fixtures.Result fromStdin = Fixtures.cli(client, env, Files.readAllBytes(big), "cp", "-", live.toString());
             assertEquals(1, fromStdin.exit(), fromStdin.toString());
-            assertTrue(fromStdin.stderr().contains("ERROR"), fromStdin.toString());
-            String why = fromStdin.stderr().toLowerCase(Locale.ROOT);
-            assertTrue(why.contains("could not write the pushed database") || why.contains("no space left"),
-                    "the error should say the disk is full:\n" + fromStdin);
+            assertTrue(fromStdin.stderr().contains("ERROR: not enough disk space in " + disk + " for the pushed database: after "), fromStdin.toString());
+            assertTrue(fromStdin.stderr().contains("stay for the app's own writes; nothing changed. Free some space and push again"),
+                    fromStdin.toString());
             assertEquals(List.of(), Fixtures.leftovers(disk), "temp file left after a push that filled the disk");
             assertTrue(java.util.Arrays.equals(before, Files.readAllBytes(live)), "the live db changed after a failed push");
+
+            // Size known, and it would fit only by taking the app's reserve (1% of the disk): refused before any byte.
+            long spare = Files.getFileStore(disk).getUsableSpace() - Files.getFileStore(disk).getTotalSpace() / 100;
+            Path tight = client.resolve("tight.bin");
+            Files.write(tight, new byte[(int) (spare + Files.getFileStore(disk).getTotalSpace() / 200)]);
+            Fixtures.Result tightPush = Fixtures.cli(client, env, null, "cp", tight.toString(), live.toString());
+            assertEquals(1, tightPush.exit(), tightPush.toString());
+            assertTrue(tightPush.stderr().contains("ERROR: not enough disk space in " + disk + ": the push needs "), tightPush.toString());
+            assertEquals(List.of(), Fixtures.leftovers(disk), "temp file left after a refused push");
+            assertTrue(java.util.Arrays.equals(before, Files.readAllBytes(live)), "the live db changed after a refused push");
 
             // Size known (a path): refused before any byte is sent.
             Fixtures.Result byPath = Fixtures.cli(client, env, null, "cp", big.toString(), live.toString());

@@ -57,7 +57,8 @@ class PullSpaceTest {
             assertTrue(r.stderr().contains("ERROR: not enough disk space in " + small + " for the snapshot: it needs up to "),
                     r.stderr());
             assertTrue(r.stderr().contains(" bytes (live.sqlite3 " + size + " bytes, its -wal "), r.stderr());
-            assertTrue(r.stderr().contains(" are free; nothing was copied. Free some space there and pull again"), r.stderr());
+            assertTrue(r.stderr().contains(" bytes are free, of which 20971 stay for the app's own writes; nothing was copied. Free some space "
+                    + "there and pull again"), r.stderr());
             assertFalse(Files.exists(client.resolve("pulled.sqlite3")));
             assertEquals(List.of(), Fixtures.leftovers(small));
         }
