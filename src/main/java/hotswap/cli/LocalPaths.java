@@ -71,6 +71,11 @@ final class LocalPaths {
             return source.equals(CopyRequest.STDIO) ? dir.toString() : dir.resolve(Path.of(source).getFileName()).toString();
         }
         if (Files.exists(given)) {
+            if (!Files.isRegularFile(given)) {
+                // A pull lands by rename: a FIFO, a device or a socket there would be replaced by a file.
+                throw new Failure(arg + " is not a regular file (a pipe, a device or a socket), and a pull would replace it "
+                        + "with one; nothing changed. To pull into it, use -: hotswap cp SRC - > " + arg);
+            }
             return realPath(given).toString();
         }
         Path dir = given.getParent(); // not null: only / has none, and it is a directory
