@@ -66,6 +66,7 @@ final class LocalPaths {
             return arg;
         }
         Path given = resolve(cwd, arg);
+        refuseLinksOfOthers(given.toAbsolutePath(), arg, 0);
         if (Files.isDirectory(given)) {
             Path dir = realPath(given);
             return source.equals(CopyRequest.STDIO) ? dir.toString() : dir.resolve(Path.of(source).getFileName()).toString();
@@ -86,6 +87,50 @@ final class LocalPaths {
             throw new Failure("cannot write " + given + ": " + dir + " is not a directory");
         }
         return realPath(dir).resolve(given.getFileName()).toString();
+    }
+
+    /**
+     * Refuses a destination reached through a symbolic link that another user put in a sticky
+     * directory others may write (/tmp), unless that user owns the directory: the rule by which the
+     * kernel (fs.protected_symlinks) refuses to follow such a link. The destination is resolved by
+     * reading links, not by opening through them, so the kernel's rule would not apply, and the
+     * pulled file would be renamed over whatever file the other user pointed the link at.
+     */
+    private static void refuseLinksOfOthers(Path path, String arg, int depth) throws Failure {
+        if (depth > 40) {
+            throw new Failure("cannot resolve " + arg + ": too many levels of symbolic links; nothing changed");
+        }
+        Path at = path.getRoot();
+        for (Path name : path) {
+            String part = name.toString();
+            if (part.equals(".")) {
+                continue;
+            }
+            if (part.equals("..")) {
+                at = at.getParent() == null ? at : at.getParent(); // at has no links: its parent is the kernel's
+                continue;
+            }
+            Path next = at.resolve(name);
+            if (!Files.isSymbolicLink(next)) {
+                at = next;
+                continue;
+            }
+            try {
+                int linkOwner = (Integer) Files.getAttribute(next, "unix:uid", LinkOption.NOFOLLOW_LINKS);
+                java.util.Map<String, Object> dir = Files.readAttributes(at, "unix:uid,mode");
+                int mode = (Integer) dir.get("mode");
+                boolean stickyAndWorldWritable = (mode & 01002) == 01002;
+                if (stickyAndWorldWritable && linkOwner != hotswap.wire.OwnUser.uid() && linkOwner != (Integer) dir.get("uid")) {
+                    throw new Failure(next + " is a symbolic link of another user (uid " + linkOwner + ") in " + at
+                            + ", a directory others may write, and it leads " + arg + " elsewhere; nothing changed. "
+                            + "The kernel refuses to follow such links (fs.protected_symlinks): pull to a name of yours");
+                }
+                refuseLinksOfOthers(at.resolve(Files.readSymbolicLink(next)), arg, depth + 1);
+                at = next.toRealPath();
+            } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
+                return; // a dangling link or an unreadable one: what follows handles it as the kernel would
+            }
+        }
     }
 
     /**
