@@ -57,6 +57,12 @@ public final class Protocol {
         if (frame.payload().remaining() != 4) {
             throw new ProtocolException("malformed exit status");
         }
-        return frame.payload().getInt(frame.payload().position());
+        int status = frame.payload().getInt(frame.payload().position());
+        // The app ends a command with 0 or 1; the client exits with it, and any other number (256 is 0 to
+        // the shell) would slip past the checks that a success brought what it promised.
+        if (status != 0 && status != 1) {
+            throw new ProtocolException("exit status " + status + " is neither 0 nor 1");
+        }
+        return status;
     }
 }
