@@ -475,15 +475,16 @@ final class CopyClient {
         switch (frame.channel()) {
             case STDOUT -> {
                 progress.close(); // the server's stdout text is its final word
-                write(stdout, frame.payload());
+                stdout.write(TerminalText.safe(frame.text()).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                stdout.flush();
             }
-            case STDERR -> progress.println(fromWhichSide(frame.text()));
+            case STDERR -> progress.println(fromWhichSide(TerminalText.safe(frame.text())));
             case CONTROL -> {
                 List<String> message = Strings.decode(frame.payload());
                 if (message.size() != 2 || !message.get(0).equals("phase")) {
                     return false;
                 }
-                progress.phase(message.get(1));
+                progress.phase(TerminalText.safe(message.get(1)));
             }
             default -> {
                 return false;
@@ -557,11 +558,6 @@ final class CopyClient {
         } catch (NumberFormatException e) {
             throw new ProtocolException("malformed snapshot size: " + text);
         }
-    }
-
-    private static void write(OutputStream out, ByteBuffer payload) throws IOException {
-        out.write(payload.array(), payload.arrayOffset() + payload.position(), payload.remaining());
-        out.flush();
     }
 
     /**

@@ -152,7 +152,7 @@ final class StatusClient {
                 }
                 switch (frame.channel()) {
                     case STDERR -> {
-                        String text = frame.text();
+                        String text = TerminalText.safe(frame.text());
                         stderr.print(transport != null && text.startsWith("ERROR: ")
                                 ? "ERROR: on " + options.host() + ": " + text.substring(7) : text);
                     }

@@ -149,7 +149,7 @@ final class Transport implements Closeable {
             for (int i = 0; i < kept; i++) {
                 text[i] = tail[(int) ((tailBytes - kept + i) % tail.length)];
             }
-            String s = new String(text, StandardCharsets.UTF_8).strip();
+            String s = TerminalText.safe(new String(text, StandardCharsets.UTF_8).strip());
             return tailBytes > kept ? "..." + s : s;
         }
     }

@@ -1,0 +1,68 @@
+package hotswap;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+
+import hotswap.wire.Protocol;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * What the other side says reaches this user's terminal. A remote machine (its relay, its app, its
+ * login scripts through the transport's stderr) must not be able to send terminal control
+ * sequences: set the window title, clear the screen, move the cursor to overwrite an ERROR line with
+ * "OK", or worse on terminals that answer queries. scp was fixed for exactly this (CVE-2019-6109,
+ * CVE-2019-6110): text from the far side is shown with control characters made visible.
+ */
+class ReviewBTerminalEscapesTest {
+    private static final String FAKE_RELAY = """
+            #!/usr/bin/env python3
+            import os, struct, sys, threading
+            def drain():
+                while os.read(0, 65536):
+                    pass
+            t = threading.Thread(target=drain)
+            t.daemon = True
+            t.start()
+            def frame(tag, payload):
+                os.write(1, tag + struct.pack(">i", len(payload)) + payload)
+            frame(b"H", struct.pack(">i", %d))
+            """;
+    private static final String EVIL = "\\x1b]0;owned\\x07\\x1b[2J\\x1b[1A\\rOK\\x9b31m";
+    RemoteSide remote;
+
+    @AfterEach
+    void tearDown() {
+        if (remote != null) {
+            remote.close();
+        }
+    }
+
+    @Test
+    void controlCharactersFromTheFarSideNeverReachTheTerminal() throws Exception {
+        remote = new RemoteSide("");
+        Path messages = RemoteSide.script(remote.root.resolve("fake-relay"), FAKE_RELAY.formatted(Protocol.VERSION)
+                + "frame(b'E', 'ERROR: " + EVIL + "\\n'.encode())\n"
+                + "frame(b'O', '" + EVIL + "\\n'.encode())\n"
+                + "frame(b'X', struct.pack('>i', 1))\nt.join(5)\n");
+        Path dies = RemoteSide.script(remote.root.resolve("dying-ssh"), """
+                #!/usr/bin/env python3
+                import sys
+                sys.stderr.write('%s\\n')
+                sys.exit(255)
+                """.formatted(EVIL));
+        for (List<String> args : List.of(
+                List.of("cp", "--rsh", messages.toString(), RemoteSide.HOST + ":db/production.sqlite3", "pulled.sqlite3"),
+                List.of("status", "--rsh", messages.toString(), RemoteSide.HOST + ":"),
+                List.of("cp", "--rsh", dies.toString(), RemoteSide.HOST + ":db/production.sqlite3", "pulled.sqlite3"),
+                List.of("status", "--rsh", dies.toString(), RemoteSide.HOST + ":"))) {
+            Fixtures.Result r = Fixtures.cli(remote.local, remote.env(), null, args.toArray(String[]::new));
+            assertEquals(1, r.exit(), args + ": " + r);
+            String shown = r.stderr() + r.out();
+            assertFalse(shown.chars().anyMatch(c -> c == 0x1b || c == 0x07 || c == '\r' || (c >= 0x80 && c <= 0x9f)),
+                    args + ": control characters from the far side reached the terminal: " + shown.replace("\u001b", "<ESC>"));
+        }
+    }
+}
