@@ -170,6 +170,7 @@ final class Push {
     private long receiveInto(FileChannel out, Path temp) throws CommandFailure, IOException {
         long received = 0;
         DiskRoom room = DiskRoom.of(temp.getParent());
+        byte[] start = new byte[PushedFile.START_BYTES]; // checked as soon as they are in
         // For chunks that come deflated, which only a request allowing compression may send.
         try (Packer.Unpacker unpacker = new Packer.Unpacker(Protocol.DATA_CHUNK_BYTES)) {
             while (true) {
@@ -202,11 +203,18 @@ final class Push {
                 } else if (frame.isEndOfStream()) {
                     return received;
                 }
+                if (received < start.length) {
+                    int n = (int) Math.min(start.length - received, bytes.remaining());
+                    bytes.duplicate().get(start, (int) received, n);
+                    if (received + n == start.length) {
+                        PushedFile.checkStart(start);
+                    }
+                }
                 try {
                     // Each chunk first asks for room: a push of unknown size stops before the disk fills under the app.
                     if (room.spare() < bytes.remaining()) {
-                        throw new CommandFailure("not enough disk space in " + temp.getParent() + " for the pushed database: after " + received + " bytes, "
-                                + room.describe() + "; nothing changed. Free some space and push again");
+                        throw new CommandFailure("not enough disk space in " + temp.getParent() + " for the pushed database: after "
+                                + received + " bytes, " + room.describe() + "; nothing changed. Free some space and push again");
                     }
                     received += bytes.remaining();
                     Writes.writeFully(out, bytes);

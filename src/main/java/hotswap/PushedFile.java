@@ -30,6 +30,25 @@ final class PushedFile {
         this.file = file;
     }
 
+    /** How many first bytes {@link #checkStart} needs. */
+    static final int START_BYTES = 16;
+
+    /**
+     * Checks the first {@link #START_BYTES} bytes of a push while it is still arriving: a stream that
+     * is no SQLite database from its start (and may never end: a device, /dev/zero) is refused at once,
+     * not once it has filled the disk beside the live database.
+     */
+    static void checkStart(byte[] start) throws CommandFailure {
+        if ((start[0] & 0xff) == 0x1f && (start[1] & 0xff) == 0x8b) {
+            throw new CommandFailure("the source is gzip-compressed, not a SQLite database; nothing changed. "
+                    + "Decompress it on the way in: gunzip -c FILE.gz | hotswap cp - DB");
+        }
+        if (!java.util.Arrays.equals(start, 0, MAGIC.length, MAGIC, 0, MAGIC.length)) {
+            throw new CommandFailure("the source is not a SQLite database (it does not start with \"SQLite format 3\"); nothing changed. "
+                    + "Check that you are pushing the right file");
+        }
+    }
+
     /** Reads the 100-byte header and checks it against the file's size. Returns true for WAL mode. */
     boolean checkHeader() throws CommandFailure, IOException {
         ByteBuffer header = ByteBuffer.allocate(HEADER_BYTES);

@@ -364,7 +364,9 @@ class WireAbuseTest {
 
         // Mid-push, a data header over the limit ends the push; the temp file goes.
         try (SocketChannel ch = startPush()) {
-            writeRaw(ch, concat(frame(Channel.DATA_IN, new byte[4096]), header('I', 0x7fffffff)));
+            // 4096 bytes that start as a database does: the app checks a push's first bytes as they arrive.
+            byte[] start = java.util.Arrays.copyOf("SQLite format 3\0".getBytes(java.nio.charset.StandardCharsets.US_ASCII), 4096);
+            writeRaw(ch, concat(frame(Channel.DATA_IN, start), header('I', 0x7fffffff)));
             Reply r = readReply(ch, "an oversized data frame during a push");
             assertTrue(r.stderr().contains("ERROR: receiving the database failed after 4096 bytes: frame of 2147483647 bytes "
                     + limit + "; nothing changed"), r.toString());
