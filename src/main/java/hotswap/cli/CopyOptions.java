@@ -33,9 +33,15 @@ record CopyOptions(String source, String destination, boolean skipIntegrityCheck
         String remoteHotswap = null;
         Boolean delta = null;
         Boolean compress = null;
+        boolean onlyPaths = false;
         for (int i = 0; i < args.size(); i++) {
             String arg = args.get(i);
+            if (onlyPaths) {
+                paths.add(arg);
+                continue;
+            }
             switch (arg) {
+                case "--" -> onlyPaths = true;
                 case "--skip-integrity-check" -> skipIntegrity = true;
                 case "--quick-check" -> quick = true;
                 case "--skip-schema-check" -> skipSchema = true;

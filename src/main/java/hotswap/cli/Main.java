@@ -59,6 +59,9 @@ public final class Main {
                     rest.add(arg);
                 } else if (arg.equals("--")) {
                     endOfOptions = true;
+                    if (command == Command.CP || command == Command.STATUS) {
+                        rest.add(arg); // so that cp and status, too, take what follows for paths and hosts
+                    }
                 } else if (arg.equals("-h") || arg.equals("--help")) {
                     help = true;
                 } else if (arg.equals("--socket")) {

@@ -35,9 +35,17 @@ final class StatusClient {
             String rsh = null;
             String remoteDir = null;
             String remoteHotswap = null;
+            boolean onlyHosts = false;
             for (int i = 0; i < args.size(); i++) {
                 String arg = args.get(i);
+                if (onlyHosts && host == null) {
+                    host = host(arg);
+                    continue;
+                } else if (onlyHosts) {
+                    throw new UsageError(Command.STATUS, "status takes at most one HOST:, got " + host + ": and " + arg);
+                }
                 switch (arg) {
+                    case "--" -> onlyHosts = true;
                     case "--json" -> json = true;
                     case "--rsh" -> rsh = value(args, i++);
                     case "--remote-dir" -> remoteDir = value(args, i++);
