@@ -86,18 +86,38 @@ abstract class PullSink {
 
         @Override
         void finishTaken(OfferedSnapshot offer, Progress progress) throws IOException {
-            offer.copyTo(out, progress);
+            try {
+                offer.copyTo(out, progress);
+            } catch (IOException e) {
+                // Reading the app's snapshot file fails with its own words; only the output is ours to name.
+                throw e.getMessage() != null && e.getMessage().startsWith("the app's snapshot file") ? e : notWritten(e);
+            }
             finish();
         }
 
         @Override
         void write(ByteBuffer bytes) throws IOException {
-            Writes.writeFully(out, bytes);
+            try {
+                Writes.writeFully(out, bytes);
+            } catch (IOException e) {
+                throw notWritten(e);
+            }
         }
 
         @Override
         void finish() throws IOException {
-            stream.flush();
+            try {
+                stream.flush();
+            } catch (IOException e) {
+                throw notWritten(e);
+            }
+        }
+
+        /** Standard output failed (its reader closed a pipe, a full disk): say so, and what it means. */
+        private static IOException notWritten(IOException e) {
+            return new IOException("cannot write to standard output: " + Failures.describe(e) + " (a reader that closed "
+                    + "the pipe, such as head, or a full disk); what reached standard output is not a whole snapshot, "
+                    + "and the app's database was not changed", e);
         }
 
         @Override
