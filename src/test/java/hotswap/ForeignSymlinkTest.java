@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Test;
  * link instead of following it through open, and then renames the snapshot over the link's target: any
  * file this user may replace, anywhere.
  */
-class ReviewBForeignSymlinkTest {
+class ForeignSymlinkTest {
     RunningApp app;
     Path root;
 

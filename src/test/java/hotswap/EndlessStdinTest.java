@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
  * `yes`, the wrong command in a pipe) is written into a temp file beside the live database until that
  * disk is full, where the live app's own writes then fail.
  */
-class ReviewBEndlessStdinTest {
+class EndlessStdinTest {
     RunningApp app;
     Path client;
 

@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
  * that number modulo 256: a peer (a broken or hostile relay, a fake server) that ends with 256 makes
  * a pull that wrote nothing, a push that sent nothing and a status that printed nothing all exit 0.
  */
-class ReviewBPeerExitStatusTest {
+class PeerExitStatusTest {
     private static final String FAKE_RELAY = """
             #!/usr/bin/env python3
             import os, struct, sys, threading

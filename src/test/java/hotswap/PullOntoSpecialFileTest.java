@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Test;
  * and report success: the reader never gets a byte, and the node is gone. As root (an app in a
  * container), {@code hotswap cp db /dev/null} would replace the system's /dev/null.
  */
-class ReviewBPullOntoSpecialFileTest {
+class PullOntoSpecialFileTest {
     RunningApp app;
     Path client;
 

@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Test;
  * Main honours {@code --} (the end of options), but drops the marker before cp sees its arguments:
  * cp then takes a file named {@code -new.sqlite3} after {@code --} for an unknown option, exit 2.
  */
-class ReviewBEndOfOptionsTest {
+class EndOfOptionsTest {
     RunningApp app;
     Path client;
 

@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Test;
  * "OK", or worse on terminals that answer queries. scp was fixed for exactly this (CVE-2019-6109,
  * CVE-2019-6110): text from the far side is shown with control characters made visible.
  */
-class ReviewBTerminalEscapesTest {
+class TerminalEscapesTest {
     private static final String FAKE_RELAY = """
             #!/usr/bin/env python3
             import os, struct, sys, threading

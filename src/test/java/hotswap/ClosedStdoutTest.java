@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
  * that what reached the pipe is no whole snapshot, against the README's promise that an error says
  * what happened, whether anything changed, and what to do.
  */
-class ReviewBClosedStdoutTest {
+class ClosedStdoutTest {
     RunningApp app;
     Path client;
 
