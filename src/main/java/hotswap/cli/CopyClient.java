@@ -22,6 +22,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.AsynchronousCloseException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -475,7 +476,7 @@ final class CopyClient {
         switch (frame.channel()) {
             case STDOUT -> {
                 progress.close(); // the server's stdout text is its final word
-                stdout.write(TerminalText.safe(frame.text()).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                stdout.write(TerminalText.safe(frame.text()).getBytes(StandardCharsets.UTF_8));
                 stdout.flush();
             }
             case STDERR -> progress.println(fromWhichSide(TerminalText.safe(frame.text())));

@@ -2,12 +2,14 @@ package hotswap.cli;
 
 import hotswap.wire.CopyRequest;
 import hotswap.wire.Failures;
+import hotswap.wire.OwnUser;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The local paths of a {@code cp} as the kernel resolves them: relative to the client's directory,
@@ -117,10 +119,10 @@ final class LocalPaths {
             }
             try {
                 int linkOwner = (Integer) Files.getAttribute(next, "unix:uid", LinkOption.NOFOLLOW_LINKS);
-                java.util.Map<String, Object> dir = Files.readAttributes(at, "unix:uid,mode");
+                Map<String, Object> dir = Files.readAttributes(at, "unix:uid,mode");
                 int mode = (Integer) dir.get("mode");
                 boolean stickyAndWorldWritable = (mode & 01002) == 01002;
-                if (stickyAndWorldWritable && linkOwner != hotswap.wire.OwnUser.uid() && linkOwner != (Integer) dir.get("uid")) {
+                if (stickyAndWorldWritable && linkOwner != OwnUser.uid() && linkOwner != (Integer) dir.get("uid")) {
                     throw new Failure(next + " is a symbolic link of another user (uid " + linkOwner + ") in " + at
                             + ", a directory others may write, and it leads " + arg + " elsewhere; nothing changed. "
                             + "The kernel refuses to follow such links (fs.protected_symlinks): pull to a name of yours");

@@ -142,6 +142,13 @@ final class OfferedSnapshot implements AutoCloseable {
     }
 
     /** Copies the whole opened file to {@code out}, from its start, counting bytes into {@code progress}. */
+    /** The snapshot file is shorter than offered: the app's side failed, not the output. */
+    static final class ShortFile extends IOException {
+        ShortFile(String message) {
+            super(message);
+        }
+    }
+
     void copyTo(WritableByteChannel out, Progress progress) throws IOException {
         transfer(0, size, out, progress);
     }
@@ -151,7 +158,7 @@ final class OfferedSnapshot implements AutoCloseable {
         for (long pos = from; pos < to; ) {
             long n = opened.channel().transferTo(pos, Math.min(COPY_STEP_BYTES, to - pos), out);
             if (n <= 0) {
-                throw new IOException("the app's snapshot file ended after " + pos + " of " + size + " bytes");
+                throw new ShortFile("the app's snapshot file ended after " + pos + " of " + size + " bytes");
             }
             pos += n;
             progress.add(n);

@@ -88,9 +88,10 @@ abstract class PullSink {
         void finishTaken(OfferedSnapshot offer, Progress progress) throws IOException {
             try {
                 offer.copyTo(out, progress);
+            } catch (OfferedSnapshot.ShortFile e) {
+                throw e; // the app's side, in its own words
             } catch (IOException e) {
-                // Reading the app's snapshot file fails with its own words; only the output is ours to name.
-                throw e.getMessage() != null && e.getMessage().startsWith("the app's snapshot file") ? e : notWritten(e);
+                throw notWritten(e);
             }
             finish();
         }
