@@ -27,16 +27,19 @@ enum Command {
             compares 32 pages spread over the file with the live database's, and goes whole when \
             fewer than 1 in 8 match; --delta compares every page anyway.
 
-            A push refuses a source whose -wal or -journal still holds transactions. A pulled file \
-            gets the live database's permission bits, less the umask. hotswap talks only to an app \
-            that runs as the same user.""",
+            A push refuses a source whose -wal or -journal still holds transactions, and a swap \
+            refuses while another process has the live database open. A pulled file gets the live \
+            database's permission bits, less the umask; a pull refuses a pipe or a device as DST \
+            (use - > DST). After -- every word is a path. hotswap talks only to an app that runs \
+            as the same user.""",
             List.of(
                     "--skip-integrity-check  push without running PRAGMA integrity_check on the new file",
                     "--quick-check           run PRAGMA quick_check instead of integrity_check (faster on large files)",
                     "--skip-schema-check     push even when the new schema differs from the live one",
                     "--timeout MS            how long the swap may hold requests (draining them, checkpointing) before it\n                          gives up, changing nothing (default: the app's, 5000)",
                     "--keep-previous         keep the replaced database beside the new one as DB.previous",
-                    "--force                 swap even when the app holds connections hotswap does not manage (unsafe)",
+                    "--force                 swap even when the app holds connections hotswap does not manage, or another\n"
+                            + "                          process has the database open (unsafe)",
                     "-q, --quiet             no progress line (shown only when stderr is a terminal)",
                     "--delta, --no-delta     move only the pages that differ (default: on for a remote app, off here;",
                     "                        --delta also where a sample of pages finds little alike)",
