@@ -9,7 +9,6 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.Statement;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -18,22 +17,9 @@ import org.junit.jupiter.api.Test;
  * that what reached the pipe is no whole snapshot, against the README's promise that an error says
  * what happened, whether anything changed, and what to do.
  */
-class ClosedStdoutTest {
-    RunningApp app;
-    Path client;
-
-    @AfterEach
-    void tearDown() {
-        if (app != null) {
-            app.close();
-        }
-        Fixtures.deleteTree(client);
-    }
-
+class ClosedStdoutTest extends AppAndClientTest {
     @Test
     void aPullToAPipeItsReaderClosedSaysSoAndThatNothingChanged() throws Exception {
-        app = RunningApp.start("a");
-        client = Fixtures.tempDir();
         try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + app.db); Statement s = c.createStatement()) {
             s.execute("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 8000) "
                     + "INSERT INTO items(name) SELECT printf('%.1000c', 'x') FROM n");

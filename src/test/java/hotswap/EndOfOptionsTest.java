@@ -5,29 +5,15 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
  * Main honours {@code --} (the end of options), but drops the marker before cp sees its arguments:
  * cp then takes a file named {@code -new.sqlite3} after {@code --} for an unknown option, exit 2.
  */
-class EndOfOptionsTest {
-    RunningApp app;
-    Path client;
-
-    @AfterEach
-    void tearDown() {
-        if (app != null) {
-            app.close();
-        }
-        Fixtures.deleteTree(client);
-    }
-
+class EndOfOptionsTest extends AppAndClientTest {
     @Test
     void filesWhoseNamesStartWithADashWorkAfterDoubleDash() throws Exception {
-        app = RunningApp.start("old");
-        client = Fixtures.tempDir();
         Fixtures.itemsDb(client.resolve("-new.sqlite3"), "new");
 
         Fixtures.Result push = app.cli(client, null, "cp", "--", "-new.sqlite3", app.db.toString());

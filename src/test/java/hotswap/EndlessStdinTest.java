@@ -9,7 +9,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -18,22 +17,9 @@ import org.junit.jupiter.api.Test;
  * `yes`, the wrong command in a pipe) is written into a temp file beside the live database until that
  * disk is full, where the live app's own writes then fail.
  */
-class EndlessStdinTest {
-    RunningApp app;
-    Path client;
-
-    @AfterEach
-    void tearDown() {
-        if (app != null) {
-            app.close();
-        }
-        Fixtures.deleteTree(client);
-    }
-
+class EndlessStdinTest extends AppAndClientTest {
     @Test
     void anEndlessStreamThatIsNoDatabaseFromItsFirstBytesIsRefusedAtOnce() throws Exception {
-        app = RunningApp.start("a");
-        client = Fixtures.tempDir();
         ProcessBuilder pb = new ProcessBuilder(Fixtures.java(), "-jar", Fixtures.jar().toString(), "cp", "-", app.db.toString())
                 .directory(client.toFile()).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/zero")))
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(client.resolve("err.txt").toFile());
@@ -51,6 +37,6 @@ class EndlessStdinTest {
         assertTrue(stderr.contains("not a SQLite database"), stderr);
         Thread.sleep(500);
         assertEquals(List.of(), Fixtures.leftovers(app.db.getParent()));
-        assertEquals(List.of("a"), Fixtures.query(app.db, "SELECT name FROM items"));
+        assertEquals(List.of("alpha", "bravo"), Fixtures.query(app.db, "SELECT name FROM items"));
     }
 }

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import hotswap.wire.Protocol;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -18,21 +17,6 @@ import org.junit.jupiter.api.Test;
  * a pull that wrote nothing, a push that sent nothing and a status that printed nothing all exit 0.
  */
 class PeerExitStatusTest {
-    private static final String FAKE_RELAY = """
-            #!/usr/bin/env python3
-            import os, struct, sys, threading
-            def drain():
-                while os.read(0, 65536):
-                    pass
-            t = threading.Thread(target=drain)
-            t.daemon = True
-            t.start()
-            def frame(tag, payload):
-                os.write(1, tag + struct.pack(">i", len(payload)) + payload)
-            frame(b"H", struct.pack(">i", %d))
-            frame(b"X", struct.pack(">i", 256))
-            t.join(5)
-            """;
     RemoteSide remote;
 
     @AfterEach
@@ -45,7 +29,10 @@ class PeerExitStatusTest {
     @Test
     void anExitStatusThatIsNotOneTheAppSendsNeverBecomesSuccess() throws Exception {
         remote = new RemoteSide("");
-        Path fake = RemoteSide.script(remote.root.resolve("fake-relay"), FAKE_RELAY.formatted(Protocol.VERSION));
+        Path fake = RemoteSide.script(remote.root.resolve("fake-relay"), RemoteSide.fakeRelay() + """
+                frame(b"X", struct.pack(">i", 256))
+                t.join(5)
+                """);
         Fixtures.itemsDb(remote.local.resolve("new.sqlite3"), "new");
         for (List<String> args : List.of(
                 List.of("cp", "--rsh", fake.toString(), RemoteSide.HOST + ":db/production.sqlite3", "pulled.sqlite3"),

@@ -7,7 +7,6 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -16,22 +15,9 @@ import org.junit.jupiter.api.Test;
  * and report success: the reader never gets a byte, and the node is gone. As root (an app in a
  * container), {@code hotswap cp db /dev/null} would replace the system's /dev/null.
  */
-class PullOntoSpecialFileTest {
-    RunningApp app;
-    Path client;
-
-    @AfterEach
-    void tearDown() {
-        if (app != null) {
-            app.close();
-        }
-        Fixtures.deleteTree(client);
-    }
-
+class PullOntoSpecialFileTest extends AppAndClientTest {
     @Test
     void aPullOntoANamedPipeIsRefusedAndThePipeStays() throws Exception {
-        app = RunningApp.start("a");
-        client = Fixtures.tempDir();
         Path fifo = client.resolve("backup.sqlite3");
         assertEquals(0, new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor());
 
@@ -46,8 +32,6 @@ class PullOntoSpecialFileTest {
 
     @Test
     void aPullOntoACharacterDeviceIsRefusedAndTheDeviceStays() throws Exception {
-        app = RunningApp.start("a");
-        client = Fixtures.tempDir();
         Path devNull = client.resolve("null");
         // A copy of /dev/null (mknod needs root, as CI runs).
         org.junit.jupiter.api.Assumptions.assumeTrue(

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import hotswap.wire.CopyRequest;
 import hotswap.wire.PageHashes;
-import hotswap.wire.Protocol;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -28,25 +27,6 @@ import org.junit.jupiter.api.Test;
 /** Remote and delta copies at their edges: found by the second adversarial review of the remote and delta paths. */
 class RemoteDeltaReviewTest {
     private static final String TARGET = RemoteSide.HOST + ":db/production.sqlite3";
-    /** The start of a relay that is not one (Python): drains the client, says hello with version %d; the test adds the rest. */
-    private static final String FAKE_RELAY = """
-            #!/usr/bin/env python3
-            import os, struct, sys, threading, zlib
-            def drain():
-                while os.read(0, 65536):
-                    pass
-            t = threading.Thread(target=drain)
-            t.daemon = True
-            t.start()
-            def frame(tag, payload):
-                os.write(1, tag + struct.pack(">i", len(payload)) + payload)
-            def strings(*words):
-                out = struct.pack(">H", len(words))
-                for w in words:
-                    out += struct.pack(">H", len(w)) + w
-                return out
-            frame(b"H", struct.pack(">i", %d))
-            """;
     RemoteSide remote;
 
     @AfterEach
@@ -98,7 +78,7 @@ class RemoteDeltaReviewTest {
      * (Python; {@code chunk(n)} is n zero bytes as a deflated chunk's payload), then exit 0.
      */
     private static String streamedPull(String frames) {
-        return FAKE_RELAY.formatted(Protocol.VERSION) + """
+        return RemoteSide.fakeRelay() + """
                 frame(b"C", strings(b"pull", b"8192", b"", b"", b"644"))
                 def chunk(n):
                     return struct.pack('>i', n) + zlib.compress(bytes(n))
@@ -171,7 +151,7 @@ class RemoteDeltaReviewTest {
         Path copy = Fixtures.itemsDb(remote.local.resolve("copy.sqlite3"), "an older copy");
         byte[] before = Files.readAllBytes(copy);
         // A relay (a hostile or broken remote) that offers a delta pull of the most pages a delta may have, 2^26.
-        Path fake = RemoteSide.script(remote.root.resolve("fake-relay"), FAKE_RELAY.formatted(Protocol.VERSION) + """
+        Path fake = RemoteSide.script(remote.root.resolve("fake-relay"), RemoteSide.fakeRelay() + """
                 frame(b"C", strings(b"delta", b"pull", b"67108864", b"644"))
                 frame(b"D", b"\\x00")  # no range differs
                 frame(b"D", b"")
@@ -222,7 +202,7 @@ class RemoteDeltaReviewTest {
         remote = new RemoteSide("");
         Path destination = Fixtures.itemsDb(remote.local.resolve("pulled.sqlite3"), "the copy we had");
         byte[] before = Files.readAllBytes(destination);
-        Path fake = RemoteSide.script(remote.root.resolve("fake-relay"), FAKE_RELAY.formatted(Protocol.VERSION) + """
+        Path fake = RemoteSide.script(remote.root.resolve("fake-relay"), RemoteSide.fakeRelay() + """
                 frame(b"C", strings(b"pull", b"8192", b"", b"", b"644"))
                 frame(b"Y", struct.pack('>i', 8192) + b'\\xff\\x13\\x37')
                 t.join()  # until the client hangs up
@@ -282,7 +262,7 @@ class RemoteDeltaReviewTest {
                 + HexFormat.of().formatHex(Arrays.copyOfRange(before, 92, 96));
         // A relay (a hostile or broken remote) that offers a delta pull of three pages more than the client has,
         // says that no range differs, announces one page, sends the last one, the end, then exit 0.
-        Path fake = RemoteSide.script(remote.root.resolve("fake-relay"), FAKE_RELAY.formatted(Protocol.VERSION) + """
+        Path fake = RemoteSide.script(remote.root.resolve("fake-relay"), RemoteSide.fakeRelay() + """
                 frame(b"C", strings(b"delta", b"pull", b"%d", b"644"))
                 frame(b"D", bytes((%d + 7) // 8))  # no range differs
                 frame(b"D", b"")
@@ -339,7 +319,7 @@ class RemoteDeltaReviewTest {
         cases.put("after the phase of the snapshot", "frame(b'C', strings(b'phase', b'snapshot'))");
         for (Map.Entry<String, String> c : cases.entrySet()) {
             for (String delta : List.of("--delta", "--no-delta")) {
-                Path fake = RemoteSide.script(remote.root.resolve("fake-relay"), FAKE_RELAY.formatted(Protocol.VERSION)
+                Path fake = RemoteSide.script(remote.root.resolve("fake-relay"), RemoteSide.fakeRelay()
                         + c.getValue() + "\n" + """
                         frame(b"X", struct.pack(">i", 0))
                         t.join()  # until the client hangs up

@@ -1,5 +1,6 @@
 package hotswap;
 
+import hotswap.wire.Protocol;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -92,6 +93,34 @@ final class RemoteSide implements AutoCloseable {
     /** A {@code hotswap} launcher script at {@code path} running the built jar. */
     static Path wrapper(Path path) throws IOException {
         return script(path, "#!/bin/sh\nexec '" + Fixtures.java() + "' -XX:TieredStopAtLevel=1 -jar '" + Fixtures.jar() + "' \"$@\"\n");
+    }
+
+    private static final String FAKE_RELAY = """
+            #!/usr/bin/env python3
+            import os, struct, sys, threading, zlib
+            def drain():
+                while os.read(0, 65536):
+                    pass
+            t = threading.Thread(target=drain)
+            t.daemon = True
+            t.start()
+            def frame(tag, payload):
+                os.write(1, tag + struct.pack(">i", len(payload)) + payload)
+            def strings(*words):
+                out = struct.pack(">H", len(words))
+                for w in words:
+                    out += struct.pack(">H", len(w)) + w
+                return out
+            frame(b"H", struct.pack(">i", %d))
+            """;
+
+    /**
+     * The start of a relay that is not one (Python): drains the client, has {@code frame} and
+     * {@code strings} to write frames, and says hello with this hotswap's protocol version; a test
+     * adds the rest.
+     */
+    static String fakeRelay() {
+        return FAKE_RELAY.formatted(Protocol.VERSION);
     }
 
     static Path script(Path path, String text) throws IOException {

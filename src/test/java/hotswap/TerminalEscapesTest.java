@@ -3,7 +3,6 @@ package hotswap;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
-import hotswap.wire.Protocol;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
@@ -17,19 +16,6 @@ import org.junit.jupiter.api.Test;
  * CVE-2019-6110): text from the far side is shown with control characters made visible.
  */
 class TerminalEscapesTest {
-    private static final String FAKE_RELAY = """
-            #!/usr/bin/env python3
-            import os, struct, sys, threading
-            def drain():
-                while os.read(0, 65536):
-                    pass
-            t = threading.Thread(target=drain)
-            t.daemon = True
-            t.start()
-            def frame(tag, payload):
-                os.write(1, tag + struct.pack(">i", len(payload)) + payload)
-            frame(b"H", struct.pack(">i", %d))
-            """;
     private static final String EVIL = "\\x1b]0;owned\\x07\\x1b[2J\\x1b[1A\\rOK\\x9b31m";
     RemoteSide remote;
 
@@ -43,7 +29,7 @@ class TerminalEscapesTest {
     @Test
     void controlCharactersFromTheFarSideNeverReachTheTerminal() throws Exception {
         remote = new RemoteSide("");
-        Path messages = RemoteSide.script(remote.root.resolve("fake-relay"), FAKE_RELAY.formatted(Protocol.VERSION)
+        Path messages = RemoteSide.script(remote.root.resolve("fake-relay"), RemoteSide.fakeRelay()
                 + "frame(b'E', 'ERROR: " + EVIL + "\\n'.encode())\n"
                 + "frame(b'O', '" + EVIL + "\\n'.encode())\n"
                 + "frame(b'X', struct.pack('>i', 1))\nt.join(5)\n");
