@@ -42,7 +42,7 @@ final class OpenHandles {
         if (!supported() || inode == null) {
             return holders;
         }
-        String self = Long.toString(ProcessHandle.current().pid());
+        String self = selfInProc();
         try (DirectoryStream<Path> processes = Files.newDirectoryStream(PROC, p -> isNumber(p.getFileName().toString()))) {
             for (Path process : processes) {
                 String pid = process.getFileName().toString();
@@ -54,6 +54,19 @@ final class OpenHandles {
             // No /proc to look at: nothing to tell.
         }
         return holders;
+    }
+
+    /**
+     * This process's name in {@code /proc}: its pid as that /proc's PID namespace numbers it, which is
+     * not the JVM's own pid where /proc was mounted for another namespace ({@code unshare -pf}
+     * without {@code --mount-proc}, some sandboxes).
+     */
+    private static String selfInProc() {
+        try {
+            return Files.readSymbolicLink(PROC.resolve("self")).toString();
+        } catch (IOException | UnsupportedOperationException e) {
+            return Long.toString(ProcessHandle.current().pid());
+        }
     }
 
     private static String commandName(Path process) {
