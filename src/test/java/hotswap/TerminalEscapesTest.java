@@ -39,7 +39,21 @@ class TerminalEscapesTest {
                 sys.stderr.write('%s\\n')
                 sys.exit(255)
                 """.formatted(EVIL));
+        // A control message the client does not expect, and an offer whose size is no number: the
+        // protocol error quotes them, and that quote reaches the terminal too.
+        String control = "def strings(*ss):\n"
+                + "    b = struct.pack('>H', len(ss))\n"
+                + "    for s in ss:\n"
+                + "        e = s.encode()\n"
+                + "        b += struct.pack('>H', len(e)) + e\n"
+                + "    return b\n";
+        Path odd = RemoteSide.script(remote.root.resolve("odd-relay"), FAKE_RELAY.formatted(Protocol.VERSION) + control
+                + "frame(b'C', strings('" + EVIL + "'))\nt.join(5)\n");
+        Path badSize = RemoteSide.script(remote.root.resolve("bad-size-relay"), FAKE_RELAY.formatted(Protocol.VERSION) + control
+                + "frame(b'C', strings('pull', '" + EVIL + "', 'x', 'y', '600'))\nt.join(5)\n");
         for (List<String> args : List.of(
+                List.of("cp", "--rsh", odd.toString(), RemoteSide.HOST + ":db/production.sqlite3", "pulled.sqlite3"),
+                List.of("cp", "--rsh", badSize.toString(), RemoteSide.HOST + ":db/production.sqlite3", "pulled.sqlite3"),
                 List.of("cp", "--rsh", messages.toString(), RemoteSide.HOST + ":db/production.sqlite3", "pulled.sqlite3"),
                 List.of("status", "--rsh", messages.toString(), RemoteSide.HOST + ":"),
                 List.of("cp", "--rsh", dies.toString(), RemoteSide.HOST + ":db/production.sqlite3", "pulled.sqlite3"),

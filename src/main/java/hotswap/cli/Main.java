@@ -127,13 +127,14 @@ public final class Main {
             err.print(e.command == null ? Command.overview() : e.command.help());
             return USAGE;
         } catch (Failure e) {
-            err.println("ERROR: " + e.getMessage());
+            // A failure may quote the far side (a protocol error names what the app sent): no control sequences.
+            err.println("ERROR: " + TerminalText.safe(e.getMessage()));
             return FAILED;
         } catch (java.io.IOException e) {
-            err.println("ERROR: " + Failures.describe(e));
+            err.println("ERROR: " + TerminalText.safe(Failures.describe(e)));
             return FAILED;
         } catch (RuntimeException e) {
-            err.println("ERROR: unexpected internal error: " + e + "; please report it");
+            err.println("ERROR: unexpected internal error: " + TerminalText.safe(String.valueOf(e)) + "; please report it");
             return FAILED;
         }
     }
