@@ -38,16 +38,41 @@ final class OpenHandles {
      * non-root app.
      */
     static List<String> otherProcessesHolding(Object inode) {
+        try {
+            return otherProcessesHolding(inode, Long.MAX_VALUE);
+        } catch (OutOfTime e) {
+            throw new AssertionError(e); // no deadline
+        }
+    }
+
+    /** The look ran past its deadline: whether another process has the file open is not known. */
+    static final class OutOfTime extends Exception {
+        OutOfTime(int looked) {
+            super("looked at " + looked + " processes");
+        }
+    }
+
+    /**
+     * As {@link #otherProcessesHolding(Object)}, giving up at {@code deadlineNanos} (nanoTime): the look
+     * stats every descriptor of every process it may see, which on a busy host (an app run as root)
+     * takes longer than a swap may keep requests waiting.
+     */
+    static List<String> otherProcessesHolding(Object inode, long deadlineNanos) throws OutOfTime {
         List<String> holders = new ArrayList<>();
         if (!supported() || inode == null) {
             return holders;
         }
         String self = selfInProc();
+        int looked = 0;
         try (DirectoryStream<Path> processes = Files.newDirectoryStream(PROC, p -> isNumber(p.getFileName().toString()))) {
             for (Path process : processes) {
                 String pid = process.getFileName().toString();
-                if (!pid.equals(self) && descriptorsOn(process.resolve("fd"), inode) > 0) {
+                if (!pid.equals(self) && descriptorsOn(process.resolve("fd"), inode, deadlineNanos) > 0) {
                     holders.add("pid " + pid + " " + commandName(process));
+                }
+                looked++;
+                if (System.nanoTime() - deadlineNanos > 0 && deadlineNanos != Long.MAX_VALUE) {
+                    throw new OutOfTime(looked);
                 }
             }
         } catch (IOException e) {
@@ -84,11 +109,19 @@ final class OpenHandles {
     }
 
     private static int descriptorsOn(Path fdDir, Object inode) {
+        return descriptorsOn(fdDir, inode, Long.MAX_VALUE);
+    }
+
+    /** As many as it finds by {@code deadlineNanos}; the caller tells that it stopped early. */
+    private static int descriptorsOn(Path fdDir, Object inode, long deadlineNanos) {
         int open = 0;
         try (DirectoryStream<Path> fds = Files.newDirectoryStream(fdDir)) {
             for (Path fd : fds) {
                 if (inode.equals(fileKey(fd))) {
                     open++;
+                }
+                if (deadlineNanos != Long.MAX_VALUE && System.nanoTime() - deadlineNanos > 0) {
+                    break;
                 }
             }
         } catch (IOException e) {

@@ -100,7 +100,7 @@ final class Swap {
                 try {
                     checkpoint("PASSIVE"); // the slow part of the checkpoint, while requests still run
                     if (!force) {
-                        refuseOtherProcesses(db.path()); // early too, where a refusal holds no request
+                        refuseOtherProcesses(db.path(), Long.MAX_VALUE); // early too, where a refusal holds no request
                     }
                     String why = abandoned.get(); // the wait for the locks outlasted close()'s wait for this swap, or the client's
                     if (why != null) {
@@ -151,7 +151,7 @@ final class Swap {
             int closed = dataSource.closeAll();
             noteInGate(Level.INFO, () -> "disconnected: closed " + closed + " connection(s) to " + live);
             refuseForeignConnections(live, deadline);
-            refuseOtherProcesses(live);
+            refuseOtherProcesses(live, deadline);
             String why = abandoned.get(); // the wait for in-flight requests may have outlasted the client's patience
             if (why != null) {
                 throw new CommandFailure(why);
@@ -337,12 +337,22 @@ final class Swap {
      * not read yet), or take the app's journal for a hot one, and its writes would land in the new
      * database as pages of the old one (sqlite.org/howtocorrupt.html §2.5). Refuse, unless forced.
      */
-    private void refuseOtherProcesses(Path live) throws CommandFailure {
+    private void refuseOtherProcesses(Path live, long deadline) throws CommandFailure {
         List<String> others;
         try {
-            others = OpenHandles.otherProcessesHolding(OpenHandles.inodeOf(live));
+            others = OpenHandles.otherProcessesHolding(OpenHandles.inodeOf(live), deadline);
         } catch (IOException e) {
             return; // no live file: nothing to be mixed up with
+        } catch (OpenHandles.OutOfTime e) {
+            // The gate is closed: the look is one of its steps, bounded by the swap's timeout like the others.
+            if (force) {
+                noteInGate(Level.WARNING, () -> "swapping without knowing whether another process has " + live
+                        + " open (--force): the look through /proc outlasted the swap's timeout (" + e.getMessage() + ")");
+                return;
+            }
+            throw new CommandFailure("the look for other processes with " + live + " open did not finish within the swap's "
+                    + "timeout of " + timeoutMillis + " ms (this host has many open files); nothing changed. "
+                    + "Give it longer with --timeout MS, or add --force to swap without it");
         }
         if (others.isEmpty()) {
             return;
