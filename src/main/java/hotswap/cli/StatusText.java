@@ -86,7 +86,7 @@ final class StatusText {
                 case '\r' -> b.append("\\r");
                 case '\t' -> b.append("\\t");
                 default -> {
-                    if (c < 0x20 || c == 0x7f) {
+                    if (c < 0x20 || c >= 0x7f && c <= 0x9f) { // C1 too: U+009B is CSI to a terminal
                         b.append(String.format(Locale.ROOT, "\\u%04x", (int) c));
                     } else {
                         b.append(c);
