@@ -47,9 +47,9 @@ class TerminalEscapesTest {
                 + "        e = s.encode()\n"
                 + "        b += struct.pack('>H', len(e)) + e\n"
                 + "    return b\n";
-        Path odd = RemoteSide.script(remote.root.resolve("odd-relay"), FAKE_RELAY.formatted(Protocol.VERSION) + control
+        Path odd = RemoteSide.script(remote.root.resolve("odd-relay"), RemoteSide.fakeRelay() + control
                 + "frame(b'C', strings('" + EVIL + "'))\nt.join(5)\n");
-        Path badSize = RemoteSide.script(remote.root.resolve("bad-size-relay"), FAKE_RELAY.formatted(Protocol.VERSION) + control
+        Path badSize = RemoteSide.script(remote.root.resolve("bad-size-relay"), RemoteSide.fakeRelay() + control
                 + "frame(b'C', strings('pull', '" + EVIL + "', 'x', 'y', '600'))\nt.join(5)\n");
         for (List<String> args : List.of(
                 List.of("cp", "--rsh", odd.toString(), RemoteSide.HOST + ":db/production.sqlite3", "pulled.sqlite3"),

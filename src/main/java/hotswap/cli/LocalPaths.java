@@ -75,9 +75,9 @@ final class LocalPaths {
         }
         if (Files.exists(given)) {
             if (!Files.isRegularFile(given)) {
-                // A pull lands by rename: a FIFO, a device or a socket there would be replaced by a file.
-                throw new Failure(arg + " is not a regular file (a pipe, a device or a socket), and a pull would replace it "
-                        + "with one; nothing changed. To pull into it, use -: hotswap cp SRC - > " + arg);
+                // A copy lands by rename: a FIFO, a device or a socket there would be replaced by a file.
+                throw new Failure(arg + " is not a regular file (a pipe, a device or a socket), and a copy, which lands by "
+                        + "rename, would replace it with one; nothing changed. To pull into it, use -: hotswap cp SRC - > " + arg);
             }
             return realPath(given).toString();
         }
@@ -125,7 +125,7 @@ final class LocalPaths {
                 if (stickyAndWorldWritable && linkOwner != OwnUser.uid() && linkOwner != (Integer) dir.get("uid")) {
                     throw new Failure(next + " is a symbolic link of another user (uid " + linkOwner + ") in " + at
                             + ", a directory others may write, and it leads " + arg + " elsewhere; nothing changed. "
-                            + "The kernel refuses to follow such links (fs.protected_symlinks): pull to a name of yours");
+                            + "The kernel refuses to follow such links (fs.protected_symlinks): copy to a name of yours");
                 }
                 refuseLinksOfOthers(at.resolve(Files.readSymbolicLink(next)), arg, depth + 1);
                 at = next.toRealPath();

@@ -141,7 +141,6 @@ final class OfferedSnapshot implements AutoCloseable {
         return null;
     }
 
-    /** Copies the whole opened file to {@code out}, from its start, counting bytes into {@code progress}. */
     /** The snapshot file is shorter than offered: the app's side failed, not the output. */
     static final class ShortFile extends IOException {
         ShortFile(String message) {
@@ -149,6 +148,7 @@ final class OfferedSnapshot implements AutoCloseable {
         }
     }
 
+    /** Copies the whole opened file to {@code out}, from its start, counting bytes into {@code progress}. */
     void copyTo(WritableByteChannel out, Progress progress) throws IOException {
         transfer(0, size, out, progress);
     }
