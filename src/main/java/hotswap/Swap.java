@@ -2,6 +2,7 @@ package hotswap;
 
 import hotswap.wire.Failures;
 import hotswap.wire.FileModes;
+import hotswap.wire.OpenHandles;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;

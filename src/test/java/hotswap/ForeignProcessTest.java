@@ -3,6 +3,7 @@ package hotswap;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import hotswap.wire.OpenHandles;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.OutputStream;

@@ -3,6 +3,7 @@ package hotswap;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import hotswap.wire.OpenHandles;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;

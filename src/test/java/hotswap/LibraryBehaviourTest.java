@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import hotswap.wire.OpenHandles;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.StandardProtocolFamily;

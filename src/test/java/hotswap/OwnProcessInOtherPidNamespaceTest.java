@@ -2,6 +2,7 @@ package hotswap;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import hotswap.wire.OpenHandles;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

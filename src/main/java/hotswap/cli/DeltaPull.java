@@ -79,7 +79,8 @@ final class DeltaPull {
             } catch (IOException ignored) {
                 // read-only
             }
-            throw new Failure("cannot write beside " + destination + ": " + Failures.describe(e) + "; nothing changed");
+            throw new Failure(e instanceof PullSink.OpenElsewhere ? e.getMessage()
+                    : "cannot write beside " + destination + ": " + Failures.describe(e) + "; nothing changed");
         }
         PullSink.ToFile copy = sink;
         thread = new Thread(() -> {

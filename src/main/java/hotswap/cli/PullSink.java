@@ -2,6 +2,7 @@ package hotswap.cli;
 
 import hotswap.wire.Failures;
 import hotswap.wire.FileModes;
+import hotswap.wire.OpenHandles;
 import hotswap.wire.Writes;
 import java.io.FileOutputStream;
 import java.io.IOException;
@@ -19,6 +20,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.util.EnumSet;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Set;
 
 /**
@@ -60,6 +62,13 @@ abstract class PullSink {
 
     /** Removes anything a failed or stopped pull left; does nothing after {@link #commit}. May run on a shutdown hook. */
     abstract void discard();
+
+    /** The destination is open in another process: the message says all, and nothing changed. */
+    static final class OpenElsewhere extends IOException {
+        OpenElsewhere(String message) {
+            super(message);
+        }
+    }
 
     /**
      * @param mode the live database's permission bits; a file destination gets them less the
@@ -201,6 +210,7 @@ abstract class PullSink {
         }
 
         static ToFile create(Path destination, Set<PosixFilePermission> mode) throws IOException {
+            refuseIfOpenElsewhere(destination); // early, before any byte travels; commit looks again
             byte[] id = new byte[8];
             new SecureRandom().nextBytes(id);
             ToFile sink = new ToFile(destination,
@@ -282,6 +292,26 @@ abstract class PullSink {
             out.close();
         }
 
+        /**
+         * A process with the destination open (an app on it, a sqlite3 shell) would go on with the
+         * replaced file: what it writes would be lost, and a SQLite connection there opens its
+         * journal by name, which could then be applied to the pulled file. Only this user's
+         * processes can be seen.
+         */
+        private static void refuseIfOpenElsewhere(Path destination) throws IOException {
+            List<String> holders;
+            try {
+                holders = OpenHandles.otherProcessesHolding(OpenHandles.inodeOf(destination));
+            } catch (IOException e) {
+                return; // nothing there yet, or nothing to tell
+            }
+            if (!holders.isEmpty()) {
+                throw new OpenElsewhere(destination + " is open in another process (" + String.join(", ", holders)
+                        + "), which would go on using the replaced file and lose what it writes; " + destination
+                        + " was not changed. Stop that process first, or, to replace a running app's database, push to it");
+            }
+        }
+
         /** Writing the temp file failed (a full disk, most often): the destination was not touched. */
         private IOException notWritten(String what, IOException e) {
             return new IOException(what + ": " + Failures.describe(e) + "; " + destination + " was not written. Free some space in "
@@ -292,6 +322,7 @@ abstract class PullSink {
         @Override
         void commit() throws IOException {
             closeLink();
+            refuseIfOpenElsewhere(destination);
             try {
                 Files.move(temp, destination, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             } catch (IOException e) {

@@ -1,4 +1,4 @@
-package hotswap;
+package hotswap.wire;
 
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
@@ -13,9 +13,12 @@ import java.util.List;
  * opened outside hotswap's DataSource and listeners shows up here, and so does another process with
  * the database open (a sqlite3 shell): either keeps using the old file after a swap, while opening
  * its {@code -wal}, {@code -shm} and {@code -journal} by name, which are then the new file's
- * (sqlite.org/howtocorrupt.html §2.5).
+ * (sqlite.org/howtocorrupt.html §2.5). The client looks too, before it renames a pulled file over
+ * one that another process has open.
+ *
+ * <p>Internal to hotswap: the client and the server share it; it is not part of the public API.
  */
-final class OpenHandles {
+public final class OpenHandles {
     private static final Path PROC = Path.of("/proc");
     private static final Path FD_DIR = PROC.resolve("self/fd");
 
@@ -23,12 +26,12 @@ final class OpenHandles {
     }
 
     /** Whether this platform lets us count open handles. */
-    static boolean supported() {
+    private static boolean supported() {
         return Files.isDirectory(FD_DIR);
     }
 
     /** The identity of {@code file}'s inode (device and inode number), or null where there is none. */
-    static Object inodeOf(Path file) throws IOException {
+    public static Object inodeOf(Path file) throws IOException {
         return Files.readAttributes(file, BasicFileAttributes.class, java.nio.file.LinkOption.NOFOLLOW_LINKS).fileKey();
     }
 
@@ -37,7 +40,7 @@ final class OpenHandles {
      * {@code pid N NAME}; empty where it cannot be told. Processes of other users are hidden from a
      * non-root app.
      */
-    static List<String> otherProcessesHolding(Object inode) {
+    public static List<String> otherProcessesHolding(Object inode) {
         try {
             return otherProcessesHolding(inode, Long.MAX_VALUE);
         } catch (OutOfTime e) {
@@ -46,7 +49,7 @@ final class OpenHandles {
     }
 
     /** The look ran past its deadline: whether another process has the file open is not known. */
-    static final class OutOfTime extends Exception {
+    public static final class OutOfTime extends Exception {
         OutOfTime(int looked) {
             super("looked at " + looked + " processes");
         }
@@ -57,7 +60,7 @@ final class OpenHandles {
      * stats every descriptor of every process it may see, which on a busy host (an app run as root)
      * takes longer than a swap may keep requests waiting.
      */
-    static List<String> otherProcessesHolding(Object inode, long deadlineNanos) throws OutOfTime {
+    public static List<String> otherProcessesHolding(Object inode, long deadlineNanos) throws OutOfTime {
         List<String> holders = new ArrayList<>();
         if (!supported() || inode == null) {
             return holders;
@@ -104,7 +107,7 @@ final class OpenHandles {
     }
 
     /** Descriptors of this process open on the inode {@code inode}; -1 where it cannot be told. */
-    static int inThisProcess(Object inode) {
+    private static int inThisProcess(Object inode) {
         return supported() && inode != null ? descriptorsOn(FD_DIR, inode) : -1;
     }
 
@@ -154,7 +157,7 @@ final class OpenHandles {
      * Descriptors of this process open on {@code file}'s inode, under whatever name they were
      * opened; 0 where {@link #supported()} is false or the file does not exist.
      */
-    static int count(Path file) {
+    public static int count(Path file) {
         try {
             return Math.max(0, inThisProcess(inodeOf(file)));
         } catch (IOException e) {
