@@ -2,20 +2,22 @@ package hotswap;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * What the other side says reaches this user's terminal. A remote machine (its relay, its app, its
- * login scripts through the transport's stderr) must not be able to send terminal control
- * sequences: set the window title, clear the screen, move the cursor to overwrite an ERROR line with
- * "OK", or worse on terminals that answer queries. scp was fixed for exactly this (CVE-2019-6109,
- * CVE-2019-6110): text from the far side is shown with control characters made visible.
+ * What a broken or hostile far side (a relay, a remote app, a fake server, the transport's stderr)
+ * can make the client do: nothing it did not ask for. Its exit status counts only as 0 or 1 (the
+ * process's status is that number modulo 256: 256 would make a pull that wrote nothing exit 0), and
+ * its text reaches the terminal with control characters made visible, as scp's since CVE-2019-6109
+ * and CVE-2019-6110: no window title set, no screen cleared, no ERROR line rewritten as OK.
  */
-class TerminalEscapesTest {
+class FarSideTest {
     private static final String EVIL = "\\x1b]0;owned\\x07\\x1b[2J\\x1b[1A\\rOK\\x9b31m";
     RemoteSide remote;
 
@@ -24,6 +26,25 @@ class TerminalEscapesTest {
         if (remote != null) {
             remote.close();
         }
+    }
+
+    @Test
+    void anExitStatusThatIsNotOneTheAppSendsNeverBecomesSuccess() throws Exception {
+        remote = new RemoteSide("");
+        Path fake = RemoteSide.script(remote.root.resolve("fake-relay"), RemoteSide.fakeRelay() + """
+                frame(b"X", struct.pack(">i", 256))
+                t.join(5)
+                """);
+        Fixtures.itemsDb(remote.local.resolve("new.sqlite3"), "new");
+        for (List<String> args : List.of(
+                List.of("cp", "--rsh", fake.toString(), RemoteSide.HOST + ":db/production.sqlite3", "pulled.sqlite3"),
+                List.of("cp", "--rsh", fake.toString(), "new.sqlite3", RemoteSide.HOST + ":db/production.sqlite3"),
+                List.of("status", "--rsh", fake.toString(), RemoteSide.HOST + ":"))) {
+            Fixtures.Result r = Fixtures.cli(remote.local, remote.env(), null, args.toArray(String[]::new));
+            assertEquals(1, r.exit(), args + ": " + r);
+            assertTrue(r.stderr().startsWith("ERROR: "), args + ": " + r);
+        }
+        assertFalse(Files.exists(remote.local.resolve("pulled.sqlite3")));
     }
 
     @Test
