@@ -100,6 +100,7 @@ final class CopyClient {
         String sourceName = LocalPaths.name(cwd, options.source());
         String destinationName = LocalPaths.name(cwd, options.destination());
         localSource = sourceName == null ? LocalPaths.source(cwd, options.source()) : null;
+        refuseTerminalStdin();
         localDestination = LocalPaths.destination(cwd, options.destination(), sourceName == null ? localSource : sourceName);
         prepareDelta();
         String source = sourceName == null ? localSource : cwd.toAbsolutePath().resolve(sourceName).toString();
@@ -108,6 +109,14 @@ final class CopyClient {
             Frames frames = new Frames(socket);
             handshake(frames, request.encode(), null);
             return converse(socket, frames, request);
+        }
+    }
+
+    /** A push from {@code -} with nothing piped in would wait, silently, for a database typed at the keyboard. */
+    private void refuseTerminalStdin() throws Failure {
+        if (CopyRequest.STDIO.equals(localSource) && stdin == System.in && LocalPaths.stdinIsTerminal()) {
+            throw new Failure("standard input is a terminal, not a database; nothing changed. Pipe or redirect one in: "
+                    + "hotswap cp - " + options.destination() + " < new.sqlite3");
         }
     }
 
@@ -121,6 +130,7 @@ final class CopyClient {
         List<String> argv = RemoteCommand.argv(rsh, target.host(), RemoteCommand.LINE);
         boolean push = options.remotePush();
         localSource = push ? LocalPaths.source(cwd, options.source()) : null;
+        refuseTerminalStdin();
         if (!push && namesADirectory(target.path()) && !options.destination().equals(CopyRequest.STDIO)
                 && Files.isDirectory(cwd.resolve(options.destination()))) {
             throw new Failure("cannot pull " + target + " into the directory " + options.destination() + ": " + target.path()

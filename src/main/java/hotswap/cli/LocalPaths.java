@@ -191,6 +191,16 @@ final class LocalPaths {
         }
     }
 
+    /** Whether this process's standard input is a terminal, by what Linux's /proc says descriptor 0 is. */
+    static boolean stdinIsTerminal() {
+        try {
+            String target = Files.readSymbolicLink(Path.of("/proc/self/fd/0")).toString();
+            return target.startsWith("/dev/pts/") || target.startsWith("/dev/tty") || target.equals("/dev/console");
+        } catch (IOException | RuntimeException e) {
+            return false; // not Linux: then the push waits for what is typed, as cat would
+        }
+    }
+
     private static boolean nonEmpty(Path file) {
         try {
             return Files.size(file) > 0;
