@@ -47,4 +47,38 @@ class PullOverAnOpenFileTest extends AppAndClientTest {
         assertEquals(0, r.exit(), r.toString());
         assertEquals(List.of("alpha", "bravo"), Fixtures.query(copy, "SELECT name FROM items"));
     }
+
+    /**
+     * Renaming over one name of a file leaves a process that has it open by another name (a hard
+     * link) as it was: its descriptor and its name still hold the old file, and SQLite there opens
+     * its journals by that name. Only the name pulled to is replaced; one it was opened by is still refused.
+     */
+    @Test
+    void aPullOverAHardLinkOfAFileAnotherProcessHasOpenByItsOtherNameReplacesOnlyThatName() throws Exception {
+        Path other = Fixtures.itemsDb(client.resolve("other.sqlite3"), "an older copy");
+        byte[] before = Files.readAllBytes(other);
+        Path copy = Files.createLink(client.resolve("copy.sqlite3"), other);
+        Path held = Files.createLink(client.resolve("held.sqlite3"), other);
+        Process holder = new ProcessBuilder("bash", "-c", "exec 3<>\"$0\"; echo open; exec sleep 60", other.toString()).start();
+        try {
+            try (InputStream out = holder.getInputStream()) {
+                assertEquals("open\n", new String(out.readNBytes(5), StandardCharsets.UTF_8));
+            }
+            Fixtures.Result refused = app.cli(client, null, "cp", app.db.toString(), "other.sqlite3");
+            assertEquals(1, refused.exit(), refused.toString());
+            assertTrue(refused.stderr().startsWith("ERROR: " + other.toRealPath() + " is open in another process"), refused.stderr());
+
+            for (List<String> args : List.of(List.of("cp", app.db.toString(), "copy.sqlite3"),
+                    List.of("cp", "--delta", app.db.toString(), "held.sqlite3"))) {
+                Fixtures.Result r = app.cli(client, null, args.toArray(String[]::new));
+                assertEquals(0, r.exit(), r.toString());
+            }
+        } finally {
+            holder.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        }
+        assertEquals(List.of("alpha", "bravo"), Fixtures.query(copy, "SELECT name FROM items"));
+        assertEquals(List.of("alpha", "bravo"), Fixtures.query(held, "SELECT name FROM items"));
+        assertArrayEquals(before, Files.readAllBytes(other));
+        assertEquals(List.of(), Fixtures.leftovers(client));
+    }
 }

@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Predicate;
 
 /**
  * Finds open file descriptors on a file, from {@code /proc} (Linux). A SQLite connection the app
@@ -61,6 +62,45 @@ public final class OpenHandles {
      * takes longer than a swap may keep requests waiting.
      */
     public static List<String> otherProcessesHolding(Object inode, long deadlineNanos) throws OutOfTime {
+        return otherProcessesHolding(inode, fd -> true, deadlineNanos);
+    }
+
+    /**
+     * The other processes that have {@code file} open by that name. A file with other names (hard
+     * links) may be open by one of those in a process that renaming something over {@code file}
+     * leaves alone: its descriptor keeps the file, its other name too, and SQLite there opens its
+     * journals by that other name. Where it cannot be told by which name a descriptor was opened,
+     * it counts.
+     *
+     * @throws IOException where {@code file} cannot be looked at (it does not exist)
+     */
+    public static List<String> otherProcessesHoldingByName(Path file) throws IOException {
+        Object inode = inodeOf(file);
+        Object links = Files.getAttribute(file, "unix:nlink", java.nio.file.LinkOption.NOFOLLOW_LINKS);
+        Predicate<Path> byName = links instanceof Integer n && n > 1 ? fd -> openedAs(fd, file) : fd -> true;
+        try {
+            return otherProcessesHolding(inode, byName, Long.MAX_VALUE);
+        } catch (OutOfTime e) {
+            throw new AssertionError(e); // no deadline
+        }
+    }
+
+    /** Whether the descriptor {@code fd} names {@code file} (its directory and name), or cannot tell. */
+    private static boolean openedAs(Path fd, Path file) {
+        try {
+            Path target = Files.readSymbolicLink(fd); // " (deleted)" ends the name of one whose name is gone
+            Path name = target.getFileName();
+            Path dir = target.getParent();
+            if (name == null || dir == null || !target.isAbsolute()) {
+                return true;
+            }
+            return name.equals(file.getFileName()) && inodeOf(dir).equals(inodeOf(file.toAbsolutePath().getParent()));
+        } catch (IOException | RuntimeException e) {
+            return true;
+        }
+    }
+
+    private static List<String> otherProcessesHolding(Object inode, Predicate<Path> fdFilter, long deadlineNanos) throws OutOfTime {
         List<String> holders = new ArrayList<>();
         if (!supported() || inode == null) {
             return holders;
@@ -70,7 +110,7 @@ public final class OpenHandles {
         try (DirectoryStream<Path> processes = Files.newDirectoryStream(PROC, p -> isNumber(p.getFileName().toString()))) {
             for (Path process : processes) {
                 String pid = process.getFileName().toString();
-                if (!pid.equals(self) && descriptorsOn(process.resolve("fd"), inode, deadlineNanos) > 0) {
+                if (!pid.equals(self) && descriptorsOn(process.resolve("fd"), inode, fdFilter, deadlineNanos) > 0) {
                     holders.add("pid " + pid + " " + commandName(process));
                 }
                 looked++;
@@ -112,15 +152,15 @@ public final class OpenHandles {
     }
 
     private static int descriptorsOn(Path fdDir, Object inode) {
-        return descriptorsOn(fdDir, inode, Long.MAX_VALUE);
+        return descriptorsOn(fdDir, inode, fd -> true, Long.MAX_VALUE);
     }
 
     /** As many as it finds by {@code deadlineNanos}; the caller tells that it stopped early. */
-    private static int descriptorsOn(Path fdDir, Object inode, long deadlineNanos) {
+    private static int descriptorsOn(Path fdDir, Object inode, Predicate<Path> fdFilter, long deadlineNanos) {
         int open = 0;
         try (DirectoryStream<Path> fds = Files.newDirectoryStream(fdDir)) {
             for (Path fd : fds) {
-                if (inode.equals(fileKey(fd))) {
+                if (inode.equals(fileKey(fd)) && fdFilter.test(fd)) {
                     open++;
                 }
                 if (deadlineNanos != Long.MAX_VALUE && System.nanoTime() - deadlineNanos > 0) {
