@@ -81,4 +81,32 @@ class PullOverAnOpenFileTest extends AppAndClientTest {
         assertArrayEquals(before, Files.readAllBytes(other));
         assertEquals(List.of(), Fixtures.leftovers(client));
     }
+
+    /**
+     * A process that only reads the destination (a backup tool, an upload of the last pull) writes
+     * nothing that could be lost: it goes on reading the file it opened, whole, and the pull lands.
+     */
+    @Test
+    void aPullOverAFileAnotherProcessOnlyReadsReplacesItAndTheReaderKeepsTheOldFile() throws Exception {
+        Path copy = Fixtures.itemsDb(client.resolve("copy.sqlite3"), "an older copy");
+        byte[] before = Files.readAllBytes(copy);
+        Process reader = new ProcessBuilder("bash", "-c", "exec 3<\"$0\"; echo open; read -r; exec cat <&3", copy.toString()).start();
+        try {
+            try (InputStream out = reader.getInputStream()) {
+                assertEquals("open\n", new String(out.readNBytes(5), StandardCharsets.UTF_8));
+                for (List<String> args : List.of(List.of("cp", app.db.toString(), "copy.sqlite3"),
+                        List.of("cp", "--delta", app.db.toString(), "copy.sqlite3"))) {
+                    Fixtures.Result r = app.cli(client, null, args.toArray(String[]::new));
+                    assertEquals(0, r.exit(), r.toString());
+                }
+                reader.getOutputStream().write('\n');
+                reader.getOutputStream().close();
+                assertArrayEquals(before, out.readAllBytes());
+            }
+        } finally {
+            reader.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        }
+        assertEquals(List.of("alpha", "bravo"), Fixtures.query(copy, "SELECT name FROM items"));
+        assertEquals(List.of(), Fixtures.leftovers(client));
+    }
 }

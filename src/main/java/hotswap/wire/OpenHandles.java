@@ -66,7 +66,7 @@ public final class OpenHandles {
     }
 
     /**
-     * The other processes that have {@code file} open by that name. A file with other names (hard
+     * The other processes that have {@code file} open for writing by that name. A file with other names (hard
      * links) may be open by one of those in a process that renaming something over {@code file}
      * leaves alone: its descriptor keeps the file, its other name too, and SQLite there opens its
      * journals by that other name. Where it cannot be told by which name a descriptor was opened,
@@ -79,10 +79,28 @@ public final class OpenHandles {
         Object links = Files.getAttribute(file, "unix:nlink", java.nio.file.LinkOption.NOFOLLOW_LINKS);
         Predicate<Path> byName = links instanceof Integer n && n > 1 ? fd -> openedAs(fd, file) : fd -> true;
         try {
-            return otherProcessesHolding(inode, byName, Long.MAX_VALUE);
+            return otherProcessesHolding(inode, fd -> openForWriting(fd) && byName.test(fd), Long.MAX_VALUE);
         } catch (OutOfTime e) {
             throw new AssertionError(e); // no deadline
         }
+    }
+
+    /**
+     * Whether the descriptor {@code fd} (/proc/PID/fd/N) may write, by the flags /proc/PID/fdinfo/N
+     * gives; where they cannot be read, it may. A reader (a backup tool, an upload of the last pull)
+     * loses nothing when the name is replaced: it goes on reading the file it opened, whole.
+     */
+    private static boolean openForWriting(Path fd) {
+        try {
+            for (String line : Files.readAllLines(fd.getParent().resolveSibling("fdinfo").resolve(fd.getFileName()))) {
+                if (line.startsWith("flags:")) {
+                    return (Integer.parseInt(line.substring(6).trim(), 8) & 03) != 0; // O_ACCMODE: O_WRONLY or O_RDWR
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // below
+        }
+        return true;
     }
 
     /** Whether the descriptor {@code fd} names {@code file} (its directory and name), or cannot tell. */
