@@ -54,39 +54,6 @@ class PullOverAnOpenFileTest extends AppAndClientTest {
      * its journals by that name. Only the name pulled to is replaced; one it was opened by is still refused.
      */
     @Test
-    void aPullOverAHardLinkOfAFileAnotherProcessHasOpenByItsOtherNameReplacesOnlyThatName() throws Exception {
-        Path other = Fixtures.itemsDb(client.resolve("other.sqlite3"), "an older copy");
-        byte[] before = Files.readAllBytes(other);
-        Path copy = Files.createLink(client.resolve("copy.sqlite3"), other);
-        Path held = Files.createLink(client.resolve("held.sqlite3"), other);
-        Process holder = new ProcessBuilder("bash", "-c", "exec 3<>\"$0\"; echo open; exec sleep 60", other.toString()).start();
-        try {
-            try (InputStream out = holder.getInputStream()) {
-                assertEquals("open\n", new String(out.readNBytes(5), StandardCharsets.UTF_8));
-            }
-            Fixtures.Result refused = app.cli(client, null, "cp", app.db.toString(), "other.sqlite3");
-            assertEquals(1, refused.exit(), refused.toString());
-            assertTrue(refused.stderr().startsWith("ERROR: " + other.toRealPath() + " is open in another process"), refused.stderr());
-
-            for (List<String> args : List.of(List.of("cp", app.db.toString(), "copy.sqlite3"),
-                    List.of("cp", "--delta", app.db.toString(), "held.sqlite3"))) {
-                Fixtures.Result r = app.cli(client, null, args.toArray(String[]::new));
-                assertEquals(0, r.exit(), r.toString());
-            }
-        } finally {
-            holder.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-        }
-        assertEquals(List.of("alpha", "bravo"), Fixtures.query(copy, "SELECT name FROM items"));
-        assertEquals(List.of("alpha", "bravo"), Fixtures.query(held, "SELECT name FROM items"));
-        assertArrayEquals(before, Files.readAllBytes(other));
-        assertEquals(List.of(), Fixtures.leftovers(client));
-    }
-
-    /**
-     * A process that only reads the destination (a backup tool, an upload of the last pull) writes
-     * nothing that could be lost: it goes on reading the file it opened, whole, and the pull lands.
-     */
-    @Test
     void aPullOverAFileAnotherProcessOnlyReadsReplacesItAndTheReaderKeepsTheOldFile() throws Exception {
         Path copy = Fixtures.itemsDb(client.resolve("copy.sqlite3"), "an older copy");
         byte[] before = Files.readAllBytes(copy);

@@ -295,16 +295,14 @@ abstract class PullSink {
         /**
          * A process with the destination open (an app on it, a sqlite3 shell) would go on with the
          * replaced file: what it writes would be lost, and a SQLite connection there opens its
-         * journal by name, which could then be applied to the pulled file. A process that has it
-         * open by another name (a hard link) keeps that name and its journals, and one that only
-         * reads it (a backup tool, an upload of the last pull) goes on reading the file it opened:
-         * both are left alone.
-         * Only this user's processes can be seen.
+         * journal by name, which could then be applied to the pulled file. One that only reads it
+         * (a backup tool, an upload of the last pull) goes on reading the file it opened, whole, and
+         * is left alone. Only this user's processes can be seen.
          */
         private static void refuseIfOpenElsewhere(Path destination) throws IOException {
             List<String> holders;
             try {
-                holders = OpenHandles.otherProcessesHoldingByName(destination);
+                holders = OpenHandles.otherProcessesWriting(destination);
             } catch (IOException e) {
                 return; // nothing there yet, or nothing to tell
             }

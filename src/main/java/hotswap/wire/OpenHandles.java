@@ -66,20 +66,14 @@ public final class OpenHandles {
     }
 
     /**
-     * The other processes that have {@code file} open for writing by that name. A file with other names (hard
-     * links) may be open by one of those in a process that renaming something over {@code file}
-     * leaves alone: its descriptor keeps the file, its other name too, and SQLite there opens its
-     * journals by that other name. Where it cannot be told by which name a descriptor was opened,
-     * it counts.
+     * The other processes that have {@code file} open for writing. One that only reads it loses
+     * nothing when its name is replaced: it goes on reading the file it opened, whole.
      *
      * @throws IOException where {@code file} cannot be looked at (it does not exist)
      */
-    public static List<String> otherProcessesHoldingByName(Path file) throws IOException {
-        Object inode = inodeOf(file);
-        Object links = Files.getAttribute(file, "unix:nlink", java.nio.file.LinkOption.NOFOLLOW_LINKS);
-        Predicate<Path> byName = links instanceof Integer n && n > 1 ? fd -> openedAs(fd, file) : fd -> true;
+    public static List<String> otherProcessesWriting(Path file) throws IOException {
         try {
-            return otherProcessesHolding(inode, fd -> openForWriting(fd) && byName.test(fd), Long.MAX_VALUE);
+            return otherProcessesHolding(inodeOf(file), OpenHandles::openForWriting, Long.MAX_VALUE);
         } catch (OutOfTime e) {
             throw new AssertionError(e); // no deadline
         }
@@ -101,21 +95,6 @@ public final class OpenHandles {
             // below
         }
         return true;
-    }
-
-    /** Whether the descriptor {@code fd} names {@code file} (its directory and name), or cannot tell. */
-    private static boolean openedAs(Path fd, Path file) {
-        try {
-            Path target = Files.readSymbolicLink(fd); // " (deleted)" ends the name of one whose name is gone
-            Path name = target.getFileName();
-            Path dir = target.getParent();
-            if (name == null || dir == null || !target.isAbsolute()) {
-                return true;
-            }
-            return name.equals(file.getFileName()) && inodeOf(dir).equals(inodeOf(file.toAbsolutePath().getParent()));
-        } catch (IOException | RuntimeException e) {
-            return true;
-        }
     }
 
     private static List<String> otherProcessesHolding(Object inode, Predicate<Path> fdFilter, long deadlineNanos) throws OutOfTime {
