@@ -1,6 +1,7 @@
 package hotswap;
 
 import hotswap.wire.Failures;
+import hotswap.wire.Reads;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -10,6 +11,7 @@ import java.nio.file.StandardOpenOption;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.TreeSet;
 
@@ -39,11 +41,16 @@ final class PushedFile {
      * not once it has filled the disk beside the live database.
      */
     static void checkStart(byte[] start) throws CommandFailure {
-        if ((start[0] & 0xff) == 0x1f && (start[1] & 0xff) == 0x8b) {
+        checkMagic(start, start.length);
+    }
+
+    /** Refuses gzip, then anything that does not start as SQLite does; {@code first} holds the first {@code size} bytes. */
+    private static void checkMagic(byte[] first, long size) throws CommandFailure {
+        if (size >= 2 && (first[0] & 0xff) == 0x1f && (first[1] & 0xff) == 0x8b) {
             throw new CommandFailure("the source is gzip-compressed, not a SQLite database; nothing changed. "
                     + "Decompress it on the way in: gunzip -c FILE.gz | hotswap cp - DB");
         }
-        if (!java.util.Arrays.equals(start, 0, MAGIC.length, MAGIC, 0, MAGIC.length)) {
+        if (size < MAGIC.length || !Arrays.equals(first, 0, MAGIC.length, MAGIC, 0, MAGIC.length)) {
             throw new CommandFailure("the source is not a SQLite database (it does not start with \"SQLite format 3\"); nothing changed. "
                     + "Check that you are pushing the right file");
         }
@@ -55,22 +62,13 @@ final class PushedFile {
         long size;
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             size = ch.size();
-            while (header.hasRemaining() && ch.read(header) > 0) {
-                // fill
-            }
+            Reads.readFully(ch, header, 0); // a shorter file is checked by its size below
         }
         header.flip();
         if (size == 0) {
             throw new CommandFailure("received 0 bytes: the source is empty; nothing changed. Check the source path or the command that feeds the pipe");
         }
-        if (size >= 2 && (header.get(0) & 0xff) == 0x1f && (header.get(1) & 0xff) == 0x8b) {
-            throw new CommandFailure("the source is gzip-compressed, not a SQLite database; nothing changed. "
-                    + "Decompress it on the way in: gunzip -c FILE.gz | hotswap cp - DB");
-        }
-        if (size < MAGIC.length || !ByteBuffer.wrap(MAGIC).equals(header.duplicate().limit(MAGIC.length))) {
-            throw new CommandFailure("the source is not a SQLite database (it does not start with \"SQLite format 3\"); nothing changed. "
-                    + "Check that you are pushing the right file");
-        }
+        checkMagic(header.array(), size);
         if (size < HEADER_BYTES) {
             throw new CommandFailure("the source is truncated: " + size + " bytes is shorter than a SQLite header (100 bytes); nothing changed");
         }
