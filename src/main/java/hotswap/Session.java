@@ -9,6 +9,7 @@ import hotswap.wire.ProtocolException;
 import hotswap.wire.StatusReport;
 import hotswap.wire.Strings;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.nio.file.attribute.UserPrincipal;
 import java.util.List;
@@ -107,7 +108,7 @@ final class Session implements Runnable {
         try {
             client.configureBlocking(false);
             try {
-                return client.read(java.nio.ByteBuffer.allocate(1)) != 0;
+                return client.read(ByteBuffer.allocate(1)) != 0;
             } finally {
                 client.configureBlocking(true);
             }

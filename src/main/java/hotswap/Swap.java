@@ -101,12 +101,9 @@ final class Swap {
                 try {
                     checkpoint("PASSIVE"); // the slow part of the checkpoint, while requests still run
                     if (!force) {
-                        refuseOtherProcesses(db.path(), Long.MAX_VALUE); // early too, where a refusal holds no request
+                        refuseOtherProcesses(db.path(), OpenHandles.NO_DEADLINE); // early too, where a refusal holds no request
                     }
-                    String why = abandoned.get(); // the wait for the locks outlasted close()'s wait for this swap, or the client's
-                    if (why != null) {
-                        throw new CommandFailure(why);
-                    }
+                    refuseIfAbandoned(); // the wait for the locks outlasted close()'s wait for this swap, or the client's
                     return swapInsideGate();
                 } finally {
                     hotswap.swapLock.unlock();
@@ -153,10 +150,7 @@ final class Swap {
             noteInGate(Level.INFO, () -> "disconnected: closed " + closed + " connection(s) to " + live);
             refuseForeignConnections(live, deadline);
             refuseOtherProcesses(live, deadline);
-            String why = abandoned.get(); // the wait for in-flight requests may have outlasted the client's patience
-            if (why != null) {
-                throw new CommandFailure(why);
-            }
+            refuseIfAbandoned(); // the wait for in-flight requests may have outlasted the client's patience
             oldInode = holdOldInode(live);
             Files.move(replacement, live, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             replaced = true;
@@ -329,6 +323,13 @@ final class Swap {
                 + " open file handle(s)" + (db.listeners().isEmpty() ? "" : " when the swap's timeout of " + timeoutMillis
                 + " ms ran out") + "); nothing changed. Take connections from ManagedDatabase.dataSource() or "
                 + "close them in a SwapListener, or add --force to swap anyway (those connections keep using the old file)");
+    }
+
+    private void refuseIfAbandoned() throws CommandFailure {
+        String why = abandoned.get();
+        if (why != null) {
+            throw new CommandFailure(why);
+        }
     }
 
     /**

@@ -38,7 +38,7 @@ class ForeignProcessTest extends AppAndClientTest {
         Process shell = new ProcessBuilder("sqlite3", app.db.toString()).redirectErrorStream(true).start();
         Object inode = OpenHandles.inodeOf(app.db);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (!OpenHandles.otherProcessesHolding(inode).contains("pid " + shell.pid() + " sqlite3")) {
+        while (!OpenHandles.otherProcessesHolding(inode, OpenHandles.NO_DEADLINE).contains("pid " + shell.pid() + " sqlite3")) {
             assertTrue(System.nanoTime() < deadline, "the sqlite3 shell did not open the database");
             Thread.sleep(10);
         }

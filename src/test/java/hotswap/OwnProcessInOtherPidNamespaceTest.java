@@ -25,7 +25,7 @@ class OwnProcessInOtherPidNamespaceTest {
     public static void main(String[] args) throws Exception {
         Path file = Path.of(args[0]);
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-            System.out.println("holders=" + OpenHandles.otherProcessesHolding(OpenHandles.inodeOf(file)));
+            System.out.println("holders=" + OpenHandles.otherProcessesHolding(OpenHandles.inodeOf(file), OpenHandles.NO_DEADLINE));
         }
     }
 

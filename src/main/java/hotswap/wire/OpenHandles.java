@@ -36,18 +36,8 @@ public final class OpenHandles {
         return Files.readAttributes(file, BasicFileAttributes.class, java.nio.file.LinkOption.NOFOLLOW_LINKS).fileKey();
     }
 
-    /**
-     * The other processes we may look at that have the inode {@code inode} open, each as
-     * {@code pid N NAME}; empty where it cannot be told. Processes of other users are hidden from a
-     * non-root app.
-     */
-    public static List<String> otherProcessesHolding(Object inode) {
-        try {
-            return otherProcessesHolding(inode, Long.MAX_VALUE);
-        } catch (OutOfTime e) {
-            throw new AssertionError(e); // no deadline
-        }
-    }
+    /** A deadline for a look that may take as long as it takes. */
+    public static final long NO_DEADLINE = Long.MAX_VALUE;
 
     /** The look ran past its deadline: whether another process has the file open is not known. */
     public static final class OutOfTime extends Exception {
@@ -57,9 +47,11 @@ public final class OpenHandles {
     }
 
     /**
-     * As {@link #otherProcessesHolding(Object)}, giving up at {@code deadlineNanos} (nanoTime): the look
-     * stats every descriptor of every process it may see, which on a busy host (an app run as root)
-     * takes longer than a swap may keep requests waiting.
+     * The other processes we may look at that have the inode {@code inode} open, each as
+     * {@code pid N NAME}; empty where it cannot be told. Processes of other users are hidden from a
+     * non-root app. The look gives up at {@code deadlineNanos} (nanoTime, or {@link #NO_DEADLINE}):
+     * it stats every descriptor of every process it may see, which on a busy host (an app run as
+     * root) takes longer than a swap may keep requests waiting.
      */
     public static List<String> otherProcessesHolding(Object inode, long deadlineNanos) throws OutOfTime {
         return otherProcessesHolding(inode, fd -> true, deadlineNanos);
@@ -73,7 +65,7 @@ public final class OpenHandles {
      */
     public static List<String> otherProcessesWriting(Path file) throws IOException {
         try {
-            return otherProcessesHolding(inodeOf(file), OpenHandles::openForWriting, Long.MAX_VALUE);
+            return otherProcessesHolding(inodeOf(file), OpenHandles::openForWriting, NO_DEADLINE);
         } catch (OutOfTime e) {
             throw new AssertionError(e); // no deadline
         }
@@ -111,7 +103,7 @@ public final class OpenHandles {
                     holders.add("pid " + pid + " " + commandName(process));
                 }
                 looked++;
-                if (System.nanoTime() - deadlineNanos > 0 && deadlineNanos != Long.MAX_VALUE) {
+                if (passed(deadlineNanos)) {
                     throw new OutOfTime(looked);
                 }
             }
@@ -143,13 +135,8 @@ public final class OpenHandles {
         }
     }
 
-    /** Descriptors of this process open on the inode {@code inode}; -1 where it cannot be told. */
-    private static int inThisProcess(Object inode) {
-        return supported() && inode != null ? descriptorsOn(FD_DIR, inode) : -1;
-    }
-
-    private static int descriptorsOn(Path fdDir, Object inode) {
-        return descriptorsOn(fdDir, inode, fd -> true, Long.MAX_VALUE);
+    private static boolean passed(long deadlineNanos) {
+        return deadlineNanos != NO_DEADLINE && System.nanoTime() - deadlineNanos > 0;
     }
 
     /** As many as it finds by {@code deadlineNanos}; the caller tells that it stopped early. */
@@ -160,7 +147,7 @@ public final class OpenHandles {
                 if (inode.equals(fileKey(fd)) && fdFilter.test(fd)) {
                     open++;
                 }
-                if (deadlineNanos != Long.MAX_VALUE && System.nanoTime() - deadlineNanos > 0) {
+                if (passed(deadlineNanos)) {
                     break;
                 }
             }
@@ -196,7 +183,8 @@ public final class OpenHandles {
      */
     public static int count(Path file) {
         try {
-            return Math.max(0, inThisProcess(inodeOf(file)));
+            Object inode = inodeOf(file);
+            return supported() && inode != null ? descriptorsOn(FD_DIR, inode, fd -> true, NO_DEADLINE) : 0;
         } catch (IOException e) {
             return 0;
         }
