@@ -406,8 +406,7 @@ final class CopyClient {
             return e.status;
         } catch (ProtocolException e) {
             // A pull's sink is discarded below: say so, as a transport cut during a pull does.
-            String pulled = sink == null ? "" : localDestination.equals(CopyRequest.STDIO)
-                    ? "what reached standard output is not a whole snapshot; " : options.destination() + " was not written; ";
+            String pulled = sink == null ? "" : notPulled() + "; ";
             throw new Failure("protocol error: " + e.getMessage() + "; " + pulled + "use the same hotswap jar for the command and the app");
         } finally {
             if (sink != null) {
@@ -424,6 +423,12 @@ final class CopyClient {
         }
     }
 
+    /** What a pull that failed once its bytes began to arrive left at its destination: nothing whole. */
+    private String notPulled() {
+        return localDestination.equals(CopyRequest.STDIO) ? "what reached standard output is not a whole snapshot"
+                : options.destination() + " was not written";
+    }
+
     /**
      * The connection ended before the command did: the transport (which says how), or the app.
      *
@@ -437,8 +442,7 @@ final class CopyClient {
         if (remote != null) {
             return new Failure("the connection to " + remote.host() + " ended before the command finished; "
                     + (uploading ? "the app there keeps the old database or the new one, whole (pull it, "
-                    + "or read the app's log, to see which). " : pulling ? options.destination()
-                    + " was not written. " : "nothing changed. ") + ending());
+                    + "or read the app's log, to see which). " : pulling ? notPulled() + ". " : "nothing changed. ") + ending());
         }
         return new Failure("the app closed the connection before the command finished; see the app's log");
     }
