@@ -40,10 +40,11 @@ final class DeltaTransfer {
      * A push: snapshots the live database into {@code temp}, which must not exist, and patches
      * it into the client's file, synced.
      *
+     * @param room the room beside the live database, where the snapshot goes
      * @return the pushed file's size, or -1 when the page sizes differ: {@code temp} is gone and the
      *         client has been told to send the whole file
      */
-    long receive(ManagedDatabase db, Path temp) throws CommandFailure, IOException {
+    long receive(ManagedDatabase db, Path temp, DiskRoom room) throws CommandFailure, IOException {
         Path live = db.path();
         if (!Files.exists(live)) {
             // Nothing to compare with; and the snapshot's connection would create the live file, empty, which
@@ -56,7 +57,6 @@ final class DeltaTransfer {
         // writes. The whole file may fit.
         Path wal = db.wal();
         long need = Math.max(Files.size(live) + (Files.exists(wal) ? Files.size(wal) : 0), (long) client.pageSize() * client.count());
-        DiskRoom room = DiskRoom.of(live.getParent());
         if (room.spare() < need) {
             note("Note: no room beside it for a snapshot of " + live + " (up to " + need + " bytes; " + room.describe()
                     + "); copying the whole file");

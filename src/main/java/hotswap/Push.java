@@ -75,12 +75,13 @@ final class Push {
         LOG.info(() -> "push started: " + live);
         frames.writeText(Channel.STDERR, "Swapping database...\n");
         try {
-            checkSpace(live.getParent(), request.sourceSize());
-            long delta = request.deltaSource() == null ? -1 : new DeltaTransfer(frames, request.deltaSource()).receive(db, temp);
+            DiskRoom room = DiskRoom.of(live.getParent());
+            checkSpace(room, live.getParent(), request.sourceSize());
+            long delta = request.deltaSource() == null ? -1 : new DeltaTransfer(frames, request.deltaSource()).receive(db, temp, room);
             if (delta < 0) {
                 frames.writeStrings(Channel.CONTROL, List.of("push"));
             }
-            long bytes = delta >= 0 ? delta : receive(temp);
+            long bytes = delta >= 0 ? delta : receive(temp, room);
             LOG.info(() -> "bytes received: " + bytes);
             phase("checking");
             prepare(temp);
@@ -146,18 +147,17 @@ final class Push {
     }
 
     /** Fails before receiving anything when the pushed size is known and cannot fit beside the app's own writes. */
-    private static void checkSpace(Path dir, long size) throws CommandFailure, IOException {
-        DiskRoom room = DiskRoom.of(dir);
+    private static void checkSpace(DiskRoom room, Path dir, long size) throws CommandFailure, IOException {
         if (size >= 0 && room.spare() < size) {
             throw new CommandFailure("not enough disk space in " + dir + ": the push needs " + size + " bytes and " + room.describe()
                     + "; nothing changed. Free some space and push again");
         }
     }
 
-    private long receive(Path temp) throws CommandFailure, IOException {
+    private long receive(Path temp, DiskRoom room) throws CommandFailure, IOException {
         try (FileChannel out = FileChannel.open(temp, java.util.Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
                 PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")))) {
-            long received = receiveInto(out, temp);
+            long received = receiveInto(out, temp, room);
             try {
                 out.force(true);
             } catch (IOException e) {
@@ -167,9 +167,8 @@ final class Push {
         }
     }
 
-    private long receiveInto(FileChannel out, Path temp) throws CommandFailure, IOException {
+    private long receiveInto(FileChannel out, Path temp, DiskRoom room) throws CommandFailure, IOException {
         long received = 0;
-        DiskRoom room = DiskRoom.of(temp.getParent());
         byte[] start = new byte[PushedFile.START_BYTES]; // checked as soon as they are in
         // For chunks that come deflated, which only a request allowing compression may send.
         try (Packer.Unpacker unpacker = new Packer.Unpacker(Protocol.DATA_CHUNK_BYTES)) {
