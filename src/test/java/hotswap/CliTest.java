@@ -10,6 +10,7 @@ import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -373,6 +374,24 @@ class CliTest {
         assertEquals(List.of("production.sqlite3"), list(client.resolve("backups")));
         assertEquals(List.of("alpha", "bravo"),
                 Fixtures.query(client.resolve("backups/production.sqlite3"), "SELECT name FROM items ORDER BY id"));
+    }
+
+    @Test
+    void aTrailingSlashMeansADirectoryAndAPullIntoOneThatIsNotThereOrIsAFileChangesNothing() throws Exception {
+        app = RunningApp.start("alpha", "bravo");
+        Fixtures.Result missing = app.cli(client, null, "cp", app.db.toString(), "backups/");
+        assertEquals(1, missing.exit(), missing.toString());
+        assertEquals("ERROR: backups/ is not a directory (there is none); nothing changed. Create it first (mkdir -p backups/), "
+                + "or name a file without the trailing /\n", missing.stderr());
+        assertFalse(Files.exists(client.resolve("backups"), LinkOption.NOFOLLOW_LINKS), "a file was made where a directory was meant");
+
+        Path file = Fixtures.itemsDb(client.resolve("older"), "older");
+        byte[] before = Files.readAllBytes(file);
+        Fixtures.Result onFile = app.cli(client, null, "cp", app.db.toString(), "older/");
+        assertEquals(1, onFile.exit(), onFile.toString());
+        assertTrue(onFile.stderr().startsWith("ERROR: older/ is not a directory; nothing changed."), onFile.toString());
+        assertArrayEquals(before, Files.readAllBytes(file));
+        assertEquals(List.of(), Fixtures.leftovers(client));
     }
 
     @Test

@@ -73,6 +73,10 @@ final class LocalPaths {
             Path dir = realPath(given);
             return source.equals(CopyRequest.STDIO) ? dir.toString() : dir.resolve(Path.of(source).getFileName()).toString();
         }
+        if (arg.endsWith("/")) { // Path drops the slash, which meant a directory: never make or replace a file there
+            throw new Failure(arg + " is not a directory" + (Files.exists(given, LinkOption.NOFOLLOW_LINKS) ? "" : " (there is none)")
+                    + "; nothing changed. Create it first (mkdir -p " + arg + "), or name a file without the trailing /");
+        }
         if (Files.exists(given)) {
             if (!Files.isRegularFile(given)) {
                 // A copy lands by rename: a FIFO, a device or a socket there would be replaced by a file.
