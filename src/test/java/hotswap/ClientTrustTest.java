@@ -56,8 +56,7 @@ class ClientTrustTest {
 
     @BeforeEach
     void setUp() throws Exception {
-        int uid = (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid");
-        Assumptions.assumeTrue(uid == 0, "needs root to run a fake server as another user (running as uid " + uid + ")");
+        Fixtures.assumeRoot("run a fake server as another user");
         Assumptions.assumeTrue(setpriv() != null, "setpriv not found on PATH");
         Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/python3")), "needs /usr/bin/python3 for the fake server");
         dir = Fixtures.tempDir();

@@ -19,6 +19,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Assumptions;
 
 /** Shared helpers for tests: real SQLite files, the real jar run as a child process. */
 final class Fixtures {
@@ -47,6 +48,20 @@ final class Fixtures {
     /** The java launcher to run child processes with (the one running the tests). */
     static String java() {
         return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    }
+
+    /**
+     * Skips the test, saying why, unless it runs as root: it needs to {@code toDo} (play another
+     * user with setpriv, give a file away with chown). CI runs as root; a developer may not.
+     */
+    static void assumeRoot(String toDo) {
+        int uid;
+        try {
+            uid = (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid");
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot tell this process's uid from /proc/self", e);
+        }
+        Assumptions.assumeTrue(uid == 0, "needs root to " + toDo + " (running as uid " + uid + ")");
     }
 
     /** A short temp directory (Unix socket paths must stay under ~107 bytes). */

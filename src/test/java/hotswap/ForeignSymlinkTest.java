@@ -33,7 +33,7 @@ class ForeignSymlinkTest {
 
     @Test
     void aPullToALinkAnotherUserPlantedInAStickyDirectoryDoesNotReplaceItsTarget() throws Exception {
-        Assumptions.assumeTrue("root".equals(System.getProperty("user.name")), "needs root to give the link to another user");
+        Fixtures.assumeRoot("give the link to another user");
         app = RunningApp.start("secret row");
         root = Fixtures.tempDir();
         Path shared = Files.createDirectory(root.resolve("shared")); // as /tmp

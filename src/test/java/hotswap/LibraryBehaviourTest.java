@@ -198,6 +198,7 @@ class LibraryBehaviourTest {
      */
     @Test
     void swappedInFileKeepsTheLiveFilesOwnerAndGroupWhereTheAppMayGiveThem() throws Exception {
+        Fixtures.assumeRoot("give the live database to another user");
         Path live = Fixtures.itemsDb(dir.resolve("live.sqlite3"), "old");
         Files.setPosixFilePermissions(live, PosixFilePermissions.fromString("rw-rw----"));
         Files.setAttribute(live, "unix:uid", 65534);
@@ -631,6 +632,7 @@ class LibraryBehaviourTest {
      */
     @Test
     void startRefusesASocketDirectoryAnotherUserOwns() throws Exception {
+        Fixtures.assumeRoot("give a directory to another user");
         Path live = Fixtures.itemsDb(dir.resolve("live.sqlite3"), "a");
         Path theirs = Files.createDirectory(dir.resolve("theirs"));
         Files.setPosixFilePermissions(theirs, PosixFilePermissions.fromString("rwxr-xr-x"));

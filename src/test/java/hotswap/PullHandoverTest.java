@@ -298,6 +298,7 @@ class PullHandoverTest extends AppAndClientTest {
     @ParameterizedTest
     @ValueSource(strings = {"pulled.sqlite3", "-"})
     void aSnapshotOfAnotherUserIsNotTakenEvenWithTheRightIdAndSize(String destination) throws Exception {
+        Fixtures.assumeRoot("give the offered snapshot to another user");
         Path offered = Fixtures.itemsDb(standInDir.resolve(".production.sqlite3.hotswap-0123456789abcdef.pull"), "theirs");
         Files.setPosixFilePermissions(offered, PosixFilePermissions.fromString("rw-r--r--"));
         Files.setOwner(offered, offered.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName("65534"));

@@ -230,8 +230,9 @@ class RemoteCopyTest {
                 + " nothing changed. The transport " + remote.fakeSsh + " elsewhere exited with status 255; its stderr:\n"
                 + "fake-ssh: Could not resolve hostname elsewhere"), unknownHost.toString());
 
+        // A path, not a bare name: a search of PATH meets directories this user may not enter (exit 126, not 127).
         Fixtures.Result noHotswap = remote.cp(null, "new.sqlite3", target("db/production.sqlite3"), "--remote-dir", "app",
-                "--remote-hotswap", "no-such-hotswap");
+                "--remote-hotswap", "bin/no-such-hotswap");
         assertEquals(1, noHotswap.exit(), noHotswap.toString());
         assertTrue(noHotswap.stderr().contains("exited with status 127 (127: a command was not found there"), noHotswap.toString());
         assertTrue(noHotswap.stderr().contains("no-such-hotswap"), noHotswap.toString());
@@ -299,6 +300,7 @@ class RemoteCopyTest {
 
     @Test
     void aRemoteAppOfAnotherUserIsRefusedBeforeAnyByteIsSent() throws Exception {
+        Fixtures.assumeRoot("run a server as another user");
         Assumptions.assumeTrue(onPath("setpriv"), "setpriv not found");
         remote = new RemoteSide("app");
         for (Path p : List.of(remote.root, remote.home, remote.appDir)) {

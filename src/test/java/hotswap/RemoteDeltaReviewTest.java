@@ -104,6 +104,7 @@ class RemoteDeltaReviewTest {
 
     @Test
     void aDeltaPullNeverChangesTheModeOfAFileAnotherUserLinkedInPlaceOfItsCopy() throws Exception {
+        Fixtures.assumeRoot("play another user");
         Assumptions.assumeTrue(ClientTrustTest.setpriv() != null, "setpriv not found on PATH");
         remote = new RemoteSide("").start();
         // A directory another user may write (a shared group directory, without the sticky bit), and a file of ours elsewhere.
