@@ -17,6 +17,8 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Assumptions;
@@ -206,13 +208,20 @@ final class Fixtures {
         return run(cwd, env, stdin, command);
     }
 
+    private static final Executor READERS = Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "child-output-reader");
+        t.setDaemon(true);
+        return t;
+    });
+
     static Result run(Path cwd, Map<String, String> env, byte[] stdin, List<String> command) throws Exception {
         ProcessBuilder pb = new ProcessBuilder(command).directory(cwd.toFile());
         pb.environment().remove("HOTSWAP_SOCKET");
         pb.environment().putAll(env);
         Process p = pb.start();
-        CompletableFuture<byte[]> out = CompletableFuture.supplyAsync(() -> readAll(p.getInputStream()));
-        CompletableFuture<byte[]> err = CompletableFuture.supplyAsync(() -> readAll(p.getErrorStream()));
+        // Threads of their own: a test that blocks the common pool's workers (one, on two cores) must not stall these.
+        CompletableFuture<byte[]> out = CompletableFuture.supplyAsync(() -> readAll(p.getInputStream()), READERS);
+        CompletableFuture<byte[]> err = CompletableFuture.supplyAsync(() -> readAll(p.getErrorStream()), READERS);
         try (OutputStream in = p.getOutputStream()) {
             if (stdin != null) {
                 in.write(stdin);

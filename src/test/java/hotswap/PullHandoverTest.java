@@ -419,8 +419,10 @@ class PullHandoverTest extends AppAndClientTest {
             void run(Frames frames) throws Exception;
         }
 
-        /** With {@code stall}, a stream of {@code bytes} stops there and the session waits for the client to hang up. */
-        /** {@code mode}: the live database's permission bits the offer carries, in octal. */
+        /**
+         * With {@code stall}, a stream of {@code bytes} stops there and the session waits for the client to hang up;
+         * {@code mode} is the live database's permission bits the offer carries, in octal.
+         */
         static StandIn start(Path dir, Prelude prelude, String path, String id, byte[] bytes, boolean stall, String mode)
                 throws Exception {
             StandIn standIn = new StandIn(dir.resolve("stand-in.sock"));

@@ -952,7 +952,6 @@ final class DeltaBench {
         return Bench.median(values);
     }
 
-    /** (max - min) / median. */
     /** A ratio to three places: the limit 0.05 is too near the two places of the table's usual x0.00. */
     private static String ratio3(double r) {
         return String.format(Locale.ROOT, "x%.3f", r);
