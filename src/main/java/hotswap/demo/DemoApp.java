@@ -8,6 +8,7 @@ import hotswap.ManagedDatabase;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
@@ -45,33 +46,60 @@ public final class DemoApp implements AutoCloseable {
             System.setProperty("java.util.logging.SimpleFormatter.format", "%1$tT.%1$tL %4$s %3$s: %5$s%6$s%n");
         }
         Map<String, String> env = System.getenv();
-        int port = Integer.parseInt(env.getOrDefault("PORT", "8080"));
+        String portText = env.getOrDefault("PORT", "8080");
+        int port;
+        try {
+            port = Integer.parseInt(portText);
+        } catch (NumberFormatException e) {
+            throw exit("PORT=" + portText + " is not a port number; nothing started. Set PORT to a number such as 8081");
+        }
         Path db = Path.of(env.getOrDefault("HOTSWAP_DB", "db/production.sqlite3"));
         Path socket = Path.of(env.getOrDefault("HOTSWAP_SOCKET", Hotswap.DEFAULT_SOCKET.toString()));
-        DemoApp app = start(port, db, socket);
+        DemoApp app;
+        try {
+            app = start(port, db, socket);
+        } catch (BindException e) {
+            throw exit("cannot listen on 127.0.0.1:" + port + " (" + e.getMessage() + "); nothing started. Stop what "
+                    + "listens there (another demo app?), or set PORT to another port: PORT=8081 make run");
+        } catch (IOException | SQLException | IllegalArgumentException e) {
+            throw exit(e.getMessage() + "; nothing started");
+        }
         Runtime.getRuntime().addShutdownHook(new Thread(app::close));
         System.err.println("demo app on http://127.0.0.1:" + app.port() + "/items, database " + db
                 + ", hotswap socket " + socket);
     }
 
+    /** Says what went wrong in one line, as the CLI does, and exits 1: a stack trace tells a user nothing more. */
+    private static Error exit(String message) {
+        System.err.println("ERROR: " + message);
+        System.exit(1);
+        return new AssertionError(message); // not reached
+    }
+
     /** Creates the database if missing, then starts the HTTP server and the hotswap socket. */
     public static DemoApp start(int port, Path db, Path socket) throws IOException, SQLException {
-        createIfMissing(db);
         // Without TCP_NODELAY the JDK's HttpServer answers each keep-alive request late (Nagle against
         // delayed ACK), gate or not.
         if (System.getProperty("sun.net.httpserver.nodelay") == null) {
             System.setProperty("sun.net.httpserver.nodelay", "true");
         }
-        Hotswap hotswap = Hotswap.builder().database(db).socket(socket).build();
-        DataSource data = hotswap.database(db).dataSource();
+        // The port first: a port in use is the likeliest failure, and then nothing is created.
         HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", port), 0);
-        ExecutorService executor = Executors.newFixedThreadPool(16);
-        server.setExecutor(executor); // the default runs every request on one thread
-        server.createContext("/items", itemsHandler(data)).getFilters().add(hotswap.filter());
-        server.createContext("/health", exchange -> respond(exchange, 200, "{\"status\":\"ok\"}")).getFilters().add(hotswap.filter());
-        hotswap.start();
-        server.start();
-        return new DemoApp(server, hotswap, executor);
+        try {
+            createIfMissing(db);
+            Hotswap hotswap = Hotswap.builder().database(db).socket(socket).build();
+            DataSource data = hotswap.database(db).dataSource();
+            server.createContext("/items", itemsHandler(data)).getFilters().add(hotswap.filter());
+            server.createContext("/health", exchange -> respond(exchange, 200, "{\"status\":\"ok\"}")).getFilters().add(hotswap.filter());
+            hotswap.start();
+            ExecutorService executor = Executors.newFixedThreadPool(16);
+            server.setExecutor(executor); // the default runs every request on one thread
+            server.start();
+            return new DemoApp(server, hotswap, executor);
+        } catch (IOException | SQLException | RuntimeException e) {
+            server.stop(0); // free the port for whoever tries next
+            throw e;
+        }
     }
 
     public int port() {
