@@ -20,8 +20,8 @@ import java.util.logging.Logger;
 
 /**
  * Replaces a live database with a checked file: check that {@code --keep-previous} can be done,
- * then inside the gate wait for in-flight requests, checkpoint the WAL, close the app's
- * connections, rename the new file over the old one, sync the directory, remove the old database's
+ * then inside the gate wait for in-flight requests, close the app's connections, checkpoint the
+ * WAL, rename the new file over the old one, sync the directory, remove the old database's
  * stale journal files, reopen, let requests go. Only the rename changes the live database, so any
  * failure before it leaves the old one in place.
  *
@@ -144,10 +144,12 @@ final class Swap {
                 prepared.add(listener);
                 listener.beforeSwap(db);
             }
-            checkpointWithin(deadline);
+            // The DataSource's own connections close before the checkpoint: one of them in a transaction (a
+            // background job outside the gate) would otherwise block it, and the swap would end refused.
             awaitListenersClosed(deadline);
             int closed = dataSource.closeAll();
             noteInGate(Level.INFO, () -> "disconnected: closed " + closed + " connection(s) to " + live);
+            checkpointWithin(deadline);
             refuseForeignConnections(live, deadline);
             refuseOtherProcesses(live, deadline);
             refuseIfAbandoned(); // the wait for in-flight requests may have outlasted the client's patience

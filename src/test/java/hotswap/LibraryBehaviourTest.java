@@ -263,6 +263,35 @@ class LibraryBehaviourTest {
         assertEquals(List.of("new1", "new2"), names(ds));
     }
 
+    @Test
+    void dataSourceConnectionsInATransactionOutsideTheGateAreClosedByTheSwapInWalModeAsIdleOnesAre() throws Exception {
+        // A background job that does not pass the gate: one connection streams a query (a read transaction),
+        // another has written in a transaction it has not committed. The swap closes them as it closes an idle one.
+        Path live = Fixtures.itemsDb(dir.resolve("live.sqlite3"), "old");
+        Fixtures.itemsDb(client.resolve("new.sqlite3"), "new");
+        Hotswap h = started(live);
+        DataSource ds = h.database(live).dataSource();
+        Connection reader = ds.getConnection();
+        Connection writer = ds.getConnection();
+        try (Statement s = reader.createStatement(); ResultSet streaming = s.executeQuery("SELECT name FROM items")) {
+            assertTrue(streaming.next());
+            writer.setAutoCommit(false);
+            try (Statement w = writer.createStatement()) {
+                w.executeUpdate("INSERT INTO items(name) VALUES ('uncommitted')");
+            }
+            Fixtures.Result r = cli(h, "cp", "new.sqlite3", live.toString());
+            assertEquals(0, r.exit(), r.toString());
+            assertTrue(reader.isClosed(), "the reading connection must be closed by the swap");
+            assertTrue(writer.isClosed(), "the writing connection must be closed by the swap");
+            assertThrows(SQLException.class, writer::commit);
+        } finally {
+            reader.close();
+            writer.close();
+        }
+        assertEquals(List.of("new"), names(ds));
+        assertEquals(List.of("new"), Fixtures.query(live, "SELECT name FROM items"));
+    }
+
     // ---- (e) SwapListener ------------------------------------------------------------------------
 
     private static void respond(HttpExchange exchange, int status, String body) throws IOException {
