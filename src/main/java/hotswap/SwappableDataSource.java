@@ -33,8 +33,8 @@ final class SwappableDataSource implements DataSource {
 
     private final String url;
     private final Properties properties;
-    /** Connections handed out and not yet closed, with the name of the thread that opened each. */
-    private final Map<Connection, String> open = new ConcurrentHashMap<>();
+    /** Connections handed out and not yet closed: each handle, with the driver's connection and the thread that opened it. */
+    private final Map<Connection, Opened> open = new ConcurrentHashMap<>();
     private final Object suspendLock = new Object();
     private boolean suspended;
     /** The swap's thread while suspended: it must not wait for itself. */
@@ -74,7 +74,7 @@ final class SwappableDataSource implements DataSource {
             Connection physical = DriverManager.getConnection(url, properties);
             Connection tracked = (Connection) Proxy.newProxyInstance(
                     Connection.class.getClassLoader(), new Class<?>[] {Connection.class}, new Tracker(physical));
-            open.put(tracked, Thread.currentThread().getName());
+            open.put(tracked, new Opened(physical, Thread.currentThread().getName()));
             return tracked;
         } finally {
             synchronized (suspendLock) {
@@ -113,8 +113,29 @@ final class SwappableDataSource implements DataSource {
         return c;
     }
 
+    /** A connection handed out: the driver's own, and the name of the thread that asked for it. */
+    private record Opened(Connection physical, String thread) {
+        boolean closed() {
+            try {
+                return physical.isClosed();
+            } catch (SQLException e) {
+                return false;
+            }
+        }
+    }
+
+    /**
+     * Forgets connections closed without their handle: through {@code Statement.getConnection()},
+     * {@code DatabaseMetaData.getConnection()} or {@code unwrap()}, which give the driver's
+     * connection, so the handle's close() never runs. Such a connection holds nothing open.
+     */
+    private void forgetClosed() {
+        open.values().removeIf(Opened::closed);
+    }
+
     /** Connections handed out and not yet closed. */
     int openConnections() {
+        forgetClosed();
         return open.size();
     }
 
@@ -125,7 +146,7 @@ final class SwappableDataSource implements DataSource {
      * @return true when none is open
      */
     boolean awaitAllClosed(long deadlineNanos) throws InterruptedException {
-        while (!open.isEmpty()) {
+        while (openConnections() > 0) {
             if (System.nanoTime() - deadlineNanos >= 0) {
                 return false;
             }
@@ -136,8 +157,9 @@ final class SwappableDataSource implements DataSource {
 
     /** The connections still open, for a message: how many, and the threads that opened them. */
     String describeOpen() {
+        forgetClosed();
         Map<String, Integer> byThread = new TreeMap<>();
-        open.values().forEach(thread -> byThread.merge(thread, 1, Integer::sum));
+        open.values().forEach(opened -> byThread.merge(opened.thread(), 1, Integer::sum));
         StringBuilder b = new StringBuilder();
         byThread.forEach((thread, n) -> b.append(b.length() == 0 ? "" : ", ").append(n).append(" opened on thread ").append(thread));
         return b.toString();
@@ -174,6 +196,7 @@ final class SwappableDataSource implements DataSource {
      * @return how many connections handed out were closed
      */
     int closeAll() throws SQLException {
+        forgetClosed();
         List<Connection> toClose = new ArrayList<>(open.keySet());
         SQLException failure = null;
         try {

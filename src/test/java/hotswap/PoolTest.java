@@ -273,6 +273,28 @@ class PoolTest {
     }
 
     @Test
+    void aConnectionClosedThroughItsStatementOrItsUnwrappedDriverConnectionCountsAsClosed() throws Exception {
+        // Code that closes a connection it reached through a statement (stmt.getConnection().close(), as
+        // helpers that are handed only a statement do) or through unwrap() never calls the handle dataSource()
+        // gave out; with a listener, the swap must not wait for that connection nor refuse because of it.
+        Hotswap h = started();
+        ManagedDatabase db = h.database(live);
+        db.addSwapListener(new SwapListener() { });
+        Connection viaStatement = db.dataSource().getConnection();
+        try (Statement s = viaStatement.createStatement()) {
+            s.getConnection().close();
+        }
+        Connection viaUnwrap = db.dataSource().getConnection();
+        viaUnwrap.unwrap(Class.forName("org.sqlite.SQLiteConnection").asSubclass(Connection.class)).close();
+        assertTrue(viaStatement.isClosed());
+        assertTrue(viaUnwrap.isClosed());
+        String[] r = cp(h, "b.sqlite3", live.toString(), "--timeout", "300");
+        assertEquals("0", r[0], r[2]);
+        assertEquals(B, Fixtures.query(live, "SELECT name FROM items ORDER BY id"));
+        assertEquals(List.of(), Fixtures.leftovers(dir));
+    }
+
+    @Test
     void aListenerThatAsksTheDataSourceForAConnectionInBeforeSwapAbandonsTheSwapInsteadOfWaitingForItself() throws Exception {
         Hotswap h = started();
         h.database(live).addSwapListener(new SwapListener() {
