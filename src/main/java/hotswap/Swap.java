@@ -140,10 +140,12 @@ final class Swap {
         try {
             // From here a pool refilling in the background waits, and then opens the new file.
             dataSource.suspend();
+            long listenersStart = System.nanoTime();
             for (SwapListener listener : db.listeners()) {
                 prepared.add(listener);
                 listener.beforeSwap(db);
             }
+            refuseIfListenersOutlasted(closedAt - waitStart, listenersStart, deadline, !prepared.isEmpty());
             // The DataSource's own connections close before the checkpoint: one of them in a transaction (a
             // background job outside the gate) would otherwise block it, and the swap would end refused.
             awaitListenersClosed(deadline);
@@ -280,6 +282,23 @@ final class Swap {
             LOG.log(Level.SEVERE, "could not give the replaced database a name of its own; it stays at " + oldInode, e);
             return oldInode;
         }
+    }
+
+    /**
+     * A beforeSwap is the app's code, and nothing can stop it: one that returns after the deadline
+     * has already held requests longer than the swap may, so the swap goes no further (every later
+     * step would run out of time too, and blame itself).
+     */
+    private void refuseIfListenersOutlasted(long drainNanos, long start, long deadline, boolean ran) throws CommandFailure {
+        long now = System.nanoTime();
+        if (!ran || now - deadline < 0) {
+            return;
+        }
+        throw new CommandFailure("the swap listeners' beforeSwap returned after the swap's timeout of " + timeoutMillis
+                + " ms had run out (it took " + TimeUnit.NANOSECONDS.toMillis(now - start) + " ms, after "
+                + TimeUnit.NANOSECONDS.toMillis(drainNanos) + " ms waiting for in-flight requests; new ones waited meanwhile); "
+                + "nothing changed. Have beforeSwap return at once (a pool: suspend it and evict its connections, which "
+                + "it closes on its own thread), or give the swap longer with --timeout MS");
     }
 
     /**

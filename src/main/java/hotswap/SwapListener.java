@@ -19,7 +19,9 @@ public interface SwapListener {
      * soon on another thread (a pool: suspend it and evict its connections; suspending alone
      * closes nothing). Do not ask {@link ManagedDatabase#dataSource()} for a connection here: it
      * fails, since it holds connections back until the swap is done.
-     * Throwing abandons the swap; the live database is kept and {@link #afterSwap} still runs.
+     * Throwing abandons the swap; the live database is kept and {@link #afterSwap} still runs. So
+     * does returning after the swap's timeout has run out: requests wait while this runs, and
+     * nothing can stop it, so return at once and let connections close on another thread.
      */
     default void beforeSwap(ManagedDatabase database) throws Exception {
     }

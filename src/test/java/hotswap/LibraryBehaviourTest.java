@@ -449,6 +449,42 @@ class LibraryBehaviourTest {
     }
 
     /**
+     * A beforeSwap that returns after the swap's timeout has run out (a pool that waits for its
+     * borrowed connections) has held requests longer than the operator allowed: the swap is
+     * refused, saying so, and nothing changes; not blamed on the look for other processes.
+     */
+    @Test
+    void aBeforeSwapThatOutlastsTheSwapTimeoutRefusesTheSwapSayingSoAndNothingChanges() throws Exception {
+        Path live = Fixtures.itemsDb(dir.resolve("live.sqlite3"), "old");
+        Fixtures.itemsDb(client.resolve("new.sqlite3"), "new");
+        Hotswap h = started(live);
+        ManagedDatabase db = h.database(live);
+        List<String> events = Collections.synchronizedList(new ArrayList<>());
+        db.addSwapListener(new SwapListener() {
+            @Override
+            public void beforeSwap(ManagedDatabase database) throws Exception {
+                Thread.sleep(800);
+                events.add("before");
+            }
+
+            @Override
+            public void afterSwap(ManagedDatabase database, boolean replaced) {
+                events.add("after " + replaced);
+            }
+        });
+        byte[] before = Files.readAllBytes(live);
+        Fixtures.Result r = cli(h, "cp", "new.sqlite3", live.toString(), "--timeout", "200");
+        assertEquals(1, r.exit(), r.toString());
+        assertTrue(r.stderr().contains("ERROR: the swap listeners' beforeSwap returned after the swap's timeout of 200 ms had run out"),
+                r.stderr());
+        assertTrue(r.stderr().contains("nothing changed"), r.stderr());
+        assertEquals(List.of("before", "after false"), events);
+        assertArrayEquals(before, Files.readAllBytes(live), "the live database changed");
+        assertEquals(List.of("old"), names(db.dataSource()));
+        assertEquals(List.of(), Fixtures.leftovers(dir));
+    }
+
+    /**
      * A listener is the app's code, and may throw an Error (an AssertionError under -ea, a
      * NoClassDefFoundError): the swap must still open the gate, or every later request waits
      * there for good.
