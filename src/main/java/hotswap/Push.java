@@ -241,7 +241,12 @@ final class Push {
             LOG.info(() -> "integrity check: ok (" + millisSince(t) + " ms)");
         }
         Path live = db.path();
-        if (Files.exists(live)) {
+        // An empty file is no database yet: SQLite makes one when the app first asks for a connection to a
+        // path where there is none (a request before the first push), and it has no schema nor journal mode to keep.
+        boolean empty = Files.exists(live) && Files.size(live) == 0; // a stat: no descriptor, so no lock of SQLite's is dropped
+        if (empty) {
+            LOG.info(() -> "schema check: skipped, " + live + " is empty (no database yet); the pushed file keeps its journal mode");
+        } else if (Files.exists(live)) {
             List<String> liveSchema;
             boolean liveWal;
             try (Connection c = db.dataSource().getConnection()) {
@@ -260,6 +265,8 @@ final class Push {
                 pushed.setWal(liveWal);
                 LOG.info(() -> "journal mode of the pushed file set to " + (liveWal ? "WAL" : "DELETE") + " to match the live database");
             }
+        }
+        if (Files.exists(live)) {
             Files.setPosixFilePermissions(temp, Files.getPosixFilePermissions(live));
             keepOwnership(live, temp);
         } else {

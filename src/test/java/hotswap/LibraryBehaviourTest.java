@@ -181,6 +181,24 @@ class LibraryBehaviourTest {
     // ---- (b) permission bits ---------------------------------------------------------------------
 
     @Test
+    void aDatabaseARequestOpenedBeforeItsFirstPushTakesThePushWithItsSchemaAndJournalMode() throws Exception {
+        // The app starts before its database exists; a request asks dataSource() for a connection, and SQLite
+        // makes an empty file there. That file is no database to compare schemas or journal modes with.
+        Path live = dir.resolve("live.sqlite3");
+        Fixtures.itemsDb(client.resolve("new.sqlite3"), "new");
+        Hotswap h = started(live);
+        DataSource ds = h.database(live).dataSource();
+        try (Connection c = ds.getConnection(); Statement s = c.createStatement()) {
+            assertThrows(SQLException.class, () -> s.executeQuery("SELECT name FROM items"));
+        }
+        assertEquals(0, Files.size(live), "SQLite made an empty file");
+        push(h, "new.sqlite3", live);
+        assertEquals(List.of("new"), names(ds));
+        assertEquals("wal", journalMode(ds));
+        assertEquals(List.of(), Fixtures.leftovers(dir));
+    }
+
+    @Test
     void swappedInFileKeepsTheLiveFilesPermissionBits() throws Exception {
         Path live = Fixtures.itemsDb(dir.resolve("live.sqlite3"), "old");
         Files.setPosixFilePermissions(live, PosixFilePermissions.fromString("rw-r-----"));
