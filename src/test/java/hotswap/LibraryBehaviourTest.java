@@ -436,6 +436,47 @@ class LibraryBehaviourTest {
     }
 
     @Test
+    void aRequestPathOrMethodCannotForgeALineInTheAppsLogWhileItWaitsForASwap() throws Exception {
+        // Anyone who can reach the app over HTTP chooses the path and the method (the JDK's server takes
+        // any bytes there but a space): a percent-encoded newline, or an escape sequence, must not reach
+        // the app's log as such, where it would forge a line of hotswap's or rewrite one on a terminal.
+        Path live = Fixtures.itemsDb(dir.resolve("live.sqlite3"), "old");
+        Hotswap h = build(Hotswap.builder().socket(socket()).database(live));
+        HttpServer server = itemsServer(h, h.database(live), () -> { });
+        server.start();
+        LogCapture gateLog = capture(SwapGate.class);
+        String path = "/items%0AINFO%20hotswap.Push:%20push%20complete%1B%5B2K";
+        URI uri = URI.create("http://127.0.0.1:" + server.getAddress().getPort() + path);
+        CompletableFuture<HttpResponse<String>> reply;
+        h.gate().close(5_000); // held closed by this thread, as a swap holds it
+        try (java.net.Socket raw = new java.net.Socket("127.0.0.1", server.getAddress().getPort())) {
+            try {
+                reply = HttpClient.newHttpClient().sendAsync(HttpRequest.newBuilder(uri).build(), HttpResponse.BodyHandlers.ofString());
+                awaitWaiting(h.gate(), 1);
+                raw.getOutputStream().write("G\u001b[2KET /items HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+                awaitWaiting(h.gate(), 2);
+            } finally {
+                h.gate().open().announce();
+            }
+            reply.get(30, TimeUnit.SECONDS);
+            raw.setSoTimeout(30_000);
+            assertTrue(raw.getInputStream().read() >= 0, "the raw request got no answer");
+        }
+        assertEquals(List.of("request queued, waiting for swap to complete: GET " + path,
+                "swap complete, resuming request: GET " + path,
+                "request queued, waiting for swap to complete: G?[2KET /items",
+                "swap complete, resuming request: G?[2KET /items"), gateLog.messages(), gateLog.dump());
+    }
+
+    private static void awaitWaiting(SwapGate gate, int requests) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (gate.waiting() < requests && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        assertEquals(requests, gate.waiting(), "requests waiting at the closed gate");
+    }
+
+    @Test
     void beforeSwapThatThrowsAbandonsTheSwapAndAfterSwapStillRunsWithReplacedFalse() throws Exception {
         Path live = Fixtures.itemsDb(dir.resolve("live.sqlite3"), "old");
         Fixtures.itemsDb(client.resolve("new.sqlite3"), "new");
