@@ -201,8 +201,9 @@ public final class Hotswap implements AutoCloseable {
      * Stops listening, ends running commands and removes the socket file. A push that has begun
      * swapping finishes first, so its client is told the true outcome: this waits for it for at
      * most the swap timeout plus a margin. No swap begins once closing has started. Then the
-     * connection each {@link ManagedDatabase#dataSource()} keeps open between requests is closed;
-     * connections the app still holds stay open, and a later {@code getConnection()} still works.
+     * connection each {@link ManagedDatabase#dataSource()} keeps open between requests is closed,
+     * and is not kept again; connections the app still holds stay open, and a later
+     * {@code getConnection()} still works.
      */
     @Override
     public synchronized void close() {
@@ -218,7 +219,7 @@ public final class Hotswap implements AutoCloseable {
         // The connection each DataSource keeps between requests would hold the database open past close.
         for (ManagedDatabase db : databases.values()) {
             try {
-                db.swappableDataSource().closeAnchor();
+                db.swappableDataSource().retire();
             } catch (java.sql.SQLException e) {
                 LOG.warning(() -> "closing the idle connection to " + db.path() + ": " + e.getMessage());
             }

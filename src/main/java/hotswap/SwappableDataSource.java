@@ -42,6 +42,8 @@ final class SwappableDataSource implements DataSource {
     private int opening;
     /** Keeps the database's WAL and shared memory open between requests; guarded by suspendLock. */
     private Connection anchor;
+    /** Set once its Hotswap is closed: no anchor is opened again, so nothing of ours keeps the file open. */
+    private boolean retired;
     private volatile int loginTimeout;
 
     SwappableDataSource(String url, Properties properties) {
@@ -65,7 +67,7 @@ final class SwappableDataSource implements DataSource {
                     throw new SQLException("interrupted while waiting for a database swap to finish", e);
                 }
             }
-            if (anchor == null) {
+            if (anchor == null && !retired) {
                 anchor = openAnchor(); // once per swap: requests after the first find it open
             }
             opening++;
@@ -95,7 +97,7 @@ final class SwappableDataSource implements DataSource {
      */
     void reopen() throws SQLException {
         synchronized (suspendLock) {
-            if (anchor == null) {
+            if (anchor == null && !retired) {
                 anchor = openAnchor();
             }
         }
@@ -235,6 +237,17 @@ final class SwappableDataSource implements DataSource {
                 }
             }
         }
+    }
+
+    /**
+     * Closes the connection kept open between requests for good: after its Hotswap is closed,
+     * connections still work, but none is kept open once the app's own are closed.
+     */
+    void retire() throws SQLException {
+        synchronized (suspendLock) {
+            retired = true;
+        }
+        closeAnchor();
     }
 
     /** Lets {@link #getConnection()} open connections again, now on whatever file is at the path. */

@@ -692,6 +692,19 @@ class LibraryBehaviourTest {
     }
 
     @Test
+    void requestsThatFinishAfterCloseLeaveNoDescriptorOnTheDatabaseEither() throws Exception {
+        // An app that closes hotswap first and then lets its HTTP server drain: the requests still running
+        // use the DataSource after close(), which must not keep the database open for the rest of the JVM.
+        Path live = Fixtures.itemsDb(dir.resolve("live.sqlite3"), "a");
+        Hotswap h = started(live);
+        DataSource ds = h.database(live).dataSource();
+        assertEquals(List.of("a"), names(ds));
+        h.close();
+        assertEquals(List.of("a"), names(ds), "getConnection() still works after close()");
+        assertEquals(0, OpenHandles.count(live), "this process still has the database open after its last connection closed");
+    }
+
+    @Test
     void startRefusesARegularFileAtTheSocketPathAndKeepsIt() throws Exception {
         Path live = Fixtures.itemsDb(dir.resolve("live.sqlite3"), "a");
         Files.writeString(socket(), "not a socket");
