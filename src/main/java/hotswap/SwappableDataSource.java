@@ -32,9 +32,11 @@ final class SwappableDataSource implements DataSource {
     private static final Logger LOG = Logger.getLogger(SwappableDataSource.class.getName());
 
     private final String url;
+    /** The database's path, for messages. */
+    private final String path;
     private final Properties properties;
-    /** Connections handed out and not yet closed: each handle, with the driver's connection and the thread that opened it. */
-    private final Map<Connection, Opened> open = new ConcurrentHashMap<>();
+    /** Connections handed out and not yet closed: each handle, with what it stands for. */
+    private final Map<Connection, Tracker> open = new ConcurrentHashMap<>();
     private final Object suspendLock = new Object();
     private boolean suspended;
     /** The swap's thread while suspended: it must not wait for itself. */
@@ -48,6 +50,7 @@ final class SwappableDataSource implements DataSource {
 
     SwappableDataSource(String url, Properties properties) {
         this.url = url;
+        this.path = url.startsWith("jdbc:sqlite:") ? url.substring("jdbc:sqlite:".length()) : url;
         this.properties = properties;
     }
 
@@ -74,9 +77,10 @@ final class SwappableDataSource implements DataSource {
         }
         try {
             Connection physical = DriverManager.getConnection(url, properties);
+            Tracker tracker = new Tracker(physical, Thread.currentThread().getName());
             Connection tracked = (Connection) Proxy.newProxyInstance(
-                    Connection.class.getClassLoader(), new Class<?>[] {Connection.class}, new Tracker(physical));
-            open.put(tracked, new Opened(physical, Thread.currentThread().getName()));
+                    Connection.class.getClassLoader(), new Class<?>[] {Connection.class}, tracker);
+            open.put(tracked, tracker);
             return tracked;
         } finally {
             synchronized (suspendLock) {
@@ -115,24 +119,13 @@ final class SwappableDataSource implements DataSource {
         return c;
     }
 
-    /** A connection handed out: the driver's own, and the name of the thread that asked for it. */
-    private record Opened(Connection physical, String thread) {
-        boolean closed() {
-            try {
-                return physical.isClosed();
-            } catch (SQLException e) {
-                return false;
-            }
-        }
-    }
-
     /**
      * Forgets connections closed without their handle: through {@code Statement.getConnection()},
      * {@code DatabaseMetaData.getConnection()} or {@code unwrap()}, which give the driver's
      * connection, so the handle's close() never runs. Such a connection holds nothing open.
      */
     private void forgetClosed() {
-        open.values().removeIf(Opened::closed);
+        open.values().removeIf(Tracker::physicalClosed);
     }
 
     /** Connections handed out and not yet closed. */
@@ -161,7 +154,7 @@ final class SwappableDataSource implements DataSource {
     String describeOpen() {
         forgetClosed();
         Map<String, Integer> byThread = new TreeMap<>();
-        open.values().forEach(opened -> byThread.merge(opened.thread(), 1, Integer::sum));
+        open.values().forEach(tracker -> byThread.merge(tracker.thread, 1, Integer::sum));
         StringBuilder b = new StringBuilder();
         byThread.forEach((thread, n) -> b.append(b.length() == 0 ? "" : ", ").append(n).append(" opened on thread ").append(thread));
         return b.toString();
@@ -200,6 +193,9 @@ final class SwappableDataSource implements DataSource {
     int closeAll() throws SQLException {
         forgetClosed();
         List<Connection> toClose = new ArrayList<>(open.keySet());
+        for (Tracker tracker : open.values()) {
+            tracker.closedBySwap = true;
+        }
         SQLException failure = null;
         try {
             closeAnchor();
@@ -259,11 +255,24 @@ final class SwappableDataSource implements DataSource {
         }
     }
 
+    /** A connection handed out: the driver's own, the thread that asked for it, and whether a swap closed it. */
     private final class Tracker implements InvocationHandler {
         private final Connection physical;
+        final String thread;
+        /** Set before a swap closes the connection, so that using it afterwards says why it is closed. */
+        volatile boolean closedBySwap;
 
-        Tracker(Connection physical) {
+        Tracker(Connection physical, String thread) {
             this.physical = physical;
+            this.thread = thread;
+        }
+
+        boolean physicalClosed() {
+            try {
+                return physical.isClosed();
+            } catch (SQLException e) {
+                return false;
+            }
         }
 
         @Override
@@ -273,6 +282,10 @@ final class SwappableDataSource implements DataSource {
                     open.remove(proxy);
                     physical.close();
                     return null;
+                case "isClosed":
+                case "isValid":
+                case "abort":
+                    break;
                 case "equals":
                     return proxy == args[0];
                 case "hashCode":
@@ -290,6 +303,13 @@ final class SwappableDataSource implements DataSource {
                     }
                     break;
                 default:
+                    if (closedBySwap) {
+                        // JDBC's "connection does not exist"; the driver's own message would not say why.
+                        throw new SQLException("this connection to " + path + " was closed by a swap (hotswap closes the "
+                                + "connections open outside its gate before it replaces the database), and any transaction open "
+                                + "on it was rolled back. Take a new connection from dataSource(), and use it inside "
+                                + "hotswap.gate().enter() or a request behind hotswap.filter(), where no swap happens", "08003");
+                    }
                     break;
             }
             try {

@@ -274,7 +274,14 @@ class LibraryBehaviourTest {
             assertEquals(List.of("1"), Sqlite.column(held, "SELECT count(*) FROM items"));
             push(h, "new.sqlite3", live);
             assertTrue(held.isClosed(), "a connection open across the swap must be closed by it");
-            assertThrows(SQLException.class, () -> Sqlite.column(held, "SELECT count(*) FROM items"));
+            assertFalse(held.isValid(1));
+            // The app's code learns why, and what to do, not just that the connection is closed.
+            SQLException e = assertThrows(SQLException.class, () -> Sqlite.column(held, "SELECT count(*) FROM items"));
+            assertEquals("this connection to " + live + " was closed by a swap (hotswap closes the connections open outside "
+                    + "its gate before it replaces the database), and any transaction open on it was rolled back. Take a new "
+                    + "connection from dataSource(), and use it inside hotswap.gate().enter() or a request behind "
+                    + "hotswap.filter(), where no swap happens", e.getMessage());
+            assertEquals("08003", e.getSQLState());
         } finally {
             held.close();
         }
@@ -301,7 +308,8 @@ class LibraryBehaviourTest {
             assertEquals(0, r.exit(), r.toString());
             assertTrue(reader.isClosed(), "the reading connection must be closed by the swap");
             assertTrue(writer.isClosed(), "the writing connection must be closed by the swap");
-            assertThrows(SQLException.class, writer::commit);
+            SQLException commit = assertThrows(SQLException.class, writer::commit);
+            assertTrue(commit.getMessage().contains("was closed by a swap"), commit.getMessage());
         } finally {
             reader.close();
             writer.close();
