@@ -343,6 +343,10 @@ public final class Hotswap implements AutoCloseable {
 
         private Builder add(String name, Path path, Properties connectionProperties) {
             Path real = realPath(path);
+            if (Files.isDirectory(real)) {
+                throw new IllegalArgumentException(path + " is a directory (" + real + "), not a database file; name the file "
+                        + "in it, for example " + path.resolve("production.sqlite3"));
+            }
             if (!Files.isDirectory(real.getParent())) {
                 throw new IllegalArgumentException("directory of " + path + " does not exist; create it first");
             }

@@ -101,6 +101,20 @@ class NamesTest {
     }
 
     @Test
+    void theBuilderRefusesADirectoryForADatabaseSayingWhatToNameInstead() throws Exception {
+        // database(Path.of("db")) for the directory the database is in: SQLite could never open it, and
+        // no push could ever name it; the app would learn only from its first request.
+        Path db = Files.createDirectories(dir.resolve("db"));
+        Path link = Files.createSymbolicLink(dir.resolve("db-link"), db);
+        for (Path bad : List.of(db, link, dir.resolve("db/../db"))) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Hotswap.builder().database(bad),
+                    bad.toString());
+            assertEquals(bad + " is a directory (" + db + "), not a database file; name the file in it, for example "
+                    + bad.resolve("production.sqlite3"), e.getMessage());
+        }
+    }
+
+    @Test
     void twoFilesOfTheSameNameStillBuildAndTheirNameIsAmbiguous() throws Exception {
         Path a = Fixtures.itemsDb(Files.createDirectory(dir.resolve("a")).resolve("data.sqlite3"), "a");
         Path b = Fixtures.itemsDb(Files.createDirectory(dir.resolve("b")).resolve("data.sqlite3"), "b");
