@@ -195,6 +195,7 @@ final class SwappableDataSource implements DataSource {
         List<Connection> toClose = new ArrayList<>(open.keySet());
         for (Tracker tracker : open.values()) {
             tracker.closedBySwap = true;
+            tracker.interruptRunning();
         }
         SQLException failure = null;
         try {
@@ -261,10 +262,30 @@ final class SwappableDataSource implements DataSource {
         final String thread;
         /** Set before a swap closes the connection, so that using it afterwards says why it is closed. */
         volatile boolean closedBySwap;
+        /** Set, under this tracker's lock, before the connection is closed through its handle. */
+        private boolean closing;
 
         Tracker(Connection physical, String thread) {
             this.physical = physical;
             this.thread = thread;
+        }
+
+        /**
+         * Stops the statement running on the connection now, if any (a background job's, outside the
+         * gate): the driver runs one call at a time on a connection, so closing it would wait until that
+         * statement ends, however long, while requests wait at the gate. The statement fails with
+         * SQLITE_INTERRUPT; on an idle connection this does nothing. Under the tracker's lock, so
+         * that a close through the handle never frees the connection while this runs.
+         */
+        synchronized void interruptRunning() {
+            if (closing || physicalClosed()) {
+                return;
+            }
+            try {
+                Interrupt.interrupt(physical);
+            } catch (ReflectiveOperationException | RuntimeException e) {
+                LOG.fine(() -> "cannot interrupt a statement running on " + path + " (" + e + "); closing waits for it");
+            }
         }
 
         boolean physicalClosed() {
@@ -279,6 +300,9 @@ final class SwappableDataSource implements DataSource {
         public Object invoke(Object proxy, Method method, Object[] args) throws Throwable {
             switch (method.getName()) {
                 case "close":
+                    synchronized (this) {
+                        closing = true;
+                    }
                     open.remove(proxy);
                     physical.close();
                     return null;
@@ -316,6 +340,28 @@ final class SwappableDataSource implements DataSource {
                 return method.invoke(physical, args);
             } catch (InvocationTargetException e) {
                 throw e.getCause();
+            }
+        }
+    }
+
+    /**
+     * sqlite-jdbc's sqlite3_interrupt(), which JDBC has only per statement ({@code Statement.cancel()}):
+     * {@code SQLiteConnection.getDatabase().interrupt()}, reached by reflection, since hotswap is built
+     * without the driver on its class path.
+     */
+    private static final class Interrupt {
+        private static Method getDatabase;
+        private static Method interrupt;
+
+        static synchronized void interrupt(Connection physical) throws ReflectiveOperationException {
+            if (interrupt == null) {
+                ClassLoader loader = physical.getClass().getClassLoader();
+                getDatabase = Class.forName("org.sqlite.SQLiteConnection", false, loader).getMethod("getDatabase");
+                interrupt = Class.forName("org.sqlite.core.DB", false, loader).getMethod("interrupt");
+            }
+            Object database = getDatabase.invoke(physical);
+            if (database != null) {
+                interrupt.invoke(database);
             }
         }
     }

@@ -318,6 +318,52 @@ class LibraryBehaviourTest {
         assertEquals(List.of("new"), Fixtures.query(live, "SELECT name FROM items"));
     }
 
+    @Test
+    void aStatementRunningOutsideTheGateIsInterruptedByTheSwapInsteadOfHoldingTheGateUntilItEnds() throws Exception {
+        // A background job outside the gate runs a long query (about 20 s here) on a dataSource() connection.
+        // Closing that connection waits for the statement (the driver serializes them), so the swap stops it
+        // first: requests are never held until an app's query ends, and the push goes through within --timeout.
+        Path live = Fixtures.itemsDb(dir.resolve("live.sqlite3"), "old");
+        Fixtures.itemsDb(client.resolve("new.sqlite3"), "new");
+        Hotswap h = started(live);
+        DataSource ds = h.database(live).dataSource();
+        CompletableFuture<String> job = new CompletableFuture<>();
+        Thread worker = new Thread(() -> {
+            try (Connection c = ds.getConnection(); Statement s = c.createStatement();
+                 ResultSet r = s.executeQuery("WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 150000000) "
+                         + "SELECT count(*) FROM n")) {
+                r.next();
+                job.complete("finished: " + r.getString(1));
+            } catch (SQLException e) {
+                job.complete("failed: " + e.getMessage());
+            }
+        }, "report-job");
+        worker.start();
+        cleanup.add(() -> worker.join(120_000));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (!running(worker, "step") && !job.isDone() && System.nanoTime() < deadline) {
+            Thread.sleep(1);
+        }
+        assertTrue(running(worker, "step"), "the job's query never ran: " + job.getNow("still running"));
+
+        Fixtures.Result r = cli(h, "cp", "new.sqlite3", live.toString(), "--timeout", "1000");
+        assertEquals(0, r.exit(), r.toString());
+        String outcome = job.get(60, TimeUnit.SECONDS);
+        assertTrue(outcome.startsWith("failed: "), outcome);
+        assertEquals(List.of("new"), names(ds));
+        assertEquals(List.of(), Fixtures.leftovers(dir));
+    }
+
+    /** Whether {@code t} is running a method named {@code method} now. */
+    private static boolean running(Thread t, String method) {
+        for (StackTraceElement e : t.getStackTrace()) {
+            if (e.getMethodName().equals(method)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     // ---- (e) SwapListener ------------------------------------------------------------------------
 
     private static void respond(HttpExchange exchange, int status, String body) throws IOException {
