@@ -23,7 +23,7 @@ import java.util.logging.Logger;
  * Hotswap hotswap = Hotswap.builder().database(Path.of("db/production.sqlite3")).build();
  * HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 8080), 0);
  * server.setExecutor(Executors.newFixedThreadPool(16));
- * server.createContext("/items", handler).getFilters().add(hotswap.filter());
+ * server.createContext("/items", handler).getFilters().add(0, hotswap.filter());
  * hotswap.start();
  * server.start();
  * }</pre>
@@ -163,7 +163,11 @@ public final class Hotswap implements AutoCloseable {
         return gate;
     }
 
-    /** A filter that runs each request inside the {@link #gate()}; add it to every HttpContext. */
+    /**
+     * A filter that runs each request inside the {@link #gate()}; add it to every HttpContext, before
+     * the app's own filters ({@code getFilters().add(0, hotswap.filter())}), so that a filter that
+     * holds a connection around the handler (a transaction per request) runs inside the gate too.
+     */
     public Filter filter() {
         return filter;
     }

@@ -432,6 +432,94 @@ class LibraryBehaviourTest {
         assertFalse(lines.get(0).getInstant().isAfter(lines.get(1).getInstant()));
     }
 
+    /**
+     * An app's own filter that holds a connection around the handler (a transaction per request,
+     * committed once the handler has answered) must run inside the gate, or a swap can close its
+     * connection between the answer and the commit, and a write the client was told about is lost.
+     * The README's order: hotswap's filter first.
+     */
+    @Test
+    void withTheGateFilterFirstAnAppsTransactionFilterCommitsBeforeASwapCanCloseItsConnection() throws Exception {
+        Path live = Fixtures.itemsDb(dir.resolve("live.sqlite3"), "old");
+        Fixtures.itemsDb(client.resolve("new.sqlite3"), "new");
+        Hotswap h = build(Hotswap.builder().socket(socket()).database(live));
+        DataSource ds = h.database(live).dataSource();
+        ThreadLocal<Connection> tx = new ThreadLocal<>();
+        CountDownLatch answered = new CountDownLatch(1);
+        CountDownLatch commitNow = new CountDownLatch(1);
+        CompletableFuture<String> commit = new CompletableFuture<>();
+        ExecutorService[] ex = new ExecutorService[1];
+        HttpServer server = RunningApp.httpServer(ex);
+        cleanup.add(() -> ex[0].shutdownNow());
+        cleanup.add(() -> server.stop(0));
+        cleanup.add(commitNow::countDown);
+        com.sun.net.httpserver.HttpContext context = server.createContext("/items", exchange -> {
+            try (Statement s = tx.get().createStatement()) {
+                s.executeUpdate("INSERT INTO items(name) VALUES ('written')");
+                respond(exchange, 201, "written");
+            } catch (SQLException e) {
+                respond(exchange, 500, e.toString());
+            }
+        });
+        context.getFilters().add(new com.sun.net.httpserver.Filter() {
+            @Override
+            public void doFilter(HttpExchange exchange, Chain chain) throws IOException {
+                try (Connection c = ds.getConnection()) {
+                    c.setAutoCommit(false);
+                    tx.set(c);
+                    chain.doFilter(exchange);
+                    answered.countDown();
+                    commitNow.await(30, TimeUnit.SECONDS);
+                    c.commit();
+                    commit.complete("committed");
+                } catch (SQLException | InterruptedException e) {
+                    commit.complete(e.toString());
+                } finally {
+                    tx.remove();
+                }
+            }
+
+            @Override
+            public String description() {
+                return "the app's transaction per request";
+            }
+        });
+        context.getFilters().add(0, h.filter());
+        h.start();
+        server.start();
+
+        URI items = URI.create("http://127.0.0.1:" + server.getAddress().getPort() + "/items");
+        CompletableFuture<HttpResponse<String>> post = HttpClient.newHttpClient().sendAsync(
+                HttpRequest.newBuilder(items).POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+        assertTrue(answered.await(30, TimeUnit.SECONDS), "the handler never answered");
+        assertEquals(201, post.get(30, TimeUnit.SECONDS).statusCode());
+        CompletableFuture<Fixtures.Result> push = CompletableFuture.supplyAsync(() -> {
+            try {
+                return cli(h, "cp", "new.sqlite3", live.toString());
+            } catch (Exception e) {
+                throw new CompletionException(e);
+            }
+        });
+        // Until the swap holds the gate closed while the request is still inside it (with its transaction
+        // open), or, were the request outside the gate meanwhile, until the push is done.
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (!push.isDone() && System.nanoTime() < deadline) {
+            SwapGate.Pass pass = h.gate().tryEnter();
+            if (pass == null && h.gate().inFlight() > 0) {
+                break;
+            }
+            if (pass != null) {
+                pass.close();
+            }
+            Thread.sleep(1);
+        }
+        commitNow.countDown();
+        assertEquals("committed", commit.get(30, TimeUnit.SECONDS), "the write the client was told about");
+        Fixtures.Result r = push.get(60, TimeUnit.SECONDS);
+        assertEquals(0, r.exit(), r.toString());
+        assertEquals(List.of("new"), names(ds));
+    }
+
     @Test
     void aLogHandlerThatBlocksDoesNotHoldRequestsAtTheGate() throws Exception {
         // An app's log handler may write to a pipe nobody reads: inside the gate nothing may wait on it.
