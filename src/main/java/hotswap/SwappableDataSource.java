@@ -8,6 +8,7 @@ import java.lang.reflect.Proxy;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.sql.SQLFeatureNotSupportedException;
 import java.util.ArrayList;
 import java.util.List;
@@ -281,9 +282,11 @@ final class SwappableDataSource implements DataSource {
             if (closing || physicalClosed()) {
                 return;
             }
-            try {
-                Interrupt.interrupt(physical);
-            } catch (ReflectiveOperationException | RuntimeException e) {
+            // sqlite-jdbc's cancel() is sqlite3_interrupt() on the statement's connection, whatever runs on it; a
+            // statement never executed needs none of the locks the running one holds, to be made or closed.
+            try (Statement any = physical.createStatement()) {
+                any.cancel();
+            } catch (SQLException | RuntimeException e) {
                 LOG.fine(() -> "cannot interrupt a statement running on " + path + " (" + e + "); closing waits for it");
             }
         }
@@ -340,28 +343,6 @@ final class SwappableDataSource implements DataSource {
                 return method.invoke(physical, args);
             } catch (InvocationTargetException e) {
                 throw e.getCause();
-            }
-        }
-    }
-
-    /**
-     * sqlite-jdbc's sqlite3_interrupt(), which JDBC has only per statement ({@code Statement.cancel()}):
-     * {@code SQLiteConnection.getDatabase().interrupt()}, reached by reflection, since hotswap is built
-     * without the driver on its class path.
-     */
-    private static final class Interrupt {
-        private static Method getDatabase;
-        private static Method interrupt;
-
-        static synchronized void interrupt(Connection physical) throws ReflectiveOperationException {
-            if (interrupt == null) {
-                ClassLoader loader = physical.getClass().getClassLoader();
-                getDatabase = Class.forName("org.sqlite.SQLiteConnection", false, loader).getMethod("getDatabase");
-                interrupt = Class.forName("org.sqlite.core.DB", false, loader).getMethod("interrupt");
-            }
-            Object database = getDatabase.invoke(physical);
-            if (database != null) {
-                interrupt.invoke(database);
             }
         }
     }
