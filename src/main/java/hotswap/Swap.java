@@ -159,8 +159,10 @@ final class Swap {
             Files.move(replacement, live, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             replaced = true;
             noteInGate(Level.INFO, () -> "renamed " + replacement.getFileName() + " to " + live);
-            FileModes.syncDirectory(live.getParent());
+            // The old file's journals go before anything can open the new one, whatever the fsync does; the one
+            // fsync of the directory then makes the rename and the removals durable together.
             removeStaleSidecars(live);
+            FileModes.syncDirectory(live.getParent());
         } catch (CommandFailure e) {
             failure = e;
         } catch (Exception | Error e) { // a listener is the app's code: whatever it throws, the gate opens below
