@@ -89,8 +89,8 @@ public final class DemoApp implements AutoCloseable {
             createIfMissing(db);
             Hotswap hotswap = Hotswap.builder().database(db).socket(socket).build();
             DataSource data = hotswap.database(db).dataSource();
-            server.createContext("/items", itemsHandler(data)).getFilters().add(hotswap.filter());
-            server.createContext("/health", exchange -> respond(exchange, 200, "{\"status\":\"ok\"}")).getFilters().add(hotswap.filter());
+            server.createContext("/items", itemsHandler(data)).getFilters().add(0, hotswap.filter());
+            server.createContext("/health", exchange -> respond(exchange, 200, "{\"status\":\"ok\"}")).getFilters().add(0, hotswap.filter());
             hotswap.start();
             ExecutorService executor = Executors.newFixedThreadPool(16);
             server.setExecutor(executor); // the default runs every request on one thread
