@@ -58,6 +58,8 @@ final class CopyClient {
     private final PrintStream stderr;
     private final Progress progress;
     private volatile String localFailure;
+    /** Why the app's final word could not be written to standard output, or null: the command's outcome stands regardless. */
+    private String stdoutFailure;
     /** Removes a pull's partial output should the JVM be stopped; null until a pull has one. */
     private Thread discardOnExit;
     /** The local source's real path or {@code -}; null when the source is remote. */
@@ -386,6 +388,11 @@ final class CopyClient {
                                     + ", which were not pushed; see the app's log for what it did");
                         }
                         progress.close();
+                        if (status == 0 && stdoutFailure != null) {
+                            throw new Failure("the push succeeded: " + options.destination() + " now holds " + options.source()
+                                    + ", but its OK could not be written to standard output (" + stdoutFailure
+                                    + "); nothing needs doing, but check where standard output goes");
+                        }
                         if (status == 0 && sink != null) {
                             sink.commit();
                             if (!localDestination.equals(CopyRequest.STDIO)) {
@@ -490,8 +497,13 @@ final class CopyClient {
         switch (frame.channel()) {
             case STDOUT -> {
                 progress.close(); // the server's stdout text is its final word
-                stdout.write(TerminalText.safe(frame.text()).getBytes(StandardCharsets.UTF_8));
-                stdout.flush();
+                try {
+                    stdout.write(TerminalText.safe(frame.text()).getBytes(StandardCharsets.UTF_8));
+                    stdout.flush();
+                } catch (IOException e) {
+                    // Closed, or a log on a full disk: the push has happened all the same, and its exit status must say so.
+                    stdoutFailure = Failures.describe(e);
+                }
             }
             case STDERR -> progress.println(fromWhichSide(TerminalText.safe(frame.text())));
             case CONTROL -> {
