@@ -4,8 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
+import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
@@ -30,5 +34,26 @@ class OddEnvironmentTest extends AppAndClientTest {
         assertTrue(error.contains("the push succeeded: " + app.db + " now holds new.sqlite3")
                 && error.contains("standard output"), "the error must say that the database was replaced: " + r);
         assertFalse(error.contains("nothing changed"), r.toString());
+    }
+
+    /**
+     * Java decodes its arguments in the locale's character set: a byte that set cannot decode
+     * becomes U+FFFD, so {@code b\377.sqlite3} under a UTF-8 locale named the file
+     * {@code b\357\277\275.sqlite3} (another name, perhaps another file of the user's) and said OK. Such
+     * an argument is refused before anything happens, saying how to get round it.
+     */
+    @ParameterizedTest(name = "LC_ALL={0}, name {1}")
+    @CsvSource({"C.UTF-8, b\\377.sqlite3", "C, b\\303\\251.sqlite3"})
+    void anArgumentWhoseBytesTheLocaleCannotDecodeIsRefusedAndNoFileIsMade(String locale, String printfName) throws Exception {
+        Fixtures.Result r = Fixtures.run(client, java.util.Map.of("HOTSWAP_SOCKET", app.socket.toString(), "LC_ALL", locale), null,
+                List.of("sh", "-c", "exec '" + Fixtures.java() + "' -jar '" + Fixtures.jar() + "' cp '" + app.db
+                        + "' \"$(printf '" + printfName + "')\""));
+        assertEquals(2, r.exit(), r.toString());
+        assertTrue(r.stderr().startsWith("ERROR: ") && r.stderr().contains("cannot decode") && r.stderr().contains("nothing changed"),
+                r.toString());
+        try (Stream<Path> files = Files.list(client)) {
+            assertEquals(List.of(), files.toList(), "no file may be made: " + r);
+        }
+        assertEquals(List.of(), Fixtures.leftovers(app.db.getParent()));
     }
 }
