@@ -1,6 +1,7 @@
 package hotswap;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -30,12 +31,7 @@ class LauncherTest {
     @Test
     void theArgumentsReachTheClientAsGiven() throws Exception {
         dir = Fixtures.tempDir();
-        // A stand-in for java that prints its arguments, one a line.
-        Path fakeHome = dir.resolve("jdk");
-        Files.createDirectories(fakeHome.resolve("bin"));
-        Path fake = fakeHome.resolve("bin/java");
-        Files.writeString(fake, "#!/bin/sh\nprintf '%s\\n' \"$@\"\n");
-        fake.toFile().setExecutable(true);
+        Path fakeHome = fakeJava();
         Path jar = Files.copy(Fixtures.jar(), dir.resolve("hotswap.jar"));
         Path launcher = Files.copy(LAUNCHER, dir.resolve("hotswap"), StandardCopyOption.COPY_ATTRIBUTES);
         List<String> args = List.of("cp", "a b.sqlite3", "$HOME;`x`'\"*", "--keep-previous");
@@ -43,6 +39,39 @@ class LauncherTest {
         List<String> argv = r.out().lines().toList();
         assertEquals(List.of("-jar", jar.toString()), argv.subList(argv.size() - args.size() - 2, argv.size() - args.size()), r.toString());
         assertEquals(args, argv.subList(argv.size() - args.size(), argv.size()), r.toString());
+    }
+
+    /**
+     * Installed as a link on the PATH ({@code ln -s /opt/hotswap/bin/hotswap /usr/local/bin/hotswap}),
+     * the launcher still finds the jar beside the script the link leads to, through a chain of links,
+     * relative ones too, from any directory.
+     */
+    @Test
+    void throughASymbolicLinkTheLauncherFindsTheJarBesideTheScriptItLeadsTo() throws Exception {
+        dir = Fixtures.tempDir();
+        Path fakeHome = fakeJava();
+        Path install = Files.createDirectories(dir.resolve("opt/hotswap"));
+        Path jar = Files.copy(Fixtures.jar(), install.resolve("hotswap.jar"));
+        Files.copy(LAUNCHER, install.resolve("hotswap"), StandardCopyOption.COPY_ATTRIBUTES);
+        Path bin = Files.createDirectories(dir.resolve("usr/local/bin"));
+        Path relative = Files.createSymbolicLink(bin.resolve("hotswap-relative"), Path.of("../../../opt/hotswap/hotswap"));
+        Path chained = Files.createSymbolicLink(dir.resolve("hs"), relative);
+        Path absolute = Files.createSymbolicLink(bin.resolve("hotswap"), install.resolve("hotswap"));
+        for (Path link : List.of(absolute, relative, chained)) {
+            Fixtures.Result r = fake(link, fakeHome, List.of("version"));
+            assertEquals(0, r.exit(), link + ": " + r);
+            assertTrue(r.out().lines().toList().containsAll(List.of("-jar", jar.toString())), link + ": " + r);
+        }
+    }
+
+    /** A stand-in for java that prints its arguments, one a line; returns its JAVA_HOME. */
+    private Path fakeJava() throws Exception {
+        Path fakeHome = dir.resolve("jdk");
+        Files.createDirectories(fakeHome.resolve("bin"));
+        Path fake = fakeHome.resolve("bin/java");
+        Files.writeString(fake, "#!/bin/sh\nprintf '%s\\n' \"$@\"\n");
+        fake.toFile().setExecutable(true);
+        return fakeHome;
     }
 
     private Fixtures.Result fake(Path launcher, Path javaHome, List<String> args) throws Exception {
