@@ -1,6 +1,7 @@
 package hotswap;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
@@ -61,6 +62,31 @@ class LauncherTest {
             Fixtures.Result r = fake(link, fakeHome, List.of("version"));
             assertEquals(0, r.exit(), link + ": " + r);
             assertTrue(r.out().lines().toList().containsAll(List.of("-jar", jar.toString())), link + ": " + r);
+        }
+    }
+
+    /**
+     * What stops the launcher before the client runs is one {@code ERROR:} line and exit 1, as any
+     * failure: no JVM stack trace for a working directory that was removed, no shell's exit 127 for
+     * a JAVA_HOME without java, no "Unable to access jarfile" for a HOTSWAP_JAR that is not there.
+     */
+    @Test
+    void aRemovedWorkingDirectoryAWrongJavaHomeOrAWrongHotswapJarIsOneErrorLineAndExitOne() throws Exception {
+        dir = Fixtures.tempDir();
+        Path gone = Files.createDirectories(dir.resolve("gone"));
+        String java17 = Path.of(Fixtures.java()).getParent().getParent().toString();
+        List<List<String>> cases = List.of(
+                List.of("cd '" + gone + "' && rmdir '" + gone + "' && exec env JAVA_HOME='" + java17 + "' '" + LAUNCHER + "' version",
+                        "the current directory", "was removed"),
+                List.of("exec env JAVA_HOME='" + dir.resolve("no-jdk") + "' '" + LAUNCHER + "' version", "JAVA_HOME", "bin/java"),
+                List.of("exec env JAVA_HOME='" + java17 + "' HOTSWAP_JAR='" + dir.resolve("no.jar") + "' '" + LAUNCHER + "' version",
+                        "HOTSWAP_JAR", "no.jar"));
+        for (List<String> c : cases) {
+            Fixtures.Result r = Fixtures.run(dir, Map.of(), null, List.of("sh", "-c", c.get(0)));
+            String error = r.stderr().lines().filter(l -> l.startsWith("ERROR: ")).findFirst().orElse("");
+            assertEquals(1, r.exit(), c.get(0) + ": " + r);
+            assertTrue(error.contains(c.get(1)) && error.contains(c.get(2)) && error.contains("nothing changed"), c.get(0) + ": " + r);
+            assertFalse(r.stderr().contains("java.lang."), c.get(0) + ": " + r);
         }
     }
 
