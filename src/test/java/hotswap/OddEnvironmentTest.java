@@ -56,4 +56,39 @@ class OddEnvironmentTest extends AppAndClientTest {
         }
         assertEquals(List.of(), Fixtures.leftovers(app.db.getParent()));
     }
+
+    /**
+     * A backup made read-only ({@code chmod a-w}) is the operator's "do not overwrite": cp and
+     * sqlite3's .backup refuse it, and so does a pull, whole or delta, leaving it as it was.
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"--no-delta", "--delta"})
+    void aPullOntoAReadOnlyFileIsRefusedAndLeavesItAsItWas(String delta) throws Exception {
+        Path backup = Fixtures.itemsDb(client.resolve("backup.sqlite3"), "kept");
+        Files.setPosixFilePermissions(backup, java.nio.file.attribute.PosixFilePermissions.fromString("r--r--r--"));
+        byte[] before = Files.readAllBytes(backup);
+        Object inode = Files.getAttribute(backup, "unix:ino");
+        Fixtures.Result r = app.cli(client, null, "cp", app.db.toString(), "backup.sqlite3", delta);
+        assertEquals(1, r.exit(), r.toString());
+        assertTrue(r.stderr().startsWith("ERROR: " + backup.toRealPath() + " is read-only (mode 0444)") && r.stderr().contains("nothing changed"), r.toString());
+        assertEquals(inode, Files.getAttribute(backup, "unix:ino"));
+        assertEquals(java.util.Arrays.toString(before), java.util.Arrays.toString(Files.readAllBytes(backup)));
+        assertEquals(List.of(), Fixtures.leftovers(client));
+
+        Files.setPosixFilePermissions(backup, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+        Fixtures.Result again = app.cli(client, null, "cp", app.db.toString(), "backup.sqlite3", delta);
+        assertEquals(0, again.exit(), again.toString());
+        assertEquals(List.of("alpha", "bravo"), Fixtures.query(backup, "SELECT name FROM items ORDER BY id"));
+    }
+
+    /** A read-only live database (one the app only reads) is still replaced by a push, and stays read-only. */
+    @org.junit.jupiter.api.Test
+    void aPushOntoAReadOnlyLiveDatabaseStillReplacesIt() throws Exception {
+        Files.setPosixFilePermissions(app.db, java.nio.file.attribute.PosixFilePermissions.fromString("r--r--r--"));
+        Fixtures.itemsDb(client.resolve("new.sqlite3"), "fresh");
+        Fixtures.Result r = app.cli(client, null, "cp", "new.sqlite3", app.db.toString(), "--delta");
+        assertEquals(0, r.exit(), r.toString());
+        assertEquals("[\"fresh\"]", app.get("/items").body());
+        assertEquals("r--r--r--", java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(app.db)));
+    }
 }

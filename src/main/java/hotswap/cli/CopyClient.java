@@ -297,6 +297,7 @@ final class CopyClient {
                                     uploader = startUpload(connection, deltaPush.exchange(frames, () -> nextData(frames), pages, options.compress(), progress));
                                 } else {
                                     LocalPaths.refuseJournalsBeside(localDestination); // hanging up ends the pull
+                                    LocalPaths.refuseReadOnly(localDestination);
                                     sink = deltaPull.sink();
                                     discardOnExit(sink);
                                     deltaPull.exchange(frames, () -> nextData(frames), pages, FileModes.fromOctal(message.get(3)), progress);
@@ -323,6 +324,7 @@ final class CopyClient {
                         } else if (message.size() == 5 && message.get(0).equals("pull") && offer == null && uploader == null && sink == null) {
                             abandonDelta(true, true);
                             LocalPaths.refuseJournalsBeside(localDestination); // hanging up ends the pull
+                            LocalPaths.refuseReadOnly(localDestination);
                             long size = size(message.get(1));
                             progress.total(size);
                             progress.phase("receiving");

@@ -185,6 +185,30 @@ final class LocalPaths {
         }
     }
 
+    /**
+     * Refuses a pull over a file that no one may write ({@code chmod a-w}, the usual way to protect
+     * a backup) or that this user may not: cp and sqlite3's .backup refuse to write into it, and a
+     * pull, which lands by rename, would otherwise replace it all the same. Checked once the app has
+     * said the copy is a pull: a push replaces a read-only live database as any other.
+     */
+    static void refuseReadOnly(String destination) throws Failure {
+        if (destination.equals(CopyRequest.STDIO)) {
+            return;
+        }
+        Path file = Path.of(destination);
+        int mode;
+        try {
+            mode = (Integer) Files.getAttribute(file, "unix:mode");
+        } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
+            return; // nothing there yet
+        }
+        if ((mode & 0222) == 0 || !Files.isWritable(file)) {
+            throw new Failure(destination + " is read-only (mode " + String.format("%04o", mode & 07777) + "), and a pull would "
+                    + "replace it; nothing changed. To replace it, make it writable first (chmod u+w " + destination
+                    + "), or pull to another name");
+        }
+    }
+
     /** The real path of the regular file standard input was redirected from ({@code < file}); null for anything else. */
     static String stdinFile() {
         try {
