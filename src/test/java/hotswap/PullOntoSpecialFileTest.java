@@ -44,4 +44,29 @@ class PullOntoSpecialFileTest extends AppAndClientTest {
         assertEquals(1, r.exit(), r.toString());
         assertEquals(List.of(), Fixtures.leftovers(client));
     }
+
+    /**
+     * Into a directory the pull takes the database's file name there: a named pipe, or a
+     * directory, by that name is refused as it is when named outright, and stays.
+     */
+    @Test
+    void aPullIntoADirectoryWhereANamedPipeOrADirectoryHasTheDatabasesNameIsRefusedAndItStays() throws Exception {
+        Path pipes = Files.createDirectories(client.resolve("pipes"));
+        Path fifo = pipes.resolve(app.db.getFileName());
+        assertEquals(0, new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor());
+        Path dirs = Files.createDirectories(client.resolve("dirs").resolve(app.db.getFileName()));
+
+        for (String dst : List.of("pipes/", "pipes", "dirs/", "dirs")) {
+            Fixtures.Result r = app.cli(client, null, "cp", app.db.toString(), dst);
+            assertEquals(1, r.exit(), dst + ": " + r);
+            assertTrue(r.stderr().startsWith("ERROR: ") && r.stderr().contains("nothing changed"), dst + ": " + r);
+            assertEquals(List.of(), Fixtures.leftovers(client.resolve(dst)), dst);
+        }
+        assertTrue(Files.exists(fifo, LinkOption.NOFOLLOW_LINKS) && !Files.isRegularFile(fifo, LinkOption.NOFOLLOW_LINKS),
+                "the named pipe was replaced by a regular file");
+        assertTrue(Files.isDirectory(dirs, LinkOption.NOFOLLOW_LINKS));
+        try (java.util.stream.Stream<Path> in = Files.list(dirs)) {
+            assertEquals(List.of(), in.toList());
+        }
+    }
 }

@@ -70,8 +70,15 @@ final class LocalPaths {
         Path given = resolve(cwd, arg);
         refuseLinksOfOthers(given.toAbsolutePath(), arg, 0);
         if (Files.isDirectory(given)) {
-            Path dir = realPath(given);
-            return source.equals(CopyRequest.STDIO) ? dir.toString() : dir.resolve(Path.of(source).getFileName()).toString();
+            if (source.equals(CopyRequest.STDIO)) {
+                return realPath(given).toString();
+            }
+            Path inDir = given.resolve(Path.of(source).getFileName());
+            if (Files.isDirectory(inDir)) {
+                throw new Failure(inDir + " is a directory, and a pull into " + arg + " would replace it with the database; "
+                        + "nothing changed. Name the file to pull to");
+            }
+            return destination(cwd, inDir.toString(), source); // what is there by that name is checked as if named outright
         }
         if (arg.endsWith("/")) { // Path drops the slash, which meant a directory: never make or replace a file there
             throw new Failure(arg + " is not a directory" + (Files.exists(given, LinkOption.NOFOLLOW_LINKS) ? "" : " (there is none)")
