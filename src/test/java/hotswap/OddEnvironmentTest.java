@@ -91,4 +91,18 @@ class OddEnvironmentTest extends AppAndClientTest {
         assertEquals("[\"fresh\"]", app.get("/items").body());
         assertEquals("r--r--r--", java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(app.db)));
     }
+
+    /**
+     * {@code export HOTSWAP_SOCKET=} (set, but empty) means the default, as an empty variable does
+     * for the shell's {@code ${VAR:-default}}: not this directory, taken for a socket.
+     */
+    @org.junit.jupiter.api.Test
+    void anEmptyHotswapSocketMeansTheDefaultSocket() throws Exception {
+        Path db = Fixtures.itemsDb(Files.createDirectories(client.resolve("db")).resolve("here.sqlite3"), "here");
+        try (hotswap.demo.DemoApp here = hotswap.demo.DemoApp.start(0, db, client.resolve("tmp/sockets/hotswap.sock"))) {
+            Fixtures.Result r = Fixtures.cli(client, java.util.Map.of("HOTSWAP_SOCKET", ""), null, "cp", "db/here.sqlite3", "b.sqlite3");
+            assertEquals(0, r.exit(), r.toString());
+            assertEquals(List.of("here"), Fixtures.query(client.resolve("b.sqlite3"), "SELECT name FROM items"));
+        }
+    }
 }

@@ -157,21 +157,21 @@ public final class Main {
                 }
                 case CP -> {
                     CopyOptions options = CopyOptions.parse(rest);
-                    Path socketPath = cwd.resolve(socket != null ? socket : env.getOrDefault(Protocol.SOCKET_ENV, Protocol.DEFAULT_SOCKET));
+                    Path socketPath = socketPath(cwd, socket, env);
                     try (Progress progress = terminal && !options.quiet() ? Progress.start(err) : Progress.none(err)) {
                         return new CopyClient(options, cwd, socketPath, socket, env, in, out, err, progress).run();
                     }
                 }
                 case STATUS -> {
                     StatusClient.Options options = StatusClient.Options.parse(rest);
-                    Path socketPath = cwd.resolve(socket != null ? socket : env.getOrDefault(Protocol.SOCKET_ENV, Protocol.DEFAULT_SOCKET));
+                    Path socketPath = socketPath(cwd, socket, env);
                     return new StatusClient(options, socketPath, socket, env, out, err).run();
                 }
                 case RELAY -> {
                     if (!rest.isEmpty()) {
                         throw new UsageError(command, "relay takes no arguments: the remote cp sends them on its input");
                     }
-                    Path socketPath = cwd.resolve(socket != null ? socket : env.getOrDefault(Protocol.SOCKET_ENV, Protocol.DEFAULT_SOCKET));
+                    Path socketPath = socketPath(cwd, socket, env);
                     return new Relay(in, out, cwd, socketPath).run();
                 }
                 default -> throw new IllegalStateException("unhandled command " + command);
@@ -192,6 +192,16 @@ public final class Main {
             err.println("ERROR: unexpected internal error: " + TerminalText.safe(String.valueOf(e)) + "; please report it");
             return FAILED;
         }
+    }
+
+    /**
+     * {@code --socket}, else {@code $HOTSWAP_SOCKET}, else the default, from {@code cwd}. An empty
+     * variable ({@code export HOTSWAP_SOCKET=}) counts as unset, as for the shell's {@code ${VAR:-default}}:
+     * resolved, it would name this directory.
+     */
+    private static Path socketPath(Path cwd, String socket, Map<String, String> env) {
+        String fromEnv = env.get(Protocol.SOCKET_ENV);
+        return cwd.resolve(socket != null ? socket : fromEnv != null && !fromEnv.isEmpty() ? fromEnv : Protocol.DEFAULT_SOCKET);
     }
 
     private static int help(Command command, List<String> rest, OutputStream out, PrintStream err) throws UsageError, java.io.IOException {

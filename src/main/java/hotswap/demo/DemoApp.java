@@ -53,8 +53,9 @@ public final class DemoApp implements AutoCloseable {
         } catch (NumberFormatException e) {
             throw exit("PORT=" + portText + " is not a port number; nothing started. Set PORT to a number such as 8081");
         }
-        Path db = Path.of(env.getOrDefault("HOTSWAP_DB", "db/production.sqlite3"));
-        Path socket = Path.of(env.getOrDefault("HOTSWAP_SOCKET", Hotswap.DEFAULT_SOCKET.toString()));
+        // An empty variable counts as unset, as for the client: Path.of("") would name the app's directory.
+        Path db = Path.of(orDefault(env.get("HOTSWAP_DB"), "db/production.sqlite3"));
+        Path socket = Path.of(orDefault(env.get("HOTSWAP_SOCKET"), Hotswap.DEFAULT_SOCKET.toString()));
         DemoApp app;
         try {
             app = start(port, db, socket);
@@ -74,6 +75,10 @@ public final class DemoApp implements AutoCloseable {
         System.err.println("ERROR: " + message);
         System.exit(1);
         return new AssertionError(message); // not reached
+    }
+
+    private static String orDefault(String value, String otherwise) {
+        return value == null || value.isEmpty() ? otherwise : value;
     }
 
     /** Creates the database if missing, then starts the HTTP server and the hotswap socket. */
