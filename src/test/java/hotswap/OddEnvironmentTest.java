@@ -105,4 +105,23 @@ class OddEnvironmentTest extends AppAndClientTest {
             assertEquals(List.of("here"), Fixtures.query(client.resolve("b.sqlite3"), "SELECT name FROM items"));
         }
     }
+
+    /**
+     * A file name may have 255 bytes: a pull to one of 240 (200 of them in two-byte letters) lands,
+     * whole or delta, though the temp name beside it cannot hold the whole name.
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"--no-delta", "--delta"})
+    void aPullToAFileNameNearTheLimitOfItsFileSystemLands(String delta) throws Exception {
+        List<String> names = "UTF-8".equals(System.getProperty("sun.jnu.encoding")) // else é cannot be passed on
+                ? List.of("b".repeat(240), "é".repeat(100) + ".sqlite3" + "x".repeat(32)) : List.of("b".repeat(240));
+        for (String name : names) {
+            for (int time = 0; time < 2; time++) { // the second pull finds the file there: --delta patches a copy of it
+                Fixtures.Result r = app.cli(client, null, "cp", app.db.toString(), name, delta);
+                assertEquals(0, r.exit(), r.toString());
+            }
+            assertEquals(List.of("alpha", "bravo"), Fixtures.query(client.resolve(name), "SELECT name FROM items ORDER BY id"));
+            assertEquals(List.of(), Fixtures.leftovers(client));
+        }
+    }
 }

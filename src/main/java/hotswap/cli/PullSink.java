@@ -214,10 +214,25 @@ abstract class PullSink {
             byte[] id = new byte[8];
             new SecureRandom().nextBytes(id);
             ToFile sink = new ToFile(destination,
-                    destination.resolveSibling("." + destination.getFileName() + ".hotswap-" + HexFormat.of().formatHex(id) + ".part"),
+                    destination.resolveSibling("." + shortened(destination.getFileName().toString()) + ".hotswap-"
+                            + HexFormat.of().formatHex(id) + ".part"),
                     mode);
             sink.openTemp();
             return sink;
+        }
+
+        /**
+         * The destination's name, cut to what leaves room in a file name (255 bytes on Linux file
+         * systems) for the temp name's 31 bytes around it: a destination may have a name as long as
+         * its file system allows.
+         */
+        private static String shortened(String name) {
+            int room = 255 - ".".length() - ".hotswap-".length() - 16 - ".part".length();
+            String cut = name;
+            while (cut.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > room) {
+                cut = cut.substring(0, cut.offsetByCodePoints(cut.length(), -1));
+            }
+            return cut;
         }
 
         /** Creates the temp file, before any byte is in it, with the mode the pulled file has in the end. */
