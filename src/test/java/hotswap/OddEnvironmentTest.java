@@ -124,4 +124,20 @@ class OddEnvironmentTest extends AppAndClientTest {
             assertEquals(List.of(), Fixtures.leftovers(client));
         }
     }
+
+    /**
+     * {@code hotswap cp - DB <&-}: with standard input closed, the JVM takes descriptor 0 for a file
+     * of its own (its module image), which the push read and the app refused as "not a SQLite
+     * database ... check that you are pushing the right file". The client says what is wrong.
+     */
+    @org.junit.jupiter.api.Test
+    void aPushFromAClosedStandardInputSaysSoAndChangesNothing() throws Exception {
+        byte[] before = Files.readAllBytes(app.db);
+        Fixtures.Result r = Fixtures.run(client, app.env(), null, List.of("sh", "-c",
+                "exec '" + Fixtures.java() + "' -jar '" + Fixtures.jar() + "' cp - '" + app.db + "' <&-"));
+        assertEquals(1, r.exit(), r.toString());
+        assertTrue(r.stderr().startsWith("ERROR: standard input is closed") && r.stderr().contains("nothing changed"), r.toString());
+        assertEquals(java.util.Arrays.toString(before), java.util.Arrays.toString(Files.readAllBytes(app.db)));
+        assertEquals(List.of(), Fixtures.leftovers(app.db.getParent()));
+    }
 }

@@ -114,8 +114,15 @@ final class CopyClient {
         }
     }
 
-    /** A push from {@code -} with nothing piped in would wait, silently, for a database typed at the keyboard. */
+    /**
+     * A push from {@code -} with nothing piped in would wait, silently, for a database typed at the
+     * keyboard; with standard input closed, it would read a file of the JVM's.
+     */
     private void refuseTerminalStdin() throws Failure {
+        if (CopyRequest.STDIO.equals(localSource) && stdin == System.in && LocalPaths.stdinWasClosed()) {
+            throw new Failure("standard input is closed (<&-), so there is no database to read; nothing changed. "
+                    + "Pipe or redirect one in: hotswap cp - " + options.destination() + " < new.sqlite3");
+        }
         if (CopyRequest.STDIO.equals(localSource) && stdin == System.in && LocalPaths.stdinIsTerminal()) {
             throw new Failure("standard input is a terminal, not a database; nothing changed. Pipe or redirect one in: "
                     + "hotswap cp - " + options.destination() + " < new.sqlite3");

@@ -226,6 +226,18 @@ final class LocalPaths {
         }
     }
 
+    /**
+     * Whether this process started with its standard input closed ({@code <&-}): the JVM then opens
+     * its module image on descriptor 0, the lowest free one, and reading "standard input" reads it.
+     */
+    static boolean stdinWasClosed() {
+        try {
+            return Files.isSameFile(Path.of("/proc/self/fd/0"), Path.of(System.getProperty("java.home"), "lib", "modules"));
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
+    }
+
     /** Whether this process's standard input is a terminal, by what Linux's /proc says descriptor 0 is. */
     static boolean stdinIsTerminal() {
         try {
