@@ -31,10 +31,15 @@ final class CopyCommand {
             throw new CommandFailure("cannot read " + request.sourceName() + ": no such file, and no managed database has "
                     + "that name; nothing changed. Managed: " + hotswap.describeDatabases());
         }
+        if (source != null && source == destination) {
+            throw new CommandFailure("SRC and DST are both " + shown(request.source(), request.sourceName(), source)
+                    + ", the same managed database; nothing changed. To push, name a file as SRC; to pull, name a file "
+                    + "or - as DST");
+        }
         if (source != null && destination != null) {
             throw new CommandFailure("both " + shown(request.source(), request.sourceName(), source) + " and "
                     + shown(request.destination(), request.destinationName(), destination)
-                    + " are managed databases; one side of cp must be a local file or -"
+                    + " are managed databases; nothing changed. One side of cp must be a local file or -"
                     + (request.destinationName() != null ? " (a new file named " + request.destinationName() + " there is ./"
                     + request.destinationName() + ")" : ""));
         }
@@ -45,7 +50,7 @@ final class CopyCommand {
             return new Pull(source, request, frames).run();
         } else {
             throw new CommandFailure("neither " + request.source() + " nor " + request.destination()
-                    + " is a managed database; managed: " + hotswap.describeDatabases());
+                    + " is a managed database; nothing changed. Managed: " + hotswap.describeDatabases());
         }
     }
 

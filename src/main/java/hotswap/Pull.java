@@ -67,7 +67,9 @@ final class Pull {
         try {
             return snapshotAndHandOver();
         } catch (IOException e) {
-            throw new CommandFailure("pull of " + db.path() + " failed: " + Failures.describe(e), e);
+            throw new CommandFailure("pull of " + db.path() + " failed: " + Failures.describe(e) + "; nothing changed"
+                    + (e instanceof java.nio.file.AccessDeniedException ? ". The snapshot is written beside the database: "
+                    + "let the app's user write " + db.path().getParent() : ""), e);
         }
     }
 

@@ -196,7 +196,7 @@ class CliTest {
         String error = errorLine(r);
         assertTrue(error.contains("neither " + client.resolve("a.sqlite3") + " nor " + client.resolve("b.sqlite3")
                 + " is a managed database"), r.toString());
-        assertTrue(error.contains("managed: production.sqlite3 (" + app.db.toRealPath() + ")"), r.toString());
+        assertTrue(error.contains("Managed: production.sqlite3 (" + app.db.toRealPath() + ")"), r.toString());
         assertFalse(Files.exists(client.resolve("b.sqlite3")));
     }
 
@@ -206,7 +206,7 @@ class CliTest {
         byte[] before = Files.readAllBytes(app.db);
         Fixtures.Result r = app.cli(client, null, "cp", app.db.toString(), app.db.toString());
         assertEquals(1, r.exit(), r.toString());
-        assertTrue(errorLine(r).contains("are managed databases; one side of cp must be a local file or -"), r.toString());
+        assertTrue(errorLine(r).contains(app.db.toRealPath() + ", the same managed database; nothing changed."), r.toString());
         assertArrayEquals(before, Files.readAllBytes(app.db));
         assertEquals(List.of(), Fixtures.leftovers(app.db.getParent()));
     }
@@ -347,7 +347,7 @@ class CliTest {
                 Arguments.of(List.of("cp", "-", "/"), "ERROR: no hotswap server at "),
                 Arguments.of(List.of("cp", "a\0b.sqlite3", "-"), "ERROR: cannot use the path a\\0b.sqlite3: "),
                 Arguments.of(List.of("cp", "-", "file.txt/out.sqlite3"), "ERROR: cannot write {client}/file.txt/out.sqlite3: "
-                        + "{client}/file.txt is not a directory\n"));
+                        + "{client}/file.txt is not a directory; nothing changed. Pull to a path in a directory\n"));
     }
 
     @ParameterizedTest(name = "{0}")

@@ -196,13 +196,13 @@ class NamesTest {
         String managed = "primary (" + primary + "), cache (" + cache + ")";
         Map<Path, byte[]> before = Map.of(primary, Files.readAllBytes(primary), cache, Files.readAllBytes(cache));
         assertRefusedChangingNothing(cli(h, "cp", "new.sqlite3", "nosuch"), "ERROR: neither " + client.resolve("new.sqlite3")
-                + " nor " + client.resolve("nosuch") + " is a managed database; managed: " + managed, before);
+                + " nor " + client.resolve("nosuch") + " is a managed database; nothing changed. Managed: " + managed, before);
         // A name never means a local file: the source was not read, and no file was written.
         assertRefusedChangingNothing(cli(h, "cp", "nosuch", "out.sqlite3"), "ERROR: cannot read nosuch: no such file, and no "
                 + "managed database has that name; nothing changed. Managed: " + managed, before);
         assertFalse(Files.exists(client.resolve("out.sqlite3")));
         assertRefusedChangingNothing(cli(h, "cp", "primary", "cache"), "ERROR: both primary (" + primary + ") and cache ("
-                + cache + ") are managed databases; one side of cp must be a local file or - (a new file named cache there is ./cache)",
+                + cache + ") are managed databases; nothing changed. One side of cp must be a local file or - (a new file named cache there is ./cache)",
                 before);
         assertFalse(Files.exists(client.resolve("cache")));
     }

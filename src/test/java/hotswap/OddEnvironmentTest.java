@@ -140,4 +140,21 @@ class OddEnvironmentTest extends AppAndClientTest {
         assertEquals(java.util.Arrays.toString(before), java.util.Arrays.toString(Files.readAllBytes(app.db)));
         assertEquals(List.of(), Fixtures.leftovers(app.db.getParent()));
     }
+
+    /**
+     * The README: an error says what happened, whether anything changed, and what to do. These
+     * refusals of a mistyped command said only what happened.
+     */
+    @ParameterizedTest(name = "cp {0} {1}")
+    @CsvSource({"missing/new.sqlite3, DB", "adir, DB", "DB, nodir/backup.sqlite3", "DB, afile/backup.sqlite3", "DB, DB"})
+    void aMistypedCopyIsRefusedSayingThatNothingChanged(String source, String destination) throws Exception {
+        Files.createDirectories(client.resolve("adir"));
+        Files.writeString(client.resolve("afile"), "x");
+        byte[] before = Files.readAllBytes(app.db);
+        Fixtures.Result r = app.cli(client, null, "cp", source.replace("DB", app.db.toString()), destination.replace("DB", app.db.toString()));
+        assertEquals(1, r.exit(), r.toString());
+        assertTrue(r.stderr().startsWith("ERROR: ") && r.stderr().contains("; nothing changed. "), r.toString());
+        assertEquals(java.util.Arrays.toString(before), java.util.Arrays.toString(Files.readAllBytes(app.db)));
+        assertEquals(List.of(), Fixtures.leftovers(app.db.getParent()));
+    }
 }

@@ -518,7 +518,7 @@ class WireAbuseTest {
 
         // Invariant 7: a path that is no managed database is neither read nor written.
         Reply secret = exchange("pull /etc/passwd", concat(hello(Protocol.VERSION), control(List.of("cp", "/etc/passwd", "-"))));
-        assertRefused(secret, "ERROR: neither /etc/passwd nor - is a managed database; managed: live.sqlite3 (" + db.toRealPath() + ")");
+        assertRefused(secret, "ERROR: neither /etc/passwd nor - is a managed database; nothing changed. Managed: live.sqlite3 (" + db.toRealPath() + ")");
         Reply overwrite = exchange("push into /etc/passwd", concat(hello(Protocol.VERSION), control(List.of("cp", "-", "/etc/passwd"))));
         assertRefused(overwrite, "ERROR: neither - nor /etc/passwd is a managed database");
         assertUnharmedAndServing();

@@ -47,10 +47,11 @@ final class LocalPaths {
         }
         Path given = resolve(cwd, arg);
         if (Files.isDirectory(given)) {
-            throw new Failure(arg + " is a directory; cp copies one database file");
+            throw new Failure(arg + " is a directory; nothing changed. cp copies one database file: name the file in it");
         }
         if (!Files.exists(given)) {
-            throw new Failure("cannot read " + arg + ": no such file");
+            throw new Failure("cannot read " + arg + ": no such file; nothing changed. Check the path (it is relative to this "
+                    + "directory, " + cwd + ")");
         }
         if (!Files.isRegularFile(given)) {
             throw new Failure("cannot read " + arg + ": not a regular file (a pipe or a device); nothing changed. "
@@ -94,10 +95,12 @@ final class LocalPaths {
         }
         Path dir = given.getParent(); // not null: only / has none, and it is a directory
         if (!Files.exists(dir)) {
-            throw new Failure("cannot write " + given + ": directory " + dir + " does not exist");
+            throw new Failure("cannot write " + given + ": directory " + dir + " does not exist; nothing changed. "
+                    + "Create it first (mkdir -p " + dir + "), or pull to another path");
         }
         if (!Files.isDirectory(dir)) {
-            throw new Failure("cannot write " + given + ": " + dir + " is not a directory");
+            throw new Failure("cannot write " + given + ": " + dir + " is not a directory; nothing changed. Pull to a path "
+                    + "in a directory");
         }
         return realPath(dir).resolve(given.getFileName()).toString();
     }
@@ -260,7 +263,7 @@ final class LocalPaths {
         try {
             return cwd.resolve(arg);
         } catch (InvalidPathException e) {
-            throw new Failure("cannot use the path " + arg.replace("\0", "\\0") + ": " + e.getReason());
+            throw new Failure("cannot use the path " + arg.replace("\0", "\\0") + ": " + e.getReason() + "; nothing changed");
         }
     }
 
@@ -268,7 +271,7 @@ final class LocalPaths {
         try {
             return path.toRealPath();
         } catch (IOException e) {
-            throw new Failure("cannot resolve " + path + ": " + Failures.describe(e));
+            throw new Failure("cannot resolve " + path + ": " + Failures.describe(e) + "; nothing changed");
         }
     }
 }

@@ -241,7 +241,8 @@ abstract class PullSink {
                 out = FileChannel.open(temp, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
                         PosixFilePermissions.asFileAttribute(mode));
             } catch (IOException e) {
-                throw new IOException("cannot write " + destination + ": " + Failures.describe(e), e);
+                throw new IOException("cannot write " + destination + ": " + Failures.describe(e) + "; nothing changed. "
+                        + "Pull to a directory you can write", e);
             }
         }
 
