@@ -157,4 +157,27 @@ class OddEnvironmentTest extends AppAndClientTest {
         assertEquals(java.util.Arrays.toString(before), java.util.Arrays.toString(Files.readAllBytes(app.db)));
         assertEquals(List.of(), Fixtures.leftovers(app.db.getParent()));
     }
+
+    /**
+     * {@code hotswap cp DB - > DB}, a slip of the keyboard: the shell empties the live database
+     * before hotswap starts, and the pull wrote a snapshot of what was left into it and said nothing,
+     * exit 0. With {@code >>} it wrote into the live file (or its {@code -wal}) while the app used it.
+     * A pull whose standard output is the database it reads, or one of its journal files, writes
+     * nothing, and says at once what the redirection did.
+     */
+    @ParameterizedTest(name = ">> {0}")
+    @ValueSource(strings = {"", "-wal"})
+    void aPullToStandardOutputRedirectedIntoTheLiveDatabaseWritesNothingAndSaysSo(String suffix) throws Exception {
+        app.post("/items", "name=charlie"); // the -wal holds a transaction
+        Path target = Path.of(app.db + suffix);
+        long before = Files.size(target);
+        Fixtures.Result r = Fixtures.run(client, app.env(), null, List.of("sh", "-c",
+                "exec '" + Fixtures.java() + "' -jar '" + Fixtures.jar() + "' cp '" + app.db + "' - >> '" + target + "'"));
+        assertEquals(1, r.exit(), r.toString());
+        assertTrue(r.stderr().startsWith("ERROR: standard output is " + target.toRealPath()) && r.stderr().contains("nothing was written"),
+                r.toString());
+        assertEquals(before, Files.size(target), "the pull wrote into " + target);
+        assertEquals("[\"alpha\",\"bravo\",\"charlie\"]", app.get("/items").body());
+        assertEquals(List.of(), Fixtures.leftovers(app.db.getParent()));
+    }
 }

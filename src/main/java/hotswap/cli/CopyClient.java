@@ -104,6 +104,10 @@ final class CopyClient {
         localSource = sourceName == null ? LocalPaths.source(cwd, options.source()) : null;
         refuseTerminalStdin();
         localDestination = LocalPaths.destination(cwd, options.destination(), sourceName == null ? localSource : sourceName);
+        if (CopyRequest.STDIO.equals(localDestination) && localSource != null && !CopyRequest.STDIO.equals(localSource)
+                && stdout instanceof java.io.FileOutputStream file && file.getFD() == java.io.FileDescriptor.out) {
+            LocalPaths.refuseStdoutIntoSource(localSource);
+        }
         prepareDelta();
         String source = sourceName == null ? localSource : cwd.toAbsolutePath().resolve(sourceName).toString();
         CopyRequest request = request(source, localDestination).withNames(sourceName, destinationName);

@@ -219,6 +219,33 @@ final class LocalPaths {
         }
     }
 
+    /**
+     * Refuses a pull to standard output that is the very file it reads, or one of its journal files
+     * ({@code hotswap cp DB - > DB}, a slip of the keyboard): the pull would write into a database
+     * the app has open, and with {@code >} the shell has already emptied it, which the operator must
+     * hear at once, not after requests begin to fail.
+     *
+     * @param source the real path of the source
+     */
+    static void refuseStdoutIntoSource(String source) throws Failure {
+        Path stdout = Path.of("/proc/self/fd/1");
+        for (String suffix : List.of("", "-wal", "-journal", "-shm")) {
+            Path file = Path.of(source + suffix);
+            try {
+                if (!Files.isSameFile(stdout, file)) {
+                    continue;
+                }
+            } catch (IOException | RuntimeException e) {
+                continue; // none there, or not Linux
+            }
+            throw new Failure("standard output is " + file + (suffix.isEmpty() ? " itself, the database this pull reads"
+                    : ", a file SQLite keeps beside " + source + ", the database this pull reads") + "; nothing was written to it. "
+                    + "A redirection with > empties the file before hotswap starts: if it belongs to the app's live database, "
+                    + "check the app's data now (hotswap status shows its size), and push a backup if it was lost. "
+                    + "Redirect the pull to another file");
+        }
+    }
+
     /** The real path of the regular file standard input was redirected from ({@code < file}); null for anything else. */
     static String stdinFile() {
         try {
