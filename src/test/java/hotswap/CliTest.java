@@ -143,7 +143,7 @@ class CliTest {
 
     @Test
     void inADirectoryWhoseAbsolutePathIsTooLongForASocketAddressTheClientConnectsByTheRelativePath() throws Exception {
-        // The app binds its default socket relative to its directory; the absolute path would not fit (107 bytes).
+        // The app binds its default socket relative to its directory; the absolute path would not fit (106 bytes in Java).
         Path appDir = client.resolve("a-directory-name-long-enough-to-matter-" + "x".repeat(40)).resolve("app-" + "y".repeat(20));
         Files.createDirectories(appDir.resolve("db"));
         Path socket = appDir.resolve("tmp/sockets/hotswap.sock");
@@ -181,7 +181,7 @@ class CliTest {
         InProcess r = InProcess.run(client, Map.of("HOTSWAP_SOCKET", tooLong), "cp", "-", "db.sqlite3");
         assertEquals(1, r.exit(), r.toString());
         assertTrue(r.err().startsWith("ERROR: the socket path " + client.resolve(tooLong) + " is too long: a Unix socket address "
-                + "holds at most 107 bytes"), r.toString());
+                + "holds at most 106 bytes"), r.toString());
         assertTrue(r.err().contains("point --socket (or HOTSWAP_SOCKET) at a shorter path"), r.toString());
     }
 

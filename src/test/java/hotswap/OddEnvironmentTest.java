@@ -180,4 +180,37 @@ class OddEnvironmentTest extends AppAndClientTest {
         assertEquals("[\"alpha\",\"bravo\",\"charlie\"]", app.get("/items").body());
         assertEquals(List.of(), Fixtures.leftovers(app.db.getParent()));
     }
+
+    /**
+     * Java takes a socket address of at most 106 bytes, one less than Linux: in a directory where the
+     * socket's absolute path has exactly 107, the client tried it, failed with "Unix domain path too
+     * long", and never tried the relative path that fits.
+     */
+    @org.junit.jupiter.api.Test
+    void aSocketWhoseAbsolutePathHasExactly107BytesIsReachedByItsRelativePath() throws Exception {
+        String socketTail = "/tmp/sockets/hotswap.sock";
+        Path dir = client.resolve("d".repeat(107 - socketTail.length() - client.toString().length() - 1));
+        Path socket = Path.of(dir + socketTail);
+        assertEquals(107, socket.toString().length());
+        Fixtures.itemsDb(Files.createDirectories(dir.resolve("db")).resolve("production.sqlite3"), "here");
+        // The demo app in that directory binds its default socket by the relative path, which fits.
+        ProcessBuilder pb = new ProcessBuilder(Fixtures.java(), "-cp", Fixtures.jar() + ":" + Fixtures.sqliteJar(),
+                "hotswap.demo.DemoApp").directory(dir.toFile()).redirectErrorStream(true).redirectOutput(client.resolve("app.log").toFile());
+        pb.environment().keySet().removeAll(List.of("HOTSWAP_DB", "HOTSWAP_SOCKET"));
+        pb.environment().put("PORT", "0");
+        Process demo = pb.start();
+        try {
+            for (int i = 0; i < 3000 && !Files.exists(socket) && demo.isAlive(); i++) {
+                Thread.sleep(10);
+            }
+            assertTrue(Files.exists(socket), "the app did not start:\n" + Files.readString(client.resolve("app.log")));
+            Fixtures.Result byDefault = Fixtures.cli(dir, java.util.Map.of(), null, "cp", "db/production.sqlite3", "b.sqlite3");
+            assertEquals(0, byDefault.exit(), byDefault.toString());
+            Fixtures.Result byEnvironment = Fixtures.cli(dir, java.util.Map.of("HOTSWAP_SOCKET", socket.toString()), null, "status");
+            assertEquals(0, byEnvironment.exit(), byEnvironment.toString());
+        } finally {
+            demo.destroy();
+            demo.waitFor();
+        }
+    }
 }

@@ -17,8 +17,11 @@ import jdk.net.ExtendedSocketOptions;
  * a remote one ({@link Relay}) connect through here alike.
  */
 final class AppSocket {
-    /** The longest path a Unix socket address holds on Linux (sun_path less its terminating NUL). */
-    private static final int MAX_SOCKET_PATH_BYTES = 107;
+    /**
+     * The longest path the JDK puts in a Unix socket address: one byte less than Linux's 107
+     * (sun_path less its terminating NUL), for it refuses a path of 107 ("Unix domain path too long").
+     */
+    private static final int MAX_SOCKET_PATH_BYTES = 106;
 
     private AppSocket() {
     }
@@ -77,7 +80,7 @@ final class AppSocket {
                 throw new Failure("no hotswap server at " + socketPath + "; start the app, or point --socket "
                         + "(or HOTSWAP_SOCKET) at the socket it listens on");
             }
-            throw new Failure("cannot connect to " + socketPath + ": " + why);
+            throw new Failure("cannot connect to " + socketPath + ": " + why + "; nothing was sent");
         } catch (IllegalArgumentException e) {
             throw new Failure("socket path " + socketPath + " is not usable: " + e.getMessage());
         }
