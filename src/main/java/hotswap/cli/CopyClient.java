@@ -104,8 +104,9 @@ final class CopyClient {
         localSource = sourceName == null ? LocalPaths.source(cwd, options.source()) : null;
         refuseTerminalStdin();
         localDestination = LocalPaths.destination(cwd, options.destination(), sourceName == null ? localSource : sourceName);
+        refuseTerminalStdout();
         if (CopyRequest.STDIO.equals(localDestination) && localSource != null && !CopyRequest.STDIO.equals(localSource)
-                && stdout instanceof java.io.FileOutputStream file && file.getFD() == java.io.FileDescriptor.out) {
+                && isProcessStdout()) {
             LocalPaths.refuseStdoutIntoSource(localSource);
         }
         prepareDelta();
@@ -134,6 +135,23 @@ final class CopyClient {
     }
 
     /**
+     * A pull to {@code -} with standard output on the terminal (the {@code > backup} forgotten) would
+     * pour a binary file onto it, and play whatever escape sequences the app's users stored in its
+     * rows, where every other text from the far side reaches the terminal with control characters shown as {@code ?}.
+     */
+    private void refuseTerminalStdout() throws Failure, IOException {
+        if (CopyRequest.STDIO.equals(localDestination) && isProcessStdout() && LocalPaths.stdoutIsTerminal()) {
+            throw new Failure("standard output is a terminal, and a database is binary: it would garble the terminal; nothing "
+                    + "changed. Redirect or pipe it: hotswap cp " + options.source() + " - > backup.sqlite3");
+        }
+    }
+
+    /** Whether stdout is this process's standard output, rather than a stream an embedding caller passed. */
+    private boolean isProcessStdout() throws IOException {
+        return stdout instanceof java.io.FileOutputStream file && file.getFD() == java.io.FileDescriptor.out;
+    }
+
+    /**
      * A copy to or from an app on another machine, through the {@code --rsh} transport and the
      * {@code hotswap relay} it starts there. The local side follows every local rule; the remote
      * path travels inside the protocol, and the relay resolves it there.
@@ -150,6 +168,7 @@ final class CopyClient {
                     + " names a directory, not a database file; nothing changed. Name the database file");
         }
         localDestination = push ? null : LocalPaths.destination(cwd, options.destination(), target.path());
+        refuseTerminalStdout();
         remote = target;
         prepareDelta();
         CopyRequest request = request(push ? localSource : CopyRequest.STDIO, CopyRequest.STDIO);

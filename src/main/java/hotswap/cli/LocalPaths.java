@@ -270,11 +270,20 @@ final class LocalPaths {
 
     /** Whether this process's standard input is a terminal, by what Linux's /proc says descriptor 0 is. */
     static boolean stdinIsTerminal() {
+        return isTerminal(0); // not Linux: then the push waits for what is typed, as cat would
+    }
+
+    /** Whether this process's standard output is a terminal, by what Linux's /proc says descriptor 1 is. */
+    static boolean stdoutIsTerminal() {
+        return isTerminal(1);
+    }
+
+    private static boolean isTerminal(int fd) {
         try {
-            String target = Files.readSymbolicLink(Path.of("/proc/self/fd/0")).toString();
+            String target = Files.readSymbolicLink(Path.of("/proc/self/fd/" + fd)).toString();
             return target.startsWith("/dev/pts/") || target.startsWith("/dev/tty") || target.equals("/dev/console");
         } catch (IOException | RuntimeException e) {
-            return false; // not Linux: then the push waits for what is typed, as cat would
+            return false;
         }
     }
 
