@@ -62,6 +62,24 @@ class RemoteCopyTest {
         assertEquals(List.of(), Fixtures.leftovers(remote.db.getParent()));
     }
 
+    /**
+     * {@code HOST:~/app/db/production.sqlite3}, as one writes it for scp (the README's "as with scp"):
+     * the {@code ~} is the remote home, whatever --remote-dir is; it was taken for a directory named {@code ~},
+     * and a push said to create it (mkdir -p .../~/app/db).
+     */
+    @Test
+    void aRemotePathStartingWithTildeIsInTheRemoteHomeAsWithScp() throws Exception {
+        remote = new RemoteSide("app").start();
+        newDb("new.sqlite3", "home");
+        Fixtures.Result push = remote.cp(null, "new.sqlite3", target("~/app/db/production.sqlite3"), "--remote-dir", "app");
+        assertEquals(0, push.exit(), push.toString());
+        assertEquals(List.of("home"), remote.items());
+        Fixtures.Result pull = remote.cp(null, target("~/app/db/production.sqlite3"), "back.sqlite3", "--remote-dir", "app");
+        assertEquals(0, pull.exit(), pull.toString());
+        assertEquals(List.of("home"), Fixtures.query(remote.local.resolve("back.sqlite3"), "SELECT name FROM items"));
+        assertFalse(Files.exists(remote.home.resolve("~")));
+    }
+
     @Test
     void aRemoteDatabaseMayBeNamedAsALocalOneIs() throws Exception {
         remote = new RemoteSide("app").start();

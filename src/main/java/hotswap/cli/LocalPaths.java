@@ -96,7 +96,7 @@ final class LocalPaths {
         Path dir = given.getParent(); // not null: only / has none, and it is a directory
         if (!Files.exists(dir)) {
             throw new Failure("cannot write " + given + ": directory " + dir + " does not exist; nothing changed. "
-                    + "Create it first (mkdir -p " + dir + "), or pull to another path");
+                    + "Create it first (mkdir -p " + dir + "), or name another path");
         }
         if (!Files.isDirectory(dir)) {
             throw new Failure("cannot write " + given + ": " + dir + " is not a directory; nothing changed. Pull to a path "

@@ -82,10 +82,11 @@ final class Relay {
         try {
             if (request != null) {
                 // A word with nothing at its path may name one of the app's databases: the app decides.
-                String name = LocalPaths.name(cwd, relay.path());
+                String remotePath = inHome(relay.path());
+                String name = LocalPaths.name(cwd, remotePath);
                 String path = name != null ? cwd.toAbsolutePath().resolve(name).toString()
-                        : relay.push() ? LocalPaths.destination(cwd, relay.path(), CopyRequest.STDIO)
-                        : LocalPaths.source(cwd, relay.path());
+                        : relay.push() ? LocalPaths.destination(cwd, remotePath, CopyRequest.STDIO)
+                        : LocalPaths.source(cwd, remotePath);
                 // The client's side is always this connection's stdio: the app here cannot see the client's files.
                 CopyRequest relayed = relay.push() ? request.relayed(CopyRequest.STDIO, path) : request.relayed(path, CopyRequest.STDIO);
                 if (relay.sample() != null && name == null && relayed.deltaSource() != null) {
@@ -106,6 +107,18 @@ final class Relay {
         try (app) {
             return relay(app, forward);
         }
+    }
+
+    /**
+     * The remote PATH with a leading {@code ~} or {@code ~/} in this user's home, as scp and a login
+     * shell read it ({@code HOST:~/app/db/x.sqlite3}); it travels in the protocol, past any shell.
+     */
+    private static String inHome(String path) {
+        String home = System.getenv("HOME");
+        if (home == null || home.isEmpty()) {
+            home = System.getProperty("user.home");
+        }
+        return path.equals("~") ? home : path.startsWith("~/") ? home + path.substring(1) : path;
     }
 
     private int relay(SocketChannel app, List<String> request) throws IOException {
