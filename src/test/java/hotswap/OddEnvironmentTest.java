@@ -213,4 +213,29 @@ class OddEnvironmentTest extends AppAndClientTest {
             demo.waitFor();
         }
     }
+
+    /**
+     * A path through a directory this user may not search is not "no such file": told so, the
+     * operator looks for a typo, and for a destination is told to create a directory that exists.
+     */
+    @org.junit.jupiter.api.Test
+    void aPathThroughADirectoryThisUserMayNotSearchSaysPermissionDeniedNotNoSuchFile() throws Exception {
+        int uid = (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid");
+        org.junit.jupiter.api.Assumptions.assumeTrue(uid == 0 && ClientTrustTest.setpriv() != null,
+                "needs root and setpriv to run the client as another user");
+        Files.setPosixFilePermissions(client, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        Path locked = Files.createDirectories(client.resolve("locked/sub"));
+        Fixtures.itemsDb(locked.resolve("new.sqlite3"), "x");
+        Files.setPosixFilePermissions(locked.getParent(), java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+        for (List<String> args : List.of(List.of("locked/sub/new.sqlite3", app.db.toString()),
+                List.of(app.db.toString(), "locked/sub/backup.sqlite3"))) {
+            List<String> command = new java.util.ArrayList<>(List.of(Fixtures.java(), "-jar", Fixtures.jar().toString(), "cp"));
+            command.addAll(args);
+            Fixtures.Result r = Fixtures.run(client, app.env(), null, ClientTrustTest.asOtherUser(command));
+            assertEquals(1, r.exit(), r.toString());
+            assertTrue(r.stderr().startsWith("ERROR: ") && r.stderr().contains("permission denied") && r.stderr().contains("nothing changed"),
+                    r.toString());
+            assertFalse(r.stderr().contains("no such file") || r.stderr().contains("does not exist"), r.toString());
+        }
+    }
 }

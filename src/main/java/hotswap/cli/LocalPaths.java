@@ -7,7 +7,9 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.List;
 import java.util.Map;
 
@@ -46,14 +48,19 @@ final class LocalPaths {
             return arg;
         }
         Path given = resolve(cwd, arg);
-        if (Files.isDirectory(given)) {
-            throw new Failure(arg + " is a directory; nothing changed. cp copies one database file: name the file in it");
-        }
-        if (!Files.exists(given)) {
+        BasicFileAttributes attributes;
+        try {
+            attributes = Files.readAttributes(given, BasicFileAttributes.class);
+        } catch (NoSuchFileException e) {
             throw new Failure("cannot read " + arg + ": no such file; nothing changed. Check the path (it is relative to this "
                     + "directory, " + cwd + ")");
+        } catch (IOException e) { // a directory on the way this user may not search is no typo
+            throw new Failure("cannot read " + arg + ": " + Failures.describe(e) + "; nothing changed");
         }
-        if (!Files.isRegularFile(given)) {
+        if (attributes.isDirectory()) {
+            throw new Failure(arg + " is a directory; nothing changed. cp copies one database file: name the file in it");
+        }
+        if (!attributes.isRegularFile()) {
             throw new Failure("cannot read " + arg + ": not a regular file (a pipe or a device); nothing changed. "
                     + "To push from a pipe, use -: hotswap cp - DST < " + arg);
         }
@@ -94,11 +101,16 @@ final class LocalPaths {
             return realPath(given).toString();
         }
         Path dir = given.getParent(); // not null: only / has none, and it is a directory
-        if (!Files.exists(dir)) {
+        BasicFileAttributes inDir;
+        try {
+            inDir = Files.readAttributes(dir, BasicFileAttributes.class);
+        } catch (NoSuchFileException e) {
             throw new Failure("cannot write " + given + ": directory " + dir + " does not exist; nothing changed. "
                     + "Create it first (mkdir -p " + dir + "), or name another path");
+        } catch (IOException e) { // one this user may not search exists all the same: creating it is no cure
+            throw new Failure("cannot write " + given + ": " + Failures.describe(e) + "; nothing changed");
         }
-        if (!Files.isDirectory(dir)) {
+        if (!inDir.isDirectory()) {
             throw new Failure("cannot write " + given + ": " + dir + " is not a directory; nothing changed. Pull to a path "
                     + "in a directory");
         }
