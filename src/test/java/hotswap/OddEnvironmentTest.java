@@ -238,4 +238,47 @@ class OddEnvironmentTest extends AppAndClientTest {
             assertFalse(r.stderr().contains("no such file") || r.stderr().contains("does not exist"), r.toString());
         }
     }
+
+    /**
+     * A pull to another name (a hard link) of the live database it reads was refused as "open in
+     * another process (pid N java) ... Stop that process first": that process is the app, and the
+     * advice stops production. The refusal names the two for what they are.
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"--no-delta", "--delta"})
+    void aPullToAHardLinkOfTheLiveDatabaseSaysSoAndNeverAdvisesStoppingTheApp(String delta) throws Exception {
+        Path link = Files.createLink(client.resolve("link.sqlite3"), app.db);
+        byte[] before = Files.readAllBytes(app.db);
+        Fixtures.Result r = app.cli(client, null, "cp", app.db.toString(), "link.sqlite3", delta);
+        assertEquals(1, r.exit(), r.toString());
+        assertTrue(r.stderr().startsWith("ERROR: " + app.db.toRealPath() + " and " + link + " are the same file")
+                && r.stderr().contains("nothing changed"), r.toString());
+        assertFalse(r.stderr().contains("Stop that process"), r.toString());
+        assertTrue(Files.isSameFile(link, app.db));
+        assertEquals(java.util.Arrays.toString(before), java.util.Arrays.toString(Files.readAllBytes(app.db)));
+        assertEquals("[\"alpha\",\"bravo\"]", app.get("/items").body());
+        assertEquals(List.of(), Fixtures.leftovers(client));
+    }
+
+    /**
+     * Pushing the live database onto itself through another of its names (a hard link, as
+     * {@code cp -al} or rsnapshot leave; a bind mount) sent its main file alone, without the
+     * transactions its {@code -wal} held, and swapped that in: committed rows were lost, and the
+     * client said OK. The push is refused, from a file or redirected from one, with nothing changed.
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"file", "stdin"})
+    void pushingTheLiveDatabaseOntoItselfThroughAHardLinkIsRefusedAndNoCommittedRowIsLost(String how) throws Exception {
+        app.post("/items", "name=charlie"); // held in the -wal: the demo keeps a connection open, so nothing checkpoints it
+        assertTrue(Files.size(Path.of(app.db + "-wal")) > 0);
+        Path link = Files.createLink(client.resolve("snapshot.sqlite3"), app.db);
+        Fixtures.Result r = how.equals("file") ? app.cli(client, null, "cp", "snapshot.sqlite3", app.db.toString())
+                : Fixtures.run(client, app.env(), null, List.of("sh", "-c", "exec '" + Fixtures.java() + "' -jar '" + Fixtures.jar()
+                        + "' cp - '" + app.db + "' < snapshot.sqlite3"));
+        assertEquals("[\"alpha\",\"bravo\",\"charlie\"]", app.get("/items").body(), "a committed row was lost: " + r);
+        assertEquals(1, r.exit(), r.toString());
+        assertTrue(r.stderr().startsWith("ERROR: " + link + " and " + app.db.toRealPath() + " are the same file")
+                && r.stderr().contains("nothing changed"), r.toString());
+        assertEquals(List.of(), Fixtures.leftovers(app.db.getParent()));
+    }
 }

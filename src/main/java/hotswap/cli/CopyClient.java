@@ -105,6 +105,7 @@ final class CopyClient {
         refuseTerminalStdin();
         localDestination = LocalPaths.destination(cwd, options.destination(), sourceName == null ? localSource : sourceName);
         refuseTerminalStdout();
+        refuseSameFile();
         if (CopyRequest.STDIO.equals(localDestination) && localSource != null && !CopyRequest.STDIO.equals(localSource)
                 && isProcessStdout()) {
             LocalPaths.refuseStdoutIntoSource(localSource);
@@ -144,6 +145,29 @@ final class CopyClient {
             throw new Failure("standard output is a terminal, and a database is binary: it would garble the terminal; nothing "
                     + "changed. Redirect or pipe it: hotswap cp " + options.source() + " - > backup.sqlite3");
         }
+    }
+
+    /**
+     * Refuses a copy between two names of one file: a hard link (as {@code cp -al} or rsnapshot
+     * leave) or a path through a bind mount. Pushing the live database onto itself that way sends its
+     * main file without the transactions its {@code -wal} holds, and swapping that in loses them; a
+     * pull onto it would replace only a name. The same path on both sides is the app's to refuse.
+     */
+    private void refuseSameFile() throws Failure {
+        String source = CopyRequest.STDIO.equals(localSource) && stdin == System.in ? LocalPaths.stdinFile() : localSource;
+        if (source == null || isStdio(source) || isStdio(localDestination) || source.equals(localDestination)) {
+            return;
+        }
+        try {
+            if (!Files.isSameFile(Path.of(source), Path.of(localDestination))) {
+                return;
+            }
+        } catch (IOException e) {
+            return; // the destination is not there yet
+        }
+        throw new Failure(source + " and " + localDestination + " are the same file (hard links, or one path through a bind "
+                + "mount); nothing changed. Pushed onto itself, a live database would lose the transactions its -wal holds, "
+                + "and a pull onto it would replace only a name: copy to or from a file of its own (a pull makes one)");
     }
 
     /** Whether stdout is this process's standard output, rather than a stream an embedding caller passed. */
