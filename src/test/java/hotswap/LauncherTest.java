@@ -61,7 +61,9 @@ class LauncherTest {
         for (Path link : List.of(absolute, relative, chained)) {
             Fixtures.Result r = fake(link, fakeHome, List.of("version"));
             assertEquals(0, r.exit(), link + ": " + r);
-            assertTrue(r.out().lines().toList().containsAll(List.of("-jar", jar.toString())), link + ": " + r);
+            List<String> argv = r.out().lines().toList();
+            int at = argv.indexOf("-jar");
+            assertTrue(at >= 0 && Files.isSameFile(jar, Path.of(argv.get(at + 1))), link + ": " + r); // the path may keep its ..
         }
     }
 
