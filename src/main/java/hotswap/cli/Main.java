@@ -30,63 +30,13 @@ public final class Main {
         PrintStream err = new PrintStream(new FileOutputStream(FileDescriptor.err), true, StandardCharsets.UTF_8);
         Map<String, String> env = System.getenv();
         boolean progress = Progress.stderrIsTerminal() && !"dumb".equals(env.get("TERM"));
-        String undecodable = undecodableArgument(args);
+        String undecodable = TypedArguments.notAsTyped(args);
         if (undecodable != null) {
-            boolean utf8 = jnuCharset().equals(StandardCharsets.UTF_8);
-            err.println("ERROR: the argument " + undecodable + " holds bytes that this locale's character set ("
-                    + jnuCharset().name() + ") cannot decode, and Java would pass on another name in its place; nothing "
-                    + "changed. " + (utf8 ? "Rename the file to a name that is valid UTF-8"
-                    : "Run hotswap in a UTF-8 locale (LC_ALL=C.UTF-8), or rename the file to a name in " + jnuCharset().name()));
+            err.println("ERROR: " + undecodable);
             System.exit(USAGE);
         }
         int status = run(System.in, out, err, env, Path.of("").toAbsolutePath(), progress, args);
         System.exit(status);
-    }
-
-    /**
-     * The first argument that Java did not get as typed, shown with its odd bytes as {@code \xNN};
-     * null when all were, or when Linux's /proc cannot tell. The JVM decodes its arguments in the
-     * locale's character set and puts U+FFFD (or {@code ?}) in place of what that set cannot decode, so
-     * {@code b\xff.sqlite3} would reach the client as another name, which may be another file.
-     */
-    private static String undecodableArgument(String[] args) {
-        byte[] cmdline;
-        try {
-            cmdline = java.nio.file.Files.readAllBytes(Path.of("/proc/self/cmdline"));
-        } catch (java.io.IOException | RuntimeException e) {
-            return null;
-        }
-        List<byte[]> words = new ArrayList<>();
-        for (int start = 0, i = 0; i < cmdline.length; i++) {
-            if (cmdline[i] == 0) {
-                words.add(java.util.Arrays.copyOfRange(cmdline, start, i));
-                start = i + 1;
-            }
-        }
-        if (words.size() < args.length) {
-            return null;
-        }
-        java.nio.charset.Charset charset = jnuCharset();
-        List<byte[]> typed = words.subList(words.size() - args.length, words.size()); // the class's arguments come last
-        for (int i = 0; i < args.length; i++) {
-            if (!java.util.Arrays.equals(typed.get(i), args[i].getBytes(charset))) {
-                StringBuilder shown = new StringBuilder();
-                for (byte b : typed.get(i)) {
-                    shown.append(b >= 0x20 && b < 0x7f ? String.valueOf((char) b) : String.format("\\x%02x", b & 0xff));
-                }
-                return shown.toString();
-            }
-        }
-        return null;
-    }
-
-    /** The character set the JVM decodes arguments and file names with: the locale's. */
-    private static java.nio.charset.Charset jnuCharset() {
-        try {
-            return java.nio.charset.Charset.forName(System.getProperty("sun.jnu.encoding"));
-        } catch (RuntimeException e) {
-            return java.nio.charset.Charset.defaultCharset();
-        }
     }
 
     /**
