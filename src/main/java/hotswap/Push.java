@@ -276,7 +276,8 @@ final class Push {
         for (String suffix : TempFiles.SIDECARS) {
             Files.deleteIfExists(temp.resolveSibling(temp.getFileName() + suffix));
         }
-        try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.WRITE)) {
+        // Read-only: the file has the live one's mode by now, which may not let its owner write (r--r--r--).
+        try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.READ)) {
             ch.force(true);
         }
     }

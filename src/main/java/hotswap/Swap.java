@@ -453,8 +453,16 @@ final class Swap {
         try (Connection c = db.dataSource().getConnection()) {
             Sqlite.column(c, "PRAGMA wal_checkpoint(" + mode + ")");
         } catch (SQLException e) {
-            throw new CommandFailure("checkpoint of " + live + " failed: " + Failures.describe(e) + "; nothing changed", e);
+            throw checkpointFailed(live, e);
         }
+    }
+
+    private static CommandFailure checkpointFailed(Path live, SQLException e) {
+        // SQLITE_READONLY: the app's user may not write the file (r--r--r--), and the WAL's transactions must go into it first.
+        String what = e.getErrorCode() == 8 ? "The app's user may not write " + live + ", and a push first copies the "
+                + "transactions in its -wal into it: make it writable for that user (chmod u+w), then push again"
+                : "Push again; if it fails again, the app's log says more";
+        return new CommandFailure("checkpoint of " + live + " failed: " + Failures.describe(e) + "; nothing changed. " + what, e);
     }
 
     /**
@@ -474,7 +482,7 @@ final class Swap {
             Sqlite.column(c, "PRAGMA busy_timeout = " + leftMillis);
             result = Sqlite.row(c, "PRAGMA wal_checkpoint(TRUNCATE)");
         } catch (SQLException e) {
-            throw new CommandFailure("checkpoint of " + live + " failed: " + Failures.describe(e) + "; nothing changed", e);
+            throw checkpointFailed(live, e);
         }
         // One row: busy (0 or 1), frames in the WAL, frames copied into the database file.
         if (!"0".equals(result.get(0)) || !result.get(1).equals(result.get(2))) {

@@ -1,5 +1,6 @@
 package hotswap;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -81,15 +82,52 @@ class OddEnvironmentTest extends AppAndClientTest {
         assertEquals(List.of("alpha", "bravo"), Fixtures.query(backup, "SELECT name FROM items ORDER BY id"));
     }
 
-    /** A read-only live database (one the app only reads) is still replaced by a push, and stays read-only. */
+    /**
+     * A read-only live database (one the app only reads): an app run as root replaces it, and it stays
+     * read-only; any other app may not write it, so it cannot checkpoint its WAL first, and refuses,
+     * saying what to do, with nothing changed.
+     */
     @org.junit.jupiter.api.Test
-    void aPushOntoAReadOnlyLiveDatabaseStillReplacesIt() throws Exception {
+    void aPushOntoAReadOnlyLiveDatabaseReplacesItWhereTheAppMayWriteItAndElseSaysWhatToDo() throws Exception {
         Files.setPosixFilePermissions(app.db, java.nio.file.attribute.PosixFilePermissions.fromString("r--r--r--"));
         Fixtures.itemsDb(client.resolve("new.sqlite3"), "fresh");
+        byte[] before = Files.readAllBytes(app.db);
         Fixtures.Result r = app.cli(client, null, "cp", "new.sqlite3", app.db.toString(), "--delta");
-        assertEquals(0, r.exit(), r.toString());
-        assertEquals("[\"fresh\"]", app.get("/items").body());
+        if ((Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid") == 0) {
+            assertEquals(0, r.exit(), r.toString());
+            assertEquals("[\"fresh\"]", app.get("/items").body());
+        } else {
+            assertEquals(1, r.exit(), r.toString());
+            assertTrue(r.stderr().contains("; nothing changed. The app's user may not write " + app.db + ", and a push first "
+                    + "copies the transactions in its -wal into it: make it writable for that user (chmod u+w), then push again"),
+                    r.toString());
+            assertArrayEquals(before, Files.readAllBytes(app.db));
+        }
         assertEquals("r--r--r--", java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(app.db)));
+        assertEquals(List.of(), Fixtures.leftovers(app.db.getParent()));
+    }
+
+    /**
+     * A read-only live database in rollback-journal mode has no WAL to checkpoint: the push replaces
+     * it for any user, and it stays read-only (the new file is synced through a descriptor that only
+     * reads, since it has the live file's mode by then).
+     */
+    @org.junit.jupiter.api.Test
+    void aPushOntoAReadOnlyRollbackJournalDatabaseReplacesItAndItStaysReadOnly() throws Exception {
+        Path dir = Files.createDirectories(client.resolve("ro"));
+        Path db = Fixtures.createDb(dir.resolve("ro.sqlite3"), "CREATE TABLE items(id INTEGER PRIMARY KEY, name TEXT)",
+                "INSERT INTO items(name) VALUES ('old')");
+        Files.setPosixFilePermissions(db, java.nio.file.attribute.PosixFilePermissions.fromString("r--r--r--"));
+        Fixtures.createDb(client.resolve("ro-new.sqlite3"), "CREATE TABLE items(id INTEGER PRIMARY KEY, name TEXT)",
+                "INSERT INTO items(name) VALUES ('fresh')");
+        Path socket = dir.resolve("s.sock");
+        try (hotswap.demo.DemoApp ro = hotswap.demo.DemoApp.start(0, db, socket)) {
+            Fixtures.Result r = Fixtures.cli(client, java.util.Map.of("HOTSWAP_SOCKET", socket.toString()), null,
+                    "cp", "ro-new.sqlite3", db.toString());
+            assertEquals(0, r.exit(), r.toString());
+            assertEquals(List.of("fresh"), Fixtures.query(db, "SELECT name FROM items"));
+        }
+        assertEquals("r--r--r--", java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(db)));
     }
 
     /**
