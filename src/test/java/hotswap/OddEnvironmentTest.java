@@ -5,10 +5,16 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import hotswap.demo.DemoApp;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -46,7 +52,7 @@ class OddEnvironmentTest extends AppAndClientTest {
     @ParameterizedTest(name = "LC_ALL={0}, name {1}")
     @CsvSource({"C.UTF-8, b\\377.sqlite3", "C, b\\303\\251.sqlite3"})
     void anArgumentWhoseBytesTheLocaleCannotDecodeIsRefusedAndNoFileIsMade(String locale, String printfName) throws Exception {
-        Fixtures.Result r = Fixtures.run(client, java.util.Map.of("HOTSWAP_SOCKET", app.socket.toString(), "LC_ALL", locale), null,
+        Fixtures.Result r = Fixtures.run(client, Map.of("HOTSWAP_SOCKET", app.socket.toString(), "LC_ALL", locale), null,
                 List.of("sh", "-c", "exec '" + Fixtures.java() + "' -jar '" + Fixtures.jar() + "' cp '" + app.db
                         + "' \"$(printf '" + printfName + "')\""));
         assertEquals(2, r.exit(), r.toString());
@@ -66,17 +72,17 @@ class OddEnvironmentTest extends AppAndClientTest {
     @ValueSource(strings = {"--no-delta", "--delta"})
     void aPullOntoAReadOnlyFileIsRefusedAndLeavesItAsItWas(String delta) throws Exception {
         Path backup = Fixtures.itemsDb(client.resolve("backup.sqlite3"), "kept");
-        Files.setPosixFilePermissions(backup, java.nio.file.attribute.PosixFilePermissions.fromString("r--r--r--"));
+        Files.setPosixFilePermissions(backup, PosixFilePermissions.fromString("r--r--r--"));
         byte[] before = Files.readAllBytes(backup);
         Object inode = Files.getAttribute(backup, "unix:ino");
         Fixtures.Result r = app.cli(client, null, "cp", app.db.toString(), "backup.sqlite3", delta);
         assertEquals(1, r.exit(), r.toString());
         assertTrue(r.stderr().startsWith("ERROR: " + backup.toRealPath() + " is read-only (mode 0444)") && r.stderr().contains("nothing changed"), r.toString());
         assertEquals(inode, Files.getAttribute(backup, "unix:ino"));
-        assertEquals(java.util.Arrays.toString(before), java.util.Arrays.toString(Files.readAllBytes(backup)));
+        assertArrayEquals(before, Files.readAllBytes(backup));
         assertEquals(List.of(), Fixtures.leftovers(client));
 
-        Files.setPosixFilePermissions(backup, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+        Files.setPosixFilePermissions(backup, PosixFilePermissions.fromString("rw-r--r--"));
         Fixtures.Result again = app.cli(client, null, "cp", app.db.toString(), "backup.sqlite3", delta);
         assertEquals(0, again.exit(), again.toString());
         assertEquals(List.of("alpha", "bravo"), Fixtures.query(backup, "SELECT name FROM items ORDER BY id"));
@@ -87,9 +93,9 @@ class OddEnvironmentTest extends AppAndClientTest {
      * read-only; any other app may not write it, so it cannot checkpoint its WAL first, and refuses,
      * saying what to do, with nothing changed.
      */
-    @org.junit.jupiter.api.Test
+    @Test
     void aPushOntoAReadOnlyLiveDatabaseReplacesItWhereTheAppMayWriteItAndElseSaysWhatToDo() throws Exception {
-        Files.setPosixFilePermissions(app.db, java.nio.file.attribute.PosixFilePermissions.fromString("r--r--r--"));
+        Files.setPosixFilePermissions(app.db, PosixFilePermissions.fromString("r--r--r--"));
         Fixtures.itemsDb(client.resolve("new.sqlite3"), "fresh");
         byte[] before = Files.readAllBytes(app.db);
         Fixtures.Result r = app.cli(client, null, "cp", "new.sqlite3", app.db.toString(), "--delta");
@@ -103,7 +109,7 @@ class OddEnvironmentTest extends AppAndClientTest {
                     r.toString());
             assertArrayEquals(before, Files.readAllBytes(app.db));
         }
-        assertEquals("r--r--r--", java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(app.db)));
+        assertEquals("r--r--r--", PosixFilePermissions.toString(Files.getPosixFilePermissions(app.db)));
         assertEquals(List.of(), Fixtures.leftovers(app.db.getParent()));
     }
 
@@ -112,33 +118,33 @@ class OddEnvironmentTest extends AppAndClientTest {
      * it for any user, and it stays read-only (the new file is synced through a descriptor that only
      * reads, since it has the live file's mode by then).
      */
-    @org.junit.jupiter.api.Test
+    @Test
     void aPushOntoAReadOnlyRollbackJournalDatabaseReplacesItAndItStaysReadOnly() throws Exception {
         Path dir = Files.createDirectories(client.resolve("ro"));
         Path db = Fixtures.createDb(dir.resolve("ro.sqlite3"), "CREATE TABLE items(id INTEGER PRIMARY KEY, name TEXT)",
                 "INSERT INTO items(name) VALUES ('old')");
-        Files.setPosixFilePermissions(db, java.nio.file.attribute.PosixFilePermissions.fromString("r--r--r--"));
+        Files.setPosixFilePermissions(db, PosixFilePermissions.fromString("r--r--r--"));
         Fixtures.createDb(client.resolve("ro-new.sqlite3"), "CREATE TABLE items(id INTEGER PRIMARY KEY, name TEXT)",
                 "INSERT INTO items(name) VALUES ('fresh')");
         Path socket = dir.resolve("s.sock");
-        try (hotswap.demo.DemoApp ro = hotswap.demo.DemoApp.start(0, db, socket)) {
-            Fixtures.Result r = Fixtures.cli(client, java.util.Map.of("HOTSWAP_SOCKET", socket.toString()), null,
+        try (DemoApp ro = DemoApp.start(0, db, socket)) {
+            Fixtures.Result r = Fixtures.cli(client, Map.of("HOTSWAP_SOCKET", socket.toString()), null,
                     "cp", "ro-new.sqlite3", db.toString());
             assertEquals(0, r.exit(), r.toString());
             assertEquals(List.of("fresh"), Fixtures.query(db, "SELECT name FROM items"));
         }
-        assertEquals("r--r--r--", java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(db)));
+        assertEquals("r--r--r--", PosixFilePermissions.toString(Files.getPosixFilePermissions(db)));
     }
 
     /**
      * {@code export HOTSWAP_SOCKET=} (set, but empty) means the default, as an empty variable does
      * for the shell's {@code ${VAR:-default}}: not this directory, taken for a socket.
      */
-    @org.junit.jupiter.api.Test
+    @Test
     void anEmptyHotswapSocketMeansTheDefaultSocket() throws Exception {
         Path db = Fixtures.itemsDb(Files.createDirectories(client.resolve("db")).resolve("here.sqlite3"), "here");
-        try (hotswap.demo.DemoApp here = hotswap.demo.DemoApp.start(0, db, client.resolve("tmp/sockets/hotswap.sock"))) {
-            Fixtures.Result r = Fixtures.cli(client, java.util.Map.of("HOTSWAP_SOCKET", ""), null, "cp", "db/here.sqlite3", "b.sqlite3");
+        try (DemoApp here = DemoApp.start(0, db, client.resolve("tmp/sockets/hotswap.sock"))) {
+            Fixtures.Result r = Fixtures.cli(client, Map.of("HOTSWAP_SOCKET", ""), null, "cp", "db/here.sqlite3", "b.sqlite3");
             assertEquals(0, r.exit(), r.toString());
             assertEquals(List.of("here"), Fixtures.query(client.resolve("b.sqlite3"), "SELECT name FROM items"));
         }
@@ -168,14 +174,14 @@ class OddEnvironmentTest extends AppAndClientTest {
      * of its own (its module image), which the push read and the app refused as "not a SQLite
      * database ... check that you are pushing the right file". The client says what is wrong.
      */
-    @org.junit.jupiter.api.Test
+    @Test
     void aPushFromAClosedStandardInputSaysSoAndChangesNothing() throws Exception {
         byte[] before = Files.readAllBytes(app.db);
         Fixtures.Result r = Fixtures.run(client, app.env(), null, List.of("sh", "-c",
                 "exec '" + Fixtures.java() + "' -jar '" + Fixtures.jar() + "' cp - '" + app.db + "' <&-"));
         assertEquals(1, r.exit(), r.toString());
         assertTrue(r.stderr().startsWith("ERROR: standard input is closed") && r.stderr().contains("nothing changed"), r.toString());
-        assertEquals(java.util.Arrays.toString(before), java.util.Arrays.toString(Files.readAllBytes(app.db)));
+        assertArrayEquals(before, Files.readAllBytes(app.db));
         assertEquals(List.of(), Fixtures.leftovers(app.db.getParent()));
     }
 
@@ -192,7 +198,7 @@ class OddEnvironmentTest extends AppAndClientTest {
         Fixtures.Result r = app.cli(client, null, "cp", source.replace("DB", app.db.toString()), destination.replace("DB", app.db.toString()));
         assertEquals(1, r.exit(), r.toString());
         assertTrue(r.stderr().startsWith("ERROR: ") && r.stderr().contains("; nothing changed. "), r.toString());
-        assertEquals(java.util.Arrays.toString(before), java.util.Arrays.toString(Files.readAllBytes(app.db)));
+        assertArrayEquals(before, Files.readAllBytes(app.db));
         assertEquals(List.of(), Fixtures.leftovers(app.db.getParent()));
     }
 
@@ -224,7 +230,7 @@ class OddEnvironmentTest extends AppAndClientTest {
      * socket's absolute path has exactly 107, the client tried it, failed with "Unix domain path too
      * long", and never tried the relative path that fits.
      */
-    @org.junit.jupiter.api.Test
+    @Test
     void aSocketWhoseAbsolutePathHasExactly107BytesIsReachedByItsRelativePath() throws Exception {
         String socketTail = "/tmp/sockets/hotswap.sock";
         Path dir = client.resolve("d".repeat(107 - socketTail.length() - client.toString().length() - 1));
@@ -242,9 +248,9 @@ class OddEnvironmentTest extends AppAndClientTest {
                 Thread.sleep(10);
             }
             assertTrue(Files.exists(socket), "the app did not start:\n" + Files.readString(client.resolve("app.log")));
-            Fixtures.Result byDefault = Fixtures.cli(dir, java.util.Map.of(), null, "cp", "db/production.sqlite3", "b.sqlite3");
+            Fixtures.Result byDefault = Fixtures.cli(dir, Map.of(), null, "cp", "db/production.sqlite3", "b.sqlite3");
             assertEquals(0, byDefault.exit(), byDefault.toString());
-            Fixtures.Result byEnvironment = Fixtures.cli(dir, java.util.Map.of("HOTSWAP_SOCKET", socket.toString()), null, "status");
+            Fixtures.Result byEnvironment = Fixtures.cli(dir, Map.of("HOTSWAP_SOCKET", socket.toString()), null, "status");
             assertEquals(0, byEnvironment.exit(), byEnvironment.toString());
         } finally {
             demo.destroy();
@@ -256,18 +262,18 @@ class OddEnvironmentTest extends AppAndClientTest {
      * A path through a directory this user may not search is not "no such file": told so, the
      * operator looks for a typo, and for a destination is told to create a directory that exists.
      */
-    @org.junit.jupiter.api.Test
+    @Test
     void aPathThroughADirectoryThisUserMayNotSearchSaysPermissionDeniedNotNoSuchFile() throws Exception {
         int uid = (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid");
-        org.junit.jupiter.api.Assumptions.assumeTrue(uid == 0 && ClientTrustTest.setpriv() != null,
+        Assumptions.assumeTrue(uid == 0 && ClientTrustTest.setpriv() != null,
                 "needs root and setpriv to run the client as another user");
-        Files.setPosixFilePermissions(client, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        Files.setPosixFilePermissions(client, PosixFilePermissions.fromString("rwxr-xr-x"));
         Path locked = Files.createDirectories(client.resolve("locked/sub"));
         Fixtures.itemsDb(locked.resolve("new.sqlite3"), "x");
-        Files.setPosixFilePermissions(locked.getParent(), java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+        Files.setPosixFilePermissions(locked.getParent(), PosixFilePermissions.fromString("rwx------"));
         for (List<String> args : List.of(List.of("locked/sub/new.sqlite3", app.db.toString()),
                 List.of(app.db.toString(), "locked/sub/backup.sqlite3"))) {
-            List<String> command = new java.util.ArrayList<>(List.of(Fixtures.java(), "-jar", Fixtures.jar().toString(), "cp"));
+            List<String> command = new ArrayList<>(List.of(Fixtures.java(), "-jar", Fixtures.jar().toString(), "cp"));
             command.addAll(args);
             Fixtures.Result r = Fixtures.run(client, app.env(), null, ClientTrustTest.asOtherUser(command));
             assertEquals(1, r.exit(), r.toString());
@@ -293,7 +299,7 @@ class OddEnvironmentTest extends AppAndClientTest {
                 && r.stderr().contains("nothing changed"), r.toString());
         assertFalse(r.stderr().contains("Stop that process"), r.toString());
         assertTrue(Files.isSameFile(link, app.db));
-        assertEquals(java.util.Arrays.toString(before), java.util.Arrays.toString(Files.readAllBytes(app.db)));
+        assertArrayEquals(before, Files.readAllBytes(app.db));
         assertEquals("[\"alpha\",\"bravo\"]", app.get("/items").body());
         assertEquals(List.of(), Fixtures.leftovers(client));
     }
