@@ -620,33 +620,10 @@ class LibraryBehaviourTest {
 
     @Test
     void beforeSwapThatThrowsAbandonsTheSwapAndAfterSwapStillRunsWithReplacedFalse() throws Exception {
-        Path live = Fixtures.itemsDb(dir.resolve("live.sqlite3"), "old");
-        Fixtures.itemsDb(client.resolve("new.sqlite3"), "new");
-        Hotswap h = started(live);
-        ManagedDatabase db = h.database(live);
-        List<String> events = Collections.synchronizedList(new ArrayList<>());
-        db.addSwapListener(new SwapListener() {
-            @Override
-            public void beforeSwap(ManagedDatabase database) throws Exception {
-                events.add("before");
-                throw new IllegalStateException("pool refused to suspend");
-            }
-
-            @Override
-            public void afterSwap(ManagedDatabase database, boolean replaced) {
-                events.add("after " + replaced);
-            }
+        Fixtures.Result r = pushAbandonedByBeforeSwap(() -> {
+            throw new IllegalStateException("pool refused to suspend");
         });
-        byte[] before = Files.readAllBytes(live); // no connection is open now
-        Fixtures.Result r = cli(h, "cp", "new.sqlite3", live.toString());
-        assertEquals(1, r.exit(), r.toString());
         assertTrue(r.stderr().contains("pool refused to suspend"), r.stderr());
-        assertTrue(r.stderr().contains("nothing changed"), r.stderr());
-        assertEquals("", r.out());
-        assertEquals(List.of("before", "after false"), events);
-        assertArrayEquals(before, Files.readAllBytes(live), "the live database changed");
-        assertEquals(List.of("old"), names(db.dataSource()));
-        assertEquals(List.of(), Fixtures.leftovers(dir));
     }
 
     /**
@@ -656,6 +633,21 @@ class LibraryBehaviourTest {
      */
     @Test
     void aBeforeSwapThatOutlastsTheSwapTimeoutRefusesTheSwapSayingSoAndNothingChanges() throws Exception {
+        Fixtures.Result r = pushAbandonedByBeforeSwap(() -> Thread.sleep(800), "--timeout", "200");
+        assertTrue(r.stderr().contains("ERROR: the swap listeners' beforeSwap returned after the swap's timeout of 200 ms had run out"),
+                r.stderr());
+    }
+
+    interface BeforeSwap {
+        void run() throws Exception;
+    }
+
+    /**
+     * Pushes to an app whose listener's beforeSwap runs {@code before}, and checks what any
+     * abandoned swap must leave: exit 1 saying nothing changed, afterSwap run with false, the live
+     * database byte-identical and still served, no temp file.
+     */
+    private Fixtures.Result pushAbandonedByBeforeSwap(BeforeSwap before, String... options) throws Exception {
         Path live = Fixtures.itemsDb(dir.resolve("live.sqlite3"), "old");
         Fixtures.itemsDb(client.resolve("new.sqlite3"), "new");
         Hotswap h = started(live);
@@ -664,8 +656,8 @@ class LibraryBehaviourTest {
         db.addSwapListener(new SwapListener() {
             @Override
             public void beforeSwap(ManagedDatabase database) throws Exception {
-                Thread.sleep(800);
                 events.add("before");
+                before.run();
             }
 
             @Override
@@ -673,16 +665,18 @@ class LibraryBehaviourTest {
                 events.add("after " + replaced);
             }
         });
-        byte[] before = Files.readAllBytes(live);
-        Fixtures.Result r = cli(h, "cp", "new.sqlite3", live.toString(), "--timeout", "200");
+        byte[] bytes = Files.readAllBytes(live); // no connection is open now
+        List<String> args = new ArrayList<>(List.of("cp", "new.sqlite3", live.toString()));
+        args.addAll(List.of(options));
+        Fixtures.Result r = cli(h, args.toArray(String[]::new));
         assertEquals(1, r.exit(), r.toString());
-        assertTrue(r.stderr().contains("ERROR: the swap listeners' beforeSwap returned after the swap's timeout of 200 ms had run out"),
-                r.stderr());
         assertTrue(r.stderr().contains("nothing changed"), r.stderr());
+        assertEquals("", r.out());
         assertEquals(List.of("before", "after false"), events);
-        assertArrayEquals(before, Files.readAllBytes(live), "the live database changed");
+        assertArrayEquals(bytes, Files.readAllBytes(live), "the live database changed");
         assertEquals(List.of("old"), names(db.dataSource()));
         assertEquals(List.of(), Fixtures.leftovers(dir));
+        return r;
     }
 
     /**
