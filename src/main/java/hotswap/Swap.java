@@ -149,7 +149,7 @@ final class Swap {
             // The DataSource's own connections close before the checkpoint: one of them in a transaction (a
             // background job outside the gate) would otherwise block it, and the swap would end refused.
             awaitListenersClosed(deadline);
-            int closed = dataSource.closeAll();
+            int closed = closeAll(dataSource, deadline);
             noteInGate(Level.INFO, () -> "disconnected: closed " + closed + " connection(s) to " + live);
             checkpointWithin(deadline);
             refuseForeignConnections(live, deadline);
@@ -318,6 +318,23 @@ final class Swap {
                 + "swap's timeout of " + timeoutMillis + " ms ran out, after the swap listeners' beforeSwap ("
                 + dataSource.describeOpen() + "); nothing changed. Have a SwapListener close them (a pool: suspend it and "
                 + "evict its connections), or give them longer with --timeout MS");
+    }
+
+    /**
+     * Closes the DataSource's connections within the swap's timeout. One whose statement outlasts
+     * it (waiting for a lock that a connection hotswap does not manage holds) refuses the swap, even
+     * with --force: it still has the old file open, and would take the new file's journals for its own.
+     */
+    private int closeAll(SwappableDataSource dataSource, long deadline) throws CommandFailure, SQLException, InterruptedException {
+        try {
+            return dataSource.closeAll(deadline);
+        } catch (SwappableDataSource.StillRunning e) {
+            throw new CommandFailure(e.connections + " connection(s) from dataSource() (" + e.getMessage() + ") did not close "
+                    + "within the swap's timeout of " + timeoutMillis + " ms: closing one waits for the statement running on it, "
+                    + "and the swap's interrupt does not end a statement that waits for a lock another connection holds (one "
+                    + "opened outside hotswap, another process); nothing changed, and each closes once its statement ends. End "
+                    + "the transaction that holds the lock, or give the swap longer with --timeout MS, then push again");
+        }
     }
 
     /**

@@ -16,6 +16,7 @@ import java.util.Properties;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
 import javax.sql.DataSource;
 
@@ -164,7 +165,7 @@ final class SwappableDataSource implements DataSource {
     /**
      * Stops handing out connections: {@link #getConnection()} on other threads waits until
      * {@link #resume()}, so a pool refilling meanwhile opens whatever file is there then. Returns
-     * once connections being opened now are registered, so that {@link #closeAll()} sees them.
+     * once connections being opened now are registered, so that {@link #closeAll(long)} sees them.
      */
     void suspend() throws SQLException {
         synchronized (suspendLock) {
@@ -187,38 +188,84 @@ final class SwappableDataSource implements DataSource {
     }
 
     /**
-     * Closes every open connection, and the one kept between requests. Call it {@link #suspend()}ed.
+     * Closes every open connection, then the one kept between requests. Call it {@link #suspend()}ed.
+     * A statement running on a connection is interrupted first. An interrupt does not end a statement
+     * that waits in SQLite's busy handler for a lock another connection holds, and closing its
+     * connection waits for it: so each connection closes on a thread of its own, and one that waits
+     * for another's lock ends once that one is closed, in whatever order; this waits for them until
+     * {@code deadlineNanos} ({@link System#nanoTime()}). Should some still be open then, the one kept
+     * between requests stays open.
      *
      * @return how many connections handed out were closed
+     * @throws StillRunning when some are not closed by the deadline; each closes once its statement ends
      */
-    int closeAll() throws SQLException {
+    int closeAll(long deadlineNanos) throws SQLException, StillRunning, InterruptedException {
         forgetClosed();
-        List<Connection> toClose = new ArrayList<>(open.keySet());
-        for (Tracker tracker : open.values()) {
+        Map<Connection, Tracker> toClose = new java.util.LinkedHashMap<>(open);
+        for (Tracker tracker : toClose.values()) {
             tracker.closedBySwap = true;
             tracker.interruptRunning();
         }
+        List<SQLException> failures = java.util.Collections.synchronizedList(new ArrayList<>());
+        Map<Thread, Tracker> closers = new java.util.LinkedHashMap<>();
+        toClose.forEach((c, tracker) -> {
+            Thread closer = new Thread(() -> {
+                try {
+                    c.close();
+                } catch (SQLException e) {
+                    failures.add(e);
+                }
+            }, "hotswap-close (a connection opened on " + tracker.thread + ")");
+            closer.setDaemon(true);
+            closer.start();
+            closers.put(closer, tracker);
+        });
+        Map<String, Integer> running = new TreeMap<>();
+        for (Map.Entry<Thread, Tracker> e : closers.entrySet()) {
+            TimeUnit.NANOSECONDS.timedJoin(e.getKey(), deadlineNanos - System.nanoTime());
+            if (e.getKey().isAlive()) {
+                running.merge(e.getValue().thread, 1, Integer::sum);
+            }
+        }
+        if (!running.isEmpty()) {
+            throw new StillRunning(running);
+        }
+        // Last, on this thread: the last connection to close checkpoints the WAL into the file and removes it,
+        // which takes as long as the WAL is long, not as long as some statement runs.
         SQLException failure = null;
         try {
             closeAnchor();
         } catch (SQLException e) {
             failure = e;
         }
-        for (Connection c : toClose) {
-            try {
-                c.close();
-            } catch (SQLException e) {
-                if (failure == null) {
-                    failure = e;
-                } else {
-                    failure.addSuppressed(e);
-                }
+        for (SQLException e : failures) {
+            if (failure == null) {
+                failure = e;
+            } else {
+                failure.addSuppressed(e);
             }
         }
         if (failure != null) {
             throw failure;
         }
         return toClose.size();
+    }
+
+    /** Connections a swap could not close in time, as their statements had not ended. */
+    static final class StillRunning extends Exception {
+        final int connections;
+
+        StillRunning(Map<String, Integer> byThread) {
+            super(describe(byThread));
+            this.connections = byThread.values().stream().mapToInt(Integer::intValue).sum();
+        }
+
+        private static String describe(Map<String, Integer> byThread) {
+            StringBuilder b = new StringBuilder();
+            byThread.forEach((thread, n) -> b.append(b.length() == 0 ? "" : ", ").append(n > 1 ? n + " " : "")
+                    .append("opened on thread ").append(thread));
+            return b.toString();
+        }
     }
 
     /**

@@ -354,6 +354,93 @@ class LibraryBehaviourTest {
         assertEquals(List.of(), Fixtures.leftovers(dir));
     }
 
+    /**
+     * A background job's write on a dataSource() connection waits in SQLite's busy handler for a lock that
+     * another connection of the app holds, with the app's busy timeout (30 s here). sqlite3_interrupt
+     * does not end that wait, and closing the connection waits for the statement: the swap must not hold
+     * requests at the gate until the lock is free, but refuse within --timeout, with nothing changed.
+     */
+    @Test
+    void aStatementWaitingForALockTheSwapCannotFreeRefusesTheSwapWithinItsTimeoutInsteadOfHoldingTheGate() throws Exception {
+        Path live = Fixtures.itemsDb(dir.resolve("live.sqlite3"), "old");
+        Fixtures.itemsDb(client.resolve("new.sqlite3"), "new");
+        Hotswap h = started(live);
+        DataSource ds = h.database(live).dataSource();
+        Connection holder = java.sql.DriverManager.getConnection("jdbc:sqlite:" + live); // not hotswap's: the swap cannot close it
+        cleanup.add(holder);
+        holder.setAutoCommit(false);
+        try (Statement s = holder.createStatement()) {
+            s.executeUpdate("INSERT INTO items(name) VALUES ('holder')"); // takes the write lock
+        }
+        CompletableFuture<String> job = waitingWriter(ds, "import-job");
+        Fixtures.Result r = cli(h, "cp", "new.sqlite3", live.toString(), "--timeout", "1000");
+        boolean jobWasWaiting = !job.isDone();
+        holder.rollback();
+        String outcome = job.get(120, TimeUnit.SECONDS);
+        assertTrue(jobWasWaiting, "the push ended only after the job's statement had: " + outcome + "; " + r);
+        assertEquals(1, r.exit(), r.toString());
+        assertTrue(r.stderr().contains("ERROR: 1 connection(s) from dataSource() (opened on thread import-job) did not close "
+                + "within the swap's timeout of 1000 ms"), r.stderr());
+        assertTrue(r.stderr().contains("nothing changed"), r.stderr());
+        assertTrue(outcome.startsWith("failed: "), outcome);
+        assertEquals(List.of("old"), names(ds));
+        assertEquals(List.of(), Fixtures.leftovers(dir));
+    }
+
+    /**
+     * Two background jobs outside the gate: one has written in a transaction it has not committed, the
+     * other's write waits for it (busy timeout 30 s). The swap closes both, whichever it reaches first,
+     * and swaps within --timeout: the waiting one ends once the other is rolled back.
+     */
+    @Test
+    void aStatementWaitingForTheLockOfAnotherDataSourceConnectionDoesNotHoldTheSwap() throws Exception {
+        Path live = Fixtures.itemsDb(dir.resolve("live.sqlite3"), "old");
+        Fixtures.itemsDb(client.resolve("new.sqlite3"), "new");
+        Hotswap h = started(live);
+        DataSource ds = h.database(live).dataSource();
+        Connection holder = ds.getConnection();
+        cleanup.add(holder);
+        holder.setAutoCommit(false);
+        try (Statement s = holder.createStatement()) {
+            s.executeUpdate("INSERT INTO items(name) VALUES ('holder')");
+        }
+        List<CompletableFuture<String>> jobs = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            jobs.add(waitingWriter(ds, "import-job-" + i));
+        }
+        Fixtures.Result r = cli(h, "cp", "new.sqlite3", live.toString(), "--timeout", "5000");
+        assertEquals(0, r.exit(), r.toString());
+        for (CompletableFuture<String> job : jobs) {
+            String outcome = job.get(120, TimeUnit.SECONDS);
+            assertTrue(outcome.startsWith("failed: ") && outcome.contains("interrupt"), outcome);
+        }
+        assertTrue(holder.isClosed());
+        assertEquals(List.of("new"), names(ds));
+        assertEquals(List.of(), Fixtures.leftovers(dir));
+    }
+
+    /** A job on its own thread whose write waits (busy timeout 30 s) for a lock held elsewhere; returns once it waits. */
+    private CompletableFuture<String> waitingWriter(DataSource ds, String threadName) throws Exception {
+        CompletableFuture<String> job = new CompletableFuture<>();
+        Thread worker = new Thread(() -> {
+            try (Connection c = ds.getConnection(); Statement s = c.createStatement()) {
+                s.execute("PRAGMA busy_timeout = 30000");
+                s.executeUpdate("INSERT INTO items(name) VALUES ('" + threadName + "')");
+                job.complete("finished");
+            } catch (SQLException e) {
+                job.complete("failed: " + e.getMessage());
+            }
+        }, threadName);
+        worker.start();
+        cleanup.add(() -> worker.join(120_000));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (!running(worker, "_exec_utf8") && !job.isDone() && System.nanoTime() < deadline) {
+            Thread.sleep(1);
+        }
+        assertTrue(running(worker, "_exec_utf8"), "the job's write did not wait: " + job.getNow("still running"));
+        return job;
+    }
+
     /** Whether {@code t} is running a method named {@code method} now. */
     private static boolean running(Thread t, String method) {
         for (StackTraceElement e : t.getStackTrace()) {
