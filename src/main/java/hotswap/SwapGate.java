@@ -47,7 +47,11 @@ public final class SwapGate {
      */
     private final AtomicInteger admitted = new AtomicInteger();
     private final AtomicReference<Closure> closure = new AtomicReference<>();
-    private final ThreadLocal<int[]> depth = ThreadLocal.withInitial(() -> new int[1]);
+    /**
+     * Passes each thread holds. Atomic, though each thread has its own: a pass may be closed on
+     * another thread than its own, at the moment its own thread enters again.
+     */
+    private final ThreadLocal<AtomicInteger> depth = ThreadLocal.withInitial(AtomicInteger::new);
 
     SwapGate() {
     }
@@ -123,7 +127,7 @@ public final class SwapGate {
         }
     }
 
-    /** Proof of passage: close it when the work on the database is done. */
+    /** Proof of passage: close it when the work on the database is done, on whatever thread that is. */
     public interface Pass extends AutoCloseable {
         /** Leaves the gate. Closing a pass twice has no further effect. */
         @Override
@@ -190,12 +194,12 @@ public final class SwapGate {
      * Enters the gate like {@link #enter()}; a wait for the request {@code what} is logged.
      */
     Pass enter(String what) {
-        int[] mine = depth.get();
+        AtomicInteger mine = depth.get();
         Thread me = Thread.currentThread();
         while (true) {
             inside.incrementAndGet();
             Closure c = closure.get();
-            if (c == null || mine[0] > 0 || c.owner == me) {
+            if (c == null || mine.get() > 0 || c.owner == me) {
                 break;
             }
             leave(); // the swap is waiting for the count to drop: do not hold it up
@@ -211,29 +215,28 @@ public final class SwapGate {
      * @return the pass, or null when a swap holds the gate
      */
     Pass tryEnter() {
-        int[] mine = depth.get();
+        AtomicInteger mine = depth.get();
         inside.incrementAndGet();
         Closure c = closure.get();
-        if (c != null && mine[0] == 0 && c.owner != Thread.currentThread()) {
+        if (c != null && mine.get() == 0 && c.owner != Thread.currentThread()) {
             leave();
             return null;
         }
         return admit(mine);
     }
 
-    private Pass admit(int[] mine) {
-        mine[0]++;
+    private Pass admit(AtomicInteger mine) {
+        mine.incrementAndGet();
         admitted.incrementAndGet();
         return new Pass() {
-            private boolean closed;
+            private final AtomicBoolean closed = new AtomicBoolean();
 
             @Override
             public void close() {
-                if (closed) {
+                if (!closed.compareAndSet(false, true)) {
                     return;
                 }
-                closed = true;
-                mine[0]--;
+                mine.decrementAndGet();
                 admitted.decrementAndGet();
                 leave();
             }
@@ -267,7 +270,7 @@ public final class SwapGate {
      * @throws StillInFlight when requests are still inside at the deadline; the gate is open again
      */
     void close(long timeoutMillis) throws StillInFlight, InterruptedException {
-        if (depth.get()[0] > 0) {
+        if (depth.get().get() > 0) {
             throw new IllegalStateException("a thread inside the gate cannot close it");
         }
         Closure mine = new Closure(Thread.currentThread());

@@ -234,6 +234,86 @@ class SwapGateTest {
         gate.open();
     }
 
+    /**
+     * A pass may be closed on another thread than the one that entered (work handed to an executor).
+     * Once every pass of a thread is closed, whatever thread closed them, that thread is outside the
+     * gate: a closed gate holds it, as it holds any other; and entering again while it holds a pass
+     * still does not wait for a swap that waits for that pass.
+     */
+    @Test
+    void passesClosedOnAnotherThreadWhileTheirThreadEntersAgainLeaveItOutsideOnceAllAreClosed() throws Exception {
+        // Handed over without a lock, so that entering and closing on the two threads overlap as much as they can.
+        java.util.concurrent.ConcurrentLinkedQueue<SwapGate.Pass> handedOver = new java.util.concurrent.ConcurrentLinkedQueue<>();
+        int passes = 2_000_000;
+        AtomicReference<Throwable> error = new AtomicReference<>();
+        CountDownLatch allClosed = new CountDownLatch(1);
+        CountDownLatch gateClosed = new CountDownLatch(1);
+        CountDownLatch looked = new CountDownLatch(1);
+        CountDownLatch gateOpen = new CountDownLatch(1);
+        CountDownLatch outerEntered = new CountDownLatch(1);
+        CountDownLatch swapWaits = new CountDownLatch(1);
+        AtomicReference<SwapGate.Pass> atClosedGate = new AtomicReference<>();
+        AtomicReference<SwapGate.Pass> nested = new AtomicReference<>();
+        start("closer", () -> {
+            try {
+                for (int i = 0; i < passes; i++) {
+                    SwapGate.Pass p;
+                    while ((p = handedOver.poll()) == null) {
+                        Thread.onSpinWait();
+                    }
+                    p.close();
+                }
+            } catch (Throwable e) {
+                error.set(e);
+            }
+        });
+        Thread entering = start("entering", () -> {
+            try {
+                for (int i = 0; i < passes; i++) {
+                    handedOver.add(gate.enter());
+                }
+                while (gate.inFlight() > 0) {
+                    Thread.sleep(1);
+                }
+                allClosed.countDown();
+                gateClosed.await();
+                atClosedGate.set(gate.tryEnter());
+                looked.countDown();
+                gateOpen.await();
+                try (SwapGate.Pass outer = gate.enter()) {
+                    outerEntered.countDown();
+                    swapWaits.await();
+                    nested.set(gate.tryEnter());
+                }
+            } catch (Throwable e) {
+                error.set(e);
+            }
+        });
+        assertTrue(allClosed.await(120, TimeUnit.SECONDS), "the passes were not all closed");
+        gate.close(1000);
+        gateClosed.countDown();
+        await(looked, "a look at the closed gate");
+        gate.open();
+        gateOpen.countDown();
+        await(outerEntered, "the outer pass");
+        Thread swap = start("swap", () -> {
+            try {
+                gate.close(60_000);
+            } catch (Throwable e) {
+                error.set(e);
+            }
+        });
+        awaitParked(swap);
+        swapWaits.countDown();
+        entering.join(TimeUnit.SECONDS.toMillis(WAIT_S));
+        swap.join(TimeUnit.SECONDS.toMillis(WAIT_S));
+        assertNull(error.get());
+        assertNull(atClosedGate.get(), "a thread holding no pass went through the closed gate");
+        assertNotNull(nested.get(), "a thread holding a pass was held at the gate closed for a swap that waits for that pass");
+        nested.get().close();
+        gate.open();
+    }
+
     @Test
     void closingAPassTwiceIsHarmless() throws Exception {
         CountDownLatch otherEntered = new CountDownLatch(1);
