@@ -11,9 +11,11 @@ import java.sql.SQLException;
 import java.sql.SQLFeatureNotSupportedException;
 import java.sql.Statement;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Properties;
 import java.util.Map;
+import java.util.Properties;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -201,13 +203,13 @@ final class SwappableDataSource implements DataSource {
      */
     int closeAll(long deadlineNanos) throws SQLException, StillRunning, InterruptedException {
         forgetClosed();
-        Map<Connection, Tracker> toClose = new java.util.LinkedHashMap<>(open);
+        Map<Connection, Tracker> toClose = new LinkedHashMap<>(open);
         for (Tracker tracker : toClose.values()) {
             tracker.closedBySwap = true;
             tracker.interruptRunning();
         }
-        List<SQLException> failures = java.util.Collections.synchronizedList(new ArrayList<>());
-        Map<Thread, Tracker> closers = new java.util.LinkedHashMap<>();
+        List<SQLException> failures = Collections.synchronizedList(new ArrayList<>());
+        Map<Thread, Tracker> closers = new LinkedHashMap<>();
         toClose.forEach((c, tracker) -> {
             Thread closer = new Thread(() -> {
                 try {
