@@ -264,16 +264,18 @@ class OddEnvironmentTest extends AppAndClientTest {
      */
     @Test
     void aPathThroughADirectoryThisUserMayNotSearchSaysPermissionDeniedNotNoSuchFile() throws Exception {
-        int uid = (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid");
-        Assumptions.assumeTrue(uid == 0 && ClientTrustTest.setpriv() != null,
-                "needs root and setpriv to run the client as another user");
+        Fixtures.assumeRoot("run the client as another user");
+        Assumptions.assumeTrue(ClientTrustTest.setpriv() != null, "setpriv not found on PATH");
         Files.setPosixFilePermissions(client, PosixFilePermissions.fromString("rwxr-xr-x"));
+        // A copy of the jar the other user can surely read, whatever the modes of the build tree (a clone in mktemp -d).
+        Path jar = Files.copy(Fixtures.jar(), client.resolve("hotswap.jar"));
+        Files.setPosixFilePermissions(jar, PosixFilePermissions.fromString("rw-r--r--"));
         Path locked = Files.createDirectories(client.resolve("locked/sub"));
         Fixtures.itemsDb(locked.resolve("new.sqlite3"), "x");
         Files.setPosixFilePermissions(locked.getParent(), PosixFilePermissions.fromString("rwx------"));
         for (List<String> args : List.of(List.of("locked/sub/new.sqlite3", app.db.toString()),
                 List.of(app.db.toString(), "locked/sub/backup.sqlite3"))) {
-            List<String> command = new ArrayList<>(List.of(Fixtures.java(), "-jar", Fixtures.jar().toString(), "cp"));
+            List<String> command = new ArrayList<>(List.of(Fixtures.java(), "-jar", jar.toString(), "cp"));
             command.addAll(args);
             Fixtures.Result r = Fixtures.run(client, app.env(), null, ClientTrustTest.asOtherUser(command));
             assertEquals(1, r.exit(), r.toString());
