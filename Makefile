@@ -48,8 +48,9 @@ build/test-classes.stamp: $(JARFILE) $(TEST_SRC) $(SQLITE_JAR) $(JUNIT_JAR)
 	@$(JAVAC) $(JAVAC_FLAGS) -cp $(JARFILE):$(JUNIT_JAR) -d build/test-classes $(TEST_SRC)
 	@touch $@
 
+# sqlite-jdbc loads its native library with System.load, which JDK 24 and later warn about unless allowed.
 run: $(JARFILE) $(SQLITE_JAR)
-	$(JAVA) -cp $(JARFILE):$(SQLITE_JAR) hotswap.demo.DemoApp
+	$(JAVA) --enable-native-access=ALL-UNNAMED -cp $(JARFILE):$(SQLITE_JAR) hotswap.demo.DemoApp
 
 # $(call junit,JVM_FLAGS,LAUNCHER_FLAGS,PREFIX): runs the test classes with the JUnit console launcher, then
 # prints one "N passed, N failed, N skipped" line and exits non-zero on any failure.

@@ -69,7 +69,8 @@ class DemoAppTest {
     }
 
     private Fixtures.Result demo(Map<String, String> env) throws Exception {
-        return Fixtures.run(dir, env, null, List.of(Fixtures.java(), "-cp", Fixtures.jar() + File.pathSeparator + Fixtures.sqliteJar(),
-                "hotswap.demo.DemoApp"));
+        // As make run starts it: JDK 24 and later warn about sqlite-jdbc's System.load otherwise.
+        return Fixtures.run(dir, env, null, List.of(Fixtures.java(), "--enable-native-access=ALL-UNNAMED",
+                "-cp", Fixtures.jar() + File.pathSeparator + Fixtures.sqliteJar(), "hotswap.demo.DemoApp"));
     }
 }
