@@ -259,6 +259,30 @@ class OddEnvironmentTest extends AppAndClientTest {
     }
 
     /**
+     * The same slip with the database named as the app names it ({@code hotswap cp production.sqlite3 -
+     * >> db/production.sqlite3}, no file of that name here): the client cannot know its path before
+     * the app answers, and wrote the snapshot into the live file (or its {@code -wal}) while the app
+     * used it. It writes nothing, and says so.
+     */
+    @ParameterizedTest(name = ">> {0}")
+    @ValueSource(strings = {"", "-wal"})
+    void aPullByNameToStandardOutputRedirectedIntoTheLiveDatabaseWritesNothingAndSaysSo(String suffix) throws Exception {
+        app.post("/items", "name=charlie"); // the -wal holds a transaction
+        Path target = Path.of(app.db + suffix);
+        long before = Files.size(target);
+        String name = app.db.getFileName().toString();
+        assertFalse(Files.exists(client.resolve(name)));
+        Fixtures.Result r = Fixtures.run(client, app.env(), null, List.of("sh", "-c",
+                "exec '" + Fixtures.java() + "' -jar '" + Fixtures.jar() + "' cp '" + name + "' - >> '" + target + "'"));
+        assertEquals(1, r.exit(), r.toString());
+        assertTrue(r.stderr().startsWith("ERROR: standard output is " + target.toRealPath()) && r.stderr().contains("nothing was written"),
+                r.toString());
+        assertEquals(before, Files.size(target), "the pull wrote into " + target);
+        assertEquals("[\"alpha\",\"bravo\",\"charlie\"]", app.get("/items").body());
+        assertEquals(List.of(), Fixtures.leftovers(app.db.getParent()));
+    }
+
+    /**
      * A path through a directory this user may not search is not "no such file": told so, the
      * operator looks for a typo, and for a destination is told to create a directory that exists.
      */

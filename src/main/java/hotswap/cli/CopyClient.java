@@ -170,6 +170,25 @@ final class CopyClient {
                 + "and a pull onto it would replace only a name: copy to or from a file of its own (a pull makes one)");
     }
 
+    /**
+     * A source named as the app names it ({@code hotswap cp production.sqlite3 - > db/production.sqlite3})
+     * has no path here until the app answers: its snapshot, offered beside it as
+     * {@code .<db name>.hotswap-<random>.pull}, says where the database is, and standard output must
+     * not be it, as for a source given by path. Hanging up ends the pull with nothing written.
+     */
+    private void refuseStdoutIntoNamedSource(String offeredPath, String id) throws Failure, IOException {
+        if (remote != null || localSource != null || !CopyRequest.STDIO.equals(localDestination) || !isProcessStdout()) {
+            return;
+        }
+        Path snapshot = OfferedSnapshot.snapshotPath(offeredPath, id);
+        if (snapshot == null) {
+            return;
+        }
+        String name = snapshot.getFileName().toString();
+        String database = name.substring(1, name.length() - ".hotswap-0123456789abcdef.pull".length());
+        LocalPaths.refuseStdoutIntoSource(snapshot.resolveSibling(database).toString());
+    }
+
     /** Whether stdout is this process's standard output, rather than a stream an embedding caller passed. */
     private boolean isProcessStdout() throws IOException {
         return stdout instanceof java.io.FileOutputStream file && file.getFD() == java.io.FileDescriptor.out;
@@ -379,6 +398,7 @@ final class CopyClient {
                             abandonDelta(true, true);
                             LocalPaths.refuseJournalsBeside(localDestination); // hanging up ends the pull
                             LocalPaths.refuseReadOnly(localDestination);
+                            refuseStdoutIntoNamedSource(message.get(2), message.get(3));
                             long size = size(message.get(1));
                             progress.total(size);
                             progress.phase("receiving");
