@@ -283,6 +283,57 @@ class OddEnvironmentTest extends AppAndClientTest {
     }
 
     /**
+     * A file in the user's own directory that another user made (root's cron, {@code -rw-r--r--}) is
+     * not writable to this user, so a pull over it is refused, as cp refuses; the refusal called it
+     * "read-only (mode 0644)" and said to {@code chmod u+w} it, which only its owner may do. It names
+     * the owner, and leaves the file as it was.
+     */
+    @Test
+    void aPullOverAFileOfAnotherUserSaysWhoOwnsItAndNeverAdvisesAChmodThatFails() throws Exception {
+        Fixtures.assumeRoot("run an app and its client as another user");
+        Assumptions.assumeTrue(ClientTrustTest.setpriv() != null, "setpriv not found on PATH");
+        Path dir = Files.createDirectories(client.resolve("other"));
+        Files.setPosixFilePermissions(client, PosixFilePermissions.fromString("rwxr-xr-x"));
+        // Copies of the jars the other user can surely read, whatever the modes of the build tree (a clone in mktemp -d).
+        Path jar = Files.copy(Fixtures.jar(), dir.resolve("hotswap.jar"));
+        Path sqliteJar = Files.copy(Fixtures.sqliteJar(), dir.resolve("sqlite-jdbc.jar"));
+        Fixtures.itemsDb(Files.createDirectories(dir.resolve("db")).resolve("production.sqlite3"), "live");
+        Path backup = Fixtures.itemsDb(Files.createDirectories(dir.resolve("backups")).resolve("prod.sqlite3"), "root's");
+        Files.setPosixFilePermissions(backup, PosixFilePermissions.fromString("rw-r--r--"));
+        List<String> chown = List.of("chown", "-R", ClientTrustTest.OTHER_UID + ":" + ClientTrustTest.OTHER_UID,
+                dir.resolve("db").toString(), dir.resolve("backups").toString(), dir.toString());
+        assertEquals(0, new ProcessBuilder(chown).inheritIO().start().waitFor());
+        assertEquals(0, new ProcessBuilder("chown", "0:0", backup.toString()).inheritIO().start().waitFor()); // root's file in the user's directory
+        for (Path p : List.of(jar, sqliteJar)) {
+            Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rw-r--r--"));
+        }
+        byte[] before = Files.readAllBytes(backup);
+        ProcessBuilder pb = new ProcessBuilder(ClientTrustTest.asOtherUser(List.of(Fixtures.java(), "-cp", jar + ":" + sqliteJar,
+                "hotswap.demo.DemoApp"))).directory(dir.toFile()).redirectErrorStream(true).redirectOutput(client.resolve("app.log").toFile());
+        pb.environment().keySet().removeAll(List.of("HOTSWAP_DB", "HOTSWAP_SOCKET"));
+        pb.environment().put("PORT", "0");
+        Process demo = pb.start();
+        try {
+            Path socket = dir.resolve("tmp/sockets/hotswap.sock");
+            for (int i = 0; i < 3000 && !Files.exists(socket) && demo.isAlive(); i++) {
+                Thread.sleep(10);
+            }
+            assertTrue(Files.exists(socket), "the app did not start:\n" + Files.readString(client.resolve("app.log")));
+            Fixtures.Result r = Fixtures.run(dir, Map.of(), null, ClientTrustTest.asOtherUser(List.of(Fixtures.java(), "-jar",
+                    jar.toString(), "cp", "db/production.sqlite3", "backups/prod.sqlite3")));
+            assertEquals(1, r.exit(), r.toString());
+            assertTrue(r.stderr().startsWith("ERROR: " + backup.toRealPath()) && r.stderr().contains("nothing changed")
+                    && r.stderr().contains("root"), r.toString());
+            assertFalse(r.stderr().contains("chmod") || r.stderr().contains("read-only"), r.toString());
+            assertArrayEquals(before, Files.readAllBytes(backup));
+            assertEquals(List.of(), Fixtures.leftovers(dir.resolve("backups")));
+        } finally {
+            demo.destroy();
+            demo.waitFor();
+        }
+    }
+
+    /**
      * A path through a directory this user may not search is not "no such file": told so, the
      * operator looks for a typo, and for a destination is told to create a directory that exists.
      */

@@ -224,10 +224,23 @@ final class LocalPaths {
         } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
             return; // nothing there yet
         }
-        if ((mode & 0222) == 0 || !Files.isWritable(file)) {
-            throw new Failure(destination + " is read-only (mode " + String.format("%04o", mode & 07777) + "), and a pull would "
+        String shown = String.format("%04o", mode & 07777);
+        if ((mode & 0222) == 0) {
+            throw new Failure(destination + " is read-only (mode " + shown + "), and a pull would "
                     + "replace it; nothing changed. To replace it, make it writable first (chmod u+w " + destination
                     + "), or pull to another name");
+        }
+        if (!Files.isWritable(file)) {
+            // Writable to someone, not to this user: a chmod is its owner's to make, and fails for anyone else.
+            String owner;
+            try {
+                owner = Files.getOwner(file).getName();
+            } catch (IOException | RuntimeException e) {
+                owner = "another user";
+            }
+            throw new Failure(destination + " is not writable to this user (owner " + owner + ", mode " + shown
+                    + "), and a pull would replace it; nothing changed. Pull to another name, or have " + owner
+                    + " let you write it (or remove it) first");
         }
     }
 
