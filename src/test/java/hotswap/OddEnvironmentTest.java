@@ -221,6 +221,8 @@ class OddEnvironmentTest extends AppAndClientTest {
         assertTrue(r.stderr().startsWith("ERROR: standard output is " + target.toRealPath()) && r.stderr().contains("nothing was written"),
                 r.toString());
         assertEquals(before, Files.size(target), "the pull wrote into " + target);
+        // >> empties nothing: told that a > did and to push a backup "if it was lost", the operator may push an old one.
+        assertTrue(r.stderr().contains("with >> the shell left it as it was") && !r.stderr().contains("push a backup"), r.toString());
         assertEquals("[\"alpha\",\"bravo\",\"charlie\"]", app.get("/items").body());
         assertEquals(List.of(), Fixtures.leftovers(app.db.getParent()));
     }
@@ -278,6 +280,8 @@ class OddEnvironmentTest extends AppAndClientTest {
         assertTrue(r.stderr().startsWith("ERROR: standard output is " + target.toRealPath()) && r.stderr().contains("nothing was written"),
                 r.toString());
         assertEquals(before, Files.size(target), "the pull wrote into " + target);
+        // >> empties nothing: told that a > did and to push a backup "if it was lost", the operator may push an old one.
+        assertTrue(r.stderr().contains("with >> the shell left it as it was") && !r.stderr().contains("push a backup"), r.toString());
         assertEquals("[\"alpha\",\"bravo\",\"charlie\"]", app.get("/items").body());
         assertEquals(List.of(), Fixtures.leftovers(app.db.getParent()));
     }

@@ -263,12 +263,28 @@ final class LocalPaths {
             } catch (IOException | RuntimeException e) {
                 continue; // none there, or not Linux
             }
+            // Opened to append (>>), the file was not emptied: the advice for > would have an intact database replaced.
             throw new Failure("standard output is " + file + (suffix.isEmpty() ? " itself, the database this pull reads"
-                    : ", a file SQLite keeps beside " + source + ", the database this pull reads") + "; nothing was written to it. "
-                    + "A redirection with > empties the file before hotswap starts: if it belongs to the app's live database, "
-                    + "check the app's data now (hotswap status shows its size), and push a backup if it was lost. "
+                    : ", a file SQLite keeps beside " + source + ", the database this pull reads") + "; nothing was written to it"
+                    + (stdoutAppends() ? ", and with >> the shell left it as it was. "
+                    : ". A redirection with > empties the file before hotswap starts: if it belongs to the app's live database, "
+                    + "check the app's data now (hotswap status shows its size), and push a backup if it was lost. ")
                     + "Redirect the pull to another file");
         }
+    }
+
+    /** Whether standard output was opened to append ({@code >>}), by the flags Linux's /proc shows for descriptor 1. */
+    private static boolean stdoutAppends() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/fdinfo/1"))) {
+                if (line.startsWith("flags:")) {
+                    return (Integer.parseInt(line.substring("flags:".length()).trim(), 8) & 02000) != 0; // O_APPEND
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // not Linux: say what a > would have done
+        }
+        return false;
     }
 
     /** The real path of the regular file standard input was redirected from ({@code < file}); null for anything else. */
