@@ -2,6 +2,8 @@ package hotswap;
 
 import hotswap.wire.CopyRequest;
 import hotswap.wire.Frames;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 
 /** Decides whether a {@code cp} is a push or a pull: exactly one side must be a managed database. */
@@ -44,14 +46,38 @@ final class CopyCommand {
                     + request.destinationName() + ")" : ""));
         }
         if (destination != null) {
+            refuseSameFile(request.source(), destination);
             return new Push(hotswap, destination, request, frames, session).run();
         } else if (source != null) {
             refuseSidecar(request.destination());
+            refuseSameFile(request.destination(), source);
             return new Pull(source, request, frames).run();
         } else {
             throw new CommandFailure("neither " + request.source() + " nor " + request.destination()
                     + " is a managed database; nothing changed. Managed: " + hotswap.describeDatabases());
         }
+    }
+
+    /**
+     * Refuses a copy between a managed database and another name of its file (a hard link, or a path
+     * through a bind mount). The client refuses one it can see, but a database the client named as
+     * the app names it has no path there: pushed onto itself, the database would lose the
+     * transactions its -wal holds; a pull onto it would replace only a name.
+     */
+    private static void refuseSameFile(String path, ManagedDatabase db) throws CommandFailure {
+        if (path == null || CopyRequest.STDIO.equals(path)) {
+            return;
+        }
+        try {
+            if (!Files.isSameFile(Path.of(path), db.path())) {
+                return;
+            }
+        } catch (IOException | RuntimeException e) {
+            return; // nothing there (a new file to pull to), or not resolvable here
+        }
+        throw new CommandFailure(path + " and " + db.path() + " are the same file (hard links, or one path through a bind "
+                + "mount); nothing changed. Pushed onto itself, a live database would lose the transactions its -wal holds, "
+                + "and a pull onto it would replace only a name: copy to or from a file of its own (a pull makes one)");
     }
 
     /**

@@ -406,4 +406,28 @@ class OddEnvironmentTest extends AppAndClientTest {
                 && r.stderr().contains("nothing changed"), r.toString());
         assertEquals(List.of(), Fixtures.leftovers(app.db.getParent()));
     }
+
+    /**
+     * The same with the live database named as the app names it ({@code hotswap cp snapshot.sqlite3
+     * production.sqlite3}, no file of that name here): the client, which learns no path for a name,
+     * let the push through, the rows in the {@code -wal} were lost, and it said OK; a pull by name
+     * onto a hard link of it advised stopping the app. Both are refused as by path, nothing changed.
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"push", "pull"})
+    void aCopyByNameBetweenTheLiveDatabaseAndAHardLinkOfItIsRefusedAndNoCommittedRowIsLost(String how) throws Exception {
+        app.post("/items", "name=charlie"); // held in the -wal: the demo keeps a connection open, so nothing checkpoints it
+        assertTrue(Files.size(Path.of(app.db + "-wal")) > 0);
+        Path link = Files.createLink(client.resolve("snapshot.sqlite3"), app.db);
+        String name = app.db.getFileName().toString();
+        Fixtures.Result r = how.equals("push") ? app.cli(client, null, "cp", "snapshot.sqlite3", name)
+                : app.cli(client, null, "cp", name, "snapshot.sqlite3");
+        assertEquals("[\"alpha\",\"bravo\",\"charlie\"]", app.get("/items").body(), "a committed row was lost: " + r);
+        assertEquals(1, r.exit(), r.toString());
+        assertTrue(r.stderr().contains("are the same file") && r.stderr().contains("nothing changed"), r.toString());
+        assertFalse(r.stderr().contains("Stop that process"), r.toString());
+        assertTrue(Files.isSameFile(link, app.db));
+        assertEquals(List.of(), Fixtures.leftovers(app.db.getParent()));
+        assertEquals(List.of(), Fixtures.leftovers(client));
+    }
 }
