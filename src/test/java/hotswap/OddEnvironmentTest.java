@@ -206,17 +206,20 @@ class OddEnvironmentTest extends AppAndClientTest {
      * {@code hotswap cp DB - > DB}, a slip of the keyboard: the shell empties the live database
      * before hotswap starts, and the pull wrote a snapshot of what was left into it and said nothing,
      * exit 0. With {@code >>} it wrote into the live file (or its {@code -wal}) while the app used it.
-     * A pull whose standard output is the database it reads, or one of its journal files, writes
-     * nothing, and says at once what the redirection did.
+     * The same with the database named as the app names it (no file of that name here), whose path
+     * the client learns only from the app's answer. A pull whose standard output is the database it
+     * reads, or one of its journal files, writes nothing, and says at once what the redirection did.
      */
-    @ParameterizedTest(name = ">> {0}")
-    @ValueSource(strings = {"", "-wal"})
-    void aPullToStandardOutputRedirectedIntoTheLiveDatabaseWritesNothingAndSaysSo(String suffix) throws Exception {
+    @ParameterizedTest(name = "by {0}, >> db{1}")
+    @CsvSource({"path, ''", "path, -wal", "name, ''", "name, -wal"})
+    void aPullToStandardOutputRedirectedIntoTheDatabaseItReadsWritesNothingAndSaysSo(String by, String suffix) throws Exception {
         app.post("/items", "name=charlie"); // the -wal holds a transaction
         Path target = Path.of(app.db + suffix);
         long before = Files.size(target);
+        String source = by.equals("path") ? app.db.toString() : app.db.getFileName().toString();
+        assertFalse(by.equals("name") && Files.exists(client.resolve(source)));
         Fixtures.Result r = Fixtures.run(client, app.env(), null, List.of("sh", "-c",
-                "exec '" + Fixtures.java() + "' -jar '" + Fixtures.jar() + "' cp '" + app.db + "' - >> '" + target + "'"));
+                "exec '" + Fixtures.java() + "' -jar '" + Fixtures.jar() + "' cp '" + source + "' - >> '" + target + "'"));
         assertEquals(1, r.exit(), r.toString());
         assertTrue(r.stderr().startsWith("ERROR: standard output is " + target.toRealPath()) && r.stderr().contains("nothing was written"),
                 r.toString());
@@ -224,6 +227,10 @@ class OddEnvironmentTest extends AppAndClientTest {
         // >> empties nothing: told that a > did and to push a backup "if it was lost", the operator may push an old one.
         assertTrue(r.stderr().contains("with >> the shell left it as it was") && !r.stderr().contains("push a backup"), r.toString());
         assertEquals("[\"alpha\",\"bravo\",\"charlie\"]", app.get("/items").body());
+        long deadline = System.nanoTime() + 5_000_000_000L; // the app frees a snapshot it offered once it sees the hang-up
+        while (!Fixtures.leftovers(app.db.getParent()).isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
         assertEquals(List.of(), Fixtures.leftovers(app.db.getParent()));
     }
 
@@ -258,36 +265,6 @@ class OddEnvironmentTest extends AppAndClientTest {
             demo.destroy();
             demo.waitFor();
         }
-    }
-
-    /**
-     * The same slip with the database named as the app names it ({@code hotswap cp production.sqlite3 -
-     * >> db/production.sqlite3}, no file of that name here): the client cannot know its path before
-     * the app answers, and wrote the snapshot into the live file (or its {@code -wal}) while the app
-     * used it. It writes nothing, and says so.
-     */
-    @ParameterizedTest(name = ">> {0}")
-    @ValueSource(strings = {"", "-wal"})
-    void aPullByNameToStandardOutputRedirectedIntoTheLiveDatabaseWritesNothingAndSaysSo(String suffix) throws Exception {
-        app.post("/items", "name=charlie"); // the -wal holds a transaction
-        Path target = Path.of(app.db + suffix);
-        long before = Files.size(target);
-        String name = app.db.getFileName().toString();
-        assertFalse(Files.exists(client.resolve(name)));
-        Fixtures.Result r = Fixtures.run(client, app.env(), null, List.of("sh", "-c",
-                "exec '" + Fixtures.java() + "' -jar '" + Fixtures.jar() + "' cp '" + name + "' - >> '" + target + "'"));
-        assertEquals(1, r.exit(), r.toString());
-        assertTrue(r.stderr().startsWith("ERROR: standard output is " + target.toRealPath()) && r.stderr().contains("nothing was written"),
-                r.toString());
-        assertEquals(before, Files.size(target), "the pull wrote into " + target);
-        // >> empties nothing: told that a > did and to push a backup "if it was lost", the operator may push an old one.
-        assertTrue(r.stderr().contains("with >> the shell left it as it was") && !r.stderr().contains("push a backup"), r.toString());
-        assertEquals("[\"alpha\",\"bravo\",\"charlie\"]", app.get("/items").body());
-        long deadline = System.nanoTime() + 5_000_000_000L; // the app frees its snapshot once it sees the hang-up
-        while (!Fixtures.leftovers(app.db.getParent()).isEmpty() && System.nanoTime() < deadline) {
-            Thread.sleep(10);
-        }
-        assertEquals(List.of(), Fixtures.leftovers(app.db.getParent()));
     }
 
     /**
