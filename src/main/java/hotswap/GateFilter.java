@@ -2,6 +2,7 @@ package hotswap;
 
 import com.sun.net.httpserver.Filter;
 import com.sun.net.httpserver.HttpExchange;
+import hotswap.wire.Printable;
 import java.io.IOException;
 
 /** Runs each HTTP request inside the {@link SwapGate}, so a swap never happens under it. */
@@ -15,20 +16,10 @@ final class GateFilter extends Filter {
     @Override
     public void doFilter(HttpExchange exchange, Chain chain) throws IOException {
         // The path as sent, still percent-encoded: decoded, a client's %0A would start a line of its own in the app's log.
-        String what = printable(exchange.getRequestMethod()) + " " + exchange.getRequestURI().getRawPath();
+        String what = Printable.of(exchange.getRequestMethod()) + " " + exchange.getRequestURI().getRawPath();
         try (SwapGate.Pass pass = gate.enter(what)) {
             chain.doFilter(exchange);
         }
-    }
-
-    /** {@code s} with each control character shown as {@code ?}. */
-    private static String printable(String s) {
-        for (int i = 0; i < s.length(); i++) {
-            if (Character.isISOControl(s.charAt(i))) {
-                return s.replaceAll("\\p{Cntrl}|[\\x80-\\x9f]", "?");
-            }
-        }
-        return s;
     }
 
     @Override

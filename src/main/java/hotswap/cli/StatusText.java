@@ -1,5 +1,6 @@
 package hotswap.cli;
 
+import hotswap.wire.Printable;
 import hotswap.wire.StatusReport;
 import java.time.Duration;
 import java.time.Instant;
@@ -18,19 +19,19 @@ final class StatusText {
     /** The short table; {@code nowMillis} is the client's clock, for "ago". */
     static String plain(StatusReport.Server s, List<StatusReport.Database> dbs, long nowMillis) {
         StringBuilder b = new StringBuilder();
-        b.append("hotswap ").append(printable(s.version())).append(", up ").append(duration(s.uptimeMillis()))
-                .append(", socket ").append(printable(s.socket())).append('\n');
+        b.append("hotswap ").append(Printable.of(s.version())).append(", up ").append(duration(s.uptimeMillis()))
+                .append(", socket ").append(Printable.of(s.socket())).append('\n');
         b.append(row("sessions", s.sessions() + " of " + s.maxSessions() + " in use (this one included)"));
         b.append(row("requests", s.inFlight() + " in flight, " + s.waiting() + " waiting at the gate"));
         for (StatusReport.Database d : dbs) {
-            b.append('\n').append(printable(d.name())).append("  ").append(printable(d.path())).append('\n');
+            b.append('\n').append(Printable.of(d.name())).append("  ").append(Printable.of(d.path())).append('\n');
             String shape = d.problem().isEmpty()
-                    ? " (" + d.pageCount() + " pages of " + d.pageSize() + " bytes), journal " + printable(d.journalMode())
-                    : " (" + printable(d.problem()) + ")";
+                    ? " (" + d.pageCount() + " pages of " + d.pageSize() + " bytes), journal " + Printable.of(d.journalMode())
+                    : " (" + Printable.of(d.problem()) + ")";
             b.append(row("size", bytes(d.size()) + shape + ", -wal " + bytes(d.walSize())));
             StatusReport.Swap w = d.lastSwap();
             b.append(row("swaps", d.swaps() + (w == null ? "" : ", last " + when(w.atMillis(), nowMillis) + ": " + bytes(w.bytes())
-                    + " from " + printable(w.source()) + ", requests paused " + String.format(Locale.ROOT, "%.1f ms", w.pauseMillis()))));
+                    + " from " + Printable.of(w.source()) + ", requests paused " + String.format(Locale.ROOT, "%.1f ms", w.pauseMillis()))));
             StatusReport.Pull p = d.lastPull();
             b.append(row("pulls", d.pulls() + (p == null ? "" : ", last " + when(p.atMillis(), nowMillis) + ": "
                     + bytes(p.bytes()) + " in " + p.durationMillis() + " ms")));
@@ -95,11 +96,6 @@ final class StatusText {
             }
         }
         return b.append('"').toString();
-    }
-
-    /** {@code s} with each control character shown as {@code ?}, as {@code ls} shows it on a terminal: a name cannot forge a line. */
-    static String printable(String s) {
-        return s.chars().anyMatch(c -> c < 0x20 || c >= 0x7f && c <= 0x9f) ? s.replaceAll("[\\x00-\\x1f\\x7f-\\x9f]", "?") : s;
     }
 
     private static String row(String label, String value) {

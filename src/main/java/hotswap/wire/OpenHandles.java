@@ -129,7 +129,7 @@ public final class OpenHandles {
     private static String commandName(Path process) {
         try {
             // Any process may name itself anything: no control characters reach the client's terminal.
-            return Files.readString(process.resolve("comm")).strip().replaceAll("\\p{Cntrl}", "?");
+            return Printable.of(Files.readString(process.resolve("comm")).strip());
         } catch (IOException e) {
             return "(gone)";
         }
