@@ -184,9 +184,7 @@ final class CopyClient {
         if (snapshot == null) {
             return;
         }
-        String name = snapshot.getFileName().toString();
-        String database = name.substring(1, name.length() - ".hotswap-0123456789abcdef.pull".length());
-        LocalPaths.refuseStdoutIntoSource(snapshot.resolveSibling(database).toString());
+        LocalPaths.refuseStdoutIntoSource(OfferedSnapshot.databaseOf(snapshot).toString());
     }
 
     /** Whether stdout is this process's standard output, rather than a stream an embedding caller passed. */

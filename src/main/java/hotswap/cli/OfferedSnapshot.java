@@ -7,6 +7,7 @@ import java.nio.channels.WritableByteChannel;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -32,7 +33,7 @@ final class OfferedSnapshot implements AutoCloseable {
      * of any other name is not taken, so no mistake on the app's side can have this client take a
      * file that is not a snapshot.
      */
-    private static final Pattern SNAPSHOT_NAME = Pattern.compile("\\..+\\.hotswap-[0-9a-f]{16}\\.pull");
+    private static final Pattern SNAPSHOT_NAME = Pattern.compile("\\.(.+)\\.hotswap-[0-9a-f]{16}\\.pull");
 
     private final String offeredPath;
     private final Path path;
@@ -64,6 +65,15 @@ final class OfferedSnapshot implements AutoCloseable {
             return null; // nothing this client could open: it asks for the stream
         }
         return p != null && p.isAbsolute() && !id.isEmpty() && SNAPSHOT_NAME.matcher(p.getFileName().toString()).matches() ? p : null;
+    }
+
+    /** The database a snapshot path from {@link #snapshotPath} was taken of: the file beside it, by its name. */
+    static Path databaseOf(Path snapshot) {
+        Matcher name = SNAPSHOT_NAME.matcher(snapshot.getFileName().toString());
+        if (!name.matches()) {
+            throw new IllegalArgumentException("not a snapshot's name: " + snapshot);
+        }
+        return snapshot.resolveSibling(name.group(1));
     }
 
     long size() {
