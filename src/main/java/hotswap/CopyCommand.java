@@ -75,9 +75,7 @@ final class CopyCommand {
         } catch (IOException | RuntimeException e) {
             return; // nothing there (a new file to pull to), or not resolvable here
         }
-        throw new CommandFailure(path + " and " + db.path() + " are the same file (hard links, or one path through a bind "
-                + "mount); nothing changed. Pushed onto itself, a live database would lose the transactions its -wal holds, "
-                + "and a pull onto it would replace only a name: copy to or from a file of its own (a pull makes one)");
+        throw new CommandFailure(CopyRequest.sameFileRefusal(path, db.path().toString()));
     }
 
     /**

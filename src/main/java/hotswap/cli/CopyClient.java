@@ -165,9 +165,7 @@ final class CopyClient {
         } catch (IOException e) {
             return; // the destination is not there yet
         }
-        throw new Failure(source + " and " + localDestination + " are the same file (hard links, or one path through a bind "
-                + "mount); nothing changed. Pushed onto itself, a live database would lose the transactions its -wal holds, "
-                + "and a pull onto it would replace only a name: copy to or from a file of its own (a pull makes one)");
+        throw new Failure(CopyRequest.sameFileRefusal(source, localDestination));
     }
 
     /**

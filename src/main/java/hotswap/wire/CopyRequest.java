@@ -201,6 +201,17 @@ public record CopyRequest(String source, String destination, Integrity integrity
     }
 
     /**
+     * Why a copy between two names of one file (a hard link, as {@code cp -al} or rsnapshot leave,
+     * or a path through a bind mount) is refused, on whichever side sees both: pushed onto itself, a
+     * live database would lose the transactions its -wal holds; a pull onto it would replace only a name.
+     */
+    public static String sameFileRefusal(String one, String other) {
+        return one + " and " + other + " are the same file (hard links, or one path through a bind mount); nothing changed. "
+                + "Pushed onto itself, a live database would lose the transactions its -wal holds, and a pull onto it would "
+                + "replace only a name: copy to or from a file of its own (a pull makes one)";
+    }
+
+    /**
      * Whether {@code word} may name a managed database on the command line: not empty, not
      * {@code -}, {@code .} or {@code ..}, without {@code /} (that is a path), {@code :} (that is a
      * remote target) or NUL, and not starting with {@code -} (that is an option).
