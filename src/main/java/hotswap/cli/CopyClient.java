@@ -365,8 +365,7 @@ final class CopyClient {
                                     refuseUnfinishedTransactions();
                                     uploader = startUpload(connection, deltaPush.exchange(frames, () -> nextData(frames), pages, options.compress(), progress));
                                 } else {
-                                    LocalPaths.refuseJournalsBeside(localDestination); // hanging up ends the pull
-                                    LocalPaths.refuseReadOnly(localDestination);
+                                    LocalPaths.refuseToReplace(localDestination); // hanging up ends the pull
                                     sink = deltaPull.sink();
                                     discardOnExit(sink);
                                     deltaPull.exchange(frames, () -> nextData(frames), pages, FileModes.fromOctal(message.get(3)), progress);
@@ -392,8 +391,7 @@ final class CopyClient {
                             });
                         } else if (message.size() == 5 && message.get(0).equals("pull") && offer == null && uploader == null && sink == null) {
                             abandonDelta(true, true);
-                            LocalPaths.refuseJournalsBeside(localDestination); // hanging up ends the pull
-                            LocalPaths.refuseReadOnly(localDestination);
+                            LocalPaths.refuseToReplace(localDestination); // hanging up ends the pull
                             refuseStdoutIntoNamedSource(message.get(2), message.get(3));
                             long size = size(message.get(1));
                             progress.total(size);

@@ -188,11 +188,20 @@ final class LocalPaths {
     }
 
     /**
+     * What a pull checks of its destination once the app has said the copy is a pull, before any
+     * byte lands: no journal files beside it, and that it may be written.
+     */
+    static void refuseToReplace(String destination) throws Failure {
+        refuseJournalsBeside(destination);
+        refuseReadOnly(destination);
+    }
+
+    /**
      * Refuses a pull destination that has a {@code -wal}, {@code -shm} or {@code -journal} beside
      * it: a database there is open (another app's) or was not closed cleanly, and SQLite would read
      * the pulled file with that journal, replaying another database's pages over the snapshot.
      */
-    static void refuseJournalsBeside(String destination) throws Failure {
+    private static void refuseJournalsBeside(String destination) throws Failure {
         if (destination.equals(CopyRequest.STDIO)) {
             return;
         }
@@ -213,7 +222,7 @@ final class LocalPaths {
      * pull, which lands by rename, would otherwise replace it all the same. Checked once the app has
      * said the copy is a pull: a push replaces a read-only live database as any other.
      */
-    static void refuseReadOnly(String destination) throws Failure {
+    private static void refuseReadOnly(String destination) throws Failure {
         if (destination.equals(CopyRequest.STDIO)) {
             return;
         }
