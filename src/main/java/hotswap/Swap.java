@@ -21,8 +21,8 @@ import java.util.logging.Logger;
 /**
  * Replaces a live database with a checked file: check that {@code --keep-previous} can be done,
  * then inside the gate wait for in-flight requests, close the app's connections, checkpoint the
- * WAL, rename the new file over the old one, sync the directory, remove the old database's
- * stale journal files, reopen, let requests go. Only the rename changes the live database, so any
+ * WAL, rename the new file over the old one, remove the old database's stale journal files, sync
+ * the directory, reopen, let requests go. Only the rename changes the live database, so any
  * failure before it leaves the old one in place.
  *
  * <p>Nothing inside the gate waits on another process longer than the swap's timeout: a checkpoint

@@ -11,6 +11,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.channels.WritableByteChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -229,7 +230,7 @@ abstract class PullSink {
         private static String shortened(String name) {
             int room = 255 - ".".length() - ".hotswap-".length() - 16 - ".part".length();
             String cut = name;
-            while (cut.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > room) {
+            while (cut.getBytes(StandardCharsets.UTF_8).length > room) {
                 cut = cut.substring(0, cut.offsetByCodePoints(cut.length(), -1));
             }
             return cut;
