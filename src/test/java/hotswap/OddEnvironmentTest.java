@@ -375,9 +375,7 @@ class OddEnvironmentTest extends AppAndClientTest {
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"file", "stdin"})
     void pushingTheLiveDatabaseOntoItselfThroughAHardLinkIsRefusedAndNoCommittedRowIsLost(String how) throws Exception {
-        app.post("/items", "name=charlie"); // held in the -wal: the demo keeps a connection open, so nothing checkpoints it
-        assertTrue(Files.size(Path.of(app.db + "-wal")) > 0);
-        Path link = Files.createLink(client.resolve("snapshot.sqlite3"), app.db);
+        Path link = hardLinkOfTheLiveDatabaseWithARowInItsWal();
         Fixtures.Result r = how.equals("file") ? app.cli(client, null, "cp", "snapshot.sqlite3", app.db.toString())
                 : Fixtures.run(client, app.env(), null, List.of("sh", "-c", "exec '" + Fixtures.java() + "' -jar '" + Fixtures.jar()
                         + "' cp - '" + app.db + "' < snapshot.sqlite3"));
@@ -386,6 +384,13 @@ class OddEnvironmentTest extends AppAndClientTest {
         assertTrue(r.stderr().startsWith("ERROR: " + link + " and " + app.db.toRealPath() + " are the same file")
                 && r.stderr().contains("nothing changed"), r.toString());
         assertEquals(List.of(), Fixtures.leftovers(app.db.getParent()));
+    }
+
+    /** {@code snapshot.sqlite3}, another name of the live database, whose -wal holds a committed row (charlie). */
+    private Path hardLinkOfTheLiveDatabaseWithARowInItsWal() throws Exception {
+        app.post("/items", "name=charlie"); // held in the -wal: the demo keeps a connection open, so nothing checkpoints it
+        assertTrue(Files.size(Path.of(app.db + "-wal")) > 0);
+        return Files.createLink(client.resolve("snapshot.sqlite3"), app.db);
     }
 
     /**
@@ -397,9 +402,7 @@ class OddEnvironmentTest extends AppAndClientTest {
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"push", "pull"})
     void aCopyByNameBetweenTheLiveDatabaseAndAHardLinkOfItIsRefusedAndNoCommittedRowIsLost(String how) throws Exception {
-        app.post("/items", "name=charlie"); // held in the -wal: the demo keeps a connection open, so nothing checkpoints it
-        assertTrue(Files.size(Path.of(app.db + "-wal")) > 0);
-        Path link = Files.createLink(client.resolve("snapshot.sqlite3"), app.db);
+        Path link = hardLinkOfTheLiveDatabaseWithARowInItsWal();
         String name = app.db.getFileName().toString();
         Fixtures.Result r = how.equals("push") ? app.cli(client, null, "cp", "snapshot.sqlite3", name)
                 : app.cli(client, null, "cp", name, "snapshot.sqlite3");
