@@ -309,6 +309,36 @@ class CliTest {
         assertNoLeftoversIn(app.db.getParent());
     }
 
+    /**
+     * Another name (a hard link, as {@code cp -al} leaves) of a database a process is writing: its
+     * committed rows sit in a -wal named after the name that process opened, which the check beside
+     * the pushed name cannot see, and its bytes may change while they are sent. It was pushed without
+     * those rows, and the client said OK.
+     */
+    @Test
+    void aPushOfAnotherNameOfADatabaseAProcessIsWritingIsRefusedAndChangesNothing() throws Exception {
+        app = RunningApp.start("alpha", "bravo");
+        byte[] before = Files.readAllBytes(app.db);
+        Path live = Fixtures.itemsDb(client.resolve("other.sqlite3"), "checkpointed");
+        try (java.sql.Connection writer = java.sql.DriverManager.getConnection("jdbc:sqlite:" + live);
+             java.sql.Statement s = writer.createStatement()) {
+            s.execute("PRAGMA journal_mode=WAL");
+            s.execute("INSERT INTO items(name) VALUES ('committed')");
+            assertTrue(Files.size(client.resolve("other.sqlite3-wal")) > 0, "the row should be in the -wal");
+            Files.createLink(client.resolve("copy.sqlite3"), live);
+
+            Fixtures.Result r = app.cli(client, null, "cp", "copy.sqlite3", app.db.toString());
+
+            assertEquals(1, r.exit(), r.toString());
+            assertTrue(errorLine(r).startsWith("ERROR: copy.sqlite3 is open for writing in another process (pid "
+                    + ProcessHandle.current().pid() + " java)") && errorLine(r).contains("nothing was sent and nothing changed"),
+                    r.toString());
+        }
+        assertArrayEquals(before, Files.readAllBytes(app.db));
+        assertEquals("[\"alpha\",\"bravo\"]", app.get("/items").body());
+        assertNoLeftoversIn(app.db.getParent());
+    }
+
     @Test
     void aPushFromASourceWithANonEmptyJournalIsRefusedAndChangesNothing() throws Exception {
         app = RunningApp.start("alpha", "bravo");

@@ -386,6 +386,29 @@ class OddEnvironmentTest extends AppAndClientTest {
         assertEquals(List.of(), Fixtures.leftovers(app.db.getParent()));
     }
 
+    /**
+     * The same by name, from standard input redirected from the hard link ({@code hotswap cp -
+     * production.sqlite3 < snapshot.sqlite3}): the app sees only {@code -} and the client no path for
+     * the name, so neither saw one file, and the rows in the {@code -wal} were lost with an OK. The
+     * client refuses a source another process (here the app) has open for writing. Before, the app
+     * refused the swap only because the client's own stdin held the live file open, and advised
+     * {@code --force}, which then lost the rows.
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"--timeout=10000", "--force"})
+    void aPushByNameFromStdinRedirectedFromAHardLinkOfTheLiveDatabaseIsRefusedAndNoCommittedRowIsLost(String option) throws Exception {
+        Path link = hardLinkOfTheLiveDatabaseWithARowInItsWal();
+        byte[] before = Files.readAllBytes(app.db);
+        Fixtures.Result r = Fixtures.run(client, app.env(), null, List.of("sh", "-c", "exec '" + Fixtures.java() + "' -jar '"
+                + Fixtures.jar() + "' cp " + option + " - " + app.db.getFileName() + " < snapshot.sqlite3"));
+        assertEquals("[\"alpha\",\"bravo\",\"charlie\"]", app.get("/items").body(), "a committed row was lost: " + r);
+        assertEquals(1, r.exit(), r.toString());
+        assertTrue(r.stderr().contains("ERROR: " + link.toRealPath() + " is open for writing in another process (pid "
+                + ProcessHandle.current().pid() + " java)") && r.stderr().contains("nothing was sent and nothing changed"), r.toString());
+        assertArrayEquals(before, Files.readAllBytes(app.db));
+        assertEquals(List.of(), Fixtures.leftovers(app.db.getParent()));
+    }
+
     /** {@code snapshot.sqlite3}, another name of the live database, whose -wal holds a committed row (charlie). */
     private Path hardLinkOfTheLiveDatabaseWithARowInItsWal() throws Exception {
         app.post("/items", "name=charlie"); // held in the -wal: the demo keeps a connection open, so nothing checkpoints it

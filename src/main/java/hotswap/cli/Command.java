@@ -27,7 +27,8 @@ enum Command {
             compares 32 pages spread over the file with the live database's, and goes whole when \
             fewer than 1 in 8 match; --delta compares every page anyway.
 
-            A push refuses a source whose -wal or -journal still holds transactions, and a swap \
+            A push refuses a source whose -wal or -journal still holds transactions, or that \
+            another process has open for writing (a live database by another name), and a swap \
             refuses while another process has the live database open. A pulled file gets the live \
             database's permission bits, less the umask; a pull refuses a pipe or a device as DST \
             (use - > DST). After -- every word is a path. hotswap talks only to an app that runs \

@@ -1,6 +1,7 @@
 package hotswap.cli;
 
 import hotswap.wire.CopyRequest;
+import hotswap.wire.OpenHandles;
 import hotswap.wire.Failures;
 import hotswap.wire.OwnUser;
 import java.io.IOException;
@@ -164,7 +165,10 @@ final class LocalPaths {
     /**
      * Refuses to push a source whose transactions are not all in the file itself: committed ones
      * still in its {@code -wal}, or a {@code -journal} that a writer in a transaction (or one that
-     * crashed in it) left. The push sends the file alone, so they would be lost.
+     * crashed in it) left. The push sends the file alone, so they would be lost. A source another
+     * process has open for writing is refused too: SQLite names the journals after the name that
+     * process opened, which need not be this one (a hard link, as {@code cp -al} leaves, of a live
+     * database), and the bytes may change while they are sent.
      *
      * @param arg the source as the user typed it, for the message
      * @param source its real path, as {@link #source} made it; SQLite names the journal after the
@@ -184,6 +188,18 @@ final class LocalPaths {
             throw new Failure(arg + "-journal is not empty: a writer has " + arg + " open in a transaction, or "
                     + "crashed in one; nothing was sent and nothing changed. Close the writer (opening " + arg
                     + " once with sqlite3 rolls back a crashed one) and push again");
+        }
+        List<String> writers;
+        try {
+            writers = OpenHandles.otherProcessesWriting(Path.of(source));
+        } catch (IOException e) {
+            return; // gone: the push's own read says so
+        }
+        if (!writers.isEmpty()) {
+            throw new Failure(arg + " is open for writing in another process (" + String.join(", ", writers) + "): it may be "
+                    + "a live database, whose newest transactions are in a -wal named after the name that process opened, "
+                    + "and its bytes may change while they are sent; nothing was sent and nothing changed. Pull a copy "
+                    + "from the app that serves it (hotswap cp), or stop that process, then push the file");
         }
     }
 
