@@ -284,13 +284,8 @@ class CliTest {
     void aPushFromStdinRedirectedFromAFileWhoseWalHoldsCommittedRowsIsRefusedAndChangesNothing() throws Exception {
         app = RunningApp.start("alpha", "bravo");
         byte[] before = Files.readAllBytes(app.db);
-        Path source = Fixtures.itemsDb(client.resolve("new.sqlite3"), "checkpointed");
-        try (java.sql.Connection writer = java.sql.DriverManager.getConnection("jdbc:sqlite:" + source);
-             java.sql.Statement s = writer.createStatement()) {
-            s.execute("PRAGMA journal_mode=WAL");
-            s.execute("INSERT INTO items(name) VALUES ('committed'), ('rows')");
-            assertTrue(Files.size(client.resolve("new.sqlite3-wal")) > 0, "the rows should be in the -wal");
-
+        Path source = client.resolve("new.sqlite3");
+        try (java.sql.Connection writer = withACommittedRowInItsWal(source)) {
             List<String> command = List.of(Fixtures.java(), "-jar", Fixtures.jar().toString(), "cp", "-", app.db.toString());
             ProcessBuilder pb = new ProcessBuilder(command).directory(client.toFile()).redirectInput(source.toFile());
             pb.environment().putAll(app.env());
@@ -319,12 +314,8 @@ class CliTest {
     void aPushOfAnotherNameOfADatabaseAProcessIsWritingIsRefusedAndChangesNothing() throws Exception {
         app = RunningApp.start("alpha", "bravo");
         byte[] before = Files.readAllBytes(app.db);
-        Path live = Fixtures.itemsDb(client.resolve("other.sqlite3"), "checkpointed");
-        try (java.sql.Connection writer = java.sql.DriverManager.getConnection("jdbc:sqlite:" + live);
-             java.sql.Statement s = writer.createStatement()) {
-            s.execute("PRAGMA journal_mode=WAL");
-            s.execute("INSERT INTO items(name) VALUES ('committed')");
-            assertTrue(Files.size(client.resolve("other.sqlite3-wal")) > 0, "the row should be in the -wal");
+        Path live = client.resolve("other.sqlite3");
+        try (java.sql.Connection writer = withACommittedRowInItsWal(live)) {
             Files.createLink(client.resolve("copy.sqlite3"), live);
 
             Fixtures.Result r = app.cli(client, null, "cp", "copy.sqlite3", app.db.toString());
@@ -337,6 +328,21 @@ class CliTest {
         assertArrayEquals(before, Files.readAllBytes(app.db));
         assertEquals("[\"alpha\",\"bravo\"]", app.get("/items").body());
         assertNoLeftoversIn(app.db.getParent());
+    }
+
+    /**
+     * A WAL database made at {@code db}, and a connection left open on it whose committed row is
+     * still in the -wal: SQLite checkpoints it only when the last connection closes.
+     */
+    private static java.sql.Connection withACommittedRowInItsWal(Path db) throws Exception {
+        Fixtures.itemsDb(db, "checkpointed");
+        java.sql.Connection writer = java.sql.DriverManager.getConnection("jdbc:sqlite:" + db);
+        try (java.sql.Statement s = writer.createStatement()) {
+            s.execute("PRAGMA journal_mode=WAL");
+            s.execute("INSERT INTO items(name) VALUES ('committed')");
+        }
+        assertTrue(Files.size(Path.of(db + "-wal")) > 0, "the row should be in the -wal");
+        return writer;
     }
 
     @Test
