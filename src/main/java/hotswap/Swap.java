@@ -139,7 +139,7 @@ final class Swap {
         SwappableDataSource dataSource = db.swappableDataSource();
         try {
             // From here a pool refilling in the background waits, and then opens the new file.
-            dataSource.suspend();
+            suspend(dataSource, deadline);
             long listenersStart = System.nanoTime();
             for (SwapListener listener : db.listeners()) {
                 prepared.add(listener);
@@ -301,6 +301,22 @@ final class Swap {
                 + TimeUnit.NANOSECONDS.toMillis(drainNanos) + " ms waiting for in-flight requests; new ones waited meanwhile); "
                 + "nothing changed. Have beforeSwap return at once (a pool: suspend it and evict its connections, which "
                 + "it closes on its own thread), or give the swap longer with --timeout MS");
+    }
+
+    /**
+     * Holds the DataSource's connections back, waiting within the swap's timeout for those being
+     * opened: an open reads the file, and waits while another process holds a lock on it.
+     */
+    private void suspend(SwappableDataSource dataSource, long deadline) throws CommandFailure, SQLException {
+        try {
+            dataSource.suspend(deadline);
+        } catch (SwappableDataSource.StillOpening e) {
+            throw new CommandFailure(e.connections + (e.connections == 1 ? " connection" : " connections") + " from dataSource() "
+                    + (e.connections == 1 ? "was" : "were") + " being opened (" + e.getMessage() + ") when the swap's timeout of "
+                    + timeoutMillis + " ms ran out: opening one reads " + db.path() + ", and waits while another connection or "
+                    + "process holds a lock on it (a sqlite3 shell or a job in a transaction); nothing changed. End that "
+                    + "transaction, then push again, or give the swap longer with --timeout MS");
+        }
     }
 
     /**

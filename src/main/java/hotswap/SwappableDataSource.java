@@ -45,9 +45,13 @@ final class SwappableDataSource implements DataSource {
     private boolean suspended;
     /** The swap's thread while suspended: it must not wait for itself. */
     private Thread suspendedBy;
+    /** Connections being opened now, and on which threads (for a message); guarded by suspendLock. */
     private int opening;
+    private final Map<String, Integer> openingOn = new TreeMap<>();
     /** Keeps the database's WAL and shared memory open between requests; guarded by suspendLock. */
     private Connection anchor;
+    /** Whether a thread is opening the anchor now; guarded by suspendLock. */
+    private boolean anchorOpening;
     /** Set once its Hotswap is closed: no anchor is opened again, so nothing of ours keeps the file open. */
     private boolean retired;
     private volatile int loginTimeout;
@@ -60,6 +64,8 @@ final class SwappableDataSource implements DataSource {
 
     @Override
     public Connection getConnection() throws SQLException {
+        boolean opensAnchor;
+        String thread = Thread.currentThread().getName();
         synchronized (suspendLock) {
             while (suspended) {
                 if (suspendedBy == Thread.currentThread()) {
@@ -74,14 +80,19 @@ final class SwappableDataSource implements DataSource {
                     throw new SQLException("interrupted while waiting for a database swap to finish", e);
                 }
             }
-            if (anchor == null && !retired) {
-                anchor = openAnchor(); // once per swap: requests after the first find it open
-            }
+            opensAnchor = anchor == null && !retired && !anchorOpening; // once per swap: later requests find it open
+            anchorOpening |= opensAnchor;
             opening++;
+            openingOn.merge(thread, 1, Integer::sum);
         }
+        // Opened without the lock: an open may wait for another process's lock on the file (the busy
+        // timeout), and suspend() must still be able to give up on it at the swap's deadline.
         try {
+            if (opensAnchor) {
+                keepAnchor();
+            }
             Connection physical = DriverManager.getConnection(url, properties);
-            Tracker tracker = new Tracker(physical, Thread.currentThread().getName());
+            Tracker tracker = new Tracker(physical, thread);
             Connection tracked = (Connection) Proxy.newProxyInstance(
                     Connection.class.getClassLoader(), new Class<?>[] {Connection.class}, tracker);
             open.put(tracked, tracker);
@@ -89,7 +100,27 @@ final class SwappableDataSource implements DataSource {
         } finally {
             synchronized (suspendLock) {
                 opening--;
+                openingOn.computeIfPresent(thread, (t, n) -> n == 1 ? null : n - 1);
                 suspendLock.notifyAll();
+            }
+        }
+    }
+
+    /** Opens the anchor and keeps it, unless another took its place or its Hotswap was closed meanwhile. */
+    private void keepAnchor() throws SQLException {
+        Connection c = null;
+        try {
+            c = openAnchor();
+        } finally {
+            synchronized (suspendLock) {
+                anchorOpening = false;
+                if (c != null && anchor == null && !retired) {
+                    anchor = c;
+                    c = null;
+                }
+            }
+            if (c != null) {
+                c.close();
             }
         }
     }
@@ -167,20 +198,38 @@ final class SwappableDataSource implements DataSource {
     /**
      * Stops handing out connections: {@link #getConnection()} on other threads waits until
      * {@link #resume()}, so a pool refilling meanwhile opens whatever file is there then. Returns
-     * once connections being opened now are registered, so that {@link #closeAll(long)} sees them.
+     * once connections being opened now are registered, so that {@link #closeAll(long)} sees them;
+     * call {@link #resume()} whatever it throws.
+     *
+     * @throws StillOpening when some are still being opened at {@code deadlineNanos} ({@link System#nanoTime()}):
+     *                      an open waits while another process holds a lock on the file
      */
-    void suspend() throws SQLException {
+    void suspend(long deadlineNanos) throws SQLException, StillOpening {
         synchronized (suspendLock) {
             suspended = true;
             suspendedBy = Thread.currentThread();
             while (opening > 0) {
+                long left = deadlineNanos - System.nanoTime();
+                if (left <= 0) {
+                    throw new StillOpening(opening, byThread("", openingOn));
+                }
                 try {
-                    suspendLock.wait();
+                    TimeUnit.NANOSECONDS.timedWait(suspendLock, left);
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                     throw new SQLException("interrupted while holding connections back for a swap", e);
                 }
             }
+        }
+    }
+
+    /** Connections still being opened when a swap's wait for them ran out. */
+    static final class StillOpening extends Exception {
+        final int connections;
+
+        StillOpening(int connections, String threads) {
+            super(threads);
+            this.connections = connections;
         }
     }
 
@@ -258,16 +307,17 @@ final class SwappableDataSource implements DataSource {
         final int connections;
 
         StillRunning(Map<String, Integer> byThread) {
-            super(describe(byThread));
+            super(byThread("opened ", byThread));
             this.connections = byThread.values().stream().mapToInt(Integer::intValue).sum();
         }
+    }
 
-        private static String describe(Map<String, Integer> byThread) {
-            StringBuilder b = new StringBuilder();
-            byThread.forEach((thread, n) -> b.append(b.length() == 0 ? "" : ", ").append(n > 1 ? n + " " : "")
-                    .append("opened on thread ").append(thread));
-            return b.toString();
-        }
+    /** Threads and how many connections each, for a message: {@code opened on thread a, 2 opened on thread b}. */
+    private static String byThread(String verb, Map<String, Integer> counts) {
+        StringBuilder b = new StringBuilder();
+        counts.forEach((thread, n) -> b.append(b.length() == 0 ? "" : ", ").append(n > 1 ? n + " " : "")
+                .append(verb).append("on thread ").append(thread));
+        return b.toString();
     }
 
     /**
