@@ -51,6 +51,9 @@ final class Swap {
      * wait for the gate. Each line keeps the time it was made.
      */
     private final List<LogRecord> gateLog = new ArrayList<>();
+    /** The app's connections this swap has closed so far: a refusal after that must say so. */
+    private SwappableDataSource.Closed closedOutside = SwappableDataSource.Closed.NONE;
+    private static final String NOTHING_CHANGED = "nothing changed";
 
     /**
      * What the swap did.
@@ -171,6 +174,9 @@ final class Swap {
                     : new CommandFailure("swap abandoned: " + Failures.describe(e) + "; nothing changed", e);
         } finally {
             dataSource.resume();
+        }
+        if (failure != null && !replaced) {
+            failure = ownUpToClosed(failure);
         }
         failure = reopen(replaced, prepared, failure);
         SwapGate.Released released = gate.open();
@@ -341,16 +347,44 @@ final class Swap {
      * it (waiting for a lock that a connection hotswap does not manage holds) refuses the swap, even
      * with --force: it still has the old file open, and would take the new file's journals for its own.
      */
-    private int closeAll(SwappableDataSource dataSource, long deadline) throws CommandFailure, SQLException, InterruptedException {
+    private int closeAll(SwappableDataSource dataSource, long deadline) throws CommandFailure, InterruptedException {
         try {
-            return dataSource.closeAll(deadline);
+            closedOutside = dataSource.closeAll(deadline);
+            return closedOutside.connections();
         } catch (SwappableDataSource.StillRunning e) {
+            // This message tells of the closed ones itself, beside those that close later.
             throw new CommandFailure(e.connections + " connection(s) from dataSource() (" + e.getMessage() + ") did not close "
                     + "within the swap's timeout of " + timeoutMillis + " ms: closing one waits for the statement running on it, "
                     + "and the swap's interrupt does not end a statement that waits for a lock another connection holds (one "
-                    + "opened outside hotswap, another process); nothing changed, and each closes once its statement ends. End "
-                    + "the transaction that holds the lock, or give the swap longer with --timeout MS, then push again");
+                    + "opened outside hotswap, another process); the database file is unchanged, but each of them closes once "
+                    + "its statement ends, any transaction open on it rolled back, and its next use fails with SQLState 08003"
+                    + (e.closed.connections() == 0 ? "" : "; and " + e.closed.describe()) + ". End the transaction that holds "
+                    + "the lock, or give the swap longer with --timeout MS, then push again");
+        } catch (SwappableDataSource.CloseFailed e) {
+            closedOutside = e.closed;
+            throw new CommandFailure("closing the app's connections to " + db.path() + " failed: " + Failures.describe(e.getCause())
+                    + "; nothing changed. Push again; if it fails again, the app's log says more", e.getCause());
         }
+    }
+
+    /**
+     * Makes a refusal say what the swap did before it: the file is unchanged, but the connections
+     * held outside the gate that it closed are closed, and their transactions rolled back.
+     */
+    private CommandFailure ownUpToClosed(CommandFailure failure) {
+        if (closedOutside.connections() == 0) {
+            return failure;
+        }
+        String told = "the database file is unchanged, but " + closedOutside.describe();
+        String message = failure.getMessage();
+        int at = message.indexOf(NOTHING_CHANGED);
+        message = at < 0 ? message + "; " + told
+                : message.substring(0, at) + told + message.substring(at + NOTHING_CHANGED.length());
+        CommandFailure honest = new CommandFailure(message, failure.getCause());
+        for (Throwable t : failure.getSuppressed()) {
+            honest.addSuppressed(t);
+        }
+        return honest;
     }
 
     /**

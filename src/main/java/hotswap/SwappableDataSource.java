@@ -233,13 +233,13 @@ final class SwappableDataSource implements DataSource {
         }
     }
 
-    /** A connection that is neither tracked nor held back, for the swap's own checkpoint while {@link #suspend()}ed. */
+    /** A connection that is neither tracked nor held back, for the swap's own checkpoint while {@link #suspend(long)}ed. */
     Connection openForSwap() throws SQLException {
         return DriverManager.getConnection(url, properties);
     }
 
     /**
-     * Closes every open connection, then the one kept between requests. Call it {@link #suspend()}ed.
+     * Closes every open connection, then the one kept between requests. Call it {@link #suspend(long)}ed.
      * A statement running on a connection is interrupted first. An interrupt does not end a statement
      * that waits in SQLite's busy handler for a lock another connection holds, and closing its
      * connection waits for it: so each connection closes on a thread of its own, and one that waits
@@ -247,14 +247,16 @@ final class SwappableDataSource implements DataSource {
      * {@code deadlineNanos} ({@link System#nanoTime()}). Should some still be open then, the one kept
      * between requests stays open.
      *
-     * @return how many connections handed out were closed
+     * @return the connections handed out that were closed
      * @throws StillRunning when some are not closed by the deadline; each closes once its statement ends
+     * @throws CloseFailed  when closing one failed
      */
-    int closeAll(long deadlineNanos) throws SQLException, StillRunning, InterruptedException {
+    Closed closeAll(long deadlineNanos) throws CloseFailed, StillRunning, InterruptedException {
         forgetClosed();
         Map<Connection, Tracker> toClose = new LinkedHashMap<>(open);
         for (Tracker tracker : toClose.values()) {
             tracker.closedBySwap = true;
+            tracker.inTransaction = tracker.inTransaction();
             tracker.interruptRunning();
         }
         List<SQLException> failures = Collections.synchronizedList(new ArrayList<>());
@@ -278,8 +280,9 @@ final class SwappableDataSource implements DataSource {
                 running.merge(e.getValue().thread, 1, Integer::sum);
             }
         }
+        Closed closed = Closed.of(toClose.values().stream().filter(Tracker::physicalClosed).toList());
         if (!running.isEmpty()) {
-            throw new StillRunning(running);
+            throw new StillRunning(running, closed);
         }
         // Last, on this thread: the last connection to close checkpoints the WAL into the file and removes it,
         // which takes as long as the WAL is long, not as long as some statement runs.
@@ -297,18 +300,54 @@ final class SwappableDataSource implements DataSource {
             }
         }
         if (failure != null) {
-            throw failure;
+            throw new CloseFailed(failure, closed);
         }
-        return toClose.size();
+        return closed;
     }
 
-    /** Connections a swap could not close in time, as their statements had not ended. */
+    /**
+     * Connections handed out that a swap closed: how many, how many of them were in a transaction
+     * (which closing rolled back), and the threads that opened them.
+     */
+    record Closed(int connections, int inTransaction, String threads) {
+        static final Closed NONE = new Closed(0, 0, "");
+
+        static Closed of(List<Tracker> trackers) {
+            Map<String, Integer> byThread = new TreeMap<>();
+            trackers.forEach(t -> byThread.merge(t.thread, 1, Integer::sum));
+            return new Closed(trackers.size(), (int) trackers.stream().filter(t -> t.inTransaction).count(), byThread("opened ", byThread));
+        }
+
+        /** What happened to them, for a swap that is refused after closing them. */
+        String describe() {
+            boolean one = connections == 1;
+            String rolledBack = inTransaction == 0 ? ""
+                    : one ? ", and its open transaction rolled back"
+                    : ", and the transactions open on " + (inTransaction == connections ? "them" : inTransaction + " of them") + " rolled back";
+            return connections + (one ? " connection" : " connections") + " from dataSource() held outside the gate (" + threads + ") "
+                    + (one ? "was" : "were") + " closed" + rolledBack + ": " + (one ? "its" : "their") + " next use fails with SQLState 08003";
+        }
+    }
+
+    /** Connections a swap could not close in time, as their statements had not ended; and those it did close. */
     static final class StillRunning extends Exception {
         final int connections;
+        final Closed closed;
 
-        StillRunning(Map<String, Integer> byThread) {
+        StillRunning(Map<String, Integer> byThread, Closed closed) {
             super(byThread("opened ", byThread));
             this.connections = byThread.values().stream().mapToInt(Integer::intValue).sum();
+            this.closed = closed;
+        }
+    }
+
+    /** Closing a connection failed; those that did close are closed. */
+    static final class CloseFailed extends Exception {
+        final Closed closed;
+
+        CloseFailed(SQLException cause, Closed closed) {
+            super(cause);
+            this.closed = closed;
         }
     }
 
@@ -362,6 +401,8 @@ final class SwappableDataSource implements DataSource {
         final String thread;
         /** Set before a swap closes the connection, so that using it afterwards says why it is closed. */
         volatile boolean closedBySwap;
+        /** Whether it was in a transaction when a swap began to close it, which closing rolls back. */
+        volatile boolean inTransaction;
         /** Set, under this tracker's lock, before the connection is closed through its handle. */
         private boolean closing;
 
@@ -387,6 +428,15 @@ final class SwappableDataSource implements DataSource {
                 any.cancel();
             } catch (SQLException | RuntimeException e) {
                 LOG.fine(() -> "cannot interrupt a statement running on " + path + " (" + e + "); closing waits for it");
+            }
+        }
+
+        /** A JDBC transaction is open: auto-commit is off (sqlite-jdbc then has begun one). */
+        boolean inTransaction() {
+            try {
+                return !physical.isClosed() && !physical.getAutoCommit();
+            } catch (SQLException e) {
+                return false;
             }
         }
 

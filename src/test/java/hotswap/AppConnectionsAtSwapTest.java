@@ -3,6 +3,7 @@ package hotswap;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.BufferedReader;
@@ -13,7 +14,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
+import java.sql.DriverManager;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -118,6 +121,52 @@ class AppConnectionsAtSwapTest {
         Fixtures.Result ok = push(h);
         assertEquals(0, ok.exit(), ok.toString());
         assertEquals(List.of("new"), Fixtures.query(live, "SELECT name FROM items"));
+    }
+
+    @Test
+    void aRefusalAfterTheSwapClosedAJobsConnectionSaysSoAndThatItsTransactionWasRolledBack() throws Exception {
+        Hotswap h = started(new Properties());
+        DataSource ds = h.database(live).dataSource();
+        // The app's own connection, opened outside hotswap: it refuses the swap after the DataSource's are closed.
+        Connection foreign = scope.add(DriverManager.getConnection("jdbc:sqlite:" + live));
+        Connection[] opened = new Connection[1];
+        Thread worker = new Thread(() -> {
+            try {
+                opened[0] = ds.getConnection();
+            } catch (SQLException e) {
+                throw new RuntimeException(e);
+            }
+        }, "report-job");
+        worker.start();
+        worker.join();
+        Connection job = scope.add(opened[0]);
+        byte[] before = Files.readAllBytes(live);
+        job.setAutoCommit(false);
+        try (Statement s = job.createStatement()) {
+            s.executeUpdate("INSERT INTO items(name) VALUES ('uncommitted')");
+        }
+
+        Fixtures.Result r = push(h);
+        assertEquals(1, r.exit(), r.toString());
+        assertTrue(r.stderr().contains("ERROR: connection(s) still open on " + live + " that hotswap does not manage (1 open "
+                + "file handle(s)); the database file is unchanged, but 1 connection from dataSource() held outside the gate "
+                + "(opened on thread report-job) was closed, and its open transaction rolled back: its next use fails with "
+                + "SQLState 08003. Take connections from"), r.stderr());
+        assertFalse(r.stderr().contains("nothing changed"), r.stderr());
+        SQLException e = assertThrows(SQLException.class, job::commit);
+        assertEquals("08003", e.getSQLState());
+        assertArrayEquals(before, Files.readAllBytes(live));
+        assertFalse(Files.exists(dir.resolve("live.sqlite3-journal")));
+        assertEquals(List.of(), Fixtures.leftovers(dir));
+
+        // With no connection of the DataSource's open, the same refusal closes none, and says that nothing changed.
+        Fixtures.Result again = push(h);
+        assertEquals(1, again.exit(), again.toString());
+        assertTrue(again.stderr().contains("(1 open file handle(s)); nothing changed. Take connections from"), again.stderr());
+        assertFalse(again.stderr().contains("held outside the gate"), again.stderr());
+        assertArrayEquals(before, Files.readAllBytes(live));
+        assertEquals(List.of("old"), Fixtures.query(live, "SELECT name FROM items"));
+        foreign.close();
     }
 
     /** Waits until a swap has closed the gate: a look that must not wait is then refused. */
