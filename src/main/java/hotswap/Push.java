@@ -84,18 +84,16 @@ final class Push {
             long bytes = delta >= 0 ? delta : receive(temp, room);
             LOG.info(() -> "bytes received: " + bytes);
             phase("checking");
-            prepare(temp);
+            PushedFile pushed = new PushedFile(temp);
+            boolean pushedWal = check(pushed);
             phase("swapping");
             Swap swap = new Swap(hotswap, db, temp, timeoutMillis(), request.force(), request.keepPrevious(),
                     () -> session.aborted() ? "the app is shutting down; nothing changed. Push again once it is back"
                             : session.clientHungUp() ? "the client hung up before the swap (stopped, or its connection cut); "
                             + "nothing changed" : null);
-            if (!session.beginSwap()) {
-                throw new CommandFailure("the app is shutting down; nothing changed. Push again once it is back");
-            }
             Swap.Result result;
             try {
-                result = swap.run();
+                result = matchLiveAndSwap(temp, pushed, pushedWal, swap);
                 swapped = true;
                 swap.freeReplaced();
                 if (result.previous() != null) {
@@ -229,9 +227,8 @@ final class Push {
                 + Failures.describe(e) + "; nothing changed. Free some space there and push again", e);
     }
 
-    /** Checks the received file and makes it fit to replace the live one. */
-    private void prepare(Path temp) throws CommandFailure, IOException {
-        PushedFile pushed = new PushedFile(temp);
+    /** Checks the received file on its own: its header, then its integrity. Returns true for WAL mode. */
+    private boolean check(PushedFile pushed) throws CommandFailure, IOException {
         boolean pushedWal = pushed.checkHeader();
         if (request.integrity() == CopyRequest.Integrity.SKIP) {
             LOG.info("integrity check: skipped");
@@ -240,6 +237,35 @@ final class Push {
             pushed.checkIntegrity(request.integrity() == CopyRequest.Integrity.QUICK);
             LOG.info(() -> "integrity check: ok (" + millisSince(t) + " ms)");
         }
+        return pushedWal;
+    }
+
+    /**
+     * Makes the received file fit to replace the live one, then swaps it in, holding the lock that
+     * swaps of this database take from the first look at the live one: another push's swap can then
+     * neither close the connection that reads it nor replace what this push is checked against.
+     */
+    private Swap.Result matchLiveAndSwap(Path temp, PushedFile pushed, boolean pushedWal, Swap swap)
+            throws CommandFailure, IOException {
+        try {
+            db.fileLock.writeLock().lockInterruptibly();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new CommandFailure("interrupted while waiting for another push or a pull of " + db.path() + " to finish; nothing changed");
+        }
+        try {
+            matchLive(temp, pushed, pushedWal);
+            if (!session.beginSwap()) {
+                throw new CommandFailure("the app is shutting down; nothing changed. Push again once it is back");
+            }
+            return swap.run();
+        } finally {
+            db.fileLock.writeLock().unlock();
+        }
+    }
+
+    /** Checks the received file against the live one, and gives it the live one's journal mode and permissions. */
+    private void matchLive(Path temp, PushedFile pushed, boolean pushedWal) throws CommandFailure, IOException {
         Path live = db.path();
         // An empty file is no database yet: SQLite makes one when the app first asks for a connection to a
         // path where there is none (a request before the first push), and it has no schema nor journal mode to keep.
