@@ -64,6 +64,7 @@ final class ControlServer {
     private ScheduledExecutorService watchdog;
     private Thread acceptor;
     private UserPrincipal owner;
+    private final List<DatabaseClaim> claims = new ArrayList<>();
 
     ControlServer(Hotswap hotswap) {
         this.hotswap = hotswap;
@@ -84,9 +85,10 @@ final class ControlServer {
             throw new IOException("could not listen on " + socketPath + ": " + Failures.describe(e), e);
         }
         listener = ch;
-        // Only now: while another server answered here, its commands' files were not leftovers.
+        // Only now: while another server answered here, its commands' files were not leftovers. Nor are they
+        // while another app that manages the same database runs: the claim removes them only where none does.
         for (ManagedDatabase db : hotswap.databases()) {
-            TempFiles.removeOrphans(db.path());
+            claims.add(DatabaseClaim.take(db.path()));
         }
         pool = new ThreadPoolExecutor(hotswap.maxSessions(), hotswap.maxSessions(), 60, TimeUnit.SECONDS,
                 new SynchronousQueue<>(), r -> daemon(r, "hotswap-session-" + threadIds.incrementAndGet()));
@@ -140,6 +142,8 @@ final class ControlServer {
         } catch (IOException e) {
             LOG.warning(() -> "could not remove " + socketPath + ": " + e.getMessage());
         }
+        claims.forEach(DatabaseClaim::close);
+        claims.clear();
         LOG.info(() -> "hotswap stopped listening on " + socketPath);
     }
 
