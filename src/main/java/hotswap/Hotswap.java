@@ -360,6 +360,10 @@ public final class Hotswap implements AutoCloseable {
             if (databases.containsKey(real)) {
                 throw new IllegalArgumentException(path + " is already managed (as " + real + ")");
             }
+            for (ManagedDatabase other : databases.values()) {
+                refuseCompanion(path, real, other.path());
+                refuseCompanion(other.path(), other.path(), real);
+            }
             Path fileName = path.getFileName() != null ? path.getFileName() : real.getFileName();
             String given = name != null ? name : fileName.toString();
             for (ManagedDatabase other : databases.values()) {
@@ -376,6 +380,27 @@ public final class Hotswap implements AutoCloseable {
             copy.putAll(connectionProperties);
             databases.put(real, new ManagedDatabase(given, real, copy));
             return this;
+        }
+
+        /**
+         * Refuses a database at a name that belongs to another's files: SQLite takes {@code DB-wal},
+         * {@code DB-shm} and {@code DB-journal} for DB's own, and a swap removes them; a push with
+         * {@code --keep-previous} renames the replaced DB over {@code DB.previous}.
+         */
+        private static void refuseCompanion(Path given, Path real, Path database) {
+            String what = null;
+            for (String suffix : TempFiles.SIDECARS) {
+                if (real.equals(database.resolveSibling(database.getFileName() + suffix))) {
+                    what = "the " + suffix + " file SQLite keeps beside " + database + ", which a swap of it removes";
+                }
+            }
+            if (real.equals(Swap.previousOf(database))) {
+                what = "where a push to " + database + " with --keep-previous keeps the database it replaced";
+            }
+            if (what != null) {
+                throw new IllegalArgumentException("cannot manage both " + database + " and " + given + ": " + real + " is " + what
+                        + "; manage a database of another name");
+            }
         }
 
         /** Control socket path. Default: {@link #DEFAULT_SOCKET}. */

@@ -114,6 +114,28 @@ class NamesTest {
         }
     }
 
+    /**
+     * A database managed at another's {@code -wal}, {@code -shm}, {@code -journal} or {@code .previous}
+     * would be taken for its journal, removed by its swap, or replaced by its {@code --keep-previous}
+     * (with the app's connections still on the lost file): refused whichever comes first.
+     */
+    @Test
+    void theBuilderRefusesADatabaseAtTheNameOfAnothersJournalOrKeptPrevious() throws Exception {
+        for (String suffix : List.of("-wal", "-shm", "-journal", ".previous")) {
+            Path companion = dir.resolve("production.sqlite3" + suffix);
+            IllegalArgumentException after = assertThrows(IllegalArgumentException.class,
+                    () -> Hotswap.builder().database(primary).database(companion), suffix);
+            assertTrue(after.getMessage().startsWith("cannot manage both " + primary + " and " + companion + ": " + companion + " is "),
+                    after.getMessage());
+            assertTrue(after.getMessage().endsWith("; manage a database of another name"), after.getMessage());
+            IllegalArgumentException before = assertThrows(IllegalArgumentException.class,
+                    () -> Hotswap.builder().database("kept", companion).database(primary), suffix);
+            assertTrue(before.getMessage().startsWith("cannot manage both " + primary + " and " + companion + ": "), before.getMessage());
+        }
+        assertEquals(2, Hotswap.builder().database("a", primary).database("b", dir.resolve("production.sqlite3.previous-1")).build()
+                .databases().size(), "a name that only starts like a kept file's is no companion");
+    }
+
     @Test
     void twoFilesOfTheSameNameStillBuildAndTheirNameIsAmbiguous() throws Exception {
         Path a = Fixtures.itemsDb(Files.createDirectory(dir.resolve("a")).resolve("data.sqlite3"), "a");
