@@ -92,6 +92,7 @@ final class Pull {
                     PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
             snapshot(db, live, snapshot);
             long size = in.size();
+            refuseIfNotWritten(live, snapshot, size);
             LOG.info(() -> "snapshot taken: " + size + " bytes in " + Push.millisSince(started) + " ms");
             String mode = FileModes.toOctal(Files.getPosixFilePermissions(live));
             String how = request.deltaDestination() != null
@@ -116,6 +117,25 @@ final class Pull {
                 in.close();
             }
             TempFiles.deleteQuietly(snapshot);
+        }
+    }
+
+    /**
+     * The backup writes the file at the snapshot's name: should something have removed it while the
+     * pull waited (another app on the same database, starting, takes it for a leftover), the backup
+     * made a new file there, and the one held open here, empty, must not be handed over as the snapshot.
+     */
+    private static void refuseIfNotWritten(Path live, Path snapshot, long size) throws CommandFailure {
+        long written;
+        try {
+            written = Files.size(snapshot);
+        } catch (IOException e) {
+            written = -1;
+        }
+        if (written != size) {
+            throw new CommandFailure("pull of " + live + " failed: its snapshot file " + snapshot + " was removed or replaced "
+                    + "while the pull ran (by another app that manages the same database, starting?); nothing was copied. "
+                    + "Pull again");
         }
     }
 

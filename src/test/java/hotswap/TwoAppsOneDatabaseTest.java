@@ -1,6 +1,7 @@
 package hotswap;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.BufferedReader;
@@ -85,6 +86,51 @@ class TwoAppsOneDatabaseTest {
         assertEquals(List.of(), Fixtures.leftovers(dir));
         second.destroy();
         assertTrue(second.waitFor(30, TimeUnit.SECONDS));
+    }
+
+    /**
+     * Whatever removes a pull's snapshot file while the pull waits to fill it (here a listener of a
+     * swap the pull waits for), the backup then writes a new file at that name, and the file the pull
+     * holds open stays empty: the pull fails saying nothing was copied, never OK over an empty file.
+     */
+    @Test
+    void aPullWhoseSnapshotFileIsRemovedWhileItWaitsFailsInsteadOfHandingOverAnEmptyFile() throws Exception {
+        Hotswap h = Hotswap.builder().socket(dir.resolve("first.sock")).database(live).build();
+        cleanup.add(h);
+        CountDownLatch inGate = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        h.database(live).addSwapListener(new SwapListener() {
+            @Override
+            public void beforeSwap(ManagedDatabase database) throws Exception {
+                inGate.countDown();
+                release.await(30, TimeUnit.SECONDS);
+            }
+        });
+        h.start();
+        Map<String, String> env = Map.of("HOTSWAP_SOCKET", h.socket().toString());
+        CompletableFuture<Fixtures.Result> push = CompletableFuture.supplyAsync(() -> call(() ->
+                Fixtures.cli(client, env, null, "cp", "new.sqlite3", live.toString())));
+        assertTrue(inGate.await(30, TimeUnit.SECONDS));
+        CompletableFuture<Fixtures.Result> pull = CompletableFuture.supplyAsync(() -> call(() ->
+                Fixtures.cli(client, env, null, "cp", live.toString(), "pulled.sqlite3")));
+        Path snapshot = null;
+        while (snapshot == null) {
+            try (var files = Files.list(dir)) {
+                snapshot = files.filter(p -> p.getFileName().toString().endsWith(".pull")).findFirst().orElse(null);
+            }
+            Thread.sleep(5);
+        }
+        Files.delete(snapshot);
+        release.countDown();
+        assertEquals(0, push.get(60, TimeUnit.SECONDS).exit());
+        Fixtures.Result pulled = pull.get(60, TimeUnit.SECONDS);
+        assertEquals(1, pulled.exit(), pulled.toString());
+        assertTrue(pulled.stderr().contains("ERROR: pull of " + live + " failed: its snapshot file " + snapshot
+                + " was removed or replaced while the pull ran"), pulled.stderr());
+        assertTrue(pulled.stderr().contains("; nothing was copied"), pulled.stderr());
+        assertFalse(Files.exists(client.resolve("pulled.sqlite3")));
+        assertEquals(List.of(), Fixtures.leftovers(dir));
+        assertEquals(List.of(), Fixtures.leftovers(client));
     }
 
     private Process startSecondApp(Path socket) throws Exception {
