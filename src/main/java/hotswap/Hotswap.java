@@ -179,7 +179,8 @@ public final class Hotswap implements AutoCloseable {
 
     /**
      * Listens on the control socket and, once it holds it, removes temp files left by a crashed
-     * swap (not before: an app refused because another one serves there leaves that one's files alone).
+     * swap (not before: an app refused because another one serves there leaves that one's files
+     * alone), except beside a database that another running app manages too: they may be its own.
      *
      * @throws IOException when the socket cannot be bound, another server already answers there,
      *                     or its directory is writable by other users
