@@ -167,4 +167,19 @@ class TwoAppsOneDatabaseTest {
             Thread.sleep(60_000);
         }
     }
+    /**
+     * The lock file is opened, and made when missing, beside the database, in a directory another
+     * user may be able to write: a symbolic link planted at its name made the app (root, perhaps)
+     * create a file wherever the link led. The start leaves the link's target alone.
+     */
+    @Test
+    void aSymbolicLinkAtTheLockFilesNameIsNotFollowed() throws Exception {
+        Path target = client.resolve("made-through-the-link");
+        Files.createSymbolicLink(DatabaseClaim.lockFileOf(live), target);
+        Hotswap h = Hotswap.builder().socket(dir.resolve("first.sock")).database(live).build();
+        cleanup.add(h);
+        h.start();
+        assertFalse(Files.exists(target, java.nio.file.LinkOption.NOFOLLOW_LINKS), "the start created the link's target");
+        assertTrue(Files.isSymbolicLink(DatabaseClaim.lockFileOf(live)));
+    }
 }
