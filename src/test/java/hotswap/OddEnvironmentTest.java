@@ -409,6 +409,28 @@ class OddEnvironmentTest extends AppAndClientTest {
         assertEquals(List.of(), Fixtures.leftovers(app.db.getParent()));
     }
 
+    /**
+     * The same with the link removed once the shell has opened it ({@code < snapshot.sqlite3}, then
+     * {@code rm}, as a script that cleans up its temp link does): standard input is still the live
+     * database's file, but has no name to look up. The client looked by name only, found none, let
+     * the push through, and the row in the {@code -wal} was lost behind an OK.
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"--timeout=10000", "--force"})
+    void aPushFromStdinRedirectedFromARemovedHardLinkOfTheLiveDatabaseIsRefusedAndNoCommittedRowIsLost(String option) throws Exception {
+        hardLinkOfTheLiveDatabaseWithARowInItsWal();
+        byte[] before = Files.readAllBytes(app.db);
+        Fixtures.Result r = Fixtures.run(client, app.env(), null, List.of("sh", "-c", "exec 3< snapshot.sqlite3; rm snapshot.sqlite3; "
+                + "exec '" + Fixtures.java() + "' -jar '" + Fixtures.jar() + "' cp " + option + " - " + app.db.getFileName() + " <&3 3<&-"));
+        assertEquals("[\"alpha\",\"bravo\",\"charlie\"]", app.get("/items").body(), "a committed row was lost: " + r);
+        assertEquals(1, r.exit(), r.toString());
+        assertTrue(r.stderr().contains("ERROR: standard input (a file removed since it was opened) is open for writing in another "
+                + "process (pid " + ProcessHandle.current().pid() + " java)") && r.stderr().contains("nothing was sent and nothing changed"),
+                r.toString());
+        assertArrayEquals(before, Files.readAllBytes(app.db));
+        assertEquals(List.of(), Fixtures.leftovers(app.db.getParent()));
+    }
+
     /** {@code snapshot.sqlite3}, another name of the live database, whose -wal holds a committed row (charlie). */
     private Path hardLinkOfTheLiveDatabaseWithARowInItsWal() throws Exception {
         app.post("/items", "name=charlie"); // held in the -wal: the demo keeps a connection open, so nothing checkpoints it

@@ -632,7 +632,12 @@ final class CopyClient {
         if (localSource == null) {
             throw new ProtocolException("the app asked for the bytes of a source it manages");
         }
-        String redirected = localSource.equals(CopyRequest.STDIO) && stdin == System.in ? LocalPaths.stdinFile() : null;
+        boolean fromStdin = localSource.equals(CopyRequest.STDIO) && stdin == System.in;
+        String redirected = fromStdin ? LocalPaths.stdinFile() : null;
+        if (fromStdin && redirected == null) {
+            LocalPaths.refuseNamelessStdinBeingWritten();
+            return;
+        }
         LocalPaths.refuseUnfinishedTransactions(cwd, redirected != null ? redirected : options.source(),
                 redirected != null ? redirected : localSource);
     }

@@ -189,14 +189,30 @@ final class LocalPaths {
                     + "crashed in one; nothing was sent and nothing changed. Close the writer (opening " + arg
                     + " once with sqlite3 rolls back a crashed one) and push again");
         }
+        refuseWriters(arg, Path.of(source));
+    }
+
+    /**
+     * Refuses to push from a standard input that is a file with no name left (removed once the shell
+     * had opened it, as a script's temp link is): nothing can be looked up beside it, but another
+     * process writing it, a live database by another name, still shows by its descriptor.
+     */
+    static void refuseNamelessStdinBeingWritten() throws Failure {
+        Path stdin = Path.of("/proc/self/fd/0");
+        if (Files.isRegularFile(stdin)) { // not a pipe, a terminal, nor another system than Linux
+            refuseWriters("standard input (a file removed since it was opened)", stdin);
+        }
+    }
+
+    private static void refuseWriters(String shown, Path file) throws Failure {
         List<String> writers;
         try {
-            writers = OpenHandles.otherProcessesWriting(Path.of(source));
+            writers = OpenHandles.otherProcessesWriting(file);
         } catch (IOException e) {
             return; // gone: the push's own read says so
         }
         if (!writers.isEmpty()) {
-            throw new Failure(arg + " is open for writing in another process (" + String.join(", ", writers) + "): it may be "
+            throw new Failure(shown + " is open for writing in another process (" + String.join(", ", writers) + "): it may be "
                     + "a live database, whose newest transactions are in a -wal named after the name that process opened, "
                     + "and its bytes may change while they are sent; nothing was sent and nothing changed. Pull a copy "
                     + "from the app that serves it (hotswap cp), or stop that process, then push the file");

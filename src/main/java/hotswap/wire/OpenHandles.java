@@ -59,13 +59,16 @@ public final class OpenHandles {
 
     /**
      * The other processes that have {@code file} open for writing. One that only reads it loses
-     * nothing when its name is replaced: it goes on reading the file it opened, whole.
+     * nothing when its name is replaced: it goes on reading the file it opened, whole. A link is
+     * followed: {@code /proc/self/fd/0} stands for the file standard input is open on, even one
+     * removed since.
      *
      * @throws IOException where {@code file} cannot be looked at (it does not exist)
      */
     public static List<String> otherProcessesWriting(Path file) throws IOException {
         try {
-            return otherProcessesHolding(inodeOf(file), OpenHandles::openForWriting, NO_DEADLINE);
+            return otherProcessesHolding(Files.readAttributes(file, BasicFileAttributes.class).fileKey(), OpenHandles::openForWriting,
+                    NO_DEADLINE);
         } catch (OutOfTime e) {
             throw new AssertionError(e); // no deadline
         }
