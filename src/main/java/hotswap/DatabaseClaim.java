@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
+import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -62,10 +63,16 @@ final class DatabaseClaim implements AutoCloseable {
                             LinkOption.NOFOLLOW_LINKS),
                     PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
         } catch (IOException | UnsupportedOperationException e) {
-            // No other app can have made one there either; the leftovers are removed as before there were locks.
-            LOG.warning(() -> "could not make " + lockFileOf(database) + " (" + e + "); removing leftovers of " + database
-                    + " without knowing whether another app manages it");
-            TempFiles.removeOrphans(database);
+            if (Files.exists(lockFileOf(database), LinkOption.NOFOLLOW_LINKS)) {
+                // Another app may hold it (a lock file another user made, a link planted there): its files are not ours to remove.
+                LOG.warning(() -> "could not open " + lockFileOf(database) + " (" + e + "); leftover temp files of " + database
+                        + " are left alone, since another app may manage it. Remove what is at that name if it is not an app's lock file");
+            } else {
+                // Where no lock file can be made, no other app can hold one either: leftovers are removed as before there were locks.
+                LOG.warning(() -> "could not make " + lockFileOf(database) + " (" + e + "); removing leftovers of " + database
+                        + " without knowing whether another app manages it");
+                TempFiles.removeOrphans(database);
+            }
             return new DatabaseClaim(database, null);
         }
         try {

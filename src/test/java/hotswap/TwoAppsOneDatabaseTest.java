@@ -170,16 +170,19 @@ class TwoAppsOneDatabaseTest {
     /**
      * The lock file is opened, and made when missing, beside the database, in a directory another
      * user may be able to write: a symbolic link planted at its name made the app (root, perhaps)
-     * create a file wherever the link led. The start leaves the link's target alone.
+     * create a file wherever the link led. The start leaves the link's target alone, and, since it
+     * cannot tell whether another app holds a lock there, leaves the temp files beside the database too.
      */
     @Test
     void aSymbolicLinkAtTheLockFilesNameIsNotFollowed() throws Exception {
         Path target = client.resolve("made-through-the-link");
         Files.createSymbolicLink(DatabaseClaim.lockFileOf(live), target);
+        Path temp = Files.write(TempFiles.beside(live, "push"), new byte[] {1});
         Hotswap h = Hotswap.builder().socket(dir.resolve("first.sock")).database(live).build();
         cleanup.add(h);
         h.start();
         assertFalse(Files.exists(target, java.nio.file.LinkOption.NOFOLLOW_LINKS), "the start created the link's target");
         assertTrue(Files.isSymbolicLink(DatabaseClaim.lockFileOf(live)));
+        assertTrue(Files.exists(temp), "a temp file another app may be using was removed");
     }
 }
