@@ -555,21 +555,6 @@ public final class Bench {
         double hm = median(h) * 1000;
         double vm = median(v) * 1000;
         row("6 client start-up: hotswap version vs hello", String.format("%.0f ms", vm), String.format("%.0f ms", hm), vm / hm, "<= 1.2", vm / hm <= 1.2);
-        // A/B: each sample the mean of 5 runs in a row, the two sides in turn, so a drifting machine moves both alike.
-        String readsProc = opt.get("ab-dir") + "/args-from-proc.jar";
-        List<Double> shipped = new ArrayList<>();
-        List<Double> other = new ArrayList<>();
-        for (int i = 0; i < 9; i++) {
-            for (boolean ab : i % 2 == 0 ? new boolean[] {false, true} : new boolean[] {true, false}) {
-                double total = 0;
-                for (int k = 0; k < 5; k++) {
-                    total += seconds(exec(version, null, false, ab ? readsProc : opt.get("jar")));
-                }
-                (ab ? other : shipped).add(total / 5);
-            }
-        }
-        spreadRow("6 A/B: hotswap version, arguments checked against /proc only where the locale could have changed them, "
-                + "vs on every start", shipped, other, true);
         List<Long> peaks = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
             peaks.add(exec(List.of(java, "-cp", abs(opt.get("classes")), "hotswap.bench.Hello", "300"), null, true).peakKb);
@@ -604,14 +589,9 @@ public final class Bench {
         double gain = (mb - ma) / mb;
         double spread = Math.max(spread(a), spread(b));
         String what = mustGain ? "gain" : "loss";
-        row(label + ": " + what + " vs spread", duration(ma), duration(mb),
+        row(label + ": " + what + " vs spread", String.format(Locale.ROOT, "%.2f s", ma), String.format(Locale.ROOT, "%.2f s", mb),
                 String.format(Locale.ROOT, "%s %.0f%%, spread %.0f%%", what, 100 * (mustGain ? gain : -gain), 100 * spread),
                 mustGain ? "gain > spread" : "loss <= spread", mustGain ? gain > spread : -gain <= spread);
-    }
-
-    /** Seconds as the table shows them: in milliseconds below a second. */
-    private static String duration(double seconds) {
-        return seconds < 1 ? String.format(Locale.ROOT, "%.1f ms", seconds * 1000) : String.format(Locale.ROOT, "%.2f s", seconds);
     }
 
     void row(String target, String measured, String baseline, Object versus, String limit, Boolean ok) {
