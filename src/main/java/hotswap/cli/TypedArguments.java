@@ -23,9 +23,6 @@ final class TypedArguments {
      * {@code \xNN}; null when all arrived, or where Linux's /proc cannot tell.
      */
     static String notAsTyped(String[] args) {
-        if (decodedExactly(args)) {
-            return null;
-        }
         byte[] cmdline;
         try {
             cmdline = Files.readAllBytes(Path.of("/proc/self/cmdline"));
@@ -57,25 +54,6 @@ final class TypedArguments {
             }
         }
         return null;
-    }
-
-    /**
-     * Whether {@code args} are surely the bytes typed, without reading /proc: in UTF-8, ASCII and
-     * Latin-1 (the locales Linux users run) every byte sequence the JVM decodes without U+FFFD or
-     * {@code ?} in its place decodes one way and back. Reading /proc costs a command's start-up some
-     * 30 classes that {@code hotswap version} otherwise never loads.
-     */
-    private static boolean decodedExactly(String[] args) {
-        String charset = System.getProperty("sun.jnu.encoding", "");
-        if (!charset.equals("UTF-8") && !charset.equals("ANSI_X3.4-1968") && !charset.equals("ISO-8859-1")) {
-            return false;
-        }
-        for (String arg : args) {
-            if (arg.indexOf('\uFFFD') >= 0 || arg.indexOf('?') >= 0) {
-                return false;
-            }
-        }
-        return true;
     }
 
     /** The character set the JVM decodes arguments and file names with: the locale's. */
