@@ -85,7 +85,7 @@ class AppConnectionsAtSwapTest {
         // for a connection: the push is then past its checks before the gate, and the job's open is counted.
         CompletableFuture<HttpResponse<String>> held = server.hold();
         CompletableFuture<Fixtures.Result> refused = CompletableFuture.supplyAsync(() -> call(() -> push(h, "--timeout", "2000")));
-        awaitGateClosed(h);
+        Fixtures.awaitGateClosed(h);
         Process shell = scope.add(new Shell(live, "BEGIN EXCLUSIVE;")).process;
         CompletableFuture<String> job = new CompletableFuture<>();
         Thread worker = new Thread(() -> {
@@ -167,19 +167,6 @@ class AppConnectionsAtSwapTest {
         assertArrayEquals(before, Files.readAllBytes(live));
         assertEquals(List.of("old"), Fixtures.query(live, "SELECT name FROM items"));
         foreign.close();
-    }
-
-    /** Waits until a swap has closed the gate: a look that must not wait is then refused. */
-    private static void awaitGateClosed(Hotswap h) throws InterruptedException {
-        for (int i = 0; i < 30_000; i++) {
-            SwapGate.Pass pass = h.gate().tryEnter();
-            if (pass == null) {
-                return;
-            }
-            pass.close();
-            Thread.sleep(1);
-        }
-        throw new AssertionError("the swap never closed the gate");
     }
 
     /** Waits until {@code thread} runs inside a method of {@code className}. */

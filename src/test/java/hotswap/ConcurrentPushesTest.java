@@ -75,7 +75,7 @@ class ConcurrentPushesTest {
         CompletableFuture<HttpResponse<String>> held = server.hold();
         CompletableFuture<Fixtures.Result> first = push(h, pool, "cp", "--skip-schema-check", "migrated.sqlite3", live.toString(),
                 "--timeout", "30000");
-        awaitGateClosed(h);
+        Fixtures.awaitGateClosed(h);
         CompletableFuture<Fixtures.Result> second = push(h, pool, "cp", "unmigrated.sqlite3", live.toString());
         ManagedDatabase db = h.database(live);
         for (int i = 0; db.fileLock.getQueueLength() == 0; i++) {
@@ -132,18 +132,5 @@ class ConcurrentPushesTest {
             assertEquals(List.of("ok"), Fixtures.query(live, "PRAGMA integrity_check"));
             assertEquals(List.of(), Fixtures.leftovers(dir));
         }
-    }
-
-    /** Waits until a swap has closed the gate: a look that must not wait is then refused. */
-    private static void awaitGateClosed(Hotswap h) throws InterruptedException {
-        for (int i = 0; i < 30_000; i++) {
-            SwapGate.Pass pass = h.gate().tryEnter();
-            if (pass == null) {
-                return;
-            }
-            pass.close();
-            Thread.sleep(1);
-        }
-        throw new AssertionError("the swap never closed the gate");
     }
 }

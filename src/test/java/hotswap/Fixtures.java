@@ -102,6 +102,19 @@ final class Fixtures {
         }
     }
 
+    /** Waits until a swap has closed the gate: a look that must not wait is then refused. */
+    static void awaitGateClosed(Hotswap h) throws InterruptedException {
+        for (int i = 0; i < 30_000; i++) {
+            SwapGate.Pass pass = h.gate().tryEnter();
+            if (pass == null) {
+                return;
+            }
+            pass.close();
+            Thread.sleep(1);
+        }
+        throw new AssertionError("the swap never closed the gate");
+    }
+
     /** Closes each of {@code closeables}, the last added first, ignoring failures: for tear-downs. */
     static void closeInReverse(List<? extends AutoCloseable> closeables) {
         for (int i = closeables.size() - 1; i >= 0; i--) {

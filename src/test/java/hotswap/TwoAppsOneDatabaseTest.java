@@ -49,18 +49,9 @@ class TwoAppsOneDatabaseTest {
      */
     @Test
     void aSecondAppStartingOnTheSameDatabaseLeavesTheFirstOnesCommandsAlone() throws Exception {
-        Hotswap h = Hotswap.builder().socket(dir.resolve("first.sock")).database(live).build();
-        cleanup.add(h);
         CountDownLatch inGate = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
-        h.database(live).addSwapListener(new SwapListener() {
-            @Override
-            public void beforeSwap(ManagedDatabase database) throws Exception {
-                inGate.countDown();
-                release.await(30, TimeUnit.SECONDS);
-            }
-        });
-        h.start();
+        Hotswap h = startHoldingSwaps(inGate, release);
         Map<String, String> env = Map.of("HOTSWAP_SOCKET", h.socket().toString());
         CompletableFuture<Fixtures.Result> push = CompletableFuture.supplyAsync(() -> call(() ->
                 Fixtures.cli(client, env, null, "cp", "new.sqlite3", live.toString(), "--keep-previous")));
@@ -95,18 +86,9 @@ class TwoAppsOneDatabaseTest {
      */
     @Test
     void aPullWhoseSnapshotFileIsRemovedWhileItWaitsFailsInsteadOfHandingOverAnEmptyFile() throws Exception {
-        Hotswap h = Hotswap.builder().socket(dir.resolve("first.sock")).database(live).build();
-        cleanup.add(h);
         CountDownLatch inGate = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
-        h.database(live).addSwapListener(new SwapListener() {
-            @Override
-            public void beforeSwap(ManagedDatabase database) throws Exception {
-                inGate.countDown();
-                release.await(30, TimeUnit.SECONDS);
-            }
-        });
-        h.start();
+        Hotswap h = startHoldingSwaps(inGate, release);
         Map<String, String> env = Map.of("HOTSWAP_SOCKET", h.socket().toString());
         CompletableFuture<Fixtures.Result> push = CompletableFuture.supplyAsync(() -> call(() ->
                 Fixtures.cli(client, env, null, "cp", "new.sqlite3", live.toString())));
@@ -131,6 +113,40 @@ class TwoAppsOneDatabaseTest {
         assertFalse(Files.exists(client.resolve("pulled.sqlite3")));
         assertEquals(List.of(), Fixtures.leftovers(dir));
         assertEquals(List.of(), Fixtures.leftovers(client));
+    }
+
+    /**
+     * The lock file is opened, and made when missing, beside the database, in a directory another
+     * user may be able to write: a symbolic link planted at its name made the app (root, perhaps)
+     * create a file wherever the link led. The start leaves the link's target alone, and, since it
+     * cannot tell whether another app holds a lock there, leaves the temp files beside the database too.
+     */
+    @Test
+    void aSymbolicLinkAtTheLockFilesNameIsNotFollowed() throws Exception {
+        Path target = client.resolve("made-through-the-link");
+        Files.createSymbolicLink(DatabaseClaim.lockFileOf(live), target);
+        Path temp = Files.write(TempFiles.beside(live, "push"), new byte[] {1});
+        Hotswap h = Hotswap.builder().socket(dir.resolve("first.sock")).database(live).build();
+        cleanup.add(h);
+        h.start();
+        assertFalse(Files.exists(target, java.nio.file.LinkOption.NOFOLLOW_LINKS), "the start created the link's target");
+        assertTrue(Files.isSymbolicLink(DatabaseClaim.lockFileOf(live)));
+        assertTrue(Files.exists(temp), "a temp file another app may be using was removed");
+    }
+
+    /** The first app; each swap waits in beforeSwap, once {@code inGate} is open, until {@code release} opens. */
+    private Hotswap startHoldingSwaps(CountDownLatch inGate, CountDownLatch release) throws Exception {
+        Hotswap h = Hotswap.builder().socket(dir.resolve("first.sock")).database(live).build();
+        cleanup.add(h);
+        h.database(live).addSwapListener(new SwapListener() {
+            @Override
+            public void beforeSwap(ManagedDatabase database) throws Exception {
+                inGate.countDown();
+                release.await(30, TimeUnit.SECONDS);
+            }
+        });
+        h.start();
+        return h;
     }
 
     private Process startSecondApp(Path socket) throws Exception {
@@ -166,23 +182,5 @@ class TwoAppsOneDatabaseTest {
             System.out.flush();
             Thread.sleep(60_000);
         }
-    }
-    /**
-     * The lock file is opened, and made when missing, beside the database, in a directory another
-     * user may be able to write: a symbolic link planted at its name made the app (root, perhaps)
-     * create a file wherever the link led. The start leaves the link's target alone, and, since it
-     * cannot tell whether another app holds a lock there, leaves the temp files beside the database too.
-     */
-    @Test
-    void aSymbolicLinkAtTheLockFilesNameIsNotFollowed() throws Exception {
-        Path target = client.resolve("made-through-the-link");
-        Files.createSymbolicLink(DatabaseClaim.lockFileOf(live), target);
-        Path temp = Files.write(TempFiles.beside(live, "push"), new byte[] {1});
-        Hotswap h = Hotswap.builder().socket(dir.resolve("first.sock")).database(live).build();
-        cleanup.add(h);
-        h.start();
-        assertFalse(Files.exists(target, java.nio.file.LinkOption.NOFOLLOW_LINKS), "the start created the link's target");
-        assertTrue(Files.isSymbolicLink(DatabaseClaim.lockFileOf(live)));
-        assertTrue(Files.exists(temp), "a temp file another app may be using was removed");
     }
 }
