@@ -584,12 +584,17 @@ public final class Bench {
      * medians: with {@code mustGain}, a gain beyond the spread of either side; else no loss beyond it.
      */
     void spreadRow(String label, List<Double> a, List<Double> b, boolean mustGain) {
+        spreadRow(label, a, b, mustGain, v -> String.format(Locale.ROOT, "%.2f s", v));
+    }
+
+    /** As {@link #spreadRow(String, List, List, boolean)}, the medians shown by {@code shown}. */
+    void spreadRow(String label, List<Double> a, List<Double> b, boolean mustGain, java.util.function.DoubleFunction<String> shown) {
         double ma = median(a);
         double mb = median(b);
         double gain = (mb - ma) / mb;
         double spread = Math.max(spread(a), spread(b));
         String what = mustGain ? "gain" : "loss";
-        row(label + ": " + what + " vs spread", String.format(Locale.ROOT, "%.2f s", ma), String.format(Locale.ROOT, "%.2f s", mb),
+        row(label + ": " + what + " vs spread", shown.apply(ma), shown.apply(mb),
                 String.format(Locale.ROOT, "%s %.0f%%, spread %.0f%%", what, 100 * (mustGain ? gain : -gain), 100 * spread),
                 mustGain ? "gain > spread" : "loss <= spread", mustGain ? gain > spread : -gain <= spread);
     }
@@ -783,6 +788,16 @@ public final class Bench {
         }
 
         /** The app's CPU so far (user+sys, seconds), as the JDK reads it from the system. */
+        /** Bytes this app has caused to be written to storage (/proc/PID/io write_bytes): page cache it dirtied. */
+        long bytesWritten() throws IOException {
+            for (String line : Files.readAllLines(Path.of("/proc", Long.toString(process.pid()), "io"))) {
+                if (line.startsWith("write_bytes:")) {
+                    return Long.parseLong(line.substring("write_bytes:".length()).trim());
+                }
+            }
+            throw new IllegalStateException("no write_bytes in /proc/" + process.pid() + "/io");
+        }
+
         double cpuSeconds() {
             return process.info().totalCpuDuration().orElseThrow(() -> new IllegalStateException("the app's CPU time is unknown here"))
                     .toNanos() / 1e9;
@@ -992,6 +1007,10 @@ public final class Bench {
     /** (max - min) / median: the run-to-run spread an A/B gain must exceed. */
     static double spread(List<Double> values) {
         return (Collections.max(values) - Collections.min(values)) / median(values);
+    }
+
+    static String megabytes(double bytes) {
+        return String.format(Locale.ROOT, "%.0f MB", bytes / 1e6);
     }
 
     static double median(List<Double> values) {

@@ -491,6 +491,10 @@ final class DeltaBench {
         // This VM's memory makes gigabyte copies' wall times swing (docs/PERFORMANCE.md); what each measure saves is CPU on both machines.
         abRow("9d A/B, CPU of client, transport, relay and app: the default's look at 32 pages vs --delta", cpuAll(defaults),
                 cpuAll(copiesOf.apply("--delta")));
+        // What the look is for beyond time: a rebuilt database goes whole, without the app first writing a snapshot of the
+        // live one that the pages then overwrite (the snapshot is synced, so each is a write to the disk).
+        bench.spreadRow("9d A/B, bytes the app wrote to storage (/proc/PID/io write_bytes): the default's look at 32 pages vs --delta",
+                appWrote(defaults), appWrote(copiesOf.apply("--delta")), true, Bench::megabytes);
         abRow("9d A/B: trying a chunk's first 64 KiB before deflating it whole", seconds(defaults), seconds(copiesOf.apply(probeA)));
         abRow("9d A/B, CPU of the client, transport and relay: trying a chunk's first 64 KiB before deflating it whole",
                 cpu(defaults), cpu(copiesOf.apply(probeA)));
@@ -501,7 +505,8 @@ final class DeltaBench {
         for (int kind = 0; kind < kinds.length; kind++) {
             List<Copy> those = byIndex.get(kind);
             String cpu = kinds[kind].startsWith("cat") ? "" : String.format(Locale.ROOT, ", CPU client side %s s, app %s s",
-                    Bench.fmt2(cpu(those)), Bench.fmt2(those.stream().map(Copy::appCpu).toList()));
+                    Bench.fmt2(cpu(those)), Bench.fmt2(those.stream().map(Copy::appCpu).toList()))
+                    + ", app wrote " + those.stream().map(c -> Bench.megabytes((double) c.appWrote())).toList();
             runs.append(String.format(Locale.ROOT, "%s%s %s s (spread %.0f%%%s)", kind == 0 ? "" : ", ", kinds[kind],
                     Bench.fmt2(seconds(those)), 100 * Bench.spread(seconds(those)), cpu));
         }
@@ -562,9 +567,9 @@ final class DeltaBench {
      * What one copy cost: wall time, bytes each way on the transport, when it began and ended (epoch
      * ms), and CPU seconds: {@code cpu} of the client, transport and relay, {@code appCpu} of the app.
      */
-    record Copy(double seconds, long up, long down, long startMs, long endMs, double cpu, double appCpu) {
+    record Copy(double seconds, long up, long down, long startMs, long endMs, double cpu, double appCpu, long appWrote) {
         Copy(double seconds, long up, long down, long startMs, long endMs) {
-            this(seconds, up, down, startMs, endMs, Double.NaN, Double.NaN);
+            this(seconds, up, down, startMs, endMs, Double.NaN, Double.NaN, -1);
         }
 
         long bytes() {
@@ -636,10 +641,12 @@ final class DeltaBench {
                 transport), "--remote-hotswap", cli));
         int before = countLines();
         double appBefore = currentApp.cpuSeconds();
+        long wroteBefore = currentApp.bytesWritten();
         long start = System.currentTimeMillis();
         Bench.Result r = bench.exec(cmd, null, false, jar);
         long end = System.currentTimeMillis();
         double appCpu = currentApp.cpuSeconds() - appBefore;
+        long appWrote = currentApp.bytesWritten() - wroteBefore;
         if (r.exit() != 0) {
             throw new IllegalStateException("hotswap cp " + String.join(" ", options) + " " + src + " " + dst + " exited " + r.exit()
                     + ":\n" + r.out());
@@ -648,7 +655,7 @@ final class DeltaBench {
         bench.progress(String.format(Locale.ROOT, "9 cp %s %s %s: %.2f s, up %d B, down %d B", String.join(" ", options),
                 src.replace(dir + "/", ""), dst.replace(dir + "/", ""), r.nanos() / 1e9, c[0], c[1]));
         List<String> lines = r.out().strip().lines().toList();
-        return new Copy(r.nanos() / 1e9, c[0], c[1], start, end, FeltBench.times(lines.get(lines.size() - 1)), appCpu);
+        return new Copy(r.nanos() / 1e9, c[0], c[1], start, end, FeltBench.times(lines.get(lines.size() - 1)), appCpu, appWrote);
     }
 
 
@@ -944,6 +951,10 @@ final class DeltaBench {
     }
 
     /** The CPU each copy took on both machines: client, transport, relay and app. */
+    private static List<Double> appWrote(List<Copy> copies) {
+        return copies.stream().map(c -> (double) c.appWrote()).toList();
+    }
+
     private static List<Double> cpuAll(List<Copy> copies) {
         return copies.stream().map(c -> c.cpu() + c.appCpu()).toList();
     }
