@@ -787,7 +787,6 @@ public final class Bench {
             return new App(p, Integer.parseInt(ports[1]), Integer.parseInt(ports[2]), log);
         }
 
-        /** The app's CPU so far (user+sys, seconds), as the JDK reads it from the system. */
         /** Bytes this app has caused to be written to storage (/proc/PID/io write_bytes): page cache it dirtied. */
         long bytesWritten() throws IOException {
             for (String line : Files.readAllLines(Path.of("/proc", Long.toString(process.pid()), "io"))) {
@@ -798,6 +797,7 @@ public final class Bench {
             throw new IllegalStateException("no write_bytes in /proc/" + process.pid() + "/io");
         }
 
+        /** The app's CPU so far (user+sys, seconds), as the JDK reads it from the system. */
         double cpuSeconds() {
             return process.info().totalCpuDuration().orElseThrow(() -> new IllegalStateException("the app's CPU time is unknown here"))
                     .toNanos() / 1e9;
