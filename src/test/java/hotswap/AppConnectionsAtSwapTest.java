@@ -84,7 +84,7 @@ class AppConnectionsAtSwapTest {
         // A request in flight holds the push at the gate while a sqlite3 shell locks the file and a job asks
         // for a connection: the push is then past its checks before the gate, and the job's open is counted.
         CompletableFuture<HttpResponse<String>> held = server.hold();
-        CompletableFuture<Fixtures.Result> refused = CompletableFuture.supplyAsync(() -> call(() -> push(h, "--timeout", "2000")));
+        CompletableFuture<Fixtures.Result> refused = CompletableFuture.supplyAsync(() -> call(() -> push(h, "--timeout", "2000")), Fixtures.CONCURRENTLY);
         Fixtures.awaitGateClosed(h);
         Process shell = scope.add(new Shell(live, "BEGIN EXCLUSIVE;")).process;
         CompletableFuture<String> job = new CompletableFuture<>();

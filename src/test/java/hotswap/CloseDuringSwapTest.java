@@ -62,7 +62,7 @@ class CloseDuringSwapTest {
             } catch (Exception e) {
                 throw new RuntimeException(e);
             }
-        });
+        }, Fixtures.CONCURRENTLY);
         try {
             assertTrue(swapping.await(30, TimeUnit.SECONDS), "the push never reached its swap: " + (push.isDone() ? push.get() : ""));
         } finally {
@@ -98,7 +98,7 @@ class CloseDuringSwapTest {
                 } catch (Exception e) {
                     throw new RuntimeException(e);
                 }
-            });
+            }, Fixtures.CONCURRENTLY);
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
             while (!db.fileLock.hasQueuedThreads() && System.nanoTime() < deadline) {
                 Thread.sleep(10);

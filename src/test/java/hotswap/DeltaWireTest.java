@@ -178,7 +178,7 @@ class DeltaWireTest {
             } catch (IOException e) {
                 throw new RuntimeException(e);
             }
-        });
+        }, Fixtures.CONCURRENTLY);
         try (FileChannel file = FileChannel.open(old, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
             PageHashes mine = PageHashes.of(file, PAGE, oldPages, n -> { }, null);
             Delta d = new Delta(PAGE, oldPages, newPages, receiverFrames, Channel.DATA_IN, reader(receiverFrames));

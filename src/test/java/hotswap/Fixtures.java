@@ -227,6 +227,17 @@ final class Fixtures {
         return t;
     });
 
+    /**
+     * For a test's commands at once: a thread each. The common pool has one worker on two cores, and
+     * from JDK 25 on CompletableFuture's async methods use it even then, so a second command waited
+     * for the first, which waited for the second.
+     */
+    static final Executor CONCURRENTLY = Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "test-command");
+        t.setDaemon(true);
+        return t;
+    });
+
     static Result run(Path cwd, Map<String, String> env, byte[] stdin, List<String> command) throws Exception {
         ProcessBuilder pb = new ProcessBuilder(command).directory(cwd.toFile());
         pb.environment().remove("HOTSWAP_SOCKET");

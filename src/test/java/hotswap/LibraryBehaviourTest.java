@@ -589,7 +589,7 @@ class LibraryBehaviourTest {
             } catch (Exception e) {
                 throw new CompletionException(e);
             }
-        });
+        }, Fixtures.CONCURRENTLY);
         // Until the swap holds the gate closed while the request is still inside it (with its transaction
         // open), or, were the request outside the gate meanwhile, until the push is done.
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
@@ -654,7 +654,7 @@ class LibraryBehaviourTest {
             } catch (Exception e) {
                 throw new CompletionException(e);
             }
-        });
+        }, Fixtures.CONCURRENTLY);
         assertTrue(blocked.await(30, TimeUnit.SECONDS), "the swap never logged that it closed the gate");
         HttpClient http = HttpClient.newHttpClient();
         HttpRequest get = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.getAddress().getPort() + "/items"))
@@ -802,7 +802,7 @@ class LibraryBehaviourTest {
             try (SwapGate.Pass pass = h.gate().enter()) {
                 return true;
             }
-        });
+        }, Fixtures.CONCURRENTLY);
         assertTrue(passed.get(10, TimeUnit.SECONDS), "the gate stayed closed after the swap was abandoned");
         assertEquals(List.of("old"), names(db.dataSource()));
     }

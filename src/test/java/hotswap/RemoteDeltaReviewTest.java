@@ -124,7 +124,7 @@ class RemoteDeltaReviewTest {
             } catch (Exception e) {
                 throw new RuntimeException(e);
             }
-        });
+        }, Fixtures.CONCURRENTLY);
         long deadline = System.nanoTime() + 20_000_000_000L;
         while (Fixtures.leftovers(shared).isEmpty()) {
             assertTrue(System.nanoTime() < deadline, "the client never started its copy of the destination");

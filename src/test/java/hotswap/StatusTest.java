@@ -159,7 +159,7 @@ class StatusTest {
             } catch (Exception e) {
                 throw new RuntimeException(e);
             }
-        });
+        }, Fixtures.CONCURRENTLY);
         Thread waiter = new Thread(() -> {
             while (true) { // until the swap has closed the gate
                 SwapGate.Pass p = hotswap.gate().tryEnter();

@@ -54,10 +54,10 @@ class TwoAppsOneDatabaseTest {
         Hotswap h = startHoldingSwaps(inGate, release);
         Map<String, String> env = Map.of("HOTSWAP_SOCKET", h.socket().toString());
         CompletableFuture<Fixtures.Result> push = CompletableFuture.supplyAsync(() -> call(() ->
-                Fixtures.cli(client, env, null, "cp", "new.sqlite3", live.toString(), "--keep-previous")));
+                Fixtures.cli(client, env, null, "cp", "new.sqlite3", live.toString(), "--keep-previous")), Fixtures.CONCURRENTLY);
         assertTrue(inGate.await(30, TimeUnit.SECONDS));
         CompletableFuture<Fixtures.Result> pull = CompletableFuture.supplyAsync(() -> call(() ->
-                Fixtures.cli(client, env, null, "cp", live.toString(), "pulled.sqlite3")));
+                Fixtures.cli(client, env, null, "cp", live.toString(), "pulled.sqlite3")), Fixtures.CONCURRENTLY);
         // The pull has made its snapshot file and waits for the swap to end.
         while (Fixtures.leftovers(dir).stream().noneMatch(n -> n.endsWith(".pull"))) {
             Thread.sleep(5);
@@ -91,10 +91,10 @@ class TwoAppsOneDatabaseTest {
         Hotswap h = startHoldingSwaps(inGate, release);
         Map<String, String> env = Map.of("HOTSWAP_SOCKET", h.socket().toString());
         CompletableFuture<Fixtures.Result> push = CompletableFuture.supplyAsync(() -> call(() ->
-                Fixtures.cli(client, env, null, "cp", "new.sqlite3", live.toString())));
+                Fixtures.cli(client, env, null, "cp", "new.sqlite3", live.toString())), Fixtures.CONCURRENTLY);
         assertTrue(inGate.await(30, TimeUnit.SECONDS));
         CompletableFuture<Fixtures.Result> pull = CompletableFuture.supplyAsync(() -> call(() ->
-                Fixtures.cli(client, env, null, "cp", live.toString(), "pulled.sqlite3")));
+                Fixtures.cli(client, env, null, "cp", live.toString(), "pulled.sqlite3")), Fixtures.CONCURRENTLY);
         Path snapshot = null;
         while (snapshot == null) {
             try (var files = Files.list(dir)) {
