@@ -84,7 +84,7 @@ class AppConnectionsAtSwapTest {
         // A request in flight holds the push at the gate while a sqlite3 shell locks the file and a job asks
         // for a connection: the push is then past its checks before the gate, and the job's open is counted.
         CompletableFuture<HttpResponse<String>> held = server.hold();
-        CompletableFuture<Fixtures.Result> refused = CompletableFuture.supplyAsync(() -> call(() -> push(h, "--timeout", "2000")), Fixtures.CONCURRENTLY);
+        CompletableFuture<Fixtures.Result> refused = Fixtures.concurrently(() -> push(h, "--timeout", "2000"));
         Fixtures.awaitGateClosed(h);
         Process shell = scope.add(new Shell(live, "BEGIN EXCLUSIVE;")).process;
         CompletableFuture<String> job = new CompletableFuture<>();
@@ -178,18 +178,6 @@ class AppConnectionsAtSwapTest {
             Thread.sleep(1);
         }
         throw new AssertionError(thread.getName() + " never reached " + className);
-    }
-
-    private interface Call<T> {
-        T run() throws Exception;
-    }
-
-    private static <T> T call(Call<T> call) {
-        try {
-            return call.run();
-        } catch (Exception e) {
-            throw new RuntimeException(e);
-        }
     }
 
     /** A sqlite3 shell on a database, which has run {@code sql} once it is constructed; killed on close. */

@@ -48,7 +48,7 @@ class ConcurrentCommandsTest {
     }
 
     private CompletableFuture<Fixtures.Result> cp(String... args) {
-        return CompletableFuture.supplyAsync(() -> TwoAppsOneDatabaseTest.call(() -> remote.cp(null, args)), Fixtures.CONCURRENTLY);
+        return Fixtures.concurrently(() -> remote.cp(null, args));
     }
 
     @Test
@@ -58,8 +58,8 @@ class ConcurrentCommandsTest {
             CompletableFuture<Fixtures.Result> a = cp("a.sqlite3", TARGET, "--delta");
             CompletableFuture<Fixtures.Result> b = cp("b.sqlite3", TARGET, "--no-delta", "--keep-previous");
             CompletableFuture<Fixtures.Result> pull = cp(TARGET, "copy.sqlite3", "--delta");
-            CompletableFuture<Fixtures.Result> status = CompletableFuture.supplyAsync(() -> TwoAppsOneDatabaseTest.call(() ->
-                    Fixtures.cli(remote.local, remote.env(), null, "status", RemoteSide.HOST + ":", "--rsh", remote.fakeSsh.toString())), Fixtures.CONCURRENTLY);
+            CompletableFuture<Fixtures.Result> status = Fixtures.concurrently(() ->
+                    Fixtures.cli(remote.local, remote.env(), null, "status", RemoteSide.HOST + ":", "--rsh", remote.fakeSsh.toString()));
             Fixtures.Result ra = a.get(60, TimeUnit.SECONDS);
             Fixtures.Result rb = b.get(60, TimeUnit.SECONDS);
             Fixtures.Result rp = pull.get(60, TimeUnit.SECONDS);

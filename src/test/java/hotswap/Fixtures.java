@@ -238,6 +238,17 @@ final class Fixtures {
         return t;
     });
 
+    /** Runs {@code task} on a thread of its own ({@link #CONCURRENTLY}); what it throws completes the future. */
+    static <T> CompletableFuture<T> concurrently(java.util.concurrent.Callable<T> task) {
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                return task.call();
+            } catch (Exception e) {
+                throw new java.util.concurrent.CompletionException(e);
+            }
+        }, CONCURRENTLY);
+    }
+
     static Result run(Path cwd, Map<String, String> env, byte[] stdin, List<String> command) throws Exception {
         ProcessBuilder pb = new ProcessBuilder(command).directory(cwd.toFile());
         pb.environment().remove("HOTSWAP_SOCKET");

@@ -53,11 +53,11 @@ class TwoAppsOneDatabaseTest {
         CountDownLatch release = new CountDownLatch(1);
         Hotswap h = startHoldingSwaps(inGate, release);
         Map<String, String> env = Map.of("HOTSWAP_SOCKET", h.socket().toString());
-        CompletableFuture<Fixtures.Result> push = CompletableFuture.supplyAsync(() -> call(() ->
-                Fixtures.cli(client, env, null, "cp", "new.sqlite3", live.toString(), "--keep-previous")), Fixtures.CONCURRENTLY);
+        CompletableFuture<Fixtures.Result> push = Fixtures.concurrently(() ->
+                Fixtures.cli(client, env, null, "cp", "new.sqlite3", live.toString(), "--keep-previous"));
         assertTrue(inGate.await(30, TimeUnit.SECONDS));
-        CompletableFuture<Fixtures.Result> pull = CompletableFuture.supplyAsync(() -> call(() ->
-                Fixtures.cli(client, env, null, "cp", live.toString(), "pulled.sqlite3")), Fixtures.CONCURRENTLY);
+        CompletableFuture<Fixtures.Result> pull = Fixtures.concurrently(() ->
+                Fixtures.cli(client, env, null, "cp", live.toString(), "pulled.sqlite3"));
         // The pull has made its snapshot file and waits for the swap to end.
         while (Fixtures.leftovers(dir).stream().noneMatch(n -> n.endsWith(".pull"))) {
             Thread.sleep(5);
@@ -90,11 +90,11 @@ class TwoAppsOneDatabaseTest {
         CountDownLatch release = new CountDownLatch(1);
         Hotswap h = startHoldingSwaps(inGate, release);
         Map<String, String> env = Map.of("HOTSWAP_SOCKET", h.socket().toString());
-        CompletableFuture<Fixtures.Result> push = CompletableFuture.supplyAsync(() -> call(() ->
-                Fixtures.cli(client, env, null, "cp", "new.sqlite3", live.toString())), Fixtures.CONCURRENTLY);
+        CompletableFuture<Fixtures.Result> push = Fixtures.concurrently(() ->
+                Fixtures.cli(client, env, null, "cp", "new.sqlite3", live.toString()));
         assertTrue(inGate.await(30, TimeUnit.SECONDS));
-        CompletableFuture<Fixtures.Result> pull = CompletableFuture.supplyAsync(() -> call(() ->
-                Fixtures.cli(client, env, null, "cp", live.toString(), "pulled.sqlite3")), Fixtures.CONCURRENTLY);
+        CompletableFuture<Fixtures.Result> pull = Fixtures.concurrently(() ->
+                Fixtures.cli(client, env, null, "cp", live.toString(), "pulled.sqlite3"));
         Path snapshot = null;
         while (snapshot == null) {
             try (var files = Files.list(dir)) {
@@ -159,18 +159,6 @@ class TwoAppsOneDatabaseTest {
         BufferedReader out = new BufferedReader(new InputStreamReader(app.getInputStream()));
         assertEquals("ready", out.readLine());
         return app;
-    }
-
-    interface Call<T> {
-        T call() throws Exception;
-    }
-
-    static <T> T call(Call<T> c) {
-        try {
-            return c.call();
-        } catch (Exception e) {
-            throw new RuntimeException(e);
-        }
     }
 
     /** Another app managing the same database through a socket of its own. */
