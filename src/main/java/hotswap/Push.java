@@ -241,9 +241,10 @@ final class Push {
     }
 
     /**
-     * Makes the received file fit to replace the live one, then swaps it in, holding the lock that
-     * swaps of this database take from the first look at the live one: another push's swap can then
-     * neither close the connection that reads it nor replace what this push is checked against.
+     * Makes the received file fit to replace the live one, then swaps it in, holding the database's
+     * {@code fileLock} for writing from the first look at the live one to the swap: pulls of it have
+     * finished, and another push's swap can neither close the connection that reads it nor replace
+     * what this push is checked against.
      */
     private Swap.Result matchLiveAndSwap(Path temp, PushedFile pushed, boolean pushedWal, Swap swap)
             throws CommandFailure, IOException {

@@ -91,28 +91,29 @@ final class Swap {
         return live.resolveSibling(live.getFileName() + ".previous");
     }
 
-    /** Swaps, as the class comment says; {@link #freeReplaced()} then frees what it replaced. */
+    /**
+     * Swaps, as the class comment says; {@link #freeReplaced()} then frees what it replaced. The
+     * caller holds the database's {@code fileLock} for writing: pulls of it have finished, and the
+     * push has checked its file against the live one under the same hold.
+     */
     Result run() throws CommandFailure {
+        if (!db.fileLock.isWriteLockedByCurrentThread()) {
+            throw new IllegalStateException("a swap of " + db.path() + " runs holding its fileLock for writing");
+        }
         if (keepPrevious) {
             checkKeepPossible(db.path());
         }
         try {
-            // Pulls of this database finish first; then swaps of any database go one at a time.
-            db.fileLock.writeLock().lockInterruptibly();
+            hotswap.swapLock.lockInterruptibly(); // swaps of any database go one at a time
             try {
-                hotswap.swapLock.lockInterruptibly();
-                try {
-                    checkpoint("PASSIVE"); // the slow part of the checkpoint, while requests still run
-                    if (!force) {
-                        refuseOtherProcesses(db.path(), OpenHandles.NO_DEADLINE); // early too, where a refusal holds no request
-                    }
-                    refuseIfAbandoned(); // the wait for the locks outlasted close()'s wait for this swap, or the client's
-                    return swapInsideGate();
-                } finally {
-                    hotswap.swapLock.unlock();
+                checkpoint("PASSIVE"); // the slow part of the checkpoint, while requests still run
+                if (!force) {
+                    refuseOtherProcesses(db.path(), OpenHandles.NO_DEADLINE); // early too, where a refusal holds no request
                 }
+                refuseIfAbandoned(); // the wait for the locks outlasted close()'s wait for this swap, or the client's
+                return swapInsideGate();
             } finally {
-                db.fileLock.writeLock().unlock();
+                hotswap.swapLock.unlock();
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
