@@ -188,10 +188,8 @@ final class SwappableDataSource implements DataSource {
     /** The connections still open, for a message: how many, and the threads that opened them. */
     String describeOpen() {
         forgetClosed();
-        Map<String, Integer> byThread = new TreeMap<>();
-        open.values().forEach(tracker -> byThread.merge(tracker.thread, 1, Integer::sum));
         StringBuilder b = new StringBuilder();
-        byThread.forEach((thread, n) -> b.append(b.length() == 0 ? "" : ", ").append(n).append(" opened on thread ").append(thread));
+        countByThread(open.values()).forEach((thread, n) -> b.append(b.length() == 0 ? "" : ", ").append(n).append(" opened on thread ").append(thread));
         return b.toString();
     }
 
@@ -313,9 +311,8 @@ final class SwappableDataSource implements DataSource {
         static final Closed NONE = new Closed(0, 0, "");
 
         static Closed of(List<Tracker> trackers) {
-            Map<String, Integer> byThread = new TreeMap<>();
-            trackers.forEach(t -> byThread.merge(t.thread, 1, Integer::sum));
-            return new Closed(trackers.size(), (int) trackers.stream().filter(t -> t.inTransaction).count(), byThread("opened ", byThread));
+            return new Closed(trackers.size(), (int) trackers.stream().filter(t -> t.inTransaction).count(),
+                    byThread("opened ", countByThread(trackers)));
         }
 
         /** What happened to them, for a swap that is refused after closing them. */
@@ -349,6 +346,13 @@ final class SwappableDataSource implements DataSource {
             super(cause);
             this.closed = closed;
         }
+    }
+
+    /** How many of {@code trackers} each thread opened, by the thread's name. */
+    private static Map<String, Integer> countByThread(java.util.Collection<Tracker> trackers) {
+        Map<String, Integer> counts = new TreeMap<>();
+        trackers.forEach(t -> counts.merge(t.thread, 1, Integer::sum));
+        return counts;
     }
 
     /** Threads and how many connections each, for a message: {@code opened on thread a, 2 opened on thread b}. */
