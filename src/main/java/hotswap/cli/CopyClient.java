@@ -1,13 +1,14 @@
 package hotswap.cli;
 
 import hotswap.wire.Channel;
-import hotswap.wire.Delta;
 import hotswap.wire.CopyRequest;
+import hotswap.wire.Delta;
 import hotswap.wire.Failures;
 import hotswap.wire.FileModes;
-import hotswap.wire.PageHashes;
 import hotswap.wire.Frames;
 import hotswap.wire.Packer;
+import hotswap.wire.PageHashes;
+import hotswap.wire.Printable;
 import hotswap.wire.Protocol;
 import hotswap.wire.ProtocolException;
 import hotswap.wire.Reads;
@@ -125,11 +126,11 @@ final class CopyClient {
      * keyboard; with standard input closed, it would read a file of the JVM's.
      */
     private void refuseTerminalStdin() throws Failure {
-        if (CopyRequest.STDIO.equals(localSource) && stdin == System.in && LocalPaths.stdinWasClosed()) {
+        if (pushesProcessStdin() && LocalPaths.stdinWasClosed()) {
             throw new Failure("standard input is closed (<&-), so there is no database to read; nothing changed. "
                     + "Pipe or redirect one in: hotswap cp - " + options.destination() + " < new.sqlite3");
         }
-        if (CopyRequest.STDIO.equals(localSource) && stdin == System.in && LocalPaths.stdinIsTerminal()) {
+        if (pushesProcessStdin() && LocalPaths.stdinIsTerminal()) {
             throw new Failure("standard input is a terminal, not a database; nothing changed. Pipe or redirect one in: "
                     + "hotswap cp - " + options.destination() + " < new.sqlite3");
         }
@@ -154,7 +155,7 @@ final class CopyClient {
      * pull onto it would replace only a name. The same path on both sides is the app's to refuse.
      */
     private void refuseSameFile() throws Failure {
-        String source = CopyRequest.STDIO.equals(localSource) && stdin == System.in ? LocalPaths.stdinFile() : localSource;
+        String source = pushesProcessStdin() ? LocalPaths.stdinFile() : localSource;
         if (source == null || isStdio(source) || isStdio(localDestination) || source.equals(localDestination)) {
             return;
         }
@@ -183,6 +184,11 @@ final class CopyClient {
             return;
         }
         LocalPaths.refuseStdoutIntoSource(OfferedSnapshot.databaseOf(snapshot).toString());
+    }
+
+    /** Whether the source is this process's standard input, rather than a stream an embedding caller passed, or a file. */
+    private boolean pushesProcessStdin() {
+        return CopyRequest.STDIO.equals(localSource) && stdin == System.in;
     }
 
     /** Whether stdout is this process's standard output, rather than a stream an embedding caller passed. */
@@ -568,20 +574,20 @@ final class CopyClient {
             case STDOUT -> {
                 progress.close(); // the server's stdout text is its final word
                 try {
-                    stdout.write(TerminalText.safe(frame.text()).getBytes(StandardCharsets.UTF_8));
+                    stdout.write(Printable.lines(frame.text()).getBytes(StandardCharsets.UTF_8));
                     stdout.flush();
                 } catch (IOException e) {
                     // Closed, or a log on a full disk: the push has happened all the same, and its exit status must say so.
                     stdoutFailure = Failures.describe(e);
                 }
             }
-            case STDERR -> progress.println(fromWhichSide(TerminalText.safe(frame.text())));
+            case STDERR -> progress.println(fromWhichSide(Printable.lines(frame.text())));
             case CONTROL -> {
                 List<String> message = Strings.decode(frame.payload());
                 if (message.size() != 2 || !message.get(0).equals("phase")) {
                     return false;
                 }
-                progress.phase(TerminalText.safe(message.get(1)));
+                progress.phase(Printable.lines(message.get(1)));
             }
             default -> {
                 return false;
@@ -632,7 +638,7 @@ final class CopyClient {
         if (localSource == null) {
             throw new ProtocolException("the app asked for the bytes of a source it manages");
         }
-        boolean fromStdin = localSource.equals(CopyRequest.STDIO) && stdin == System.in;
+        boolean fromStdin = pushesProcessStdin();
         String redirected = fromStdin ? LocalPaths.stdinFile() : null;
         if (fromStdin && redirected == null) {
             LocalPaths.refuseNamelessStdinBeingWritten();

@@ -1,6 +1,7 @@
 package hotswap.cli;
 
 import hotswap.wire.Failures;
+import hotswap.wire.Printable;
 import hotswap.wire.Protocol;
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
@@ -133,13 +134,13 @@ public final class Main {
             return USAGE;
         } catch (Failure e) {
             // A failure may quote the far side (a protocol error names what the app sent): no control sequences.
-            err.println("ERROR: " + TerminalText.safe(e.getMessage()));
+            err.println("ERROR: " + Printable.lines(e.getMessage()));
             return FAILED;
         } catch (java.io.IOException e) {
-            err.println("ERROR: " + TerminalText.safe(Failures.describe(e)));
+            err.println("ERROR: " + Printable.lines(Failures.describe(e)));
             return FAILED;
         } catch (RuntimeException e) {
-            err.println("ERROR: unexpected internal error: " + TerminalText.safe(String.valueOf(e)) + "; please report it");
+            err.println("ERROR: unexpected internal error: " + Printable.lines(String.valueOf(e)) + "; please report it");
             return FAILED;
         }
     }

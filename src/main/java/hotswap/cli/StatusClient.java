@@ -3,6 +3,7 @@ package hotswap.cli;
 import hotswap.wire.Channel;
 import hotswap.wire.Failures;
 import hotswap.wire.Frames;
+import hotswap.wire.Printable;
 import hotswap.wire.Protocol;
 import hotswap.wire.ProtocolException;
 import hotswap.wire.StatusReport;
@@ -160,7 +161,7 @@ final class StatusClient {
                 }
                 switch (frame.channel()) {
                     case STDERR -> {
-                        String text = TerminalText.safe(frame.text());
+                        String text = Printable.lines(frame.text());
                         stderr.print(transport != null && text.startsWith("ERROR: ")
                                 ? "ERROR: on " + options.host() + ": " + text.substring(7) : text);
                     }

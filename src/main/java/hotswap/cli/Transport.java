@@ -1,6 +1,7 @@
 package hotswap.cli;
 
 import hotswap.wire.Frames;
+import hotswap.wire.Printable;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
@@ -149,7 +150,7 @@ final class Transport implements Closeable {
             for (int i = 0; i < kept; i++) {
                 text[i] = tail[(int) ((tailBytes - kept + i) % tail.length)];
             }
-            String s = TerminalText.safe(new String(text, StandardCharsets.UTF_8).strip());
+            String s = Printable.lines(new String(text, StandardCharsets.UTF_8).strip());
             return tailBytes > kept ? "..." + s : s;
         }
     }

@@ -13,9 +13,23 @@ public final class Printable {
     }
 
     public static String of(String s) {
+        return replaced(s, false);
+    }
+
+    /**
+     * Text of several lines from the other side (the app, a remote relay, a transport's stderr) as
+     * it may reach a terminal: the same, but newline and tab stay. No peer can then set the title,
+     * clear the screen or rewrite a line already printed (as scp does since CVE-2019-6109).
+     */
+    public static String lines(String s) {
+        return replaced(s, true);
+    }
+
+    private static String replaced(String s, boolean keepLines) {
         StringBuilder b = null; // made only where there is something to show otherwise: the gate runs this on every request
         for (int i = 0; i < s.length(); i++) {
-            if (Character.isISOControl(s.charAt(i))) { // C0, DEL and C1
+            char c = s.charAt(i);
+            if (Character.isISOControl(c) && !(keepLines && (c == '\n' || c == '\t'))) { // C0, DEL and C1
                 b = b == null ? new StringBuilder(s) : b;
                 b.setCharAt(i, '?');
             }
