@@ -1,8 +1,8 @@
 package hotswap.cli;
 
 import hotswap.wire.CopyRequest;
-import hotswap.wire.OpenHandles;
 import hotswap.wire.Failures;
+import hotswap.wire.OpenHandles;
 import hotswap.wire.OwnUser;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -316,16 +316,8 @@ final class LocalPaths {
 
     /** Whether standard output was opened to append ({@code >>}), by the flags Linux's /proc shows for descriptor 1. */
     private static boolean stdoutAppends() {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/fdinfo/1"))) {
-                if (line.startsWith("flags:")) {
-                    return (Integer.parseInt(line.substring("flags:".length()).trim(), 8) & 02000) != 0; // O_APPEND
-                }
-            }
-        } catch (IOException | RuntimeException e) {
-            // not Linux: say what a > would have done
-        }
-        return false;
+        int flags = OpenHandles.flagsOf(Path.of("/proc/self/fd/1"));
+        return flags >= 0 && (flags & 02000) != 0; // O_APPEND; not known (not Linux): say what a > would have done
     }
 
     /** The real path of the regular file standard input was redirected from ({@code < file}); null for anything else. */

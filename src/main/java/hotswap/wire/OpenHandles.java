@@ -75,21 +75,30 @@ public final class OpenHandles {
     }
 
     /**
-     * Whether the descriptor {@code fd} (/proc/PID/fd/N) may write, by the flags /proc/PID/fdinfo/N
-     * gives; where they cannot be read, it may. A reader (a backup tool, an upload of the last pull)
-     * loses nothing when the name is replaced: it goes on reading the file it opened, whole.
+     * Whether the descriptor {@code fd} (/proc/PID/fd/N) may write, by its flags; where they cannot
+     * be read, it may. A reader (a backup tool, an upload of the last pull) loses nothing when the
+     * name is replaced: it goes on reading the file it opened, whole.
      */
     private static boolean openForWriting(Path fd) {
+        int flags = flagsOf(fd);
+        return flags < 0 || (flags & 03) != 0; // O_ACCMODE: O_WRONLY or O_RDWR
+    }
+
+    /**
+     * The open flags of the descriptor {@code fd} (/proc/PID/fd/N), as /proc/PID/fdinfo/N gives
+     * them (O_ACCMODE, O_APPEND, ...); -1 where they cannot be read (not Linux, or gone).
+     */
+    public static int flagsOf(Path fd) {
         try {
             for (String line : Files.readAllLines(fd.getParent().resolveSibling("fdinfo").resolve(fd.getFileName()))) {
                 if (line.startsWith("flags:")) {
-                    return (Integer.parseInt(line.substring(6).trim(), 8) & 03) != 0; // O_ACCMODE: O_WRONLY or O_RDWR
+                    return Integer.parseInt(line.substring("flags:".length()).trim(), 8);
                 }
             }
         } catch (IOException | RuntimeException e) {
             // below
         }
-        return true;
+        return -1;
     }
 
     private static List<String> otherProcessesHolding(Object inode, Predicate<Path> fdFilter, long deadlineNanos) throws OutOfTime {
