@@ -354,6 +354,16 @@ class LibraryBehaviourTest {
         assertEquals(List.of(), Fixtures.leftovers(dir));
     }
 
+    /** {@code holder}, closed when the test ends, in a transaction that has written: it holds the write lock. */
+    private Connection holdingTheWriteLock(Connection holder) throws Exception {
+        cleanup.add(holder);
+        holder.setAutoCommit(false);
+        try (Statement s = holder.createStatement()) {
+            s.executeUpdate("INSERT INTO items(name) VALUES ('holder')");
+        }
+        return holder;
+    }
+
     /**
      * A background job's write on a dataSource() connection waits in SQLite's busy handler for a lock that
      * another connection of the app holds, with the app's busy timeout (30 s here). sqlite3_interrupt
@@ -366,12 +376,8 @@ class LibraryBehaviourTest {
         Fixtures.itemsDb(client.resolve("new.sqlite3"), "new");
         Hotswap h = started(live);
         DataSource ds = h.database(live).dataSource();
-        Connection holder = java.sql.DriverManager.getConnection("jdbc:sqlite:" + live); // not hotswap's: the swap cannot close it
-        cleanup.add(holder);
-        holder.setAutoCommit(false);
-        try (Statement s = holder.createStatement()) {
-            s.executeUpdate("INSERT INTO items(name) VALUES ('holder')"); // takes the write lock
-        }
+        // Not hotswap's: the swap cannot close it.
+        Connection holder = holdingTheWriteLock(java.sql.DriverManager.getConnection("jdbc:sqlite:" + live));
         CompletableFuture<String> job = waitingWriter(ds, "import-job");
         Fixtures.Result r = cli(h, "cp", "new.sqlite3", live.toString(), "--timeout", "1000");
         boolean jobWasWaiting = !job.isDone();
@@ -401,12 +407,7 @@ class LibraryBehaviourTest {
         Fixtures.itemsDb(client.resolve("new.sqlite3"), "new");
         Hotswap h = started(live);
         DataSource ds = h.database(live).dataSource();
-        Connection holder = ds.getConnection();
-        cleanup.add(holder);
-        holder.setAutoCommit(false);
-        try (Statement s = holder.createStatement()) {
-            s.executeUpdate("INSERT INTO items(name) VALUES ('holder')");
-        }
+        Connection holder = holdingTheWriteLock(ds.getConnection());
         List<CompletableFuture<String>> jobs = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
             jobs.add(waitingWriter(ds, "import-job-" + i));
