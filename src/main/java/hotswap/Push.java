@@ -73,7 +73,6 @@ final class Push {
         Path live = db.path();
         Path temp = TempFiles.beside(live, "push");
         LOG.info(() -> "push started: " + live);
-        frames.writeText(Channel.STDERR, "Swapping database...\n");
         try {
             DiskRoom room = DiskRoom.of(live.getParent());
             checkSpace(room, live.getParent(), request.sourceSize());

@@ -273,6 +273,7 @@ class CliTest {
             assertEquals("ERROR: new.sqlite3-wal holds committed transactions that are not in new.sqlite3 yet, and a push "
                     + "sends new.sqlite3 alone; nothing was sent and nothing changed. Checkpoint them into new.sqlite3 first: "
                     + "sqlite3 new.sqlite3 'PRAGMA wal_checkpoint(TRUNCATE)'", errorLine(r), r.toString());
+            assertFalse(r.stderr().contains("Swapping database"), "a push refused before a byte is sent swaps nothing: " + r);
         }
         assertArrayEquals(before, Files.readAllBytes(app.db));
         assertEquals("[\"alpha\",\"bravo\"]", app.get("/items").body());

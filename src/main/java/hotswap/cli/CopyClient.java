@@ -368,7 +368,7 @@ final class CopyClient {
                             int pages = count(message.get(2));
                             try {
                                 if (push) {
-                                    refuseUnfinishedTransactions();
+                                    refuseSourceOrAnnounce();
                                     uploader = startUpload(connection, deltaPush.exchange(frames, () -> nextData(frames), pages, options.compress(), progress));
                                 } else {
                                     LocalPaths.refuseToReplace(localDestination); // hanging up ends the pull
@@ -384,7 +384,7 @@ final class CopyClient {
                             }
                         } else if (message.equals(List.of("push")) && uploader == null && sink == null) {
                             abandonDelta(true, true);
-                            refuseUnfinishedTransactions();
+                            refuseSourceOrAnnounce();
                             progress.total(request.sourceSize());
                             progress.phase("sending");
                             uploader = startUpload(connection, () -> {
@@ -626,6 +626,15 @@ final class CopyClient {
             super("the app ended the command");
             this.status = status;
         }
+    }
+
+    /**
+     * Refuses the source as {@link #refuseUnfinishedTransactions()} does, else says the push is under
+     * way: said here, not by the app when it starts, a refused source shows no swap.
+     */
+    private void refuseSourceOrAnnounce() throws Failure, ProtocolException {
+        refuseUnfinishedTransactions();
+        progress.println("Swapping database...");
     }
 
     /**
