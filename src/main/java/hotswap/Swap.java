@@ -545,9 +545,8 @@ final class Swap {
         }
         long leftMillis = Math.max(0, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()));
         List<String> result;
-        try (Connection c = db.swappableDataSource().openForSwap()) { // the DataSource holds connections back now
-            // The connection's own busy timeout (3 s by default) would hold the gate closed past the swap's timeout.
-            Sqlite.column(c, "PRAGMA busy_timeout = " + leftMillis);
+        // The DataSource holds connections back now; this one waits for locks only as long as the swap has left.
+        try (Connection c = db.swappableDataSource().openForSwap(leftMillis)) {
             result = Sqlite.row(c, "PRAGMA wal_checkpoint(TRUNCATE)");
         } catch (SQLException e) {
             throw checkpointFailed(live, e);

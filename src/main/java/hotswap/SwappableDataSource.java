@@ -231,9 +231,17 @@ final class SwappableDataSource implements DataSource {
         }
     }
 
-    /** A connection that is neither tracked nor held back, for the swap's own checkpoint while {@link #suspend(long)}ed. */
-    Connection openForSwap() throws SQLException {
-        return DriverManager.getConnection(url, properties);
+    /**
+     * A connection that is neither tracked nor held back, for the swap's own checkpoint while
+     * {@link #suspend(long)}ed, waiting for another process's lock at most {@code busyMillis}: the
+     * app's properties may set pragmas (journal_mode) that read the file as it opens, under the app's
+     * own busy timeout, which could hold the gate closed past the swap's timeout.
+     */
+    Connection openForSwap(long busyMillis) throws SQLException {
+        Properties bounded = new Properties();
+        bounded.putAll(properties);
+        bounded.setProperty("busy_timeout", Long.toString(busyMillis));
+        return DriverManager.getConnection(url, bounded);
     }
 
     /**

@@ -423,6 +423,37 @@ class LibraryBehaviourTest {
         assertEquals(List.of(), Fixtures.leftovers(dir));
     }
 
+    /**
+     * The swap's checkpoint connection opens inside the gate with the app's connection properties.
+     * Setting journal_mode there reads the file as the connection opens, which behind another
+     * process's exclusive lock (a sqlite3 shell in locking_mode=EXCLUSIVE that wrote, passed by
+     * --force) waits the app's busy timeout: the open must wait no longer than the swap has left.
+     */
+    @Test
+    void theSwapsCheckpointConnectionWaitsForALockOnlyAsLongAsTheSwapHasLeftWhateverTheAppsBusyTimeout() throws Exception {
+        Path live = Fixtures.itemsDb(dir.resolve("live.sqlite3"), "old");
+        java.util.Properties properties = new java.util.Properties();
+        properties.setProperty("journal_mode", "WAL");
+        properties.setProperty("busy_timeout", "60000");
+        Hotswap h = build(Hotswap.builder().socket(socket()).database(live, properties));
+        Process holder = new ProcessBuilder("sqlite3", live.toString()).redirectErrorStream(true).start();
+        cleanup.add(holder::destroyForcibly);
+        try (OutputStream in = holder.getOutputStream();
+             java.io.BufferedReader out = holder.inputReader(StandardCharsets.UTF_8)) {
+            in.write(("PRAGMA locking_mode=EXCLUSIVE;\nINSERT INTO items(name) VALUES ('held');\nSELECT 'holding';\n")
+                    .getBytes(StandardCharsets.UTF_8));
+            in.flush();
+            assertEquals("exclusive", out.readLine());
+            assertEquals("holding", out.readLine(), "the sqlite3 shell should hold the database's exclusive lock");
+
+            long started = System.nanoTime();
+            SQLException e = assertThrows(SQLException.class, () -> h.database(live).swappableDataSource().openForSwap(300).close());
+            long tookMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
+            assertTrue(e.getMessage().contains("SQLITE_BUSY"), e.getMessage());
+            assertTrue(tookMillis < 30_000, "the open waited " + tookMillis + " ms, the app's busy timeout, not the 300 ms left");
+        }
+    }
+
     /** A job on its own thread whose write waits (busy timeout 30 s) for a lock held elsewhere; returns once it waits. */
     private CompletableFuture<String> waitingWriter(DataSource ds, String threadName) throws Exception {
         CompletableFuture<String> job = new CompletableFuture<>();
