@@ -175,14 +175,18 @@ final class FeltBench {
                 List.of(bench.java, "-cp", classes, "hotswap.bench.SocketHello", bench.socket.toString()),
                 localPush,
                 bench.cliCommand(List.of("cp", small.toString(), "felt:" + bench.live, "--rsh", rsh.toString(), "--remote-hotswap", cli)),
-                localPushDefaultJit);
+                localPushDefaultJit,
+                localPush);
+        // Which jar bin/hotswap runs for each kind: the last is the A/B's other side, the jar without inline concatenation.
+        List<String> jars = List.of(bench.opt.get("jar"), bench.opt.get("jar"), bench.opt.get("jar"), bench.opt.get("jar"),
+                bench.opt.get("jar"), bench.opt.get("ab-dir") + "/indy-concat.jar");
         List<List<Double>> cpu = new ArrayList<>();
         kinds.forEach(k -> cpu.add(new ArrayList<>()));
         for (int i = 0; i < CPU_RUNS; i++) {
             bench.progress("8 client CPU, run " + (i + 1));
             for (int k = 0; k < kinds.size(); k++) {
                 int kind = (k + i) % kinds.size(); // each run in another order
-                cpu.get(kind).add(childCpu(kinds.get(kind)));
+                cpu.get(kind).add(childCpu(kinds.get(kind), jars.get(kind)));
             }
         }
         double hello = Bench.median(cpu.get(0));
@@ -194,6 +198,8 @@ final class FeltBench {
                 floor / hello, "-", null);
         bench.spreadRow("8 A/B, client CPU of a 1 MiB push: C1 alone for a cp that hashes no page vs the default JIT for every cp",
                 cpu.get(2), cpu.get(4), true, FeltBench::cpuSeconds);
+        bench.spreadRow("8 A/B, client CPU of a 1 MiB push: string concatenation compiled inline vs invokedynamic (javac's default)",
+                cpu.get(2), cpu.get(5), true, FeltBench::cpuSeconds);
         // Two lines a remote push, the second its children's; CPU_REPEATS pushes to each run: each run's relay is their mean.
         List<Double> relays = new ArrayList<>();
         List<String> lines = Files.readAllLines(relayCpu);
@@ -216,7 +222,8 @@ final class FeltBench {
                 + "), each run in another order: hello " + seconds(cpu.get(0)) + " s, socket hello " + seconds(cpu.get(1)) + " s, push "
                 + seconds(cpu.get(2)) + " s, remote push (client, stand-in for ssh and relay) " + seconds(cpu.get(3))
                 + " s, of which the relay (the stand-in's sh -c and the relay JVM, from bash's times there) " + seconds(relays)
-                + " s, push with the default JIT (A/B) " + seconds(cpu.get(4)) + " s");
+                + " s, push with the default JIT (A/B) " + seconds(cpu.get(4)) + " s, push of the jar with invokedynamic concatenation (A/B) "
+                + seconds(cpu.get(5)) + " s");
         Files.deleteIfExists(small);
         Files.deleteIfExists(defaultJit);
         Files.deleteIfExists(relayCpu);
@@ -258,14 +265,14 @@ final class FeltBench {
     }
 
     /**
-     * The user + system CPU seconds {@code cmd} took, children included, from bash's {@code times}:
+     * The user + system CPU seconds {@code cmd} took, bin/hotswap running {@code jar}, children included, from bash's {@code times}:
      * the mean of {@value #CPU_REPEATS} runs in a row, which narrows the spread from run to run.
      */
-    private double childCpu(List<String> cmd) throws Exception {
+    private double childCpu(List<String> cmd, String jar) throws Exception {
         List<String> wrapped = new ArrayList<>(List.of("bash", "-c",
                 "for i in $(seq " + CPU_REPEATS + "); do \"$@\" >/dev/null 2>&1 || exit 1; done; times", "cpu"));
         wrapped.addAll(cmd);
-        Bench.Result r = bench.exec(wrapped, null, false);
+        Bench.Result r = bench.exec(wrapped, null, false, jar);
         if (r.exit() != 0) {
             throw new IllegalStateException(String.join(" ", cmd) + " failed:\n" + r.out());
         }
