@@ -387,6 +387,28 @@ class RemoteCopyTest {
     }
 
     @Test
+    void aRemotePathOrSocketLongerThanTheProtocolCarriesIsAUsageErrorBeforeAnyTransportStarts() throws Exception {
+        remote = new RemoteSide("app").start();
+        newDb("new.sqlite3", "fresh");
+        // Typed relative with ./ it names the live database, but the words are longer than a path may be.
+        String longPath = "./".repeat(2100) + "db/production.sqlite3";
+        String rsh = remote.fakeSsh.toString();
+        for (List<String> args : List.of(
+                List.of("cp", "new.sqlite3", target(longPath), "--remote-dir", "app", "--rsh", rsh),
+                List.of("cp", target(longPath), "pulled.sqlite3", "--remote-dir", "app", "--rsh", rsh),
+                List.of("--socket", longPath, "cp", "new.sqlite3", target("db/production.sqlite3"), "--remote-dir", "app", "--rsh", rsh),
+                List.of("--socket", longPath, "status", RemoteSide.HOST + ":", "--remote-dir", "app", "--rsh", rsh))) {
+            Fixtures.Result r = Fixtures.cli(remote.local, remote.env(), null, args.toArray(String[]::new));
+            String said = r.stderr().substring(0, Math.min(400, r.stderr().length()));
+            assertEquals(2, r.exit(), said);
+            assertTrue(said.startsWith("ERROR: ") && said.contains("more than the 4096 a path may have; nothing was sent"), said);
+        }
+        assertFalse(Files.exists(remote.commandLog), "no transport may start on a usage error");
+        assertFalse(Files.exists(remote.local.resolve("pulled.sqlite3")));
+        assertEquals(List.of("old"), remote.items());
+    }
+
+    @Test
     void aRelayRefusesASampleOfPagesThatDoesNotFitItsRequestAndTouchesNothing() throws Exception {
         remote = new RemoteSide("").start();
         byte[] before = Files.readAllBytes(remote.db);

@@ -204,6 +204,7 @@ final class CopyClient {
     private int runRemote(RemoteTarget target) throws Failure, UsageError, IOException {
         String rsh = options.rsh() != null ? options.rsh() : env.getOrDefault(RSH_ENV, DEFAULT_RSH);
         List<String> argv = RemoteCommand.argv(rsh, target.host(), RemoteCommand.LINE);
+        RemoteTarget.refuseTooLong(Command.CP, "--socket", socketArg);
         boolean push = options.remotePush();
         localSource = push ? LocalPaths.source(cwd, options.source()) : null;
         refuseTerminalStdin();

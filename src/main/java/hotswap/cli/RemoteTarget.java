@@ -29,7 +29,21 @@ record RemoteTarget(String host, String path) {
         if (arg.indexOf('\0') >= 0) {
             throw new UsageError(Command.CP, "the path " + arg.replace("\0", "\\0") + " contains a NUL byte");
         }
+        refuseTooLong(Command.CP, "the remote PATH after " + host + ":", path);
         return new RemoteTarget(host, path);
+    }
+
+    /**
+     * Refuses a word for the relay that its request cannot carry (a string of the protocol holds at
+     * most a Linux PATH_MAX of bytes), here, before any transport starts: the request would fail
+     * only once the connection is made, as an internal error.
+     */
+    static void refuseTooLong(Command command, String what, String value) throws UsageError {
+        int bytes = value == null ? 0 : value.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+        if (bytes > hotswap.wire.Protocol.MAX_STRING_BYTES) {
+            throw new UsageError(command, what + " has " + bytes + " bytes, more than the " + hotswap.wire.Protocol.MAX_STRING_BYTES
+                    + " a path may have; nothing was sent. Name it by a shorter path (relative to --remote-dir, or without ./ and ..)");
+        }
     }
 
     @Override

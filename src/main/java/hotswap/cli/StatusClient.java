@@ -133,6 +133,7 @@ final class StatusClient {
         }
         String rsh = options.rsh() != null ? options.rsh() : env.getOrDefault(CopyClient.RSH_ENV, CopyClient.DEFAULT_RSH);
         List<String> argv = RemoteCommand.argv(rsh, options.host(), RemoteCommand.LINE);
+        RemoteTarget.refuseTooLong(Command.STATUS, "--socket", socketArg);
         transport = Transport.start(argv, String.join(" ", argv.subList(0, argv.size() - 1)),
                 RemoteCommand.preamble(options.remoteDir(), options.remoteHotswap()));
         try (Transport t = transport) {
