@@ -180,6 +180,28 @@ class RemoteCopyTest {
     }
 
     @Test
+    void aCdpathInTheRemoteEnvironmentNeitherLeadsTheRemoteDirElsewhereNorBreaksTheCopy() throws Exception {
+        remote = new RemoteSide("app").start();
+        // Another app directory of the same name that a CDPATH entry reaches; an rc file that exports
+        // CDPATH (".:~/projects" is common) hands it to the remote command, and cd then prints where it went.
+        Path elsewhere = Files.createDirectories(remote.root.resolve("elsewhere/app/db"));
+        Fixtures.itemsDb(elsewhere.resolve("production.sqlite3"), "elsewhere");
+        newDb("new.sqlite3", "fresh");
+        for (String cdpath : List.of(".:" + remote.root.resolve("elsewhere"), remote.root.resolve("elsewhere") + ":")) {
+            Path ssh = RemoteSide.script(remote.root.resolve("cdpath-ssh"), """
+                    #!/bin/sh
+                    cd "$FAKE_HOME" || exit 255
+                    exec env -i PATH="$FAKE_PATH" HOME="$FAKE_HOME" CDPATH='%s' sh -c "$2"
+                    """.formatted(cdpath));
+            Fixtures.Result push = remote.cpWith(List.of("--rsh", ssh.toString()), null,
+                    "new.sqlite3", target("db/production.sqlite3"), "--remote-dir", "app");
+            assertEquals(0, push.exit(), "CDPATH=" + cdpath + ": " + push);
+            assertEquals(List.of("fresh"), remote.items());
+            assertEquals(List.of("elsewhere"), Fixtures.query(elsewhere.resolve("production.sqlite3"), "SELECT name FROM items"));
+        }
+    }
+
+    @Test
     void hostileRemotePathTravelsInsideTheProtocolAndIsResolvedThereThroughSymlinks() throws Exception {
         remote = new RemoteSide("app").start();
         String name = "it's a \"db\"; $(touch pwned)\n.sqlite3";

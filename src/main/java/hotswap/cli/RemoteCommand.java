@@ -21,11 +21,13 @@ final class RemoteCommand {
     /**
      * Reads DIR and HOTSWAP from stdin, enters DIR, then runs HOTSWAP when given, else bin/hotswap
      * there when executable, else hotswap on PATH. Within one pair of single quotes it reads the same
-     * to every login shell: no single quote, backslash, exclamation mark or newline in it.
+     * to every login shell: no single quote, backslash, exclamation mark or newline in it. DIR is
+     * entered with CDPATH emptied: an rc file may export one, and cd would then look for DIR in its
+     * directories first, and print where it went on the stdout the protocol has.
      */
     static final String SCRIPT = "v() { IFS= read -r n && [ \"$n\" -ge 0 ] 2>/dev/null || exit 1; "
             + "if [ \"$n\" -gt 0 ]; then dd bs=1 count=\"$n\" 2>/dev/null; fi; echo x; }; "
-            + "d=$(v) || exit 1; h=$(v) || exit 1; cd -- \"${d%x}\" || exit; h=${h%x}; "
+            + "d=$(v) || exit 1; h=$(v) || exit 1; CDPATH= cd -- \"${d%x}\" || exit; h=${h%x}; "
             + "if [ -n \"$h\" ]; then exec \"$h\" relay; elif [ -x bin/hotswap ]; then exec bin/hotswap relay; "
             + "else exec hotswap relay; fi";
     /** What the transport runs there: the same for every copy. */
