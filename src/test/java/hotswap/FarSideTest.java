@@ -86,4 +86,18 @@ class FarSideTest {
                     args + ": control characters from the far side reached the terminal: " + shown.replace("\u001b", "<ESC>"));
         }
     }
+
+    @Test
+    void anOfferOfASnapshotDuringAPushIsAProtocolErrorNotAnInternalOne() throws Exception {
+        remote = new RemoteSide("");
+        Path offers = RemoteSide.script(remote.root.resolve("offering-relay"), RemoteSide.fakeRelay()
+                + "frame(b'C', strings(b'pull', b'8192', b'/x/.db.hotswap-0.pull', b'0', b'644'))\nt.join(5)\n");
+        Fixtures.itemsDb(remote.local.resolve("new.sqlite3"), "new");
+        Fixtures.Result r = Fixtures.cli(remote.local, remote.env(), null,
+                "cp", "--rsh", offers.toString(), "new.sqlite3", RemoteSide.HOST + ":db/production.sqlite3");
+        assertEquals(1, r.exit(), r.toString());
+        assertTrue(r.stderr().startsWith("ERROR: protocol error: the app offered a snapshot for a push;"), r.toString());
+        assertEquals(List.of("new"), Fixtures.query(remote.local.resolve("new.sqlite3"), "SELECT name FROM items"));
+        assertEquals(List.of(), Fixtures.leftovers(remote.local));
+    }
 }

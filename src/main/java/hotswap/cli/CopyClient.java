@@ -397,6 +397,9 @@ final class CopyClient {
                                 frames.writeEnd(Channel.DATA_IN);
                             });
                         } else if (message.size() == 5 && message.get(0).equals("pull") && offer == null && uploader == null && sink == null) {
+                            if (localDestination == null) { // a remote push: there is no local destination to check
+                                throw new ProtocolException("the app offered a snapshot for a push");
+                            }
                             abandonDelta(true, true);
                             LocalPaths.refuseToReplace(localDestination); // hanging up ends the pull
                             refuseStdoutIntoNamedSource(message.get(2), message.get(3));
@@ -536,10 +539,7 @@ final class CopyClient {
      * SIGTERM) before it ends, as after a failure; otherwise a stopped pull left its temp file
      * beside the destination, up to the whole database.
      */
-    private PullSink openSink(Set<PosixFilePermission> mode) throws IOException, ProtocolException {
-        if (localDestination == null) {
-            throw new ProtocolException("the app offered a snapshot for a push");
-        }
+    private PullSink openSink(Set<PosixFilePermission> mode) throws IOException {
         PullSink sink = PullSink.open(localDestination, stdout, mode);
         discardOnExit(sink);
         return sink;
