@@ -531,7 +531,10 @@ final class CopyClient {
                     + (uploading ? "the app there keeps the old database or the new one, whole (pull it, "
                     + "or read the app's log, to see which). " : pulling ? notPulled() + ". " : "nothing changed. ") + ending());
         }
-        return new Failure("the app closed the connection before the command finished; see the app's log");
+        // The app died (killed, out of memory): once it had the push's bytes, it may have renamed them into place.
+        return new Failure("the app closed the connection before the command finished; " + (uploading ? options.destination()
+                + " holds the old database or the new one, whole: pull it, or read the app's log, to see which"
+                : (pulling ? notPulled() : "nothing changed") + "; see the app's log"));
     }
 
     /**
