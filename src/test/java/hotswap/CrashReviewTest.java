@@ -1,5 +1,6 @@
 package hotswap;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -56,5 +57,36 @@ class CrashReviewTest {
         assertEquals(List.of("new"), Fixtures.query(live, "SELECT name FROM items"));
         assertTrue(r.stderr().contains("ERROR: the app closed the connection before the command finished; " + live
                 + " holds the old database or the new one, whole: pull it, or read the app's log, to see which"), r.stderr());
+    }
+
+    /**
+     * A destination on a file system mounted read-only (a backup disk mounted ro, a read-only bind
+     * mount in a container): the refusal says so, whole or delta, and never blames the file's owner
+     * or mode, which are not the cause and which no chmod can change.
+     */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"--no-delta", "--delta"})
+    void aPullOntoAFileOnAReadOnlyFileSystemSaysSoAndLeavesItAsItWas(String delta) throws Exception {
+        Fixtures.assumeRoot("mount a read-only bind mount");
+        Path backups = java.nio.file.Files.createDirectory(client.resolve("backups"));
+        Path backup = Fixtures.itemsDb(backups.resolve("backup.sqlite3"), "kept");
+        byte[] before = java.nio.file.Files.readAllBytes(backup);
+        Process mount = new ProcessBuilder("sh", "-c", "mount --bind '" + backups + "' '" + backups + "' && mount -o remount,bind,ro '"
+                + backups + "' '" + backups + "'").redirectErrorStream(true).start();
+        String why = new String(mount.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).strip();
+        org.junit.jupiter.api.Assumptions.assumeTrue(mount.waitFor() == 0, "a read-only bind mount was refused: " + why);
+        cleanup.add(() -> Fixtures.unmount(backups));
+        try (Hotswap h = Hotswap.builder().socket(dir.resolve("hs.sock")).database(live).build()) {
+            h.start();
+
+            Fixtures.Result r = Fixtures.cli(client, Map.of("HOTSWAP_SOCKET", h.socket().toString()), null,
+                    "cp", live.toString(), "backups/backup.sqlite3", delta);
+
+            assertEquals(1, r.exit(), r.toString());
+            assertTrue(r.stderr().startsWith("ERROR: cannot pull to " + backup + ": its file system is mounted read-only, or the file "
+                    + "is immutable (chattr +i), since its mode lets this user write it; nothing changed. Pull to a file system you "
+                    + "can write, or remount it read-write"), r.toString());
+            assertArrayEquals(before, java.nio.file.Files.readAllBytes(backup));
+        }
     }
 }

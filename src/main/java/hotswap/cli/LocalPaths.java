@@ -248,6 +248,19 @@ final class LocalPaths {
         }
     }
 
+    /** Whether {@code mode} lets this user write {@code file}: root may write any file, its owner by the owner's bit. */
+    private static boolean modeLetsThisUserWrite(Path file, int mode) {
+        if ((mode & 0222) == 0) {
+            return false;
+        }
+        try {
+            long me = hotswap.wire.OwnUser.uid();
+            return me == 0 || ((mode & 0200) != 0 && me == ((Number) Files.getAttribute(file, "unix:uid")).longValue());
+        } catch (IOException | RuntimeException e) {
+            return false; // not known: the checks by mode below still apply
+        }
+    }
+
     /**
      * Refuses a pull over a file that no one may write ({@code chmod a-w}, the usual way to protect
      * a backup) or that this user may not: cp and sqlite3's .backup refuse to write into it, and a
@@ -264,6 +277,13 @@ final class LocalPaths {
             mode = (Integer) Files.getAttribute(file, "unix:mode");
         } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
             return; // nothing there yet
+        }
+        if (!Files.isWritable(file) && modeLetsThisUserWrite(file, mode)) {
+            // Then neither the mode nor the owner is the cause, and no chmod helps: the mount is (a backup disk
+            // mounted ro, a read-only bind mount), or the file is immutable.
+            throw new Failure("cannot pull to " + destination + ": its file system is mounted read-only, or the file is immutable "
+                    + "(chattr +i), since its mode lets this user write it; nothing changed. Pull to a file system you can write, "
+                    + "or remount it read-write");
         }
         String shown = String.format("%04o", mode & 07777);
         if ((mode & 0222) == 0) {
