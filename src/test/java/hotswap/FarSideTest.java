@@ -87,6 +87,25 @@ class FarSideTest {
         }
     }
 
+    /**
+     * Junk from the far side once the push's bytes have gone (here after its OK): the app may have
+     * swapped, so the error must not leave the user thinking nothing changed, as a cut transport's
+     * does not either.
+     */
+    @Test
+    void aProtocolErrorOnceAPushsBytesHaveGoneSaysTheAppMayHaveTheNewDatabase() throws Exception {
+        remote = new RemoteSide("");
+        Path junk = RemoteSide.script(remote.root.resolve("junk-relay"), RemoteSide.fakeRelay()
+                + "frame(b'C', strings(b'push'))\nimport time\ntime.sleep(0.5)\nframe(b'O', b'OK\\n')\nframe(b'C', strings(b'bogus'))\nt.join(5)\n");
+        Fixtures.itemsDb(remote.local.resolve("new.sqlite3"), "new");
+        Fixtures.Result r = Fixtures.cli(remote.local, remote.env(), null,
+                "cp", "--rsh", junk.toString(), "new.sqlite3", RemoteSide.HOST + ":db/production.sqlite3");
+        assertEquals(1, r.exit(), r.toString());
+        String error = r.stderr().lines().filter(l -> l.startsWith("ERROR: ")).findFirst().orElse("");
+        assertTrue(error.startsWith("ERROR: protocol error: "), r.toString());
+        assertTrue(error.contains("the app there keeps the old database or the new one, whole"), r.toString());
+    }
+
     @Test
     void anOfferOfASnapshotDuringAPushIsAProtocolErrorNotAnInternalOne() throws Exception {
         remote = new RemoteSide("");

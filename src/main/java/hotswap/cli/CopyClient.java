@@ -492,9 +492,9 @@ final class CopyClient {
             progress.close();
             return e.status;
         } catch (ProtocolException e) {
-            // A pull's sink is discarded below: say so, as a transport cut during a pull does.
-            String pulled = sink == null ? "" : notPulled() + "; ";
-            throw new Failure("protocol error: " + e.getMessage() + "; " + pulled + "use the same hotswap jar for the command and the app");
+            // A pull's sink is discarded below, and a push's bytes may have been swapped in: say so, as a cut transport does.
+            String outcome = uploader != null ? mayHaveSwapped() + "; " : sink != null ? notPulled() + "; " : "";
+            throw new Failure("protocol error: " + e.getMessage() + "; " + outcome + "use the same hotswap jar for the command and the app");
         } finally {
             if (sink != null) {
                 sink.discard();
@@ -528,13 +528,17 @@ final class CopyClient {
         }
         if (remote != null) {
             return new Failure("the connection to " + remote.host() + " ended before the command finished; "
-                    + (uploading ? "the app there keeps the old database or the new one, whole (pull it, "
-                    + "or read the app's log, to see which). " : pulling ? notPulled() + ". " : "nothing changed. ") + ending());
+                    + (uploading ? mayHaveSwapped() + ". " : pulling ? notPulled() + ". " : "nothing changed. ") + ending());
         }
         // The app died (killed, out of memory): once it had the push's bytes, it may have renamed them into place.
-        return new Failure("the app closed the connection before the command finished; " + (uploading ? options.destination()
-                + " holds the old database or the new one, whole: pull it, or read the app's log, to see which"
+        return new Failure("the app closed the connection before the command finished; " + (uploading ? mayHaveSwapped()
                 : (pulling ? notPulled() : "nothing changed") + "; see the app's log"));
+    }
+
+    /** What a push whose bytes were on their way may have done, when its outcome never arrived. */
+    private String mayHaveSwapped() {
+        return remote != null ? "the app there keeps the old database or the new one, whole (pull it, or read the app's log, to see which)"
+                : options.destination() + " holds the old database or the new one, whole: pull it, or read the app's log, to see which";
     }
 
     /**
