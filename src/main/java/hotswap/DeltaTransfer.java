@@ -3,6 +3,7 @@ package hotswap;
 import hotswap.wire.Channel;
 import hotswap.wire.CopyRequest;
 import hotswap.wire.Delta;
+import hotswap.wire.DiskRoom;
 import hotswap.wire.Frames;
 import hotswap.wire.PageHashes;
 import hotswap.wire.ProtocolException;

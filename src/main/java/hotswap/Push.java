@@ -2,6 +2,7 @@ package hotswap;
 
 import hotswap.wire.Channel;
 import hotswap.wire.CopyRequest;
+import hotswap.wire.DiskRoom;
 import hotswap.wire.Failures;
 import hotswap.wire.Frames;
 import hotswap.wire.Packer;

@@ -274,7 +274,7 @@ final class CopyClient {
             deltaPush = DeltaPush.prepare(Path.of(localSource));
         }
         if (!isStdio(localDestination)) {
-            deltaPull = DeltaPull.prepare(Path.of(localDestination), progress);
+            deltaPull = DeltaPull.prepare(Path.of(localDestination), progress, remote == null);
         }
         if (remote != null && deltaPush != null) {
             deltaPush.start();

@@ -3,6 +3,7 @@ package hotswap.cli;
 import hotswap.wire.Channel;
 import hotswap.wire.CopyRequest;
 import hotswap.wire.Delta;
+import hotswap.wire.DiskRoom;
 import hotswap.wire.Failures;
 import hotswap.wire.Frames;
 import hotswap.wire.PageHashes;
@@ -25,20 +26,24 @@ import java.util.concurrent.ExecutionException;
 final class DeltaPull {
     private final Path destination;
     private final CopyRequest.Pages pages;
+    private final boolean besideTheApp;
     private final CompletableFuture<PageHashes> copying = new CompletableFuture<>();
     private PullSink.ToFile sink;
     private Thread thread;
 
-    private DeltaPull(Path destination, CopyRequest.Pages pages) {
+    private DeltaPull(Path destination, CopyRequest.Pages pages, boolean besideTheApp) {
         this.destination = destination;
         this.pages = pages;
+        this.besideTheApp = besideTheApp;
     }
 
     /**
      * Reads the header of {@code destination}; returns null when there is nothing there to reuse,
      * and says so on {@code progress} when a file is there but is not a SQLite database of whole pages.
+     *
+     * @param besideTheApp whether the app runs on this machine, so that the copy may share its database's file system
      */
-    static DeltaPull prepare(Path destination, Progress progress) throws Failure {
+    static DeltaPull prepare(Path destination, Progress progress, boolean besideTheApp) throws Failure {
         if (!Files.isRegularFile(destination)) {
             // A named pipe would block the open until something writes it, and a device has no pages to reuse.
             if (Files.exists(destination)) {
@@ -50,7 +55,7 @@ final class DeltaPull {
         if (pages == null && destination.toFile().length() > 0) {
             progress.println("Note: " + destination + " is not a SQLite database of whole pages; pulling the whole file");
         }
-        return pages == null ? null : new DeltaPull(destination, pages);
+        return pages == null ? null : new DeltaPull(destination, pages, besideTheApp);
     }
 
     /**
@@ -72,6 +77,7 @@ final class DeltaPull {
             throw new Failure("cannot read " + destination + ": " + Failures.describe(e) + "; nothing changed");
         }
         try {
+            refuseToTakeTheAppsReserve();
             sink = PullSink.ToFile.forCopy(destination);
         } catch (IOException e) {
             try {
@@ -92,6 +98,25 @@ final class DeltaPull {
         }, "hotswap-copy");
         thread.setDaemon(true);
         thread.start();
+    }
+
+    /**
+     * The copy is as large as the destination, and beside an app on this machine it may share the
+     * database's file system, where the app's snapshot already takes room: it leaves the reserve
+     * that pushes and snapshots leave for the app's own writes (DiskRoom).
+     */
+    private void refuseToTakeTheAppsReserve() throws Failure, IOException {
+        if (!besideTheApp) {
+            return;
+        }
+        Path dir = destination.toAbsolutePath().getParent();
+        DiskRoom room = DiskRoom.of(dir);
+        long needed = (long) pages.pageSize() * pages.count();
+        if (room.spare() < needed) {
+            throw new Failure("no room beside " + destination + " for the copy a delta pull patches: it needs " + needed
+                    + " bytes, and " + room.describe() + ", should this be its file system; nothing changed. Pull without "
+                    + "--delta (on the database's own file system a whole pull is a hard link, which takes no room), or free some space");
+        }
     }
 
     CopyRequest.Pages pages() {

@@ -1,4 +1,4 @@
-package hotswap;
+package hotswap.wire;
 
 import java.io.IOException;
 import java.nio.file.FileStore;
@@ -9,10 +9,13 @@ import java.nio.file.Path;
  * The disk space a command may use beside a live database. It leaves a reserve for the app's own
  * writes: a push or a snapshot that filled the disk would make the app's transactions fail while
  * it runs, although the command itself then fails cleanly.
+ *
+ * <p>Internal to hotswap: the app and the client (a local delta pull's copy, which may share the
+ * database's file system) share it; it is not part of the public API.
  */
-final class DiskRoom {
+public final class DiskRoom {
     /** The most a reserve holds back. */
-    static final long MAX_RESERVE = 64L << 20;
+    public static final long MAX_RESERVE = 64L << 20;
 
     private final FileStore store;
     private final long reserve;
@@ -23,17 +26,17 @@ final class DiskRoom {
     }
 
     /** The room in {@code dir}'s file system; its reserve is 1% of it, at most {@link #MAX_RESERVE}. */
-    static DiskRoom of(Path dir) throws IOException {
+    public static DiskRoom of(Path dir) throws IOException {
         return new DiskRoom(dir);
     }
 
     /** Bytes a command may still write, the reserve left alone; negative when short. */
-    long spare() throws IOException {
+    public long spare() throws IOException {
         return store.getUsableSpace() - reserve;
     }
 
     /** Says how much is free, and how much of it stays for the app's own writes. */
-    String describe() throws IOException {
+    public String describe() throws IOException {
         return store.getUsableSpace() + " bytes are free, of which " + reserve + " stay for the app's own writes";
     }
 }
