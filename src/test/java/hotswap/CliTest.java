@@ -55,7 +55,16 @@ class CliTest {
                 Arguments.of(List.of("cp", "--timeout", "abc", "a.sqlite3", "b.sqlite3"),
                         "--timeout takes a positive number of milliseconds, got abc", CP_USAGE),
                 Arguments.of(List.of("cp", "--skip-integrity-check", "--quick-check", "a.sqlite3", "b.sqlite3"),
-                        "--skip-integrity-check and --quick-check contradict each other", CP_USAGE));
+                        "--skip-integrity-check and --quick-check contradict each other", CP_USAGE),
+                // An option given twice with two values: neither is silently dropped.
+                Arguments.of(List.of("cp", "--timeout", "100", "a.sqlite3", "b.sqlite3", "--timeout=200"),
+                        "--timeout is given twice, as 100 and as 200; give it once", CP_USAGE),
+                Arguments.of(List.of("cp", "a.sqlite3", "host:b.sqlite3", "--remote-dir", "/srv/a", "--remote-dir", "/srv/b"),
+                        "--remote-dir is given twice, as /srv/a and as /srv/b; give it once", CP_USAGE),
+                Arguments.of(List.of("--socket", "a.sock", "cp", "a.sqlite3", "b.sqlite3", "--socket", "b.sock"),
+                        "--socket is given twice, as a.sock and as b.sock; give it once", CP_USAGE),
+                Arguments.of(List.of("status", "host:", "--rsh", "ssh", "--rsh=fly"),
+                        "--rsh is given twice, as ssh and as fly; give it once", "hotswap status"));
     }
 
     @ParameterizedTest(name = "{0}")

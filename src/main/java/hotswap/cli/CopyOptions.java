@@ -50,19 +50,21 @@ record CopyOptions(String source, String destination, boolean skipIntegrityCheck
                 case "-q", "--quiet" -> quiet = true;
                 case "--delta", "--no-delta" -> delta = once(delta, arg, arg.equals("--delta"));
                 case "--compress", "--no-compress" -> compress = once(compress, arg, arg.equals("--compress"));
-                case "--timeout" -> timeout = milliseconds(value(args, i++));
-                case "--rsh" -> rsh = nonEmpty(arg, value(args, i++));
-                case "--remote-dir" -> remoteDir = nonEmpty(arg, value(args, i++));
-                case "--remote-hotswap" -> remoteHotswap = nonEmpty(arg, value(args, i++));
+                case "--timeout" -> timeout = milliseconds(timeout, value(args, i++));
+                case "--rsh" -> rsh = once(Command.CP, arg, rsh, nonEmpty(arg, value(args, i++)));
+                case "--remote-dir" -> remoteDir = once(Command.CP, arg, remoteDir, nonEmpty(arg, value(args, i++)));
+                case "--remote-hotswap" -> remoteHotswap = once(Command.CP, arg, remoteHotswap, nonEmpty(arg, value(args, i++)));
                 default -> {
                     if (arg.startsWith("--timeout=")) {
-                        timeout = milliseconds(arg.substring("--timeout=".length()));
+                        timeout = milliseconds(timeout, arg.substring("--timeout=".length()));
                     } else if (arg.startsWith("--rsh=")) {
-                        rsh = nonEmpty("--rsh", arg.substring("--rsh=".length()));
+                        rsh = once(Command.CP, "--rsh", rsh, nonEmpty("--rsh", arg.substring("--rsh=".length())));
                     } else if (arg.startsWith("--remote-dir=")) {
-                        remoteDir = nonEmpty("--remote-dir", arg.substring("--remote-dir=".length()));
+                        remoteDir = once(Command.CP, "--remote-dir", remoteDir,
+                                nonEmpty("--remote-dir", arg.substring("--remote-dir=".length())));
                     } else if (arg.startsWith("--remote-hotswap=")) {
-                        remoteHotswap = nonEmpty("--remote-hotswap", arg.substring("--remote-hotswap=".length()));
+                        remoteHotswap = once(Command.CP, "--remote-hotswap", remoteHotswap,
+                                nonEmpty("--remote-hotswap", arg.substring("--remote-hotswap=".length())));
                     } else if (arg.startsWith("-") && !arg.equals("-")) {
                         throw new UsageError(Command.CP, "unknown option " + arg + " for cp");
                     } else {
@@ -118,6 +120,17 @@ record CopyOptions(String source, String destination, boolean skipIntegrityCheck
         return value;
     }
 
+    /**
+     * An option with a value given once, or twice alike; two values are refused rather than one
+     * silently dropped: which one the user meant is theirs to say.
+     */
+    static String once(Command command, String option, String before, String value) throws UsageError {
+        if (before != null && !before.equals(value)) {
+            throw new UsageError(command, option + " is given twice, as " + before + " and as " + value + "; give it once");
+        }
+        return value;
+    }
+
     /** True when the remote side is the destination: a push to a remote app. */
     boolean remotePush() {
         return remote != null && destination.equals(remote.toString());
@@ -140,10 +153,12 @@ record CopyOptions(String source, String destination, boolean skipIntegrityCheck
         return value;
     }
 
-    private static long milliseconds(String value) throws UsageError {
+    /** @param before the value of an earlier --timeout, 0 for none */
+    private static long milliseconds(long before, String value) throws UsageError {
         try {
             long ms = Long.parseLong(value);
             if (ms > 0) {
+                once(Command.CP, "--timeout", before == 0 ? null : Long.toString(before), Long.toString(ms));
                 return ms;
             }
         } catch (NumberFormatException e) {

@@ -74,9 +74,9 @@ public final class Main {
                     if (i + 1 >= args.length) {
                         throw new UsageError(command, "no value given for --socket");
                     }
-                    socket = args[++i];
+                    socket = CopyOptions.once(command, arg, socket, args[++i]);
                 } else if (arg.startsWith("--socket=")) {
-                    socket = arg.substring("--socket=".length());
+                    socket = CopyOptions.once(command, "--socket", socket, arg.substring("--socket=".length()));
                 } else if (command == null && arg.startsWith("-") && !arg.equals("-")) {
                     throw new UsageError(null, "unknown option " + arg);
                 } else if (command == null) {

@@ -48,16 +48,18 @@ final class StatusClient {
                 switch (arg) {
                     case "--" -> onlyHosts = true;
                     case "--json" -> json = true;
-                    case "--rsh" -> rsh = value(args, i++);
-                    case "--remote-dir" -> remoteDir = value(args, i++);
-                    case "--remote-hotswap" -> remoteHotswap = value(args, i++);
+                    case "--rsh" -> rsh = CopyOptions.once(Command.STATUS, arg, rsh, value(args, i++));
+                    case "--remote-dir" -> remoteDir = CopyOptions.once(Command.STATUS, arg, remoteDir, value(args, i++));
+                    case "--remote-hotswap" -> remoteHotswap = CopyOptions.once(Command.STATUS, arg, remoteHotswap, value(args, i++));
                     default -> {
                         if (arg.startsWith("--rsh=")) {
-                            rsh = nonEmpty("--rsh", arg.substring("--rsh=".length()));
+                            rsh = CopyOptions.once(Command.STATUS, "--rsh", rsh, nonEmpty("--rsh", arg.substring("--rsh=".length())));
                         } else if (arg.startsWith("--remote-dir=")) {
-                            remoteDir = nonEmpty("--remote-dir", arg.substring("--remote-dir=".length()));
+                            remoteDir = CopyOptions.once(Command.STATUS, "--remote-dir", remoteDir,
+                                    nonEmpty("--remote-dir", arg.substring("--remote-dir=".length())));
                         } else if (arg.startsWith("--remote-hotswap=")) {
-                            remoteHotswap = nonEmpty("--remote-hotswap", arg.substring("--remote-hotswap=".length()));
+                            remoteHotswap = CopyOptions.once(Command.STATUS, "--remote-hotswap", remoteHotswap,
+                                    nonEmpty("--remote-hotswap", arg.substring("--remote-hotswap=".length())));
                         } else if (arg.startsWith("-")) {
                             throw new UsageError(Command.STATUS, "unknown option " + arg + " for status");
                         } else if (host != null) {
