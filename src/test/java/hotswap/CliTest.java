@@ -49,6 +49,8 @@ class CliTest {
         return Stream.of(
                 Arguments.of(List.of("frobnicate"), "unknown command frobnicate", "Commands:"),
                 Arguments.of(List.of(), "no command given", "Commands:"),
+                // Both are commands: the error is the count, not an "unknown command cp".
+                Arguments.of(List.of("help", "cp", "status"), "help takes one COMMAND, got 2: cp status", "hotswap help [COMMAND]"),
                 Arguments.of(List.of("cp", "--frob", "a.sqlite3", "b.sqlite3"), "unknown option --frob for cp", CP_USAGE),
                 Arguments.of(List.of("cp", "a.sqlite3"), "cp needs exactly two paths", CP_USAGE),
                 Arguments.of(List.of("cp", "-", "-"), "SRC and DST cannot both be -", CP_USAGE),

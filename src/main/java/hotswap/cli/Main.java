@@ -158,8 +158,12 @@ public final class Main {
     private static int help(Command command, List<String> rest, OutputStream out, PrintStream err) throws UsageError, java.io.IOException {
         Command topic = command;
         if (command == Command.HELP && !rest.isEmpty()) {
+            if (rest.size() > 1) {
+                throw new UsageError(Command.HELP, "help takes one COMMAND, got " + rest.size() + ": " + String.join(" ", rest)
+                        + "; ask for one at a time");
+            }
             topic = Command.named(rest.get(0));
-            if (topic == null || rest.size() > 1) {
+            if (topic == null) {
                 throw new UsageError(Command.HELP, "unknown command " + rest.get(0));
             }
         }
