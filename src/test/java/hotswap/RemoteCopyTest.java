@@ -392,6 +392,28 @@ class RemoteCopyTest {
         }
     }
 
+    /**
+     * The README's default for --rsh is "$HOTSWAP_RSH, else ssh". An empty HOTSWAP_RSH (export
+     * HOTSWAP_RSH=, or a script's HOTSWAP_RSH=$UNSET) counts as unset, as an empty HOTSWAP_SOCKET
+     * does: it was a usage error saying --rsh names no command, and status showed cp's usage with it.
+     */
+    @Test
+    void anEmptyHotswapRshMeansSshAsAnUnsetOneDoes() throws Exception {
+        remote = new RemoteSide("app").start();
+        newDb("new.sqlite3", "over ssh");
+        Path bin = Files.createDirectory(remote.root.resolve("path-bin"));
+        Files.createSymbolicLink(bin.resolve("ssh"), remote.fakeSsh);
+        java.util.Map<String, String> env = new java.util.HashMap<>(remote.env());
+        env.put("PATH", bin + ":" + System.getenv().getOrDefault("PATH", "/usr/bin:/bin"));
+        env.put("HOTSWAP_RSH", "");
+        Fixtures.Result push = Fixtures.cli(remote.local, env, null, "cp", "new.sqlite3", target("db/production.sqlite3"),
+                "--remote-dir", "app");
+        assertEquals(0, push.exit(), push.toString());
+        assertEquals(List.of("over ssh"), remote.items());
+        Fixtures.Result status = Fixtures.cli(remote.local, env, null, "status", RemoteSide.HOST + ":", "--remote-dir", "app");
+        assertEquals(0, status.exit(), status.toString());
+    }
+
     @Test
     void usageErrorsOfRemoteCopiesExitTwo() throws Exception {
         remote = new RemoteSide("app");

@@ -48,6 +48,15 @@ final class CopyClient {
     /** The transport when neither --rsh nor HOTSWAP_RSH is given. */
     static final String DEFAULT_RSH = "ssh";
 
+    /**
+     * {@code --rsh}, else {@code $HOTSWAP_RSH}, else ssh. An empty variable counts as unset, as
+     * {@code HOTSWAP_SOCKET} does and as for the shell's {@code ${VAR:-default}}.
+     */
+    static String rsh(String option, Map<String, String> env) {
+        String fromEnv = env.get(RSH_ENV);
+        return option != null ? option : fromEnv != null && !fromEnv.isEmpty() ? fromEnv : DEFAULT_RSH;
+    }
+
     private final CopyOptions options;
     private final Path cwd;
     private final Path socketPath;
@@ -202,7 +211,7 @@ final class CopyClient {
      * path travels inside the protocol, and the relay resolves it there.
      */
     private int runRemote(RemoteTarget target) throws Failure, UsageError, IOException {
-        String rsh = options.rsh() != null ? options.rsh() : env.getOrDefault(RSH_ENV, DEFAULT_RSH);
+        String rsh = rsh(options.rsh(), env);
         List<String> argv = RemoteCommand.argv(rsh, target.host(), RemoteCommand.LINE);
         RemoteTarget.refuseTooLong(Command.CP, "--socket", socketArg);
         boolean push = options.remotePush();

@@ -133,8 +133,12 @@ final class StatusClient {
                 return answer(frames);
             }
         }
-        String rsh = options.rsh() != null ? options.rsh() : env.getOrDefault(CopyClient.RSH_ENV, CopyClient.DEFAULT_RSH);
-        List<String> argv = RemoteCommand.argv(rsh, options.host(), RemoteCommand.LINE);
+        List<String> argv;
+        try {
+            argv = RemoteCommand.argv(CopyClient.rsh(options.rsh(), env), options.host(), RemoteCommand.LINE);
+        } catch (UsageError e) {
+            throw new UsageError(Command.STATUS, e.getMessage()); // with status's usage, not cp's
+        }
         RemoteTarget.refuseTooLong(Command.STATUS, "--socket", socketArg);
         transport = Transport.start(argv, String.join(" ", argv.subList(0, argv.size() - 1)),
                 RemoteCommand.preamble(options.remoteDir(), options.remoteHotswap()));
