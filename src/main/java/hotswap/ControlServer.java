@@ -272,7 +272,7 @@ final class ControlServer {
             Frames frames = new Frames(client);
             Protocol.sayHello(frames);
             frames.writeText(Channel.STDERR, "ERROR: server busy: " + hotswap.maxSessions()
-                    + " hotswap commands are already running; try again when they finish\n");
+                    + " hotswap commands are already running (the app's maxSessions); nothing changed. Try again when they finish\n");
             frames.writeExit(1);
         } catch (IOException ignored) {
             // The client went away; nothing to tell it.

@@ -874,6 +874,7 @@ class WireAbuseTest {
             assertEquals(1, r.exit(), r.toString());
             assertEquals(0, r.stdout().length, r.toString());
             assertTrue(r.stderr().startsWith("ERROR: server busy: 1 hotswap commands are already running"), r.toString());
+            assertTrue(r.stderr().contains("; nothing changed. Try again when they finish"), r.toString());
         }
     }
 

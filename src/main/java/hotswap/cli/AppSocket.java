@@ -69,21 +69,26 @@ final class AppSocket {
         try {
             return SocketChannel.open(address);
         } catch (java.net.ConnectException | NoSuchFileException e) {
-            throw new Failure("no hotswap server at " + socketPath + "; start the app, or point --socket "
-                    + "(or HOTSWAP_SOCKET) at the socket it listens on");
+            throw noServer(socketPath);
         } catch (java.net.SocketException e) {
             String why = String.valueOf(e.getMessage());
             if (why.contains("Permission denied")) {
-                throw new Failure("permission denied connecting to " + socketPath + "; run hotswap as the app's user");
+                throw new Failure("permission denied connecting to " + socketPath + "; nothing was sent. Run hotswap as the app's user");
             }
             if (why.contains("No such file") || why.contains("Connection refused")) {
-                throw new Failure("no hotswap server at " + socketPath + "; start the app, or point --socket "
-                        + "(or HOTSWAP_SOCKET) at the socket it listens on");
+                throw noServer(socketPath);
             }
             throw new Failure("cannot connect to " + socketPath + ": " + why + "; nothing was sent");
         } catch (IllegalArgumentException e) {
-            throw new Failure("socket path " + socketPath + " is not usable: " + e.getMessage());
+            throw new Failure("socket path " + socketPath + " is not usable: " + e.getMessage() + "; nothing was sent. Point --socket "
+                    + "(or HOTSWAP_SOCKET) at the socket the app listens on");
         }
+    }
+
+    /** Says, as every error does, that nothing changed: a user who typed a push wants to know the database is as it was. */
+    private static Failure noServer(Path socketPath) {
+        return new Failure("no hotswap server at " + socketPath + "; nothing was sent. Start the app, or point --socket "
+                + "(or HOTSWAP_SOCKET) at the socket it listens on");
     }
 
     /** Root is refused too: a server of another user, root included, is not the app this user runs. */
