@@ -38,7 +38,7 @@ enum Command {
                     "--quick-check           run PRAGMA quick_check instead of integrity_check (faster on large files)",
                     "--skip-schema-check     push even when the new schema differs from the live one",
                     "--timeout MS            how long the swap may hold requests (draining them, checkpointing) before it\n                          gives up, changing nothing (default: the app's, 5000)",
-                    "--keep-previous         keep the replaced database beside the new one as DB.previous",
+                    "--keep-previous         keep the replaced database beside the new one as DB.previous (replacing one kept before)",
                     "--force                 swap even when the app holds connections hotswap does not manage, or another\n"
                             + "                          process has the database open (unsafe)",
                     "-q, --quiet             no progress line (shown only when stderr is a terminal)",
@@ -61,7 +61,7 @@ enum Command {
                     "$ hotswap cp new.sqlite3 primary",
                     "$ hotswap cp db/production.sqlite3 - > backup.sqlite3",
                     "$ hotswap cp new.sqlite3 deploy@app.example.com:db/production.sqlite3 --remote-dir /srv/app",
-                    "$ hotswap cp myapp:/app/db/production.sqlite3 backup.sqlite3 --rsh 'fly ssh console -a {host} -C'")),
+                    "$ hotswap cp myapp:/app/db/production.sqlite3 backup.sqlite3 --rsh 'fly ssh console -a {host} -C' --remote-dir /app")),
     STATUS("status", "Show what the running app's hotswap is doing",
             "hotswap status [HOST:] [--json]",
             """
