@@ -246,6 +246,9 @@ class RemoteCopyTest {
         assertEquals(1, noApp.exit(), noApp.toString());
         assertTrue(noApp.stderr().startsWith(ON_HOST + "no hotswap server at " + remote.home.resolve("tmp/sockets/hotswap.sock")),
                 noApp.toString());
+        // Without --remote-dir the socket is looked for from the login directory: the likeliest cause, said.
+        assertTrue(noApp.stderr().contains(". Here the socket is looked for from " + remote.home + " (--remote-dir, by default the "
+                + "login directory): name the app's directory with --remote-dir"), noApp.toString());
 
         Files.writeString(remote.local.resolve("new.sqlite3-wal"), "uncheckpointed");
         Fixtures.Result localSays = remote.cp(null, "new.sqlite3", target("db/production.sqlite3"), "--remote-dir", "app");

@@ -87,8 +87,15 @@ final class AppSocket {
 
     /** Says, as every error does, that nothing changed: a user who typed a push wants to know the database is as it was. */
     private static Failure noServer(Path socketPath) {
-        return new Failure("no hotswap server at " + socketPath + "; nothing was sent. Start the app, or point --socket "
+        return new NoServer("no hotswap server at " + socketPath + "; nothing was sent. Start the app, or point --socket "
                 + "(or HOTSWAP_SOCKET) at the socket it listens on");
+    }
+
+    /** Nothing listens at the socket's path: the relay adds where a relative one was looked for. */
+    static final class NoServer extends Failure {
+        NoServer(String message) {
+            super(message);
+        }
     }
 
     /** Root is refused too: a server of another user, root included, is not the app this user runs. */

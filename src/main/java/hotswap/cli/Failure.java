@@ -1,7 +1,7 @@
 package hotswap.cli;
 
 /** A command failed on the client's side: the client prints {@code ERROR: message} and exits 1. */
-final class Failure extends Exception {
+class Failure extends Exception {
     Failure(String message) {
         super(message);
     }

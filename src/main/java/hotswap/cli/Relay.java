@@ -98,7 +98,7 @@ final class Relay {
                 }
                 forward = (relay.push() ? relayed.withNames(null, name) : relayed.withNames(name, null)).encode();
             }
-            app = AppSocket.connect(relay.socket() != null ? cwd.resolve(relay.socket()) : defaultSocket);
+            app = connect(relay.socket());
         } catch (Failure e) {
             return fail(e.getMessage());
         } catch (IllegalArgumentException e) {
@@ -106,6 +106,23 @@ final class Relay {
         }
         try (app) {
             return relay(app, forward);
+        }
+    }
+
+    /**
+     * The app's socket; where nothing listens at a relative one, says where it was looked for: the
+     * remote directory, which without --remote-dir is the login directory, not the app's.
+     */
+    private SocketChannel connect(String socket) throws Failure, IOException {
+        Path path = socket != null ? cwd.resolve(socket) : defaultSocket;
+        try {
+            return AppSocket.connect(path);
+        } catch (AppSocket.NoServer e) {
+            if (!path.toAbsolutePath().startsWith(cwd.toAbsolutePath())) {
+                throw e; // named elsewhere: the remote directory is not the cause
+            }
+            throw new Failure(e.getMessage() + ". Here the socket is looked for from " + cwd.toAbsolutePath()
+                    + " (--remote-dir, by default the login directory): name the app's directory with --remote-dir");
         }
     }
 
