@@ -56,6 +56,8 @@ class CliTest {
                 Arguments.of(List.of("cp", "-", "-"), "SRC and DST cannot both be -", CP_USAGE),
                 Arguments.of(List.of("cp", "--timeout", "abc", "a.sqlite3", "b.sqlite3"),
                         "--timeout takes a positive number of milliseconds, got abc", CP_USAGE),
+                Arguments.of(List.of("cp", "--timeout=", "a.sqlite3", "b.sqlite3"),
+                        "--timeout takes a positive number of milliseconds, got nothing", CP_USAGE),
                 Arguments.of(List.of("cp", "--skip-integrity-check", "--quick-check", "a.sqlite3", "b.sqlite3"),
                         "--skip-integrity-check and --quick-check contradict each other", CP_USAGE),
                 // An option given twice with two values: neither is silently dropped.
@@ -79,6 +81,11 @@ class CliTest {
         assertEquals("", r.out(), r.toString());
         assertTrue(r.stderr().startsWith("ERROR: ") && r.stderr().lines().findFirst().orElseThrow().contains(message), r.toString());
         assertTrue(r.stderr().contains(usage), r.toString());
+        // A command's usage error stays on screen: its usage line and where its help is, not the whole help.
+        if (!usage.equals("Commands:")) {
+            assertTrue(r.stderr().lines().count() <= 3, r.toString());
+            assertTrue(r.stderr().contains("Run 'hotswap help "), r.toString());
+        }
     }
 
     // ---- version and help ----

@@ -164,6 +164,6 @@ record CopyOptions(String source, String destination, boolean skipIntegrityCheck
         } catch (NumberFormatException e) {
             // fall through
         }
-        throw new UsageError(Command.CP, "--timeout takes a positive number of milliseconds, got " + value);
+        throw new UsageError(Command.CP, "--timeout takes a positive number of milliseconds, got " + (value.isEmpty() ? "nothing" : value));
     }
 }

@@ -129,8 +129,9 @@ public final class Main {
             }
         } catch (UsageError e) {
             err.println("ERROR: " + e.getMessage());
-            err.println();
-            err.print(e.command == null ? Command.overview() : e.command.help());
+            // A command's whole help would scroll the error off the screen: its usage line, and where the rest is.
+            err.print(e.command == null ? "\n" + Command.overview()
+                    : "Usage: " + e.command.usage + "\nRun 'hotswap help " + e.command.name + "' for its options and examples.\n");
             return USAGE;
         } catch (Failure e) {
             // A failure may quote the far side (a protocol error names what the app sent): no control sequences.
