@@ -92,32 +92,6 @@ class LauncherTest {
         }
     }
 
-    /**
-     * A cp that may hash pages (a delta transfer: --delta, or a remote side) runs on the default JIT,
-     * whose SHA-256 intrinsics hash several times faster than C1; everything else, a whole local cp
-     * included, starts on C1 alone, which costs less CPU.
-     */
-    @Test
-    void onlyACpThatMayHashPagesGetsTheDefaultJit() throws Exception {
-        dir = Fixtures.tempDir();
-        Path fakeHome = fakeJava();
-        Files.copy(Fixtures.jar(), dir.resolve("hotswap.jar"));
-        Path launcher = Files.copy(LAUNCHER, dir.resolve("hotswap"), StandardCopyOption.COPY_ATTRIBUTES);
-        Map<List<String>, String> cases = new java.util.LinkedHashMap<>();
-        cases.put(List.of("cp", "new.sqlite3", "db/production.sqlite3"), "-XX:TieredStopAtLevel=1");
-        cases.put(List.of("cp", "db/production.sqlite3", "-", "--quiet"), "-XX:TieredStopAtLevel=1");
-        cases.put(List.of("cp", "new.sqlite3", "db/production.sqlite3", "--delta"), "-XX:+TieredCompilation");
-        cases.put(List.of("cp", "new.sqlite3", "deploy@host:db/production.sqlite3"), "-XX:+TieredCompilation");
-        cases.put(List.of("cp", "host:db/production.sqlite3", "backup.sqlite3", "--no-delta"), "-XX:+TieredCompilation");
-        cases.put(List.of("version"), "-XX:TieredStopAtLevel=1");
-        cases.put(List.of("status", "host:"), "-XX:TieredStopAtLevel=1");
-        cases.put(List.of("relay"), "-XX:TieredStopAtLevel=1");
-        for (Map.Entry<List<String>, String> c : cases.entrySet()) {
-            Fixtures.Result r = fake(launcher, fakeHome, c.getKey());
-            assertEquals(c.getValue(), r.out().lines().findFirst().orElse(""), c.getKey() + ": " + r);
-        }
-    }
-
     /** A stand-in for java that prints its arguments, one a line; returns its JAVA_HOME. */
     private Path fakeJava() throws Exception {
         Path fakeHome = dir.resolve("jdk");

@@ -158,28 +158,16 @@ final class FeltBench {
         Files.setPosixFilePermissions(rsh, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
         Files.deleteIfExists(relayCpu);
         String cli = Bench.abs(bench.opt.get("cli"));
-        // The A/B's other side: bin/hotswap as it was, the default JIT for every cp, not only one that may hash pages.
-        Path defaultJit = bench.dir.resolve("felt-hotswap-default-jit");
-        String launcher = Files.readString(Path.of(cli));
-        String onlyHashing = "if [ -n \"$cp\" ] && [ -n \"$hashes\" ]; then";
-        if (!launcher.contains(onlyHashing)) {
-            throw new IllegalStateException("bin/hotswap no longer chooses the JIT with: " + onlyHashing);
-        }
-        Files.writeString(defaultJit, launcher.replace(onlyHashing, "if [ -n \"$cp\" ]; then"));
-        Files.setPosixFilePermissions(defaultJit, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
         List<String> localPush = bench.cliCommand(List.of("cp", small.toString(), bench.live.toString()));
-        List<String> localPushDefaultJit = new ArrayList<>(localPush);
-        localPushDefaultJit.set(0, defaultJit.toString());
         List<List<String>> kinds = List.of(
                 List.of(bench.java, "-cp", classes, "hotswap.bench.Hello"),
                 List.of(bench.java, "-cp", classes, "hotswap.bench.SocketHello", bench.socket.toString()),
                 localPush,
                 bench.cliCommand(List.of("cp", small.toString(), "felt:" + bench.live, "--rsh", rsh.toString(), "--remote-hotswap", cli)),
-                localPushDefaultJit,
                 localPush);
         // Which jar bin/hotswap runs for each kind: the last is the A/B's other side, the jar without inline concatenation.
         List<String> jars = List.of(bench.opt.get("jar"), bench.opt.get("jar"), bench.opt.get("jar"), bench.opt.get("jar"),
-                bench.opt.get("jar"), bench.opt.get("ab-dir") + "/indy-concat.jar");
+                bench.opt.get("ab-dir") + "/indy-concat.jar");
         List<List<Double>> cpu = new ArrayList<>();
         kinds.forEach(k -> cpu.add(new ArrayList<>()));
         for (int i = 0; i < CPU_RUNS; i++) {
@@ -196,10 +184,8 @@ final class FeltBench {
                 push / hello, "<= 1.3", push / hello <= 1.3);
         bench.row("8 floor: a JVM that only connects to the app's socket vs a hello-world JVM", cpuSeconds(floor), cpuSeconds(hello),
                 floor / hello, "-", null);
-        bench.spreadRow("8 A/B, client CPU of a 1 MiB push: C1 alone for a cp that hashes no page vs the default JIT for every cp",
-                cpu.get(2), cpu.get(4), true, FeltBench::cpuSeconds);
         bench.spreadRow("8 A/B, client CPU of a 1 MiB push: string concatenation compiled inline vs invokedynamic (javac's default)",
-                cpu.get(2), cpu.get(5), true, FeltBench::cpuSeconds);
+                cpu.get(2), cpu.get(4), true, FeltBench::cpuSeconds);
         // Two lines a remote push, the second its children's; CPU_REPEATS pushes to each run: each run's relay is their mean.
         List<Double> relays = new ArrayList<>();
         List<String> lines = Files.readAllLines(relayCpu);
@@ -222,10 +208,8 @@ final class FeltBench {
                 + "), each run in another order: hello " + seconds(cpu.get(0)) + " s, socket hello " + seconds(cpu.get(1)) + " s, push "
                 + seconds(cpu.get(2)) + " s, remote push (client, stand-in for ssh and relay) " + seconds(cpu.get(3))
                 + " s, of which the relay (the stand-in's sh -c and the relay JVM, from bash's times there) " + seconds(relays)
-                + " s, push with the default JIT (A/B) " + seconds(cpu.get(4)) + " s, push of the jar with invokedynamic concatenation (A/B) "
-                + seconds(cpu.get(5)) + " s");
+                + " s, push of the jar with invokedynamic concatenation (A/B) " + seconds(cpu.get(4)) + " s");
         Files.deleteIfExists(small);
-        Files.deleteIfExists(defaultJit);
         Files.deleteIfExists(relayCpu);
     }
 
