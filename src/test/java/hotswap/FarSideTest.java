@@ -94,12 +94,8 @@ class FarSideTest {
      */
     @Test
     void aProtocolErrorOnceAPushsBytesHaveGoneSaysTheAppMayHaveTheNewDatabase() throws Exception {
-        remote = new RemoteSide("");
-        Path junk = RemoteSide.script(remote.root.resolve("junk-relay"), RemoteSide.fakeRelay()
-                + "frame(b'C', strings(b'push'))\nimport time\ntime.sleep(0.5)\nframe(b'O', b'OK\\n')\nframe(b'C', strings(b'bogus'))\nt.join(5)\n");
-        Fixtures.itemsDb(remote.local.resolve("new.sqlite3"), "new");
-        Fixtures.Result r = Fixtures.cli(remote.local, remote.env(), null,
-                "cp", "--rsh", junk.toString(), "new.sqlite3", RemoteSide.HOST + ":db/production.sqlite3");
+        Fixtures.Result r = pushThroughAFakeRelay(
+                "frame(b'C', strings(b'push'))\nimport time\ntime.sleep(0.5)\nframe(b'O', b'OK\\n')\nframe(b'C', strings(b'bogus'))\n");
         assertEquals(1, r.exit(), r.toString());
         String error = r.stderr().lines().filter(l -> l.startsWith("ERROR: ")).findFirst().orElse("");
         assertTrue(error.startsWith("ERROR: protocol error: "), r.toString());
@@ -108,15 +104,19 @@ class FarSideTest {
 
     @Test
     void anOfferOfASnapshotDuringAPushIsAProtocolErrorNotAnInternalOne() throws Exception {
-        remote = new RemoteSide("");
-        Path offers = RemoteSide.script(remote.root.resolve("offering-relay"), RemoteSide.fakeRelay()
-                + "frame(b'C', strings(b'pull', b'8192', b'/x/.db.hotswap-0.pull', b'0', b'644'))\nt.join(5)\n");
-        Fixtures.itemsDb(remote.local.resolve("new.sqlite3"), "new");
-        Fixtures.Result r = Fixtures.cli(remote.local, remote.env(), null,
-                "cp", "--rsh", offers.toString(), "new.sqlite3", RemoteSide.HOST + ":db/production.sqlite3");
+        Fixtures.Result r = pushThroughAFakeRelay("frame(b'C', strings(b'pull', b'8192', b'/x/.db.hotswap-0.pull', b'0', b'644'))\n");
         assertEquals(1, r.exit(), r.toString());
         assertTrue(r.stderr().startsWith("ERROR: protocol error: the app offered a snapshot for a push;"), r.toString());
         assertEquals(List.of("new"), Fixtures.query(remote.local.resolve("new.sqlite3"), "SELECT name FROM items"));
         assertEquals(List.of(), Fixtures.leftovers(remote.local));
+    }
+
+    /** Pushes new.sqlite3 through a fake relay that says hello, then runs {@code says} (Python), then drains the client. */
+    private Fixtures.Result pushThroughAFakeRelay(String says) throws Exception {
+        remote = new RemoteSide("");
+        Path relay = RemoteSide.script(remote.root.resolve("fake-relay"), RemoteSide.fakeRelay() + says + "t.join(5)\n");
+        Fixtures.itemsDb(remote.local.resolve("new.sqlite3"), "new");
+        return Fixtures.cli(remote.local, remote.env(), null,
+                "cp", "--rsh", relay.toString(), "new.sqlite3", RemoteSide.HOST + ":db/production.sqlite3");
     }
 }
