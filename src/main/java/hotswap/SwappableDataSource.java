@@ -240,7 +240,8 @@ final class SwappableDataSource implements DataSource {
     Connection openForSwap(long busyMillis) throws SQLException {
         Properties bounded = new Properties();
         bounded.putAll(properties);
-        bounded.setProperty("busy_timeout", Long.toString(busyMillis));
+        // SQLite holds a busy timeout in an int: a longer swap timeout (days) waits as long as it can.
+        bounded.setProperty("busy_timeout", Long.toString(Math.min(busyMillis, Integer.MAX_VALUE)));
         return DriverManager.getConnection(url, bounded);
     }
 

@@ -454,6 +454,35 @@ class LibraryBehaviourTest {
         }
     }
 
+    /**
+     * An app may give its swaps a timeout past what SQLite's busy timeout holds (an int of
+     * milliseconds, about 24.8 days): "never give up" written as 30 days. The checkpoint
+     * connection's busy timeout is the time the swap has left, so it must fit in SQLite's, or the
+     * driver refuses the number and the push fails. The checkpoint runs when the -wal outlives the
+     * app's connections: here a sqlite3 shell keeps it open, and --force swaps all the same.
+     */
+    @Test
+    void aSwapTimeoutLongerThanSqlitesBusyTimeoutHoldsStillCheckpointsAndSwaps() throws Exception {
+        Path live = Fixtures.itemsDb(dir.resolve("live.sqlite3"), "old");
+        Path fresh = Fixtures.itemsDb(client.resolve("new.sqlite3"), "new");
+        Hotswap h = build(Hotswap.builder().socket(socket()).database(live).swapTimeout(Duration.ofDays(30)));
+        h.start();
+        Process holder = new ProcessBuilder("sqlite3", live.toString()).redirectErrorStream(true).start();
+        cleanup.add(holder::destroyForcibly);
+        try (OutputStream in = holder.getOutputStream();
+             java.io.BufferedReader out = holder.inputReader(StandardCharsets.UTF_8)) {
+            in.write("INSERT INTO items(name) VALUES ('in the wal');\nSELECT 'open';\n".getBytes(StandardCharsets.UTF_8));
+            in.flush();
+            assertEquals("open", out.readLine(), "the sqlite3 shell should have the database open");
+            assertTrue(Files.exists(dir.resolve("live.sqlite3-wal")));
+
+            Fixtures.Result r = cli(h, "cp", fresh.toString(), live.toString(), "--force");
+
+            assertEquals(0, r.exit(), r.toString());
+            assertEquals(List.of("new"), Fixtures.query(live, "SELECT name FROM items"));
+        }
+    }
+
     /** A job on its own thread whose write waits (busy timeout 30 s) for a lock held elsewhere; returns once it waits. */
     private CompletableFuture<String> waitingWriter(DataSource ds, String threadName) throws Exception {
         CompletableFuture<String> job = new CompletableFuture<>();
