@@ -258,6 +258,28 @@ class RemoteCopyTest {
         assertEquals(List.of("old"), remote.items());
     }
 
+    /**
+     * The hint that the socket is looked for from the remote directory is for a socket named
+     * relative to it. One named absolutely, here inside that very directory, is where it was named:
+     * --remote-dir cannot move it, so advising it would send the user after the wrong cause.
+     */
+    @Test
+    void aSocketNamedAbsolutelyIsNeverBlamedOnTheRemoteDirectory() throws Exception {
+        remote = new RemoteSide("app"); // no app: nothing listens at its socket
+        Fixtures.Result r = Fixtures.cli(remote.local, remote.env(), null, "--socket", remote.socket.toString(),
+                "cp", RemoteSide.HOST + ":db/production.sqlite3", "backup.sqlite3", "--remote-dir", "app", "--rsh", remote.fakeSsh.toString());
+        assertEquals(1, r.exit(), r.toString());
+        assertTrue(r.stderr().startsWith(ON_HOST + "no hotswap server at " + remote.socket + "; nothing was sent. Start the app"),
+                r.toString());
+        assertFalse(r.stderr().contains("--remote-dir"), r.toString());
+
+        // Named relative to it, the hint stays.
+        Fixtures.Result relative = Fixtures.cli(remote.local, remote.env(), null, "--socket", "tmp/sockets/hotswap.sock",
+                "cp", RemoteSide.HOST + ":db/production.sqlite3", "backup.sqlite3", "--remote-dir", "app", "--rsh", remote.fakeSsh.toString());
+        assertEquals(1, relative.exit(), relative.toString());
+        assertTrue(relative.stderr().contains("name the app's directory with --remote-dir"), relative.toString());
+    }
+
     @Test
     void aTransportThatFailsSaysSoWithItsStderr() throws Exception {
         remote = new RemoteSide("app").start();

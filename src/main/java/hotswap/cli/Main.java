@@ -122,8 +122,8 @@ public final class Main {
                     if (!rest.isEmpty()) {
                         throw new UsageError(command, "relay takes no arguments: the remote cp sends them on its input");
                     }
-                    Path socketPath = socketPath(cwd, socket, env);
-                    return new Relay(in, out, cwd, socketPath).run();
+                    // As given, not resolved: the relay tells a socket named relative to its directory from one named outright.
+                    return new Relay(in, out, cwd, Path.of(socketArgument(socket, env))).run();
                 }
                 default -> throw new IllegalStateException("unhandled command " + command);
             }
@@ -152,8 +152,13 @@ public final class Main {
      * resolved, it would name this directory.
      */
     private static Path socketPath(Path cwd, String socket, Map<String, String> env) {
+        return cwd.resolve(socketArgument(socket, env));
+    }
+
+    /** The socket as named, before it is resolved from the working directory. */
+    private static String socketArgument(String socket, Map<String, String> env) {
         String fromEnv = env.get(Protocol.SOCKET_ENV);
-        return cwd.resolve(socket != null ? socket : fromEnv != null && !fromEnv.isEmpty() ? fromEnv : Protocol.DEFAULT_SOCKET);
+        return socket != null ? socket : fromEnv != null && !fromEnv.isEmpty() ? fromEnv : Protocol.DEFAULT_SOCKET;
     }
 
     private static int help(Command command, List<String> rest, OutputStream out, PrintStream err) throws UsageError, java.io.IOException {

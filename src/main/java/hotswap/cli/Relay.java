@@ -43,7 +43,8 @@ final class Relay {
 
     /**
      * @param defaultSocket the socket used unless the client names one: {@code --socket} given to
-     *                      the relay, else {@code HOTSWAP_SOCKET} here, else the default, from {@code cwd}
+     *                      the relay, else {@code HOTSWAP_SOCKET} here, else the default; relative to {@code cwd}
+     *                      unless absolute
      */
     Relay(InputStream in, OutputStream out, Path cwd, Path defaultSocket) {
         this.in = Channels.newChannel(in);
@@ -110,16 +111,16 @@ final class Relay {
     }
 
     /**
-     * The app's socket; where nothing listens at a relative one, says where it was looked for: the
-     * remote directory, which without --remote-dir is the login directory, not the app's.
+     * The app's socket; where nothing listens at one named relative, says where it was looked for:
+     * the remote directory, which without --remote-dir is the login directory, not the app's.
      */
     private SocketChannel connect(String socket) throws Failure, IOException {
-        Path path = socket != null ? cwd.resolve(socket) : defaultSocket;
+        Path named = socket != null ? Path.of(socket) : defaultSocket;
         try {
-            return AppSocket.connect(path);
+            return AppSocket.connect(cwd.resolve(named));
         } catch (AppSocket.NoServer e) {
-            if (!path.toAbsolutePath().startsWith(cwd.toAbsolutePath())) {
-                throw e; // named elsewhere: the remote directory is not the cause
+            if (named.isAbsolute()) {
+                throw e; // named outright, wherever it is: --remote-dir does not move it
             }
             throw new Failure(e.getMessage() + ". Here the socket is looked for from " + cwd.toAbsolutePath()
                     + " (--remote-dir, by default the login directory): name the app's directory with --remote-dir");
