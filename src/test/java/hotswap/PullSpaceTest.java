@@ -101,6 +101,40 @@ class PullSpaceTest {
         }
     }
 
+    /**
+     * The copy a delta pull patches grows to the app's snapshot: pulled over an older, smaller copy
+     * of a database that has grown since, it ends as large as the database, not as the file it
+     * started from. Here there is room for the snapshot and the older file's size with the reserve,
+     * and for the copy as it grows, but then with half the reserve: the pull must not eat it.
+     */
+    @Test
+    void aLocalDeltaPullOverASmallerOlderCopyLeavesTheAppsReserveForTheSizeTheCopyGrowsTo() throws Exception {
+        String rows = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < %d) "
+                + "INSERT INTO items(name) SELECT hex(randomblob(500)) FROM n";
+        Path live = Fixtures.createDb(Files.createDirectory(small.resolve("app")).resolve("live.sqlite3"), "PRAGMA journal_mode=WAL",
+                "CREATE TABLE items(id INTEGER PRIMARY KEY, name TEXT)", rows.formatted(1200));
+        Path backups = Files.createDirectory(small.resolve("backups"));
+        Path older = Fixtures.createDb(backups.resolve("pulled.sqlite3"), "CREATE TABLE items(id INTEGER PRIMARY KEY, name TEXT)",
+                rows.formatted(100));
+        byte[] before = Files.readAllBytes(older);
+        long reserve = Math.min(64L << 20, Files.getFileStore(small).getTotalSpace() / 100);
+        try (Hotswap hotswap = Hotswap.builder().socket(base.resolve("hs.sock")).database(live).build()) {
+            hotswap.start(); // its connection's -shm takes room too: measured after
+            long size = Files.size(live);
+            assertTrue(size > 4 * before.length, size + " vs " + before.length);
+            // Room for the snapshot and the copy as large as the database, and half the reserve.
+            fill(Files.getFileStore(small).getUsableSpace() - size - size - reserve / 2);
+            Fixtures.Result r = Fixtures.cli(backups, Map.of("HOTSWAP_SOCKET", hotswap.socket().toString()), null,
+                    "cp", live.toString(), "pulled.sqlite3", "--delta");
+            assertEquals(1, r.exit(), r.toString());
+            assertTrue(r.stderr().contains("ERROR: no room beside " + older + " for the copy a delta pull patches: it needs "
+                    + size + " bytes, and "), r.stderr());
+            assertArrayEquals(before, Files.readAllBytes(older));
+            assertEquals(List.of(), Fixtures.leftovers(backups));
+            assertEquals(List.of(), Fixtures.leftovers(live.getParent()));
+        }
+    }
+
     /** Takes {@code bytes} of the small file system with a file of its own. */
     private void fill(long bytes) throws Exception {
         assertTrue(bytes > 0, "nothing to fill: " + bytes);

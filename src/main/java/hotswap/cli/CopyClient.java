@@ -382,6 +382,7 @@ final class CopyClient {
                                     uploader = startUpload(connection, deltaPush.exchange(frames, () -> nextData(frames), pages, options.compress(), progress));
                                 } else {
                                     LocalPaths.refuseToReplace(localDestination); // hanging up ends the pull
+                                    deltaPull.refuseToTakeTheAppsReserve(pages); // before its copy starts
                                     sink = deltaPull.sink();
                                     discardOnExit(sink);
                                     deltaPull.exchange(frames, () -> nextData(frames), pages, FileModes.fromOctal(message.get(3)), progress);

@@ -77,7 +77,6 @@ final class DeltaPull {
             throw new Failure("cannot read " + destination + ": " + Failures.describe(e) + "; nothing changed");
         }
         try {
-            refuseToTakeTheAppsReserve();
             sink = PullSink.ToFile.forCopy(destination);
         } catch (IOException e) {
             try {
@@ -101,21 +100,25 @@ final class DeltaPull {
     }
 
     /**
-     * The copy is as large as the destination, and beside an app on this machine it may share the
-     * database's file system, where the app's snapshot already takes room: it leaves the reserve
-     * that pushes and snapshots leave for the app's own writes (DiskRoom).
+     * Refuses, before the copy starts, a copy that would take the reserve pushes and snapshots leave
+     * for the app's own writes (DiskRoom): beside an app on this machine it may share the database's
+     * file system, where the app's snapshot already takes room. The copy starts as large as the
+     * destination and grows to the snapshot's {@code appPages} when those are more.
      */
-    private void refuseToTakeTheAppsReserve() throws Failure, IOException {
+    void refuseToTakeTheAppsReserve(int appPages) throws Failure {
         if (!besideTheApp) {
             return;
         }
-        Path dir = destination.toAbsolutePath().getParent();
-        DiskRoom room = DiskRoom.of(dir);
-        long needed = (long) pages.pageSize() * pages.count();
-        if (room.spare() < needed) {
-            throw new Failure("no room beside " + destination + " for the copy a delta pull patches: it needs " + needed
-                    + " bytes, and " + room.describe() + ", should this be its file system; nothing changed. Pull without "
-                    + "--delta (on the database's own file system a whole pull is a hard link, which takes no room), or free some space");
+        long needed = (long) pages.pageSize() * Math.max(pages.count(), appPages);
+        try {
+            DiskRoom room = DiskRoom.of(destination.toAbsolutePath().getParent());
+            if (room.spare() < needed) {
+                throw new Failure("no room beside " + destination + " for the copy a delta pull patches: it needs " + needed
+                        + " bytes, and " + room.describe() + ", should this be its file system; nothing changed. Pull without "
+                        + "--delta (on the database's own file system a whole pull is a hard link, which takes no room), or free some space");
+            }
+        } catch (IOException e) {
+            throw new Failure("cannot write beside " + destination + ": " + Failures.describe(e) + "; nothing changed");
         }
     }
 
