@@ -92,11 +92,12 @@ bench: $(JARFILE) $(SQLITE_JAR)
 	@command -v wrk >/dev/null && command -v sqlite3 >/dev/null && command -v python3 >/dev/null || { apt-get update && apt-get install -y wrk sqlite3 python3; }
 	@rm -rf build/bench-classes && mkdir -p build/bench-classes build/bench
 	$(JAVAC) $(JAVAC_FLAGS) -cp $(JARFILE) -d build/bench-classes $(BENCH_SRC)
-	@# Each patch under bench/ab undoes one measure the code takes: built into a jar of its own, an A/B's other side.
+	@# Each patch under bench/ab undoes one measure the code takes: built into a jar of its own, an A/B's other side,
+	@# built as the jar is (inline concatenation too), so that the patch is the only difference.
 	@rm -rf build/bench-ab && mkdir -p build/bench-ab
 	@for p in $$(find src/test/java/hotswap/bench/ab -name '*.patch'); do n=$$(basename $$p .patch); mkdir -p build/bench-ab/$$n/classes; \
 	  cp -r src build/bench-ab/$$n/ && patch -s -p1 -d build/bench-ab/$$n < $$p && echo "javac build/bench-ab/$$n.jar" && \
-	  $(JAVAC) $(JAVAC_FLAGS) -d build/bench-ab/$$n/classes $$(find build/bench-ab/$$n/src/main/java -name '*.java') && \
+	  $(JAVAC) $(JAVAC_FLAGS) $(INLINE_CONCAT) -d build/bench-ab/$$n/classes $$(find build/bench-ab/$$n/src/main/java -name '*.java') && \
 	  $(JAR) --create --file build/bench-ab/$$n.jar --main-class hotswap.cli.Main -C build/bench-ab/$$n/classes . || exit 1; done
 	@# A measure in the build rather than the code: the jar without inline concatenation.
 	@mkdir -p build/bench-ab/indy-concat/classes && echo "javac build/bench-ab/indy-concat.jar"
