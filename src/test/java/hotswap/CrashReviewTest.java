@@ -60,6 +60,45 @@ class CrashReviewTest {
     }
 
     /**
+     * An app killed while a push's bytes still arrive leaves them unread in its socket, so the
+     * kernel resets the connection rather than closing it: the client's next read fails with
+     * "Connection reset" instead of ending. That is the same dead app as a closed connection, and
+     * must say so (what happened, that the database holds the old one or the new one, what to do),
+     * never a bare "ERROR: Connection reset".
+     */
+    @Test
+    void anAppKilledWhileAPushsBytesArriveIsReportedAsADeadAppNotABareConnectionReset() throws Exception {
+        Path source = Fixtures.createDb(client.resolve("big.sqlite3"), "CREATE TABLE items(id INTEGER PRIMARY KEY, name TEXT)",
+                "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 8000) "
+                        + "INSERT INTO items(name) SELECT hex(randomblob(500)) FROM n");
+        Path socket = dir.resolve("stand-in.sock");
+        java.nio.channels.ServerSocketChannel server = java.nio.channels.ServerSocketChannel.open(java.net.StandardProtocolFamily.UNIX);
+        server.bind(java.net.UnixDomainSocketAddress.of(socket));
+        cleanup.add(server);
+        Thread app = new Thread(() -> {
+            try (server; java.nio.channels.SocketChannel ch = server.accept()) {
+                hotswap.wire.Frames frames = new hotswap.wire.Frames(ch);
+                hotswap.wire.Protocol.readHello(frames);
+                hotswap.wire.Protocol.sayHello(frames);
+                frames.read(); // the cp request
+                frames.writeStrings(hotswap.wire.Channel.CONTROL, List.of("push"));
+                frames.read(); // the first of the bytes; the rest stay unread as the app dies
+                Thread.sleep(200);
+            } catch (Exception e) {
+                // the client's to report
+            }
+        }, "dying-stand-in");
+        app.setDaemon(true);
+        app.start();
+
+        Fixtures.Result r = Fixtures.cli(client, Map.of("HOTSWAP_SOCKET", socket.toString()), null, "cp", source.toString(), live.toString());
+
+        assertEquals(1, r.exit(), r.toString());
+        assertTrue(r.stderr().contains("ERROR: the app closed the connection before the command finished; " + live
+                + " holds the old database or the new one, whole: pull it, or read the app's log, to see which"), r.stderr());
+    }
+
+    /**
      * A destination on a file system mounted read-only (a backup disk mounted ro, a read-only bind
      * mount in a container): the refusal says so, whole or delta, and never blames the file's owner
      * or mode, which are not the cause and which no chmod can change.

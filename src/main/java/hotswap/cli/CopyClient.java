@@ -355,10 +355,12 @@ final class CopyClient {
                 } catch (AsynchronousCloseException e) {
                     frame = null;
                 } catch (IOException e) {
-                    if (remote == null) {
+                    if (remote == null && e instanceof ProtocolException) {
                         throw e;
                     }
-                    frame = null; // the transport died inside a frame
+                    // The transport died inside a frame, or the app died with bytes of ours unread, which resets the
+                    // connection rather than closing it: either way the connection ended.
+                    frame = null;
                 }
                 if (frame == null) {
                     throw ended(uploader != null, sink != null);
