@@ -102,6 +102,9 @@ final class Push {
                 frames.writeText(Channel.STDOUT, "OK\n");
             } catch (CommandFailure | IOException e) {
                 swap.freeReplaced();
+                if (swap.landed() != null) { // replaced, then failed (an afterSwap, the OK to a client gone): a swap all the same
+                    record(bytes, swap.landed(), event);
+                }
                 throw e;
             }
             record(bytes, result, event);

@@ -53,6 +53,8 @@ final class Swap {
     private final List<LogRecord> gateLog = new ArrayList<>();
     /** The app's connections this swap has closed so far: a refusal after that must say so. */
     private SwappableDataSource.Closed closedOutside = SwappableDataSource.Closed.NONE;
+    /** The swap's outcome once the new file is in place, even when a later step then failed; null before. */
+    private Result landed;
     private static final String NOTHING_CHANGED = "nothing changed";
 
     /**
@@ -204,10 +206,23 @@ final class Swap {
         } else if (oldInode != null) {
             toFree.add(oldInode);
         }
+        Result result = new Result(pause, previous, pauseEvent);
+        if (replaced) {
+            landed = result;
+        }
         if (failure != null) {
             throw failure;
         }
-        return new Result(pause, previous, pauseEvent);
+        return result;
+    }
+
+    /**
+     * What the swap did once it put the new file in place, or null when it did not: a failure after
+     * the rename (an afterSwap that threw, keeping the old file) still replaced the database, and
+     * the swap counts as one.
+     */
+    Result landed() {
+        return landed;
     }
 
     /**

@@ -169,4 +169,47 @@ class JmxAndJfrTest {
         assertEquals(Files.size(d.resolve("backup.sqlite3")), pullEvent.getLong("bytes"));
         assertTrue(Set.of("linked", "copied", "streamed").contains(pullEvent.getString("handover")), pullEvent.toString());
     }
+
+    /**
+     * A swap that replaced the database and then failed (an afterSwap that throws) did change what
+     * the app serves: status, the MXBean and a recording count it as a swap, as they count one that
+     * ended well, and the client is told the database was replaced.
+     */
+    @Test
+    void aSwapThatReplacedTheDatabaseButEndedInAnErrorIsStillCountedAndRecorded() throws Exception {
+        Path d = scope.dir();
+        Path db = Fixtures.itemsDb(d.resolve("p.sqlite3"), "old");
+        Hotswap h = started(Hotswap.builder().database(db).socket(d.resolve("s.sock")));
+        h.database(db).addSwapListener(new SwapListener() {
+            @Override
+            public void beforeSwap(ManagedDatabase database) {
+            }
+
+            @Override
+            public void afterSwap(ManagedDatabase database, boolean replaced) {
+                throw new IllegalStateException("the app's cache would not refresh");
+            }
+        });
+        Path pushed = Fixtures.itemsDb(d.resolve("new.sqlite3"), "new");
+        Path file = d.resolve("recording.jfr");
+        try (Recording recording = new Recording()) {
+            for (String event : List.of("hotswap.Swap", "hotswap.Push")) {
+                recording.enable(event).withThreshold(Duration.ZERO);
+            }
+            recording.start();
+            Fixtures.Result push = Fixtures.cli(d, Map.of("HOTSWAP_SOCKET", "s.sock"), null, "cp", "new.sqlite3", "p.sqlite3");
+            assertEquals(1, push.exit(), push.toString());
+            assertTrue(push.stderr().contains("the database was replaced, but an after-swap listener failed"), push.toString());
+            recording.stop();
+            recording.dump(file);
+        }
+        assertEquals(List.of("new"), Fixtures.query(db, "SELECT name FROM items"), "the swap went through");
+        DatabaseMXBean bean = JMX.newMXBeanProxy(MBEANS, database("p.sqlite3", d.resolve("s.sock")), DatabaseMXBean.class);
+        assertEquals(1, bean.getSwapCount(), "a swap that replaced the database is counted");
+        assertEquals(Files.size(pushed), bean.getLastSwapBytes());
+        assertEquals("file", bean.getLastSwapSource());
+        List<String> recorded = RecordingFile.readAllEvents(file).stream().map(e -> e.getEventType().getName())
+                .filter(n -> n.startsWith("hotswap.")).sorted().toList();
+        assertEquals(List.of("hotswap.Push", "hotswap.Swap"), recorded);
+    }
 }
