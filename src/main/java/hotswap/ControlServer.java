@@ -104,11 +104,13 @@ final class ControlServer {
     }
 
     /**
-     * Stops accepting, lets sessions that have begun swapping finish (for at most the swap timeout
-     * plus {@link #STOP_MARGIN_MILLIS}), aborts the others, and removes the socket file.
+     * Stops accepting, lets sessions that have begun swapping finish, aborts the others, waits for
+     * them to clean up (their temp files), all for at most the swap timeout plus
+     * {@link #STOP_MARGIN_MILLIS}, and removes the socket file.
      */
     void stop() {
         stopping = true;
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(hotswap.swapTimeoutMillis() + STOP_MARGIN_MILLIS);
         try {
             if (listener != null) {
                 listener.close();
@@ -129,10 +131,11 @@ final class ControlServer {
                 swapping.add(s);
             }
         }
-        awaitSwaps(swapping);
+        awaitSwaps(swapping, deadline);
         sessions.forEach(Session::abort);
         if (pool != null) {
             pool.shutdown();
+            awaitSessionsEnded(deadline);
         }
         if (watchdog != null) {
             watchdog.shutdownNow();
@@ -152,13 +155,27 @@ final class ControlServer {
         return sessions.size();
     }
 
+    /**
+     * Waits for the aborted sessions to end: a push's check cancelled, or a pull's snapshot that
+     * SQLite finishes, removes its temp file as it ends, and close() returns with none left.
+     */
+    private void awaitSessionsEnded(long deadline) {
+        try {
+            if (!pool.awaitTermination(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
+                LOG.warning(() -> "stopping: " + sessions.size() + " command(s) did not end in time; each removes its temp "
+                        + "files when it ends, or the next start does");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     /** Waits for swapping sessions to end, so that their clients learn the true outcome. */
-    private void awaitSwaps(List<Session> swapping) {
+    private void awaitSwaps(List<Session> swapping, long deadline) {
         if (swapping.isEmpty()) {
             return;
         }
         LOG.info(() -> "stopping: waiting for " + swapping.size() + " swap(s) in progress to finish");
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(hotswap.swapTimeoutMillis() + STOP_MARGIN_MILLIS);
         try {
             while (swapping.stream().anyMatch(sessions::contains)) {
                 if (System.nanoTime() > deadline) {

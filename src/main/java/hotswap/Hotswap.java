@@ -204,11 +204,12 @@ public final class Hotswap implements AutoCloseable {
 
     /**
      * Stops listening, ends running commands and removes the socket file. A push that has begun
-     * swapping finishes first, so its client is told the true outcome: this waits for it for at
-     * most the swap timeout plus a margin. No swap begins once closing has started. Then the
-     * connection each {@link ManagedDatabase#dataSource()} keeps open between requests is closed,
-     * and is not kept again; connections the app still holds stay open, and a later
-     * {@code getConnection()} still works.
+     * swapping finishes first, so its client is told the true outcome; the others are stopped (a
+     * push's integrity check cancelled) and have removed their temp files when this returns: it
+     * waits for all of them for at most the swap timeout plus a margin. No swap begins once
+     * closing has started. Then the connection each {@link ManagedDatabase#dataSource()} keeps
+     * open between requests is closed, and is not kept again; connections the app still holds
+     * stay open, and a later {@code getConnection()} still works.
      */
     @Override
     public synchronized void close() {

@@ -58,7 +58,14 @@ final class Push {
     AutoCloseable run() throws CommandFailure {
         try {
             return receiveCheckAndSwap();
-        } catch (IOException e) {
+        } catch (CommandFailure | IOException e) {
+            if (!swapped && session.stoppedByServer()) { // its connection closed, its check cancelled: neither the file's fault nor the directory's
+                throw new CommandFailure("push to " + db.path() + " stopped: the app is shutting down; nothing changed. "
+                        + "Push again once it is back", e);
+            }
+            if (e instanceof CommandFailure f) {
+                throw f;
+            }
             Path dir = db.path().getParent();
             throw new CommandFailure(swapped
                     ? "the database " + db.path() + " was replaced, but finishing the push failed: " + Failures.describe(e)
@@ -103,6 +110,7 @@ final class Push {
             } catch (CommandFailure | IOException e) {
                 swap.freeReplaced();
                 if (swap.landed() != null) { // replaced, then failed (an afterSwap, the OK to a client gone): a swap all the same
+                    swapped = true;
                     record(bytes, swap.landed(), event);
                 }
                 throw e;
@@ -237,7 +245,7 @@ final class Push {
             LOG.info("integrity check: skipped");
         } else {
             long t = System.nanoTime();
-            pushed.checkIntegrity(request.integrity() == CopyRequest.Integrity.QUICK);
+            pushed.checkIntegrity(request.integrity() == CopyRequest.Integrity.QUICK, session::running);
             LOG.info(() -> "integrity check: ok (" + millisSince(t) + " ms)");
         }
         return pushedWal;

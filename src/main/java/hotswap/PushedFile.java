@@ -9,11 +9,14 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.sql.Connection;
+import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.TreeSet;
+import java.util.function.Consumer;
 
 /**
  * The checks a pushed file passes before it may replace a live database: a SQLite header whose
@@ -94,12 +97,23 @@ final class PushedFile {
         return header.get(18) == 2 && header.get(19) == 2;
     }
 
-    /** Runs {@code PRAGMA integrity_check} (or {@code quick_check}) and fails unless it says ok. */
-    void checkIntegrity(boolean quick) throws CommandFailure {
+    /**
+     * Runs {@code PRAGMA integrity_check} (or {@code quick_check}) and fails unless it says ok.
+     * {@code running} gets the check's statement before it runs, and null once it has ended: a
+     * check of a large file takes seconds, and a server that is stopping cancels it.
+     */
+    void checkIntegrity(boolean quick, Consumer<Statement> running) throws CommandFailure {
         String pragma = quick ? "quick_check" : "integrity_check";
-        List<String> rows;
-        try (Connection c = Sqlite.openReadOnly(file)) {
-            rows = Sqlite.column(c, "PRAGMA " + pragma + "(" + (MAX_REPORTED_PROBLEMS + 1) + ")");
+        List<String> rows = new ArrayList<>();
+        try (Connection c = Sqlite.openReadOnly(file); Statement s = c.createStatement()) {
+            running.accept(s);
+            try (ResultSet r = s.executeQuery("PRAGMA " + pragma + "(" + (MAX_REPORTED_PROBLEMS + 1) + ")")) {
+                while (r.next()) {
+                    rows.add(r.getString(1));
+                }
+            } finally {
+                running.accept(null);
+            }
         } catch (SQLException e) {
             // A badly damaged file makes the check throw (SQLITE_CORRUPT, SQLITE_NOTADB) instead of returning rows.
             throw new CommandFailure(pragma.replace('_', ' ') + " failed: " + Failures.describe(e)

@@ -43,6 +43,10 @@ final class Session implements Runnable {
     private final BooleanSupplier stopping;
     private final Frames frames;
     private final AtomicInteger state = new AtomicInteger(RUNNING);
+    /** The thread serving this session, once it runs. */
+    private volatile Thread thread;
+    /** A statement the command runs now that a stopping server cancels (a push's integrity check), or null. */
+    private volatile java.sql.Statement cancellable;
 
     /**
      * @param sessions the server's running sessions, which this one joins while it runs
@@ -88,9 +92,40 @@ final class Session implements Runnable {
     boolean abortUnlessSwapping() {
         if (state.compareAndSet(RUNNING, ABORTED) || state.get() == ABORTED) {
             closeConnection();
+            // Closing the socket ends a wait for the client, not a check of a large file nor a wait for another
+            // command's lock: the server waits for this session to end, so end those too. No swap follows.
+            cancel(cancellable);
+            Thread t = thread;
+            if (t != null) {
+                t.interrupt();
+            }
             return true;
         }
         return false;
+    }
+
+    /** Whether the server stopped this session as it stopped: the command failed for that, and nothing else. */
+    boolean stoppedByServer() {
+        return aborted() && stopping.getAsBoolean();
+    }
+
+    /** The statement the command now runs, or null once it has ended; one that starts after the abort is cancelled at once. */
+    void running(java.sql.Statement statement) {
+        cancellable = statement;
+        if (statement != null && aborted() && stopping.getAsBoolean()) {
+            cancel(statement);
+        }
+    }
+
+    private static void cancel(java.sql.Statement statement) {
+        if (statement == null) {
+            return;
+        }
+        try {
+            statement.cancel();
+        } catch (java.sql.SQLException | RuntimeException e) {
+            LOG.fine(() -> "cancelling a statement of a stopped session: " + e);
+        }
     }
 
     /** Whether the session was stopped: a swap that has not begun must not begin. */
@@ -140,6 +175,7 @@ final class Session implements Runnable {
 
     @Override
     public void run() {
+        thread = Thread.currentThread();
         sessions.add(this);
         if (stopping.getAsBoolean()) {
             abortUnlessSwapping(); // accepted as the server began to stop, after it aborted the others
@@ -155,6 +191,7 @@ final class Session implements Runnable {
             LOG.log(Level.SEVERE, "unexpected internal error in a control session", e);
             fail("unexpected internal error: " + e + "; see the app's log");
         } finally {
+            thread = null; // the pool's thread goes on to other work: no abort may interrupt that
             sessions.remove(this);
         }
     }

@@ -114,6 +114,44 @@ class CloseDuringSwapTest {
         assertEquals(List.of("old"), Fixtures.query(live, "SELECT name FROM items"), "swapped after close() returned");
     }
 
+    /**
+     * close() while a push checks a large file: the check is cancelled, and close() returns with no
+     * command of its still running and none of its temp files left (a push's is the database's
+     * size); the app's log says the push stopped because the app is shutting down, not that the
+     * file is damaged or the directory unwritable.
+     */
+    @Test
+    void closeDuringAPushsIntegrityCheckEndsItAndLeavesNoThreadNorTempFile() throws Exception {
+        Path live = Fixtures.itemsDb(dir.resolve("live.sqlite3"), "old");
+        Fixtures.createDb(client.resolve("new.sqlite3"), "PRAGMA journal_mode=WAL", "CREATE TABLE items(id INTEGER PRIMARY KEY, name TEXT)",
+                "CREATE INDEX items_name ON items(name)",
+                "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 400000) "
+                        + "INSERT INTO items(name) SELECT hex(randomblob(40)) FROM n",
+                "PRAGMA wal_checkpoint(TRUNCATE)");
+        Path socket = dir.resolve("hs.sock");
+        Hotswap hotswap = Hotswap.builder().socket(socket).database(live).build();
+        hotswap.start();
+        try (LogCapture log = new LogCapture("hotswap")) {
+            CompletableFuture<Fixtures.Result> push = Fixtures.concurrently(
+                    () -> Fixtures.cli(client, Map.of("HOTSWAP_SOCKET", socket.toString()), null, "cp", "new.sqlite3", live.toString()));
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            // The check opens the received file, in WAL mode, with SQLite: its -shm appears.
+            while (Fixtures.leftovers(dir).stream().noneMatch(n -> n.endsWith(".push-shm")) && System.nanoTime() < deadline) {
+                Thread.sleep(1);
+            }
+            assertTrue(Fixtures.leftovers(dir).stream().anyMatch(n -> n.endsWith(".push-shm")), "the check never began: " + Fixtures.leftovers(dir));
+            hotswap.close();
+            assertEquals(List.of(), Fixtures.leftovers(dir), "temp files after close() returned");
+            assertEquals(List.of(), Thread.getAllStackTraces().keySet().stream().map(Thread::getName)
+                    .filter(n -> n.startsWith("hotswap-session-")).toList(), "sessions still running after close() returned");
+            assertTrue(push.get(60, TimeUnit.SECONDS).exit() != 0);
+            assertTrue(log.contains(java.util.logging.Level.WARNING, "stopped: the app is shutting down; nothing changed"), log.messages().toString());
+            assertFalse(log.messages().stream().anyMatch(m -> m.contains("damaged") || m.contains("directory the app can write")),
+                    log.messages().toString());
+        }
+        assertEquals(List.of("old"), Fixtures.query(live, "SELECT name FROM items"));
+    }
+
     private static boolean answers(Path socket) {
         try (SocketChannel ch = SocketChannel.open(UnixDomainSocketAddress.of(socket))) {
             return true;
