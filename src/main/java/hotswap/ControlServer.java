@@ -65,6 +65,11 @@ final class ControlServer {
     private Thread acceptor;
     private UserPrincipal owner;
     private final List<DatabaseClaim> claims = new ArrayList<>();
+    /**
+     * The socket file this server bound (its device and inode): once it stops listening, another
+     * app may take the path for a stale socket and bind its own there, which stopping must not remove.
+     */
+    private Object boundFile;
 
     ControlServer(Hotswap hotswap) {
         this.hotswap = hotswap;
@@ -80,6 +85,7 @@ final class ControlServer {
         try {
             ch.bind(address);
             Files.setPosixFilePermissions(socketPath, OWNER_ONLY_FILE);
+            boundFile = fileKey(socketPath);
         } catch (IOException | RuntimeException e) {
             ch.close();
             throw new IOException("could not listen on " + socketPath + ": " + Failures.describe(e), e);
@@ -141,13 +147,27 @@ final class ControlServer {
             watchdog.shutdownNow();
         }
         try {
-            Files.deleteIfExists(socketPath);
+            Object there = fileKey(socketPath);
+            if (there != null && there.equals(boundFile)) {
+                Files.deleteIfExists(socketPath);
+            } else if (there != null) {
+                LOG.info(() -> "left " + socketPath + " in place: another server has bound it since this one stopped listening");
+            }
         } catch (IOException e) {
             LOG.warning(() -> "could not remove " + socketPath + ": " + e.getMessage());
         }
         claims.forEach(DatabaseClaim::close);
         claims.clear();
         LOG.info(() -> "hotswap stopped listening on " + socketPath);
+    }
+
+    /** The device and inode of the file at {@code path}, not following a link; null when there is none. */
+    private static Object fileKey(Path path) throws IOException {
+        try {
+            return Files.readAttributes(path, java.nio.file.attribute.BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
+        } catch (java.nio.file.NoSuchFileException e) {
+            return null;
+        }
     }
 
     /** Sessions running now. */

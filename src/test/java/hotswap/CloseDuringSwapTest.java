@@ -152,6 +152,50 @@ class CloseDuringSwapTest {
         assertEquals(List.of("old"), Fixtures.query(live, "SELECT name FROM items"));
     }
 
+    /**
+     * An app that starts on the socket of one that is closing (a restart that does not wait, or
+     * the next version) while that one waits for its swap keeps its socket: the closing app
+     * removes only its own socket file, and the command line reaches the new app.
+     */
+    @Test
+    void anAppStartedOnTheSocketOfOneThatIsClosingKeepsItsSocket() throws Exception {
+        Path live = Fixtures.itemsDb(dir.resolve("live.sqlite3"), "old");
+        Fixtures.itemsDb(client.resolve("new.sqlite3"), "new");
+        Path socket = dir.resolve("hs.sock");
+        Hotswap closing = Hotswap.builder().socket(socket).database(live).build();
+        closing.start();
+        CountDownLatch swapping = new CountDownLatch(1);
+        CountDownLatch restarted = new CountDownLatch(1);
+        closing.database(live).addSwapListener(new SwapListener() {
+            @Override
+            public void beforeSwap(ManagedDatabase database) throws Exception {
+                swapping.countDown();
+                restarted.await(10, TimeUnit.SECONDS);
+            }
+        });
+        CompletableFuture<Fixtures.Result> push = Fixtures.concurrently(
+                () -> Fixtures.cli(client, Map.of("HOTSWAP_SOCKET", socket.toString()), null, "cp", "new.sqlite3", live.toString()));
+        assertTrue(swapping.await(30, TimeUnit.SECONDS), "the push never reached its swap");
+        CompletableFuture<Void> close = CompletableFuture.runAsync(closing::close, Fixtures.CONCURRENTLY);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (answers(socket) && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        Hotswap next = Hotswap.builder().socket(socket).database(live).build();
+        try {
+            next.start(); // the closing app no longer listens: its socket is stale
+            restarted.countDown();
+            close.get(30, TimeUnit.SECONDS);
+            assertEquals(0, push.get(30, TimeUnit.SECONDS).exit());
+            assertTrue(answers(socket), "the new app's socket was removed by the one that closed");
+            Fixtures.Result status = Fixtures.cli(client, Map.of("HOTSWAP_SOCKET", socket.toString()), null, "status");
+            assertEquals(0, status.exit(), status.toString());
+        } finally {
+            restarted.countDown();
+            next.close();
+        }
+    }
+
     private static boolean answers(Path socket) {
         try (SocketChannel ch = SocketChannel.open(UnixDomainSocketAddress.of(socket))) {
             return true;
