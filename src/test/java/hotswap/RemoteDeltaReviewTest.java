@@ -343,12 +343,16 @@ class RemoteDeltaReviewTest {
         }
     }
 
+    /**
+     * A remote delta pull onto a disk that fills as the pages arrive (a local one is refused before
+     * its copy starts, when the copy could not grow to the snapshot's size beside the app's reserve).
+     */
     @Test
     void aDeltaPullThatFillsTheDiskSaysWhatHappenedThatTheCopyWasNotChangedAndWhatToDo() throws Exception {
         Path dir = Fixtures.tempDir();
         Path small = Files.createDirectory(dir.resolve("small"));
         Fixtures.mountTmpfs(small, "1m");
-        try (RunningApp app = RunningApp.start()) {
+        try (RemoteSide app = new RemoteSide("app").start()) {
             String rows = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < %d) "
                     + "INSERT INTO items(name) SELECT hex(randomblob(500)) FROM n";
             Fixtures.createDb(app.db, rows.formatted(1200));
@@ -360,7 +364,7 @@ class RemoteDeltaReviewTest {
             assertTrue(2 * Files.size(copy) < free && Files.size(copy) + Files.size(app.db) > free,
                     "the test needs room for the copy twice, not for the live database beside it: " + free);
 
-            Fixtures.Result r = app.cli(small, null, "cp", "--delta", app.db.toString(), "copy.sqlite3");
+            Fixtures.Result r = app.cp(null, RemoteSide.HOST + ":db/production.sqlite3", copy.toString(), "--remote-dir", "app");
 
             assertEquals(1, r.exit(), r.toString());
             assertEquals("ERROR: cannot write " + copy + ": No space left on device; it was not changed. "
