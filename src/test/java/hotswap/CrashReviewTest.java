@@ -128,4 +128,32 @@ class CrashReviewTest {
             assertArrayEquals(before, java.nio.file.Files.readAllBytes(backup));
         }
     }
+
+    /**
+     * A writable destination in a directory that takes no new name (immutable, chattr +i): the copy a
+     * delta pull patches cannot be made beside it, and the refusal says so once, not "nothing changed"
+     * twice under two "cannot write" prefixes.
+     */
+    @Test
+    void aDeltaPullWhoseCopyCannotBeMadeBesideItsDestinationSaysSoOnce() throws Exception {
+        Fixtures.assumeRoot("make a directory immutable");
+        Path backups = java.nio.file.Files.createDirectory(client.resolve("backups"));
+        Path backup = Fixtures.itemsDb(backups.resolve("backup.sqlite3"), "kept");
+        Process chattr = new ProcessBuilder("chattr", "+i", backups.toString()).redirectErrorStream(true).start();
+        String why = new String(chattr.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).strip();
+        org.junit.jupiter.api.Assumptions.assumeTrue(chattr.waitFor() == 0, "chattr +i was refused: " + why);
+        cleanup.add(() -> new ProcessBuilder("chattr", "-i", backups.toString()).start().waitFor());
+        try (Hotswap h = Hotswap.builder().socket(dir.resolve("hs.sock")).database(live).build()) {
+            h.start();
+
+            Fixtures.Result r = Fixtures.cli(client, Map.of("HOTSWAP_SOCKET", h.socket().toString()), null,
+                    "cp", live.toString(), "backups/backup.sqlite3", "--delta");
+
+            assertEquals(1, r.exit(), r.toString());
+            String error = r.stderr().lines().filter(l -> l.startsWith("ERROR: ")).findFirst().orElse("");
+            assertTrue(error.startsWith("ERROR: cannot write " + backup + ": "), r.toString());
+            assertTrue(error.endsWith("; nothing changed. Pull to a directory you can write"), r.toString());
+            assertEquals(1, error.split("nothing changed", -1).length - 1, r.toString());
+        }
+    }
 }

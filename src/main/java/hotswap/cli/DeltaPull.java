@@ -84,7 +84,7 @@ final class DeltaPull {
             } catch (IOException ignored) {
                 // read-only
             }
-            throw new Failure(e instanceof PullSink.OpenElsewhere ? e.getMessage()
+            throw new Failure(e instanceof PullSink.Refused ? e.getMessage()
                     : "cannot write beside " + destination + ": " + Failures.describe(e) + "; nothing changed");
         }
         PullSink.ToFile copy = sink;

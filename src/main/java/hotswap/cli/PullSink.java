@@ -64,10 +64,10 @@ abstract class PullSink {
     /** Removes anything a failed or stopped pull left; does nothing after {@link #commit}. May run on a shutdown hook. */
     abstract void discard();
 
-    /** The destination is open in another process: the message says all, and nothing changed. */
-    static final class OpenElsewhere extends IOException {
-        OpenElsewhere(String message) {
-            super(message);
+    /** A refusal whose message says all, that nothing changed included: the destination is open elsewhere, or cannot be written. */
+    static final class Refused extends IOException {
+        Refused(String message, Throwable cause) {
+            super(message, cause);
         }
     }
 
@@ -242,7 +242,7 @@ abstract class PullSink {
                 out = FileChannel.open(temp, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
                         PosixFilePermissions.asFileAttribute(mode));
             } catch (IOException e) {
-                throw new IOException("cannot write " + destination + ": " + Failures.describe(e) + "; nothing changed. "
+                throw new Refused("cannot write " + destination + ": " + Failures.describe(e) + "; nothing changed. "
                         + "Pull to a directory you can write", e);
             }
         }
@@ -324,9 +324,9 @@ abstract class PullSink {
                 return; // nothing there yet, or nothing to tell
             }
             if (!holders.isEmpty()) {
-                throw new OpenElsewhere(destination + " is open in another process (" + String.join(", ", holders)
+                throw new Refused(destination + " is open in another process (" + String.join(", ", holders)
                         + "), which would go on using the replaced file and lose what it writes; " + destination
-                        + " was not changed. Stop that process first, or, to replace a running app's database, push to it");
+                        + " was not changed. Stop that process first, or, to replace a running app's database, push to it", null);
             }
         }
 
