@@ -181,9 +181,14 @@ final class ControlServer {
      */
     private void awaitSessionsEnded(long deadline) {
         try {
-            if (!pool.awaitTermination(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
-                LOG.warning(() -> "stopping: " + sessions.size() + " command(s) did not end in time; each removes its temp "
-                        + "files when it ends, or the next start does");
+            // Cancelled again and again: SQLite forgets a cancel that came just before its statement started.
+            while (!pool.awaitTermination(Math.min(10_000_000, Math.max(0, deadline - System.nanoTime())), TimeUnit.NANOSECONDS)) {
+                if (deadline - System.nanoTime() <= 0) {
+                    LOG.warning(() -> "stopping: " + sessions.size() + " command(s) did not end in time; each removes its temp "
+                            + "files when it ends, or the next start does");
+                    return;
+                }
+                sessions.forEach(Session::cancelRunning);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

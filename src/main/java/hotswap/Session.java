@@ -45,8 +45,9 @@ final class Session implements Runnable {
     private final AtomicInteger state = new AtomicInteger(RUNNING);
     /** The thread serving this session, once it runs. */
     private volatile Thread thread;
-    /** A statement the command runs now that a stopping server cancels (a push's integrity check), or null. */
-    private volatile java.sql.Statement cancellable;
+    /** A statement the command runs now that a stopping server cancels (a push's integrity check), or null; guarded by itself. */
+    private java.sql.Statement cancellable;
+    private final Object cancellableLock = new Object();
 
     /**
      * @param sessions the server's running sessions, which this one joins while it runs
@@ -94,7 +95,7 @@ final class Session implements Runnable {
             closeConnection();
             // Closing the socket ends a wait for the client, not a check of a large file nor a wait for another
             // command's lock: the server waits for this session to end, so end those too. No swap follows.
-            cancel(cancellable);
+            cancelRunning();
             Thread t = thread;
             if (t != null) {
                 t.interrupt();
@@ -109,22 +110,37 @@ final class Session implements Runnable {
         return aborted() && stopping.getAsBoolean();
     }
 
-    /** The statement the command now runs, or null once it has ended; one that starts after the abort is cancelled at once. */
+    /**
+     * The statement the command is about to run, or null once it has ended, before its connection
+     * closes. SQLite forgets a cancel that comes before a statement starts, so one given after the
+     * abort has its connection closed here instead, and fails as it runs; and the stopping server cancels again
+     * while it waits ({@link #cancelRunning}), for a cancel that came just before the start.
+     */
     void running(java.sql.Statement statement) {
-        cancellable = statement;
-        if (statement != null && aborted() && stopping.getAsBoolean()) {
-            cancel(statement);
+        synchronized (cancellableLock) { // a cancel never runs on a connection being closed: SQLite would use freed memory
+            cancellable = statement;
+            if (statement != null && aborted() && stopping.getAsBoolean()) {
+                cancellable = null;
+                try {
+                    statement.getConnection().close(); // on this thread, before it runs: the statement then fails (a closed one alone runs)
+                } catch (java.sql.SQLException e) {
+                    LOG.fine(() -> "closing the connection of a stopped session's statement: " + e);
+                }
+            }
         }
     }
 
-    private static void cancel(java.sql.Statement statement) {
-        if (statement == null) {
-            return;
-        }
-        try {
-            statement.cancel();
-        } catch (java.sql.SQLException | RuntimeException e) {
-            LOG.fine(() -> "cancelling a statement of a stopped session: " + e);
+    /** Cancels the statement the session runs now, if it was stopped and runs one. */
+    void cancelRunning() {
+        synchronized (cancellableLock) {
+            if (cancellable == null || !aborted()) {
+                return;
+            }
+            try {
+                cancellable.cancel();
+            } catch (java.sql.SQLException | RuntimeException e) {
+                LOG.fine(() -> "cancelling a statement of a stopped session: " + e);
+            }
         }
     }
 

@@ -196,6 +196,82 @@ class CloseDuringSwapTest {
         }
     }
 
+    /**
+     * SQLite forgets a cancel that comes before a statement starts: a push's check that begins
+     * after its session was stopped (close() came while it opened the file) must still end at
+     * once, not run its whole length while close() waits for it.
+     */
+    @Test
+    void aCheckThatBeginsAfterItsSessionWasStoppedEndsAtOnce() throws Exception {
+        Path big = Fixtures.createDb(client.resolve("big.sqlite3"), "CREATE TABLE items(id INTEGER PRIMARY KEY, name TEXT)",
+                "CREATE INDEX items_name ON items(name)",
+                "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 200000) "
+                        + "INSERT INTO items(name) SELECT hex(randomblob(40)) FROM n");
+        try (SessionOnASocket stopped = new SessionOnASocket(Fixtures.itemsDb(dir.resolve("live.sqlite3"), "old"))) {
+            stopped.session.abortUnlessSwapping();
+            // What it says, Push replaces: the push stopped as the app is shutting down.
+            org.junit.jupiter.api.Assertions.assertThrows(CommandFailure.class,
+                    () -> new PushedFile(big).checkIntegrity(false, stopped.session::running),
+                    "the check of a stopped session ran to its end");
+        }
+    }
+
+    /**
+     * A cancel from close() runs on the check's connection: the check, as it ends, must not close
+     * that connection (which frees SQLite's memory) while the cancel still runs on it.
+     */
+    @Test
+    void aCheckThatEndsWaitsForACancelUnderWayBeforeItsConnectionCloses() throws Exception {
+        CountDownLatch cancelling = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        java.sql.Statement check = (java.sql.Statement) java.lang.reflect.Proxy.newProxyInstance(getClass().getClassLoader(),
+                new Class<?>[] {java.sql.Statement.class}, (proxy, method, args) -> {
+                    if (method.getName().equals("cancel")) {
+                        cancelling.countDown();
+                        release.await(10, TimeUnit.SECONDS);
+                    }
+                    return null;
+                });
+        try (SessionOnASocket s = new SessionOnASocket(Fixtures.itemsDb(dir.resolve("live.sqlite3"), "old"))) {
+            s.session.running(check);
+            CompletableFuture<Boolean> abort = Fixtures.concurrently(s.session::abortUnlessSwapping);
+            assertTrue(cancelling.await(10, TimeUnit.SECONDS), "close() never cancelled the check");
+            CompletableFuture<Void> ended = CompletableFuture.runAsync(() -> s.session.running(null), Fixtures.CONCURRENTLY);
+            Thread.sleep(300);
+            assertFalse(ended.isDone(), "the check went on to close its connection while the cancel ran on it");
+            release.countDown();
+            ended.get(10, TimeUnit.SECONDS);
+            assertTrue(abort.get(10, TimeUnit.SECONDS));
+        } finally {
+            release.countDown();
+        }
+    }
+
+    /** A session of a server that is stopping, on a connected socket, not run. */
+    private static final class SessionOnASocket implements AutoCloseable {
+        final java.nio.channels.ServerSocketChannel server;
+        final SocketChannel app;
+        final SocketChannel peer;
+        final Session session;
+
+        SessionOnASocket(Path live) throws IOException {
+            Path socket = live.resolveSibling("s.sock");
+            server = java.nio.channels.ServerSocketChannel.open(java.net.StandardProtocolFamily.UNIX).bind(UnixDomainSocketAddress.of(socket));
+            peer = SocketChannel.open(UnixDomainSocketAddress.of(socket));
+            app = server.accept();
+            Hotswap hotswap = Hotswap.builder().socket(socket).database(live).build();
+            session = new Session(hotswap, app, hotswap.socket().getFileSystem().getUserPrincipalLookupService()
+                    .lookupPrincipalByName(System.getProperty("user.name")), java.util.concurrent.ConcurrentHashMap.newKeySet(), () -> true);
+        }
+
+        @Override
+        public void close() throws IOException {
+            app.close();
+            peer.close();
+            server.close();
+        }
+    }
+
     private static boolean answers(Path socket) {
         try (SocketChannel ch = SocketChannel.open(UnixDomainSocketAddress.of(socket))) {
             return true;
