@@ -252,7 +252,15 @@ final class Pull {
             throw new CommandFailure("cannot take a snapshot in a directory whose path holds white space, ' and \" all three "
                     + "(sqlite-jdbc's backup command cannot name such a file): " + live.getParent() + "; nothing was copied");
         }
-        db.fileLock.readLock().lock(); // no swap of this database until the snapshot is complete
+        try {
+            // No swap of this database until the snapshot is complete. A stopping server interrupts a command it
+            // stops: one that waits here for a swap to end has no client left to take the snapshot.
+            db.fileLock.readLock().lockInterruptibly();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new CommandFailure("snapshot of " + live + " stopped: the app is shutting down; nothing was copied. "
+                    + "Copy again once it is back");
+        }
         // A connection like the app's own (not read-only): when it is the last one to close, SQLite checkpoints
         // and removes the -wal and -shm files, instead of leaving them behind as a read-only connection would.
         try (Connection c = db.dataSource().getConnection()) {

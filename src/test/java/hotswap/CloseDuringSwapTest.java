@@ -197,6 +197,61 @@ class CloseDuringSwapTest {
     }
 
     /**
+     * close() while a pull waits for a push's swap to end: the pull is stopped then and there, not
+     * once the swap has ended, when it would still snapshot the whole database for a client that
+     * close() has already cut off, while close() waits for it. The swap itself finishes.
+     */
+    @Test
+    void aPullWaitingForASwapWhenCloseComesEndsWithoutTakingItsSnapshot() throws Exception {
+        Path live = Fixtures.itemsDb(dir.resolve("live.sqlite3"), "old");
+        Fixtures.itemsDb(client.resolve("new.sqlite3"), "new");
+        Path socket = dir.resolve("hs.sock");
+        Hotswap hotswap = Hotswap.builder().socket(socket).database(live).build();
+        hotswap.start();
+        CountDownLatch swapping = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        hotswap.database(live).addSwapListener(new SwapListener() {
+            @Override
+            public void beforeSwap(ManagedDatabase database) throws Exception {
+                swapping.countDown();
+                release.await(30, TimeUnit.SECONDS);
+            }
+        });
+        Map<String, String> env = Map.of("HOTSWAP_SOCKET", socket.toString());
+        CompletableFuture<Fixtures.Result> push = Fixtures.concurrently(() -> Fixtures.cli(client, env, null, "cp", "new.sqlite3", live.toString()));
+        CompletableFuture<Void> close = null;
+        try {
+            assertTrue(swapping.await(30, TimeUnit.SECONDS), "the push never reached its swap");
+            CompletableFuture<Fixtures.Result> pull = Fixtures.concurrently(() -> Fixtures.cli(client, env, null, "cp", live.toString(), "copy.sqlite3"));
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            // The pull makes its snapshot file, empty, then waits for the swap to end before SQLite fills it.
+            while (Fixtures.leftovers(dir).stream().noneMatch(n -> n.contains("pull")) && System.nanoTime() < deadline) {
+                Thread.sleep(1);
+            }
+            assertTrue(Fixtures.leftovers(dir).stream().anyMatch(n -> n.contains("pull")), "the pull never began: " + Fixtures.leftovers(dir));
+            close = CompletableFuture.runAsync(hotswap::close, Fixtures.CONCURRENTLY);
+            deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            while (Fixtures.leftovers(dir).stream().anyMatch(n -> n.contains("pull")) && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            assertEquals(List.of(), Fixtures.leftovers(dir).stream().filter(n -> n.contains("pull")).toList(),
+                    "the stopped pull still waits to take its snapshot");
+            assertTrue(pull.get(30, TimeUnit.SECONDS).exit() != 0);
+        } finally {
+            release.countDown();
+            if (close != null) {
+                close.get(30, TimeUnit.SECONDS);
+            } else {
+                hotswap.close();
+            }
+        }
+        Fixtures.Result r = push.get(30, TimeUnit.SECONDS);
+        assertEquals(0, r.exit(), r.toString());
+        assertEquals(List.of("new"), Fixtures.query(live, "SELECT name FROM items"));
+        assertEquals(List.of(), Fixtures.leftovers(dir));
+    }
+
+    /**
      * SQLite forgets a cancel that comes before a statement starts: a push's check that begins
      * after its session was stopped (close() came while it opened the file) must still end at
      * once, not run its whole length while close() waits for it.
