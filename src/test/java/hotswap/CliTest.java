@@ -14,6 +14,7 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -293,6 +294,44 @@ class CliTest {
                     + "sqlite3 new.sqlite3 'PRAGMA wal_checkpoint(TRUNCATE)'", errorLine(r), r.toString());
             assertFalse(r.stderr().contains("Swapping database"), "a push refused before a byte is sent swaps nothing: " + r);
         }
+        assertArrayEquals(before, Files.readAllBytes(app.db));
+        assertEquals("[\"alpha\",\"bravo\"]", app.get("/items").body());
+        assertNoLeftoversIn(app.db.getParent());
+    }
+
+    /**
+     * A source file that shrinks while it is sent (another program rewrites it): the frame under way
+     * cannot be completed, and the push must end with the client saying so, not hang with the app
+     * waiting for the rest of the frame and the client waiting for the app.
+     */
+    @Test
+    void aPushWhoseSourceShrinksWhileItIsSentEndsSayingSoAndChangesNothing() throws Exception {
+        app = RunningApp.start("alpha", "bravo");
+        byte[] before = Files.readAllBytes(app.db);
+        Path source = Fixtures.itemsDb(client.resolve("new.sqlite3"), "new");
+        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(source.toFile(), "rw")) {
+            f.setLength(256L << 20); // a SQLite start, then holes: quick to send, slow enough to catch mid-way
+        }
+        java.util.concurrent.CompletableFuture<Fixtures.Result> push =
+                Fixtures.concurrently(() -> app.cli(client, null, "cp", "new.sqlite3", app.db.toString()));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        boolean truncated = false;
+        while (!truncated && !push.isDone() && System.nanoTime() < deadline) {
+            for (String name : Fixtures.leftovers(app.db.getParent())) {
+                Path temp = app.db.resolveSibling(name);
+                if (name.endsWith(".push") && Files.exists(temp) && Files.size(temp) > (1 << 20)) {
+                    try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(source.toFile(), "rw")) {
+                        f.setLength(4096);
+                    }
+                    truncated = true;
+                }
+            }
+        }
+        assertTrue(truncated, "the push ended before the source could be cut short: " + push.getNow(null));
+        Fixtures.Result r = push.get(90, TimeUnit.SECONDS);
+        assertEquals(1, r.exit(), r.toString());
+        assertTrue(r.stderr().contains("ERROR: cannot read " + source.toRealPath() + ": it shrank while being sent; nothing changed"),
+                r.toString());
         assertArrayEquals(before, Files.readAllBytes(app.db));
         assertEquals("[\"alpha\",\"bravo\"]", app.get("/items").body());
         assertNoLeftoversIn(app.db.getParent());

@@ -749,7 +749,12 @@ final class CopyClient {
                 for (long pos = 0; pos < size; pos += Protocol.DATA_CHUNK_BYTES) {
                     int n = (int) Math.min(Protocol.DATA_CHUNK_BYTES, size - pos);
                     if (chunk == null) {
-                        frames.transferFrom(Channel.DATA_IN, in, pos, n);
+                        try {
+                            frames.transferFrom(Channel.DATA_IN, in, pos, n);
+                        } catch (java.io.EOFException e) {
+                            // The frame under way cannot be completed: the app would wait for its rest, and this client for the app.
+                            throw new LocalReadError("cannot read " + source + ": it shrank while being sent");
+                        }
                     } else {
                         readChunk(in, chunk, pos, n, source);
                         packer.send(frames, Channel.DATA_IN, Channel.DATA_IN_DEFLATED, chunk.array(), n);
