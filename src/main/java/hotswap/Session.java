@@ -43,6 +43,8 @@ final class Session implements Runnable {
     private final BooleanSupplier stopping;
     private final Frames frames;
     private final AtomicInteger state = new AtomicInteger(RUNNING);
+    /** Whether {@link #beginSwap()} moved the session to swapping, whatever happened after. */
+    private volatile boolean swapBegan;
     /** The thread serving this session, once it runs. */
     private volatile Thread thread;
     /** A statement the command runs now that a stopping server cancels (a push's integrity check), or null; guarded by itself. */
@@ -82,7 +84,11 @@ final class Session implements Runnable {
      * @return false when the server is stopping (or stopped this session): do not swap
      */
     boolean beginSwap() {
-        return state.compareAndSet(RUNNING, SWAPPING) && !stopping.getAsBoolean();
+        if (!state.compareAndSet(RUNNING, SWAPPING)) {
+            return false;
+        }
+        swapBegan = true;
+        return !stopping.getAsBoolean();
     }
 
     /**
@@ -105,9 +111,13 @@ final class Session implements Runnable {
         return false;
     }
 
-    /** Whether the server stopped this session as it stopped: the command failed for that, and nothing else. */
+    /**
+     * Whether the server stopped this session as it stopped, before it began swapping: the command
+     * failed for that, and nothing else. A swap the server gave up waiting for failed for its own
+     * reason, which its message keeps.
+     */
     boolean stoppedByServer() {
-        return aborted() && stopping.getAsBoolean();
+        return aborted() && stopping.getAsBoolean() && !swapBegan;
     }
 
     /**

@@ -115,6 +115,44 @@ class CloseDuringSwapTest {
     }
 
     /**
+     * A swap close() gave up waiting for (a beforeSwap that outlasts the swap's timeout and the stop's
+     * margin) fails for its own reason, which the app's log keeps: it is not rewritten as a push the
+     * stop cut short before it began swapping.
+     */
+    @Test
+    void aSwapCloseGaveUpOnFailsInTheLogForItsOwnReason() throws Exception {
+        Path live = Fixtures.itemsDb(dir.resolve("live.sqlite3"), "old");
+        Fixtures.itemsDb(client.resolve("new.sqlite3"), "new");
+        Path socket = dir.resolve("hs.sock");
+        Hotswap hotswap = Hotswap.builder().socket(socket).database(live).swapTimeout(java.time.Duration.ofMillis(200)).build();
+        hotswap.start();
+        CountDownLatch swapping = new CountDownLatch(1);
+        CountDownLatch closed = new CountDownLatch(1);
+        hotswap.database(live).addSwapListener(new SwapListener() {
+            @Override
+            public void beforeSwap(ManagedDatabase database) throws Exception {
+                swapping.countDown();
+                closed.await(60, TimeUnit.SECONDS); // returns only once close() has given up on this swap
+            }
+        });
+        try (LogCapture log = new LogCapture("hotswap")) {
+            CompletableFuture<Fixtures.Result> push = Fixtures.concurrently(
+                    () -> Fixtures.cli(client, Map.of("HOTSWAP_SOCKET", socket.toString()), null, "cp", "new.sqlite3", live.toString()));
+            assertTrue(swapping.await(30, TimeUnit.SECONDS), "the push never reached its swap");
+            hotswap.close(); // waits the swap's timeout plus the margin, then aborts the session
+            closed.countDown();
+            push.get(60, TimeUnit.SECONDS);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (log.messages().stream().noneMatch(m -> m.startsWith("command failed: ")) && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            String failed = log.messages().stream().filter(m -> m.startsWith("command failed: ")).findFirst().orElse("");
+            assertTrue(failed.contains("beforeSwap returned after the swap's timeout"), log.messages().toString());
+        }
+        assertEquals(List.of("old"), Fixtures.query(live, "SELECT name FROM items"));
+    }
+
+    /**
      * close() while a push checks a large file: the check is cancelled, and close() returns with no
      * command of its still running and none of its temp files left (a push's is the database's
      * size); the app's log says the push stopped because the app is shutting down, not that the
