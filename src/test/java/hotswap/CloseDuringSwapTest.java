@@ -126,19 +126,9 @@ class CloseDuringSwapTest {
         Path socket = dir.resolve("hs.sock");
         Hotswap hotswap = Hotswap.builder().socket(socket).database(live).swapTimeout(java.time.Duration.ofMillis(200)).build();
         hotswap.start();
-        CountDownLatch swapping = new CountDownLatch(1);
-        CountDownLatch closed = new CountDownLatch(1);
-        hotswap.database(live).addSwapListener(new SwapListener() {
-            @Override
-            public void beforeSwap(ManagedDatabase database) throws Exception {
-                swapping.countDown();
-                closed.await(60, TimeUnit.SECONDS); // returns only once close() has given up on this swap
-            }
-        });
+        CountDownLatch closed = new CountDownLatch(1); // beforeSwap returns only once close() has given up on its swap
         try (LogCapture log = new LogCapture("hotswap")) {
-            CompletableFuture<Fixtures.Result> push = Fixtures.concurrently(
-                    () -> Fixtures.cli(client, Map.of("HOTSWAP_SOCKET", socket.toString()), null, "cp", "new.sqlite3", live.toString()));
-            assertTrue(swapping.await(30, TimeUnit.SECONDS), "the push never reached its swap");
+            CompletableFuture<Fixtures.Result> push = pushHeldInItsSwap(hotswap, live, closed);
             hotswap.close(); // waits the swap's timeout plus the margin, then aborts the session
             closed.countDown();
             push.get(60, TimeUnit.SECONDS);
@@ -150,6 +140,22 @@ class CloseDuringSwapTest {
             assertTrue(failed.contains("beforeSwap returned after the swap's timeout"), log.messages().toString());
         }
         assertEquals(List.of("old"), Fixtures.query(live, "SELECT name FROM items"));
+    }
+
+    /** Pushes client's new.sqlite3 onto {@code live}; returns once its swap waits in beforeSwap, which ends when {@code release} does. */
+    private CompletableFuture<Fixtures.Result> pushHeldInItsSwap(Hotswap h, Path live, CountDownLatch release) throws Exception {
+        CountDownLatch swapping = new CountDownLatch(1);
+        h.database(live).addSwapListener(new SwapListener() {
+            @Override
+            public void beforeSwap(ManagedDatabase database) throws Exception {
+                swapping.countDown();
+                release.await(60, TimeUnit.SECONDS);
+            }
+        });
+        CompletableFuture<Fixtures.Result> push = Fixtures.concurrently(
+                () -> Fixtures.cli(client, Map.of("HOTSWAP_SOCKET", h.socket().toString()), null, "cp", "new.sqlite3", live.toString()));
+        assertTrue(swapping.await(30, TimeUnit.SECONDS), "the push never reached its swap: " + (push.isDone() ? push.get() : ""));
+        return push;
     }
 
     /**
@@ -202,18 +208,8 @@ class CloseDuringSwapTest {
         Path socket = dir.resolve("hs.sock");
         Hotswap closing = Hotswap.builder().socket(socket).database(live).build();
         closing.start();
-        CountDownLatch swapping = new CountDownLatch(1);
         CountDownLatch restarted = new CountDownLatch(1);
-        closing.database(live).addSwapListener(new SwapListener() {
-            @Override
-            public void beforeSwap(ManagedDatabase database) throws Exception {
-                swapping.countDown();
-                restarted.await(10, TimeUnit.SECONDS);
-            }
-        });
-        CompletableFuture<Fixtures.Result> push = Fixtures.concurrently(
-                () -> Fixtures.cli(client, Map.of("HOTSWAP_SOCKET", socket.toString()), null, "cp", "new.sqlite3", live.toString()));
-        assertTrue(swapping.await(30, TimeUnit.SECONDS), "the push never reached its swap");
+        CompletableFuture<Fixtures.Result> push = pushHeldInItsSwap(closing, live, restarted);
         CompletableFuture<Void> close = CompletableFuture.runAsync(closing::close, Fixtures.CONCURRENTLY);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (answers(socket) && System.nanoTime() < deadline) {
@@ -246,20 +242,11 @@ class CloseDuringSwapTest {
         Path socket = dir.resolve("hs.sock");
         Hotswap hotswap = Hotswap.builder().socket(socket).database(live).build();
         hotswap.start();
-        CountDownLatch swapping = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
-        hotswap.database(live).addSwapListener(new SwapListener() {
-            @Override
-            public void beforeSwap(ManagedDatabase database) throws Exception {
-                swapping.countDown();
-                release.await(30, TimeUnit.SECONDS);
-            }
-        });
         Map<String, String> env = Map.of("HOTSWAP_SOCKET", socket.toString());
-        CompletableFuture<Fixtures.Result> push = Fixtures.concurrently(() -> Fixtures.cli(client, env, null, "cp", "new.sqlite3", live.toString()));
+        CompletableFuture<Fixtures.Result> push = pushHeldInItsSwap(hotswap, live, release);
         CompletableFuture<Void> close = null;
         try {
-            assertTrue(swapping.await(30, TimeUnit.SECONDS), "the push never reached its swap");
             CompletableFuture<Fixtures.Result> pull = Fixtures.concurrently(() -> Fixtures.cli(client, env, null, "cp", live.toString(), "copy.sqlite3"));
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
             // The pull makes its snapshot file, empty, then waits for the swap to end before SQLite fills it.
