@@ -337,6 +337,32 @@ class CliTest {
         assertNoLeftoversIn(app.db.getParent());
     }
 
+    /**
+     * A source whose read fails while it is sent (a disk error; here a file of the kernel's that
+     * says it holds 4096 bytes and fails every read with EIO): as with one that shrinks, the frame
+     * under way cannot be completed, and the push must end saying why, not hang with the app
+     * waiting for the rest of the frame and the client waiting for the app.
+     */
+    @Test
+    void aPushWhoseSourceFailsToReadWhileItIsSentEndsSayingSoAndChangesNothing() throws Exception {
+        Path failing = Path.of("/sys/devices/software/power/autosuspend_delay_ms"); // EIO where runtime PM is not in use
+        boolean fails = false;
+        try (java.io.InputStream in = Files.newInputStream(failing)) {
+            in.read();
+        } catch (java.io.IOException e) {
+            fails = Files.size(failing) > 0 && String.valueOf(e.getMessage()).contains("Input/output error");
+        }
+        org.junit.jupiter.api.Assumptions.assumeTrue(fails, failing + " is not here, or reads without an error");
+        app = RunningApp.start("alpha", "bravo");
+        byte[] before = Files.readAllBytes(app.db);
+        Fixtures.Result r = app.cli(client, null, "cp", failing.toString(), app.db.toString());
+        assertEquals(1, r.exit(), r.toString());
+        assertTrue(r.stderr().contains("ERROR: cannot read " + failing + ": Input/output error; nothing changed"), r.toString());
+        assertArrayEquals(before, Files.readAllBytes(app.db));
+        assertEquals("[\"alpha\",\"bravo\"]", app.get("/items").body());
+        assertNoLeftoversIn(app.db.getParent());
+    }
+
     /** {@code hotswap cp - DB < new.sqlite3} is a push from a file too: its -wal is checked the same way. */
     @Test
     void aPushFromStdinRedirectedFromAFileWhoseWalHoldsCommittedRowsIsRefusedAndChangesNothing() throws Exception {

@@ -754,6 +754,11 @@ final class CopyClient {
                         } catch (java.io.EOFException e) {
                             // The frame under way cannot be completed: the app would wait for its rest, and this client for the app.
                             throw new LocalReadError("cannot read " + source + ": it shrank while being sent");
+                        } catch (IOException e) {
+                            // The kernel's copy does not say which side failed. A source that fails to read again (a disk
+                            // error) leaves the frame unfinished, as above: that is a local failure. Else the app stopped reading.
+                            readChunk(in, ByteBuffer.allocate(n), pos, n, source);
+                            throw e;
                         }
                     } else {
                         readChunk(in, chunk, pos, n, source);
