@@ -47,7 +47,7 @@ final class Session implements Runnable {
     private volatile boolean swapBegan;
     /** The thread serving this session, once it runs. */
     private volatile Thread thread;
-    /** A statement the command runs now that a stopping server cancels (a push's integrity check), or null; guarded by itself. */
+    /** A statement the command runs now that a stopping server cancels (a push's integrity check), or null; guarded by cancellableLock. */
     private java.sql.Statement cancellable;
     private final Object cancellableLock = new Object();
 
