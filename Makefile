@@ -1,5 +1,5 @@
 # hotswap: built with plain javac and jar. Maven only fetches the pinned jars into lib/.
-#   make          build build/hotswap.jar
+#   make          build build/hotswap.jar, and build/hotswap.jsa (the client's class-data archive)
 #   make run      start the demo app on db/production.sqlite3
 #   make test     run every test; the last line reads "N passed, N failed"
 # Set JAVA_HOME to build and test with another JDK (17 or newer).
@@ -24,11 +24,12 @@ JUNIT_JAR  := lib/junit-platform-console-standalone-$(JUNIT_VERSION).jar
 MAIN_SRC   := $(shell find src/main/java -name '*.java')
 TEST_SRC   := $(shell find src/test/java -name '*.java')
 JARFILE    := build/hotswap.jar
+ARCHIVE    := build/hotswap.jsa
 
 .PHONY: all run test stress clean bench
 .DELETE_ON_ERROR:
 
-all: $(JARFILE)
+all: $(JARFILE) $(ARCHIVE)
 
 # String concatenation compiled to StringBuilder calls, not invokedynamic: a call site's first run then
 # costs no bootstrap, which a short-lived client pays at start (make bench, target 8, has the A/B).
@@ -40,20 +41,34 @@ $(JARFILE): $(MAIN_SRC) Makefile
 	@$(JAVAC) $(JAVAC_FLAGS) $(INLINE_CONCAT) -d build/classes $(MAIN_SRC)
 	$(JAR) --create --file $@ --main-class hotswap.cli.Main -C build/classes .
 
+# The client's class-data archive, recorded from one real push to the demo app started on a scratch
+# database: bin/hotswap maps it when the JDK running it accepts it, and starts without it otherwise.
+# A failed recording leaves no archive and fails nothing: the client works the same, a little slower.
+$(ARCHIVE): $(JARFILE) $(SQLITE_JAR)
+	@rm -rf build/cds-train $@ && mkdir -p build/cds-train
+	@echo "recording $@"
+	@cd build/cds-train && export PORT=0 HOTSWAP_DB=live.sqlite3 HOTSWAP_SOCKET=app.sock HOTSWAP_JAR=$(abspath $(JARFILE)) && \
+	  { $(JAVA) -cp ../hotswap.jar:../../$(SQLITE_JAR) hotswap.demo.DemoApp >app.log 2>&1 & app=$$!; } && \
+	  for i in $$(seq 100); do [ -S app.sock ] && break; sleep 0.1; done && \
+	  ../../bin/hotswap cp live.sqlite3 copy.sqlite3 >>app.log 2>&1 && \
+	  JAVA_TOOL_OPTIONS="-XX:ArchiveClassesAtExit=../hotswap.jsa" ../../bin/hotswap cp copy.sqlite3 live.sqlite3 >>app.log 2>&1; \
+	  kill $$app 2>/dev/null; wait $$app 2>/dev/null; \
+	  [ -s ../hotswap.jsa ] || { rm -f ../hotswap.jsa; echo "note: no class-data archive (see build/cds-train/app.log); bin/hotswap runs without it"; }
+
 lib/sqlite-jdbc-%.jar:
 	mvn -B -q $(DEPENDENCY_PLUGIN):copy -Dartifact=org.xerial:sqlite-jdbc:$* -DoutputDirectory=lib
 
 lib/junit-platform-console-standalone-%.jar:
 	mvn -B -q $(DEPENDENCY_PLUGIN):copy -Dartifact=org.junit.platform:junit-platform-console-standalone:$* -DoutputDirectory=lib
 
-build/test-classes.stamp: $(JARFILE) $(TEST_SRC) $(SQLITE_JAR) $(JUNIT_JAR)
+build/test-classes.stamp: $(JARFILE) $(ARCHIVE) $(TEST_SRC) $(SQLITE_JAR) $(JUNIT_JAR)
 	@rm -rf build/test-classes && mkdir -p build/test-classes
 	@echo "javac build/test-classes"
 	@$(JAVAC) $(JAVAC_FLAGS) -cp $(JARFILE):$(JUNIT_JAR) -d build/test-classes $(TEST_SRC)
 	@touch $@
 
 # sqlite-jdbc loads its native library with System.load, which JDK 24 and later warn about unless allowed.
-run: $(JARFILE) $(SQLITE_JAR)
+run: $(JARFILE) $(ARCHIVE) $(SQLITE_JAR)
 	$(JAVA) --enable-native-access=ALL-UNNAMED -cp $(JARFILE):$(SQLITE_JAR) hotswap.demo.DemoApp
 
 # $(call junit,JVM_FLAGS,LAUNCHER_FLAGS,PREFIX): runs the test classes with the JUnit console launcher, then
@@ -88,7 +103,7 @@ clean:
 # wrk, sqlite3 and python3 (target 9's transport) from Debian when missing.
 BENCH_SRC := $(shell find src/test/java/hotswap/bench -name '*.java')
 
-bench: $(JARFILE) $(SQLITE_JAR)
+bench: $(JARFILE) $(ARCHIVE) $(SQLITE_JAR)
 	@command -v wrk >/dev/null && command -v sqlite3 >/dev/null && command -v python3 >/dev/null || { apt-get update && apt-get install -y wrk sqlite3 python3; }
 	@rm -rf build/bench-classes && mkdir -p build/bench-classes build/bench
 	$(JAVAC) $(JAVAC_FLAGS) -cp $(JARFILE) -d build/bench-classes $(BENCH_SRC)
@@ -103,5 +118,7 @@ bench: $(JARFILE) $(SQLITE_JAR)
 	@mkdir -p build/bench-ab/indy-concat/classes && echo "javac build/bench-ab/indy-concat.jar"
 	@$(JAVAC) $(JAVAC_FLAGS) -d build/bench-ab/indy-concat/classes $(MAIN_SRC)
 	$(JAR) --create --file build/bench-ab/indy-concat.jar --main-class hotswap.cli.Main -C build/bench-ab/indy-concat/classes .
+	@# The jar as built, with no class-data archive beside it: bin/hotswap runs it without one.
+	cp $(JARFILE) build/bench-ab/no-archive.jar
 	timeout 2400 $(JAVA) -cp build/bench-classes:$(JARFILE):$(SQLITE_JAR) hotswap.bench.Bench --jar $(JARFILE) --sqlite-jar $(SQLITE_JAR) \
 	  --ab-dir build/bench-ab --classes build/bench-classes --dir build/bench --cli bin/hotswap --java $(JAVA)

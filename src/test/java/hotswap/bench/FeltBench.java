@@ -164,10 +164,12 @@ final class FeltBench {
                 List.of(bench.java, "-cp", classes, "hotswap.bench.SocketHello", bench.socket.toString()),
                 localPush,
                 bench.cliCommand(List.of("cp", small.toString(), "felt:" + bench.live, "--rsh", rsh.toString(), "--remote-hotswap", cli)),
+                localPush,
                 localPush);
-        // Which jar bin/hotswap runs for each kind: the last is the A/B's other side, the jar without inline concatenation.
+        // Which jar bin/hotswap runs for each kind. The last two are A/B sides, with no class-data archive beside them:
+        // the jar as built, and the jar without inline concatenation.
         List<String> jars = List.of(bench.opt.get("jar"), bench.opt.get("jar"), bench.opt.get("jar"), bench.opt.get("jar"),
-                bench.opt.get("ab-dir") + "/indy-concat.jar");
+                bench.opt.get("ab-dir") + "/indy-concat.jar", bench.opt.get("ab-dir") + "/no-archive.jar");
         List<List<Double>> cpu = new ArrayList<>();
         kinds.forEach(k -> cpu.add(new ArrayList<>()));
         for (int i = 0; i < CPU_RUNS; i++) {
@@ -184,8 +186,10 @@ final class FeltBench {
                 push / hello, "<= 1.3", push / hello <= 1.3);
         bench.row("8 floor: a JVM that only connects to the app's socket vs a hello-world JVM", cpuSeconds(floor), cpuSeconds(hello),
                 floor / hello, "-", null);
-        bench.spreadRow("8 A/B, client CPU of a 1 MiB push: string concatenation compiled inline vs invokedynamic (javac's default)",
-                cpu.get(2), cpu.get(4), true, FeltBench::cpuSeconds);
+        bench.spreadRow("8 A/B, client CPU of a 1 MiB push: the class-data archive make records vs none",
+                cpu.get(2), cpu.get(5), true, FeltBench::cpuSeconds);
+        bench.spreadRow("8 A/B, client CPU of a 1 MiB push, no archive: string concatenation compiled inline vs invokedynamic (javac's default)",
+                cpu.get(5), cpu.get(4), true, FeltBench::cpuSeconds);
         // Two lines a remote push, the second its children's; CPU_REPEATS pushes to each run: each run's relay is their mean.
         List<Double> relays = new ArrayList<>();
         List<String> lines = Files.readAllLines(relayCpu);
@@ -208,7 +212,8 @@ final class FeltBench {
                 + "), each run in another order: hello " + seconds(cpu.get(0)) + " s, socket hello " + seconds(cpu.get(1)) + " s, push "
                 + seconds(cpu.get(2)) + " s, remote push (client, stand-in for ssh and relay) " + seconds(cpu.get(3))
                 + " s, of which the relay (the stand-in's sh -c and the relay JVM, from bash's times there) " + seconds(relays)
-                + " s, push of the jar with invokedynamic concatenation (A/B) " + seconds(cpu.get(4)) + " s");
+                + " s, push without the archive (A/B) " + seconds(cpu.get(5)) + " s, without it and with invokedynamic concatenation (A/B) "
+                + seconds(cpu.get(4)) + " s");
         Files.deleteIfExists(small);
         Files.deleteIfExists(relayCpu);
     }
