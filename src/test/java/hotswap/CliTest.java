@@ -294,9 +294,7 @@ class CliTest {
                     + "sqlite3 new.sqlite3 'PRAGMA wal_checkpoint(TRUNCATE)'", errorLine(r), r.toString());
             assertFalse(r.stderr().contains("Swapping database"), "a push refused before a byte is sent swaps nothing: " + r);
         }
-        assertArrayEquals(before, Files.readAllBytes(app.db));
-        assertEquals("[\"alpha\",\"bravo\"]", app.get("/items").body());
-        assertNoLeftoversIn(app.db.getParent());
+        assertTheAppStillServes(before);
     }
 
     /**
@@ -332,9 +330,7 @@ class CliTest {
         assertEquals(1, r.exit(), r.toString());
         assertTrue(r.stderr().contains("ERROR: cannot read " + source.toRealPath() + ": it shrank while being sent; nothing changed"),
                 r.toString());
-        assertArrayEquals(before, Files.readAllBytes(app.db));
-        assertEquals("[\"alpha\",\"bravo\"]", app.get("/items").body());
-        assertNoLeftoversIn(app.db.getParent());
+        assertTheAppStillServes(before);
     }
 
     /**
@@ -358,9 +354,7 @@ class CliTest {
         Fixtures.Result r = app.cli(client, null, "cp", failing.toString(), app.db.toString());
         assertEquals(1, r.exit(), r.toString());
         assertTrue(r.stderr().contains("ERROR: cannot read " + failing + ": Input/output error; nothing changed"), r.toString());
-        assertArrayEquals(before, Files.readAllBytes(app.db));
-        assertEquals("[\"alpha\",\"bravo\"]", app.get("/items").body());
-        assertNoLeftoversIn(app.db.getParent());
+        assertTheAppStillServes(before);
     }
 
     /** {@code hotswap cp - DB < new.sqlite3} is a push from a file too: its -wal is checked the same way. */
@@ -383,9 +377,7 @@ class CliTest {
             assertTrue(errorLine(r).startsWith("ERROR: " + source.toRealPath() + "-wal holds committed transactions that are not in "
                     + source.toRealPath() + " yet"), r.toString());
         }
-        assertArrayEquals(before, Files.readAllBytes(app.db));
-        assertEquals("[\"alpha\",\"bravo\"]", app.get("/items").body());
-        assertNoLeftoversIn(app.db.getParent());
+        assertTheAppStillServes(before);
     }
 
     /**
@@ -409,9 +401,7 @@ class CliTest {
                     + ProcessHandle.current().pid() + " java)") && errorLine(r).contains("nothing was sent and nothing changed"),
                     r.toString());
         }
-        assertArrayEquals(before, Files.readAllBytes(app.db));
-        assertEquals("[\"alpha\",\"bravo\"]", app.get("/items").body());
-        assertNoLeftoversIn(app.db.getParent());
+        assertTheAppStillServes(before);
     }
 
     /**
@@ -559,6 +549,13 @@ class CliTest {
         Fixtures.Result r = app.cli(client, null, "cp", app.db.toString(), "nodir/backup.sqlite3");
         assertEquals(1, r.exit(), r.toString());
         return r;
+    }
+
+    /** Nothing changed: the app's database is {@code before}, byte for byte, it serves its two rows, and no temp file is left. */
+    private void assertTheAppStillServes(byte[] before) throws Exception {
+        assertArrayEquals(before, Files.readAllBytes(app.db));
+        assertEquals("[\"alpha\",\"bravo\"]", app.get("/items").body());
+        assertNoLeftoversIn(app.db.getParent());
     }
 
     /** Ours, once the app is done: it may still be removing its temp file when the client has exited. */
