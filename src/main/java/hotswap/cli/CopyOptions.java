@@ -40,7 +40,11 @@ record CopyOptions(String source, String destination, boolean skipIntegrityCheck
                 paths.add(arg);
                 continue;
             }
-            switch (arg) {
+            // --NAME=VALUE is --NAME VALUE, for each option that takes a value.
+            int eq = arg.indexOf('=');
+            String name = eq > 0 && VALUED.contains(arg.substring(0, eq)) ? arg.substring(0, eq) : arg;
+            String value = !VALUED.contains(name) ? null : name.length() < arg.length() ? arg.substring(eq + 1) : value(args, i++);
+            switch (name) {
                 case "--" -> onlyPaths = true;
                 case "--skip-integrity-check" -> skipIntegrity = true;
                 case "--quick-check" -> quick = true;
@@ -50,22 +54,12 @@ record CopyOptions(String source, String destination, boolean skipIntegrityCheck
                 case "-q", "--quiet" -> quiet = true;
                 case "--delta", "--no-delta" -> delta = once(delta, arg, arg.equals("--delta"));
                 case "--compress", "--no-compress" -> compress = once(compress, arg, arg.equals("--compress"));
-                case "--timeout" -> timeout = milliseconds(timeout, value(args, i++));
-                case "--rsh" -> rsh = once(Command.CP, arg, rsh, nonEmpty(arg, value(args, i++)));
-                case "--remote-dir" -> remoteDir = once(Command.CP, arg, remoteDir, nonEmpty(arg, value(args, i++)));
-                case "--remote-hotswap" -> remoteHotswap = once(Command.CP, arg, remoteHotswap, nonEmpty(arg, value(args, i++)));
+                case "--timeout" -> timeout = milliseconds(timeout, value);
+                case "--rsh" -> rsh = once(Command.CP, name, rsh, nonEmpty(name, value));
+                case "--remote-dir" -> remoteDir = once(Command.CP, name, remoteDir, nonEmpty(name, value));
+                case "--remote-hotswap" -> remoteHotswap = once(Command.CP, name, remoteHotswap, nonEmpty(name, value));
                 default -> {
-                    if (arg.startsWith("--timeout=")) {
-                        timeout = milliseconds(timeout, arg.substring("--timeout=".length()));
-                    } else if (arg.startsWith("--rsh=")) {
-                        rsh = once(Command.CP, "--rsh", rsh, nonEmpty("--rsh", arg.substring("--rsh=".length())));
-                    } else if (arg.startsWith("--remote-dir=")) {
-                        remoteDir = once(Command.CP, "--remote-dir", remoteDir,
-                                nonEmpty("--remote-dir", arg.substring("--remote-dir=".length())));
-                    } else if (arg.startsWith("--remote-hotswap=")) {
-                        remoteHotswap = once(Command.CP, "--remote-hotswap", remoteHotswap,
-                                nonEmpty("--remote-hotswap", arg.substring("--remote-hotswap=".length())));
-                    } else if (arg.startsWith("-") && !arg.equals("-")) {
+                    if (arg.startsWith("-") && !arg.equals("-")) {
                         throw new UsageError(Command.CP, "unknown option " + arg + " for cp");
                     } else {
                         paths.add(arg);
@@ -110,6 +104,9 @@ record CopyOptions(String source, String destination, boolean skipIntegrityCheck
         return new CopyOptions(paths.get(0), paths.get(1), skipIntegrity, quick, skipSchema, timeout, force, keepPrevious,
                 quiet, remote, rsh, remoteDir, remoteHotswap, deltaOn, delta != null && delta, compressOn);
     }
+
+    /** The options that take a value, as --NAME VALUE or --NAME=VALUE. */
+    private static final java.util.Set<String> VALUED = java.util.Set.of("--timeout", "--rsh", "--remote-dir", "--remote-hotswap");
 
     /** A yes/no option given once, or twice the same way; both ways is a mistake worth stopping for. */
     private static Boolean once(Boolean before, String arg, boolean value) throws UsageError {

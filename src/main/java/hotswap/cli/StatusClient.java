@@ -45,22 +45,19 @@ final class StatusClient {
                 } else if (onlyHosts) {
                     throw new UsageError(Command.STATUS, "status takes at most one HOST:, got " + host + ": and " + arg);
                 }
-                switch (arg) {
+                // --NAME=VALUE is --NAME VALUE, for each option that takes a value.
+                int eq = arg.indexOf('=');
+                String name = eq > 0 && VALUED.contains(arg.substring(0, eq)) ? arg.substring(0, eq) : arg;
+                String value = !VALUED.contains(name) ? null
+                        : name.length() < arg.length() ? nonEmpty(name, arg.substring(eq + 1)) : value(args, i++);
+                switch (name) {
                     case "--" -> onlyHosts = true;
                     case "--json" -> json = true;
-                    case "--rsh" -> rsh = CopyOptions.once(Command.STATUS, arg, rsh, value(args, i++));
-                    case "--remote-dir" -> remoteDir = CopyOptions.once(Command.STATUS, arg, remoteDir, value(args, i++));
-                    case "--remote-hotswap" -> remoteHotswap = CopyOptions.once(Command.STATUS, arg, remoteHotswap, value(args, i++));
+                    case "--rsh" -> rsh = CopyOptions.once(Command.STATUS, name, rsh, value);
+                    case "--remote-dir" -> remoteDir = CopyOptions.once(Command.STATUS, name, remoteDir, value);
+                    case "--remote-hotswap" -> remoteHotswap = CopyOptions.once(Command.STATUS, name, remoteHotswap, value);
                     default -> {
-                        if (arg.startsWith("--rsh=")) {
-                            rsh = CopyOptions.once(Command.STATUS, "--rsh", rsh, nonEmpty("--rsh", arg.substring("--rsh=".length())));
-                        } else if (arg.startsWith("--remote-dir=")) {
-                            remoteDir = CopyOptions.once(Command.STATUS, "--remote-dir", remoteDir,
-                                    nonEmpty("--remote-dir", arg.substring("--remote-dir=".length())));
-                        } else if (arg.startsWith("--remote-hotswap=")) {
-                            remoteHotswap = CopyOptions.once(Command.STATUS, "--remote-hotswap", remoteHotswap,
-                                    nonEmpty("--remote-hotswap", arg.substring("--remote-hotswap=".length())));
-                        } else if (arg.startsWith("-")) {
+                        if (arg.startsWith("-")) {
                             throw new UsageError(Command.STATUS, "unknown option " + arg + " for status");
                         } else if (host != null) {
                             throw new UsageError(Command.STATUS, "status takes at most one HOST:, got " + host + ": and " + arg);
@@ -88,6 +85,9 @@ final class StatusClient {
             }
             return arg.substring(0, colon);
         }
+
+        /** The options that take a value, as --NAME VALUE or --NAME=VALUE. */
+        private static final java.util.Set<String> VALUED = java.util.Set.of("--rsh", "--remote-dir", "--remote-hotswap");
 
         private static String value(List<String> args, int i) throws UsageError {
             if (i + 1 >= args.size()) {
