@@ -84,8 +84,7 @@ final class DeltaPull {
             } catch (IOException ignored) {
                 // read-only
             }
-            throw new Failure(e instanceof PullSink.Refused ? e.getMessage()
-                    : "cannot write beside " + destination + ": " + Failures.describe(e) + "; nothing changed");
+            throw e instanceof PullSink.Refused ? new Failure(e.getMessage()) : cannotWriteBeside(e);
         }
         PullSink.ToFile copy = sink;
         thread = new Thread(() -> {
@@ -118,8 +117,12 @@ final class DeltaPull {
                         + "--delta (on the database's own file system a whole pull is a hard link, which takes no room), or free some space");
             }
         } catch (IOException e) {
-            throw new Failure("cannot write beside " + destination + ": " + Failures.describe(e) + "; nothing changed");
+            throw cannotWriteBeside(e);
         }
+    }
+
+    private Failure cannotWriteBeside(IOException e) {
+        return new Failure("cannot write beside " + destination + ": " + Failures.describe(e) + "; nothing changed");
     }
 
     CopyRequest.Pages pages() {

@@ -254,7 +254,7 @@ final class LocalPaths {
             return false;
         }
         try {
-            long me = hotswap.wire.OwnUser.uid();
+            long me = OwnUser.uid();
             return me == 0 || ((mode & 0200) != 0 && me == ((Number) Files.getAttribute(file, "unix:uid")).longValue());
         } catch (IOException | RuntimeException e) {
             return false; // not known: the checks by mode below still apply
