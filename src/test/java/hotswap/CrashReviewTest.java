@@ -110,10 +110,7 @@ class CrashReviewTest {
         Path backups = java.nio.file.Files.createDirectory(client.resolve("backups"));
         Path backup = Fixtures.itemsDb(backups.resolve("backup.sqlite3"), "kept");
         byte[] before = java.nio.file.Files.readAllBytes(backup);
-        Process mount = new ProcessBuilder("sh", "-c", "mount --bind '" + backups + "' '" + backups + "' && mount -o remount,bind,ro '"
-                + backups + "' '" + backups + "'").redirectErrorStream(true).start();
-        String why = new String(mount.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).strip();
-        org.junit.jupiter.api.Assumptions.assumeTrue(mount.waitFor() == 0, "a read-only bind mount was refused: " + why);
+        Fixtures.mountReadOnly(backups);
         cleanup.add(() -> Fixtures.unmount(backups));
         try (Hotswap h = Hotswap.builder().socket(dir.resolve("hs.sock")).database(live).build()) {
             h.start();
@@ -139,9 +136,7 @@ class CrashReviewTest {
         Fixtures.assumeRoot("make a directory immutable");
         Path backups = java.nio.file.Files.createDirectory(client.resolve("backups"));
         Path backup = Fixtures.itemsDb(backups.resolve("backup.sqlite3"), "kept");
-        Process chattr = new ProcessBuilder("chattr", "+i", backups.toString()).redirectErrorStream(true).start();
-        String why = new String(chattr.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).strip();
-        org.junit.jupiter.api.Assumptions.assumeTrue(chattr.waitFor() == 0, "chattr +i was refused: " + why);
+        Fixtures.runOrSkip("chattr +i", List.of("chattr", "+i", backups.toString()));
         cleanup.add(() -> new ProcessBuilder("chattr", "-i", backups.toString()).start().waitFor());
         try (Hotswap h = Hotswap.builder().socket(dir.resolve("hs.sock")).database(live).build()) {
             h.start();

@@ -11,11 +11,9 @@ import hotswap.wire.Frames;
 import hotswap.wire.Protocol;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.SocketChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -71,14 +69,7 @@ class FailureReportTest {
 
     @Test
     void aReadOnlyDatabaseDirectoryIsReportedToPushAndPull() throws Exception {
-        // As root, modes do not stop writes; a read-only bind mount does.
-        Process mount = new ProcessBuilder("sh", "-c", "mount --bind '" + dbDir + "' '" + dbDir + "' && mount -o remount,bind,ro '"
-                + dbDir + "' '" + dbDir + "'").redirectErrorStream(true).start();
-        String why = new String(mount.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
-        if (mount.waitFor() != 0) {
-            System.out.println("FailureReportTest: skipped, a read-only bind mount was refused: " + why);
-            Assumptions.abort("a read-only bind mount was refused: " + why);
-        }
+        Fixtures.mountReadOnly(dbDir);
         mounted = true;
         byte[] before = Files.readAllBytes(live);
 

@@ -77,12 +77,25 @@ final class Fixtures {
      * test is skipped with the reason. Undo with {@link #unmount}.
      */
     static void mountTmpfs(Path dir, String size) throws IOException, InterruptedException {
-        Process mount = new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=" + size, "tmpfs", dir.toString())
-                .redirectErrorStream(true).start();
-        String why = new String(mount.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
-        if (mount.waitFor() != 0) {
-            System.out.println("skipped, mounting a tmpfs was refused: " + why);
-            org.junit.jupiter.api.Assumptions.abort("mounting a tmpfs was refused: " + why);
+        runOrSkip("mounting a tmpfs", List.of("mount", "-t", "tmpfs", "-o", "size=" + size, "tmpfs", dir.toString()));
+    }
+
+    /**
+     * Makes {@code dir} a read-only bind mount of itself: as root, modes do not stop writes, and this
+     * does. Where mounting is refused, the test is skipped with the reason. Undo with {@link #unmount}.
+     */
+    static void mountReadOnly(Path dir) throws IOException, InterruptedException {
+        runOrSkip("a read-only bind mount", List.of("sh", "-c", "mount --bind '" + dir + "' '" + dir + "' && mount -o remount,bind,ro '"
+                + dir + "' '" + dir + "'"));
+    }
+
+    /** Runs a command only root may run (mount, chattr); where it is refused, the test is skipped with the reason. */
+    static void runOrSkip(String what, List<String> command) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String why = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+        if (p.waitFor() != 0) {
+            System.out.println("skipped, " + what + " was refused: " + why);
+            org.junit.jupiter.api.Assumptions.abort(what + " was refused: " + why);
         }
     }
 
