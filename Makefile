@@ -35,11 +35,14 @@ all: $(JARFILE) $(ARCHIVE)
 # costs no bootstrap, which a short-lived client pays at start (make bench, target 8, has the A/B).
 INLINE_CONCAT := -XDstringConcat=inline
 
+# $(call build_jar,JAVAC_FLAGS,CLASSES,JAR,SOURCES): compiles SOURCES into the directory CLASSES and packs
+# them as JAR, whose entry point is the client; the jar, and the A/B jars make bench builds, are made so.
+build_jar = $(JAVAC) $(1) -d $(2) $(4) && $(JAR) --create --file $(3) --main-class hotswap.cli.Main -C $(2) .
+
 $(JARFILE): $(MAIN_SRC) Makefile
 	@rm -rf build/classes && mkdir -p build/classes
-	@echo "javac build/classes"
-	@$(JAVAC) $(JAVAC_FLAGS) $(INLINE_CONCAT) -d build/classes $(MAIN_SRC)
-	$(JAR) --create --file $@ --main-class hotswap.cli.Main -C build/classes .
+	@echo "javac build/classes, jar $@"
+	@$(call build_jar,$(JAVAC_FLAGS) $(INLINE_CONCAT),build/classes,$@,$(MAIN_SRC))
 
 # The client's class-data archive, recorded from one real push to the demo app started on a scratch
 # database: bin/hotswap maps it when the JDK running it accepts it, and starts without it otherwise.
@@ -112,12 +115,11 @@ bench: $(JARFILE) $(ARCHIVE) $(SQLITE_JAR)
 	@rm -rf build/bench-ab && mkdir -p build/bench-ab
 	@for p in $$(find src/test/java/hotswap/bench/ab -name '*.patch'); do n=$$(basename $$p .patch); mkdir -p build/bench-ab/$$n/classes; \
 	  cp -r src build/bench-ab/$$n/ && patch -s -p1 -d build/bench-ab/$$n < $$p && echo "javac build/bench-ab/$$n.jar" && \
-	  $(JAVAC) $(JAVAC_FLAGS) $(INLINE_CONCAT) -d build/bench-ab/$$n/classes $$(find build/bench-ab/$$n/src/main/java -name '*.java') && \
-	  $(JAR) --create --file build/bench-ab/$$n.jar --main-class hotswap.cli.Main -C build/bench-ab/$$n/classes . || exit 1; done
+	  $(call build_jar,$(JAVAC_FLAGS) $(INLINE_CONCAT),build/bench-ab/$$n/classes,build/bench-ab/$$n.jar,$$(find build/bench-ab/$$n/src/main/java -name '*.java')) \
+	  || exit 1; done
 	@# A measure in the build rather than the code: the jar without inline concatenation.
 	@mkdir -p build/bench-ab/indy-concat/classes && echo "javac build/bench-ab/indy-concat.jar"
-	@$(JAVAC) $(JAVAC_FLAGS) -d build/bench-ab/indy-concat/classes $(MAIN_SRC)
-	$(JAR) --create --file build/bench-ab/indy-concat.jar --main-class hotswap.cli.Main -C build/bench-ab/indy-concat/classes .
+	@$(call build_jar,$(JAVAC_FLAGS),build/bench-ab/indy-concat/classes,build/bench-ab/indy-concat.jar,$(MAIN_SRC))
 	@# The jar as built, with no class-data archive beside it: bin/hotswap runs it without one.
 	cp $(JARFILE) build/bench-ab/no-archive.jar
 	timeout 2400 $(JAVA) -cp build/bench-classes:$(JARFILE):$(SQLITE_JAR) hotswap.bench.Bench --jar $(JARFILE) --sqlite-jar $(SQLITE_JAR) \
