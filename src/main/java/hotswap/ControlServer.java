@@ -3,6 +3,7 @@ package hotswap;
 import hotswap.wire.Channel;
 import hotswap.wire.Failures;
 import hotswap.wire.Frames;
+import hotswap.wire.OpenHandles;
 import hotswap.wire.OwnUser;
 import hotswap.wire.Protocol;
 import java.io.IOException;
@@ -164,7 +165,7 @@ final class ControlServer {
     /** The device and inode of the file at {@code path}, not following a link; null when there is none. */
     private static Object fileKey(Path path) throws IOException {
         try {
-            return Files.readAttributes(path, java.nio.file.attribute.BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
+            return OpenHandles.inodeOf(path);
         } catch (java.nio.file.NoSuchFileException e) {
             return null;
         }
