@@ -36,7 +36,10 @@ class ClientTrustTest {
             open(path + ".ready", "w").close()
             c, _ = s.accept()
             c.settimeout(20)
-            c.sendall(b"H\\x00\\x00\\x00\\x04\\x00\\x00\\x00\\x04")
+            try:
+                c.sendall(b"H\\x00\\x00\\x00\\x04\\x00\\x00\\x00\\x04")
+            except OSError:
+                pass  # a client that refuses this server may hang up first; what it sent is still read below
             data = b""
             try:
                 while True:
