@@ -133,6 +133,8 @@ final class DeltaTransfer {
             LOG.info(() -> "delta pull: sent " + changed.cardinality() + " of " + mine.count() + " pages");
         } catch (ProtocolException e) {
             throw new CommandFailure("the delta pull failed: " + e.getMessage() + "; nothing was copied", e);
+        } catch (Delta.ReadFailure e) {
+            throw new CommandFailure("the delta pull failed: cannot read the snapshot: " + e.getMessage() + "; nothing was copied", e);
         }
         return true;
     }

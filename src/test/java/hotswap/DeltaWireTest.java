@@ -142,6 +142,22 @@ class DeltaWireTest {
         assertTrue(sent[1] < sent[0] / 4, "deflated " + sent[1] + " of " + sent[0] + " bytes");
     }
 
+    /**
+     * A sender whose own file fails to read (a disk error) says so as its own failure, a
+     * ReadFailure, even on its first read, its stamps: taken for a broken link, it left its caller
+     * waiting for the far side, which waited for the frame it never sent.
+     */
+    @Test
+    void aSendersFileThatFailsToReadIsTheSendersOwnFailure() throws Exception {
+        Path failing = Fixtures.unreadableFile();
+        try (FileChannel in = FileChannel.open(failing, StandardOpenOption.READ)) {
+            Frames frames = new Frames(Channels.newChannel(InputStream.nullInputStream()), Channels.newChannel(OutputStream.nullOutputStream()));
+            Delta.ReadFailure e = assertThrows(Delta.ReadFailure.class,
+                    () -> new Delta(PAGE, 0, 1, frames, Channel.DATA_OUT, null).sendPages(in, new BitSet(), "0".repeat(64), false, n -> { }));
+            assertTrue(e.getMessage().contains("Input/output error"), e.getMessage());
+        }
+    }
+
     @Test
     void pagesThatDoNotRebuildTheSendersFileAreRefused() throws Exception {
         byte[] old = pages(500, 6);

@@ -99,6 +99,22 @@ final class Fixtures {
         }
     }
 
+    /**
+     * A file whose every read fails with EIO, as a failing disk's would: one of the kernel's that
+     * says it holds 4096 bytes (where runtime power management is not in use). Skips where there is none.
+     */
+    static Path unreadableFile() {
+        Path failing = Path.of("/sys/devices/software/power/autosuspend_delay_ms");
+        boolean fails = false;
+        try (java.io.InputStream in = Files.newInputStream(failing)) {
+            in.read();
+        } catch (IOException e) {
+            fails = failing.toFile().length() > 0 && String.valueOf(e.getMessage()).contains("Input/output error");
+        }
+        Assumptions.assumeTrue(fails, failing + " is not here, or reads without an error");
+        return failing;
+    }
+
     /** Unmounts what {@link #mountTmpfs} mounted on {@code dir} (lazily: a file still open does not stop it). */
     static void unmount(Path dir) throws IOException, InterruptedException {
         new ProcessBuilder("umount", "-l", dir.toString()).inheritIO().start().waitFor();

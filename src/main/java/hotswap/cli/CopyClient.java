@@ -719,19 +719,27 @@ final class CopyClient {
             try {
                 upload.send();
             } catch (LocalReadError | Delta.ReadFailure e) {
-                localFailure = e.getMessage() + "; nothing changed";
-                if (connection instanceof Transport cut) {
-                    cut.kill();
-                } else {
-                    AppSocket.closeQuietly(connection);
-                }
+                abandon(connection, e.getMessage());
             } catch (IOException e) {
                 // The app stopped reading: it has sent, or is sending, its reason and exit status.
+            } catch (RuntimeException | Error e) {
+                // A frame may be half sent: left open, the app would wait for its rest, and this client for the app.
+                abandon(connection, "internal error while sending: " + e);
             }
         }, "hotswap-upload");
         t.setDaemon(true);
         t.start();
         return t;
+    }
+
+    /** Cuts the connection before the push is whole, which abandons it on the app's side. */
+    private void abandon(Closeable connection, String reason) {
+        localFailure = reason + "; nothing changed";
+        if (connection instanceof Transport cut) {
+            cut.kill();
+        } else {
+            AppSocket.closeQuietly(connection);
+        }
     }
 
     private void uploadFile(Frames frames, Path source) throws IOException {

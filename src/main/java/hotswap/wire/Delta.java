@@ -305,7 +305,7 @@ public final class Delta {
         for (int at : PageHashes.STAMPS) {
             ByteBuffer stamp = announcement.slice(announcement.position(), 4);
             if (newPages > 0) {
-                Reads.readFully(file, stamp, at); // the sender's own stamp; zeros for an empty file, which has none
+                readAt(file, stamp, at); // the sender's own stamp; zeros for an empty file, which has none
             }
             announcement.position(announcement.position() + 4);
         }
@@ -348,20 +348,24 @@ public final class Delta {
             while (i + run < n && index[i + run] == index[i] + run) {
                 run++;
             }
-            ByteBuffer b = ByteBuffer.wrap(into, i * pageSize, run * pageSize);
-            long at = (long) index[i] * pageSize;
-            try {
-                while (b.hasRemaining()) {
-                    if (file.read(b, at + b.position() - i * pageSize) < 0) {
-                        throw new ReadFailure("it shrank while its pages were being sent");
-                    }
-                }
-            } catch (ReadFailure e) {
-                throw e;
-            } catch (IOException e) {
-                throw new ReadFailure(Failures.describe(e));
-            }
+            readAt(file, ByteBuffer.wrap(into, i * pageSize, run * pageSize), (long) index[i] * pageSize);
             i += run;
+        }
+    }
+
+    /**
+     * Fills {@code into} from {@code at}. Any failure is the sender's own, a {@link ReadFailure}: left
+     * to pass as a broken connection, it would leave a frame unsent that the far side waits for.
+     */
+    private static void readAt(FileChannel file, ByteBuffer into, long at) throws ReadFailure {
+        boolean whole;
+        try {
+            whole = Reads.readFully(file, into, at);
+        } catch (IOException e) {
+            throw new ReadFailure(Failures.describe(e));
+        }
+        if (!whole) {
+            throw new ReadFailure("it shrank while its pages were being sent");
         }
     }
 
