@@ -80,6 +80,38 @@ class RemoteCopyTest {
         assertFalse(Files.exists(remote.home.resolve("~")));
     }
 
+    /**
+     * {@code user@[ADDRESS]:PATH}, as scp takes an IPv6 address: the transport gets
+     * {@code user@ADDRESS}, and errors name the host as typed. Read up to its first colon, the
+     * host was {@code user@[}.
+     */
+    @Test
+    void anIpv6AddressInBracketsNamesTheHostForCpAndStatus() throws Exception {
+        remote = new RemoteSide("app").start();
+        newDb("new.sqlite3", "six");
+        Map<String, String> env = remote.env();
+        env.put("FAKE_HOST", "me@::1");
+        String host = "me@[::1]";
+        List<String> rsh = List.of("--rsh", remote.fakeSsh.toString(), "--remote-dir", "app");
+        Fixtures.Result push = Fixtures.cli(remote.local, env, null, cat(List.of("cp", "new.sqlite3", host + ":db/production.sqlite3"), rsh));
+        assertEquals(0, push.exit(), push.toString());
+        assertEquals(List.of("six"), remote.items());
+        Fixtures.Result pull = Fixtures.cli(remote.local, env, null, cat(List.of("cp", host + ":db/production.sqlite3", "back.sqlite3"), rsh));
+        assertEquals(0, pull.exit(), pull.toString());
+        assertEquals(List.of("six"), Fixtures.query(remote.local.resolve("back.sqlite3"), "SELECT name FROM items"));
+        Fixtures.Result status = Fixtures.cli(remote.local, env, null, cat(List.of("status", host + ":"), rsh));
+        assertEquals(0, status.exit(), status.toString());
+        Fixtures.Result missing = Fixtures.cli(remote.local, env, null, cat(List.of("cp", host + ":db/missing.sqlite3", "x.sqlite3"), rsh));
+        assertEquals(1, missing.exit(), missing.toString());
+        assertTrue(missing.stderr().startsWith("ERROR: on " + host + ": cannot read db/missing.sqlite3"), missing.toString());
+    }
+
+    private static String[] cat(List<String> a, List<String> b) {
+        List<String> all = new java.util.ArrayList<>(a);
+        all.addAll(b);
+        return all.toArray(String[]::new);
+    }
+
     @Test
     void aRemoteDatabaseMayBeNamedAsALocalOneIs() throws Exception {
         remote = new RemoteSide("app").start();

@@ -212,7 +212,7 @@ final class CopyClient {
      */
     private int runRemote(RemoteTarget target) throws Failure, UsageError, IOException {
         String rsh = rsh(options.rsh(), env);
-        List<String> argv = RemoteCommand.argv(rsh, target.host(), RemoteCommand.LINE);
+        List<String> argv = RemoteCommand.argv(rsh, RemoteTarget.address(target.host()), RemoteCommand.LINE);
         RemoteTarget.refuseTooLong(Command.CP, "--socket", socketArg);
         boolean push = options.remotePush();
         localSource = push ? LocalPaths.source(cwd, options.source()) : null;

@@ -3,17 +3,19 @@ package hotswap.cli;
 /**
  * A {@code [user@]host:PATH} argument of {@code cp}, scp-style: remote when it has a colon and
  * the part before the first colon is not empty and has no slash; so {@code ./a:b} and
- * {@code /x/a:b} name local files. PATH is resolved on the remote machine, never here.
+ * {@code /x/a:b} name local files. An IPv6 address goes in brackets, as for scp
+ * ({@code [::1]:PATH}, {@code user@[fe80::1%eth0]:PATH}); without {@code ]:} the word is local.
+ * PATH is resolved on the remote machine, never here.
  *
- * @param host the part before the colon, {@code user@} included, as typed
+ * @param host the part before the colon, {@code user@} and brackets included, as typed
  * @param path the part after it
  */
 record RemoteTarget(String host, String path) {
 
     /** The remote target {@code arg} names, or null when it names a local file or {@code -}. */
     static RemoteTarget parse(String arg) throws UsageError {
-        int colon = arg.indexOf(':');
-        if (colon <= 0 || arg.substring(0, colon).contains("/")) {
+        int colon = hostEnd(arg);
+        if (colon < 0) {
             return null;
         }
         String host = arg.substring(0, colon);
@@ -31,6 +33,35 @@ record RemoteTarget(String host, String path) {
         }
         refuseTooLong(Command.CP, "the remote PATH after " + host + ":", path);
         return new RemoteTarget(host, path);
+    }
+
+    /**
+     * The index of the colon that ends {@code arg}'s host, or -1 when {@code arg} names a local
+     * file: no colon, a leading one, or a slash before it. As scp reads it, a bracket at the start
+     * or after {@code @} opens an address whose colons do not count; {@code ]:} ends it.
+     */
+    static int hostEnd(String arg) {
+        boolean bracketed = arg.startsWith("[");
+        for (int i = 0; i < arg.length(); i++) {
+            char c = arg.charAt(i);
+            if (c == '/' || c == ':' && i == 0) {
+                return -1;
+            } else if (c == '@' && arg.startsWith("[", i + 1)) {
+                bracketed = true;
+            } else if (c == ']' && bracketed && arg.startsWith(":", i + 1)) {
+                return i + 1;
+            } else if (c == ':' && !bracketed) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /** The host as the transport takes it: an IPv6 address without its brackets ({@code ssh user@::1}). */
+    static String address(String host) {
+        int open = host.indexOf('[');
+        return open >= 0 && host.endsWith("]") && (open == 0 || host.charAt(open - 1) == '@')
+                ? host.substring(0, open) + host.substring(open + 1, host.length() - 1) : host;
     }
 
     /**

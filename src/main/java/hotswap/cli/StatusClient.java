@@ -75,8 +75,8 @@ final class StatusClient {
         }
 
         private static String host(String arg) throws UsageError {
-            int colon = arg.indexOf(':');
-            if (colon <= 0 || colon != arg.length() - 1 || arg.contains("/")) {
+            int colon = RemoteTarget.hostEnd(arg);
+            if (colon <= 0 || colon != arg.length() - 1) {
                 throw new UsageError(Command.STATUS, "status takes a remote app as HOST: (a colon and nothing after it), got " + arg
                         + "; the app there is found by its socket (--remote-dir, --socket)");
             }
@@ -135,7 +135,7 @@ final class StatusClient {
         }
         List<String> argv;
         try {
-            argv = RemoteCommand.argv(CopyClient.rsh(options.rsh(), env), options.host(), RemoteCommand.LINE);
+            argv = RemoteCommand.argv(CopyClient.rsh(options.rsh(), env), RemoteTarget.address(options.host()), RemoteCommand.LINE);
         } catch (UsageError e) {
             throw new UsageError(Command.STATUS, e.getMessage()); // with status's usage, not cp's
         }
