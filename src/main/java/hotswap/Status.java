@@ -68,6 +68,9 @@ final class Status {
      * Page size, page count and journal mode. A database that does not exist yet is not opened:
      * a connection would create it, empty.
      */
+    /** How long status waits for another connection's lock on a database before it says so. */
+    private static final long BUSY_MILLIS = 200;
+
     SqliteFigures sqliteFigures(ManagedDatabase db) {
         if (!Files.exists(db.path())) {
             return new SqliteFigures(0, 0, "", "the file does not exist yet");
@@ -76,7 +79,8 @@ final class Status {
         if (pass == null) {
             return new SqliteFigures(0, 0, "", "a swap is in progress");
         }
-        try (pass; Connection c = db.dataSource().getConnection()) {
+        // Another process's lock must not hold a status for the app's busy timeout (a minute, say).
+        try (pass; Connection c = db.swappableDataSource().openBounded(BUSY_MILLIS)) {
             return new SqliteFigures(Integer.parseInt(Sqlite.column(c, "PRAGMA page_size").get(0)),
                     Long.parseLong(Sqlite.column(c, "PRAGMA page_count").get(0)), Sqlite.journalMode(c), "");
         } catch (SQLException | RuntimeException e) {

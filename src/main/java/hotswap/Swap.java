@@ -561,7 +561,7 @@ final class Swap {
         long leftMillis = Math.max(0, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()));
         List<String> result;
         // The DataSource holds connections back now; this one waits for locks only as long as the swap has left.
-        try (Connection c = db.swappableDataSource().openForSwap(leftMillis)) {
+        try (Connection c = db.swappableDataSource().openBounded(leftMillis)) {
             result = Sqlite.row(c, "PRAGMA wal_checkpoint(TRUNCATE)");
         } catch (SQLException e) {
             throw checkpointFailed(live, e);

@@ -447,7 +447,7 @@ class LibraryBehaviourTest {
             assertEquals("holding", out.readLine(), "the sqlite3 shell should hold the database's exclusive lock");
 
             long started = System.nanoTime();
-            SQLException e = assertThrows(SQLException.class, () -> h.database(live).swappableDataSource().openForSwap(300).close());
+            SQLException e = assertThrows(SQLException.class, () -> h.database(live).swappableDataSource().openBounded(300).close());
             long tookMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
             assertTrue(e.getMessage().contains("SQLITE_BUSY"), e.getMessage());
             assertTrue(tookMillis < 30_000, "the open waited " + tookMillis + " ms, the app's busy timeout, not the 300 ms left");

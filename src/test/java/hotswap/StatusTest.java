@@ -142,6 +142,36 @@ class StatusTest {
         assertFalse(Files.exists(db), "the status created the database");
     }
 
+    /**
+     * Another connection's exclusive lock (here a rollback-journal database held by BEGIN
+     * EXCLUSIVE) does not hold the status for the app's busy timeout: the status says the file is
+     * locked. It waited the app's two minutes, past the CLI's 60 s here.
+     */
+    @Test
+    void aDatabaseLockedByAnotherConnectionIsShownAsSuchWithoutWaitingOutTheAppsBusyTimeout() throws Exception {
+        Path dir = scope.dir();
+        Path db = Fixtures.itemsDb(dir.resolve("p.sqlite3"), "old");
+        try (java.sql.Connection c = Sqlite.open(db)) {
+            c.createStatement().execute("PRAGMA journal_mode=DELETE"); // in WAL, an exclusive transaction blocks no reader
+        }
+        java.util.Properties patient = new java.util.Properties();
+        patient.setProperty("busy_timeout", "120000");
+        Hotswap hotswap = Hotswap.builder().database(db, patient).socket(dir.resolve("s.sock")).build();
+        scope.add(hotswap);
+        hotswap.start();
+        try (java.sql.Connection other = java.sql.DriverManager.getConnection(Sqlite.url(db));
+             java.sql.Statement s = other.createStatement()) {
+            assertEquals("delete", Sqlite.journalMode(other));
+            s.execute("BEGIN EXCLUSIVE");
+            s.execute("INSERT INTO items(name) VALUES ('held')");
+            Map<String, Object> d = onlyDatabase(json(Fixtures.cli(dir, Map.of("HOTSWAP_SOCKET", "s.sock"), null, "status", "--json")));
+            assertTrue(String.valueOf(d.get("problem")).startsWith("SQLite could not read it: ") && String.valueOf(d.get("problem"))
+                    .contains("locked"), d.toString());
+            s.execute("ROLLBACK");
+        }
+        assertNull(onlyDatabase(json(Fixtures.cli(dir, Map.of("HOTSWAP_SOCKET", "s.sock"), null, "status", "--json"))).get("problem"));
+    }
+
     @Test
     void requestsInFlightAndWaitingAreCountedAndTheStatusDoesNotWaitForTheSwapThatHoldsThem() throws Exception {
         Path dir = scope.dir();
