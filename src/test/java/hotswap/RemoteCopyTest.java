@@ -280,7 +280,7 @@ class RemoteCopyTest {
                 noApp.toString());
         // Without --remote-dir the socket is looked for from the login directory: the likeliest cause, said.
         assertTrue(noApp.stderr().contains(". Here the socket is looked for from " + remote.home + " (--remote-dir, by default the "
-                + "login directory): name the app's directory with --remote-dir"), noApp.toString());
+                + "login directory): if the app runs in another directory, name that one with --remote-dir"), noApp.toString());
 
         Files.writeString(remote.local.resolve("new.sqlite3-wal"), "uncheckpointed");
         Fixtures.Result localSays = remote.cp(null, "new.sqlite3", target("db/production.sqlite3"), "--remote-dir", "app");
@@ -309,7 +309,7 @@ class RemoteCopyTest {
         Fixtures.Result relative = Fixtures.cli(remote.local, remote.env(), null, "--socket", "tmp/sockets/hotswap.sock",
                 "cp", RemoteSide.HOST + ":db/production.sqlite3", "backup.sqlite3", "--remote-dir", "app", "--rsh", remote.fakeSsh.toString());
         assertEquals(1, relative.exit(), relative.toString());
-        assertTrue(relative.stderr().contains("name the app's directory with --remote-dir"), relative.toString());
+        assertTrue(relative.stderr().contains("if the app runs in another directory, name that one with --remote-dir"), relative.toString());
     }
 
     @Test

@@ -122,8 +122,8 @@ final class Relay {
             if (named.isAbsolute()) {
                 throw e; // named outright, wherever it is: --remote-dir does not move it
             }
-            throw new Failure(e.getMessage() + ". Here the socket is looked for from " + cwd.toAbsolutePath()
-                    + " (--remote-dir, by default the login directory): name the app's directory with --remote-dir");
+            throw new Failure(e.getMessage() + ". Here the socket is looked for from " + cwd.toAbsolutePath() + " (--remote-dir, "
+                    + "by default the login directory): if the app runs in another directory, name that one with --remote-dir");
         }
     }
 
