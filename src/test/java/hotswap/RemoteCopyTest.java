@@ -78,6 +78,20 @@ class RemoteCopyTest {
         assertEquals(0, pull.exit(), pull.toString());
         assertEquals(List.of("home"), Fixtures.query(remote.local.resolve("back.sqlite3"), "SELECT name FROM items"));
         assertFalse(Files.exists(remote.home.resolve("~")));
+
+        // ~USER/ as scp reads it: this user's own name is the same home; another's is refused, with nothing sent.
+        String me = System.getProperty("user.name");
+        newDb("newer.sqlite3", "mine");
+        Fixtures.Result own = remote.cp(null, "newer.sqlite3", target("~" + me + "/app/db/production.sqlite3"), "--remote-dir", "app");
+        assertEquals(0, own.exit(), own.toString());
+        assertEquals(List.of("mine"), remote.items());
+        Fixtures.Result other = remote.cp(null, "new.sqlite3", target("~nobody-else/app/db/production.sqlite3"), "--remote-dir", "app");
+        assertEquals(1, other.exit(), other.toString());
+        assertEquals(ON_HOST + "~nobody-else names the home of user nobody-else, and hotswap reaches only an app of its own user ("
+                + me + "); nothing changed. Name the path from your own home (~/...) or from --remote-dir (for a file named "
+                + "~nobody-else there, write ./~nobody-else/app/db/production.sqlite3)\n", other.stderr());
+        assertEquals(List.of("mine"), remote.items());
+        assertFalse(Files.exists(remote.home.resolve("app/~nobody-else")));
     }
 
     /**

@@ -14,8 +14,8 @@ enum Command {
             no file here names a database by its name in the app (its file name unless the app \
             gave it one; 'database' is the first one): a path that exists wins over a name.
 
-            A remote app is named [user@]HOST:PATH, as with scp (an IPv6 address in brackets, \
-            [::1]:PATH; a local file with a colon in its name is written ./NAME). hotswap runs --rsh HOST, which starts 'hotswap relay' in \
+            A remote app is named [user@]HOST:PATH, as with scp (~/ is your home there; an IPv6 \
+            address in brackets, [::1]:PATH; a local file with a colon in its name is written ./NAME). hotswap runs --rsh HOST, which starts 'hotswap relay' in \
             --remote-dir there; PATH is resolved there from that directory, and every check of a \
             local cp applies there. Errors from that side read "ERROR: on HOST: ...".
 

@@ -128,15 +128,27 @@ final class Relay {
     }
 
     /**
-     * The remote PATH with a leading {@code ~} or {@code ~/} in this user's home, as scp and a login
-     * shell read it ({@code HOST:~/app/db/x.sqlite3}); it travels in the protocol, past any shell.
+     * The remote PATH with a leading {@code ~}, {@code ~/} or {@code ~USER/} in a home, as scp and
+     * a login shell read it ({@code HOST:~/app/db/x.sqlite3}); it travels in the protocol, past any
+     * shell. Only this user's own home can hold an app the relay may reach: another's is refused.
      */
-    private static String inHome(String path) {
+    private static String inHome(String path) throws Failure {
+        if (!path.startsWith("~")) {
+            return path;
+        }
+        int slash = path.indexOf('/');
+        String user = path.substring(1, slash < 0 ? path.length() : slash);
+        String me = System.getProperty("user.name");
+        if (!user.isEmpty() && !user.equals(me)) {
+            throw new Failure("~" + user + " names the home of user " + user + ", and hotswap reaches only an app of its own user ("
+                    + me + "); nothing changed. Name the path from your own home (~/...) or from --remote-dir (for a file named ~"
+                    + user + " there, write ./" + path + ")");
+        }
         String home = System.getenv("HOME");
         if (home == null || home.isEmpty()) {
             home = System.getProperty("user.home");
         }
-        return path.equals("~") ? home : path.startsWith("~/") ? home + path.substring(1) : path;
+        return home + (slash < 0 ? "" : path.substring(slash));
     }
 
     private int relay(SocketChannel app, List<String> request) throws IOException {
