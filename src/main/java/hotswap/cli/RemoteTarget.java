@@ -20,10 +20,7 @@ record RemoteTarget(String host, String path) {
         }
         String host = arg.substring(0, colon);
         String path = arg.substring(colon + 1);
-        if (host.startsWith("-")) {
-            throw new UsageError(Command.CP, "host " + host + " starts with -, which the transport would take for an option;"
-                    + " for a local file named so, write ./" + arg);
-        }
+        refuseHost(Command.CP, host, "; for a local file named so, write ./" + arg);
         if (path.isEmpty()) {
             throw new UsageError(Command.CP, arg + " names no file after the colon; write " + host + ":PATH"
                     + " (for a local file named so, write ./" + arg + ")");
@@ -55,6 +52,23 @@ record RemoteTarget(String host, String path) {
             }
         }
         return -1;
+    }
+
+    /**
+     * Refuses a host whose word for the transport ({@link #address}) would start with {@code -}, which
+     * the transport (ssh) would take for an option ({@code -oProxyCommand=...} runs a command here),
+     * or would be empty: checked on that word, since brackets ({@code [-o...]}) come off on the way.
+     *
+     * @param hint what follows the reason, or ""
+     */
+    static void refuseHost(Command command, String host, String hint) throws UsageError {
+        String word = address(host);
+        if (word.startsWith("-")) {
+            throw new UsageError(command, "host " + host + " starts with -, which the transport would take for an option" + hint);
+        }
+        if (word.isEmpty() || word.endsWith("@")) {
+            throw new UsageError(command, "host " + host + " names no host" + hint);
+        }
     }
 
     /** The host as the transport takes it: an IPv6 address without its brackets ({@code ssh user@::1}). */

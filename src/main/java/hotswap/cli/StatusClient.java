@@ -80,10 +80,12 @@ final class StatusClient {
                 throw new UsageError(Command.STATUS, "status takes a remote app as HOST: (a colon and nothing after it), got " + arg
                         + "; the app there is found by its socket (--remote-dir, --socket)");
             }
-            if (arg.startsWith("-") || arg.indexOf('\0') >= 0) {
-                throw new UsageError(Command.STATUS, "host " + arg + " starts with - or holds a NUL byte");
+            if (arg.indexOf('\0') >= 0) {
+                throw new UsageError(Command.STATUS, "host " + arg.replace("\0", "\\0") + " holds a NUL byte");
             }
-            return arg.substring(0, colon);
+            String host = arg.substring(0, colon);
+            RemoteTarget.refuseHost(Command.STATUS, host, "");
+            return host;
         }
 
         /** The options that take a value, as --NAME VALUE or --NAME=VALUE. */
