@@ -15,9 +15,12 @@ import java.sql.SQLException;
  * The figures {@code hotswap status} and the MXBeans show, gathered fresh on each call. Nothing
  * here scans or checks a database: sizes come from a stat, SQLite's figures from three PRAGMAs
  * that read the header and the WAL index. The live file is never opened with plain Java I/O (its
- * close would drop SQLite's locks, DESIGN.md §3); SQLite's figures come through a connection of
- * the app's own DataSource, inside the gate, so a swap neither closes it mid-read nor counts it
- * as a foreign connection; while a swap holds the gate they are left out rather than waited for.
+ * close would drop SQLite's locks, DESIGN.md §3); SQLite's figures come through a connection with
+ * the app's properties, opened inside a pass of the gate and closed before the pass ends, so a
+ * swap (which waits for every pass before it closes anything) neither closes it mid-read nor
+ * counts it as a foreign connection; while a swap holds the gate they are left out rather than
+ * waited for, and another process's lock is waited for {@link #BUSY_MILLIS} at a time, not the
+ * app's busy timeout.
  */
 final class Status {
     private final Hotswap hotswap;
@@ -64,13 +67,13 @@ final class Status {
         }
     }
 
+    /** How long status waits for another connection's lock on a database before it says so. */
+    private static final long BUSY_MILLIS = 200;
+
     /**
      * Page size, page count and journal mode. A database that does not exist yet is not opened:
      * a connection would create it, empty.
      */
-    /** How long status waits for another connection's lock on a database before it says so. */
-    private static final long BUSY_MILLIS = 200;
-
     SqliteFigures sqliteFigures(ManagedDatabase db) {
         if (!Files.exists(db.path())) {
             return new SqliteFigures(0, 0, "", "the file does not exist yet");
