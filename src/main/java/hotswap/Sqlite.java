@@ -30,6 +30,14 @@ final class Sqlite {
         return DriverManager.getConnection(url(file), p);
     }
 
+    /** Opens {@code file} read-only, waiting for another connection's lock at most {@code busyMillis} per statement. */
+    static Connection openReadOnly(Path file, long busyMillis) throws SQLException {
+        Properties p = new Properties();
+        p.setProperty("open_mode", "1"); // SQLITE_OPEN_READONLY
+        p.setProperty("busy_timeout", Long.toString(Math.min(busyMillis, Integer.MAX_VALUE)));
+        return DriverManager.getConnection(url(file), p);
+    }
+
     static Connection open(Path file) throws SQLException {
         return DriverManager.getConnection(url(file));
     }

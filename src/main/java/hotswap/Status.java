@@ -15,12 +15,12 @@ import java.sql.SQLException;
  * The figures {@code hotswap status} and the MXBeans show, gathered fresh on each call. Nothing
  * here scans or checks a database: sizes come from a stat, SQLite's figures from three PRAGMAs
  * that read the header and the WAL index. The live file is never opened with plain Java I/O (its
- * close would drop SQLite's locks, DESIGN.md §3); SQLite's figures come through a connection with
- * the app's properties, opened inside a pass of the gate and closed before the pass ends, so a
- * swap (which waits for every pass before it closes anything) neither closes it mid-read nor
- * counts it as a foreign connection; while a swap holds the gate they are left out rather than
- * waited for, and another process's lock is waited for {@link #BUSY_MILLIS} at a time, not the
- * app's busy timeout.
+ * close would drop SQLite's locks, DESIGN.md §3); SQLite's figures come through a read-only
+ * connection without the app's properties (which may set pragmas that write), opened inside a
+ * pass of the gate and closed before it ends, so a swap (which waits for every pass before it
+ * closes anything) neither closes it mid-read nor counts it as a foreign connection; while a swap
+ * holds the gate they are left out rather than waited for, and another process's lock is waited
+ * for {@link #BUSY_MILLIS} at a time, not the app's busy timeout.
  */
 final class Status {
     private final Hotswap hotswap;
@@ -82,8 +82,10 @@ final class Status {
         if (pass == null) {
             return new SqliteFigures(0, 0, "", "a swap is in progress");
         }
-        // Another process's lock must not hold a status for the app's busy timeout (a minute, say).
-        try (pass; Connection c = db.swappableDataSource().openBounded(BUSY_MILLIS)) {
+        // Read-only and without the app's properties: those may set pragmas that write (journal_mode=WAL turns
+        // a rollback-journal file, or an empty one, into a WAL database). Another process's lock must not hold
+        // a status for the app's busy timeout (a minute, say).
+        try (pass; Connection c = Sqlite.openReadOnly(db.path(), BUSY_MILLIS)) {
             return new SqliteFigures(Integer.parseInt(Sqlite.column(c, "PRAGMA page_size").get(0)),
                     Long.parseLong(Sqlite.column(c, "PRAGMA page_count").get(0)), Sqlite.journalMode(c), "");
         } catch (SQLException | RuntimeException e) {

@@ -232,11 +232,10 @@ final class SwappableDataSource implements DataSource {
     }
 
     /**
-     * A connection that is neither tracked nor held back, waiting for another process's lock at
-     * most {@code busyMillis}: for the swap's own checkpoint while {@link #suspend(long)}ed, and for
-     * status, inside a pass of the gate. The app's busy timeout could hold the gate closed past the
-     * swap's timeout, or a status for as long, and the app's properties may set pragmas
-     * (journal_mode) that read the file as it opens.
+     * A connection that is neither tracked nor held back, for the swap's own checkpoint while
+     * {@link #suspend(long)}ed, waiting for another process's lock at most {@code busyMillis}: the
+     * app's properties may set pragmas (journal_mode) that read the file as it opens, under the app's
+     * own busy timeout, which could hold the gate closed past the swap's timeout.
      */
     Connection openBounded(long busyMillis) throws SQLException {
         Properties bounded = new Properties();

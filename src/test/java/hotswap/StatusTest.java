@@ -1,5 +1,6 @@
 package hotswap;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -140,6 +141,43 @@ class StatusTest {
         assertNull(d.get("pageSize"));
         assertNull(d.get("journalMode"));
         assertFalse(Files.exists(db), "the status created the database");
+    }
+
+    /**
+     * The app's connection properties may set pragmas that write (journal_mode=WAL): status must
+     * not apply them. Through a connection with the app's properties, status turned an empty file
+     * (one the app registered before anything wrote it) into a 4096-byte WAL database, and a
+     * rollback-journal database into a WAL one, before any request of the app's had touched either.
+     */
+    @Test
+    void statusWritesNothingEvenWhereTheAppsPropertiesWouldSetAJournalMode() throws Exception {
+        Path dir = scope.dir();
+        Path empty = Files.createFile(dir.resolve("empty.sqlite3"));
+        Path rollback = Fixtures.itemsDb(dir.resolve("rollback.sqlite3"), "old");
+        try (java.sql.Connection c = Sqlite.open(rollback)) {
+            c.createStatement().execute("PRAGMA journal_mode=DELETE");
+        }
+        byte[] rollbackBytes = Files.readAllBytes(rollback);
+        java.util.Properties wal = new java.util.Properties();
+        wal.setProperty("journal_mode", "WAL");
+        Hotswap hotswap = Hotswap.builder().database(empty, wal).database(rollback, wal).socket(dir.resolve("s.sock")).build();
+        scope.add(hotswap);
+        hotswap.start();
+        Map<String, Object> status = json(Fixtures.cli(dir, Map.of("HOTSWAP_SOCKET", "s.sock"), null, "status", "--json"));
+        assertEquals(0, Files.size(empty), "the status wrote the empty database: " + status);
+        assertArrayEquals(rollbackBytes, Files.readAllBytes(rollback), "the status changed the rollback-journal database: " + status);
+        @SuppressWarnings("unchecked")
+        List<Object> dbs = (List<Object>) status.get("databases");
+        Map<String, Object> first = TinyJson.object(dbs.get(0));
+        Map<String, Object> second = TinyJson.object(dbs.get(1));
+        assertEquals(0, number(first, "pageCount"), status.toString());
+        assertNull(first.get("problem"), status.toString());
+        assertEquals("delete", second.get("journalMode"), status.toString());
+        assertNull(second.get("problem"), status.toString());
+        for (String name : new String[] {"empty.sqlite3", "rollback.sqlite3"}) {
+            assertFalse(Files.exists(dir.resolve(name + "-wal")), name + "-wal");
+            assertFalse(Files.exists(dir.resolve(name + "-journal")), name + "-journal");
+        }
     }
 
     /**
