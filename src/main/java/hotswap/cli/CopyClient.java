@@ -719,12 +719,13 @@ final class CopyClient {
             try {
                 upload.send();
             } catch (LocalReadError | Delta.ReadFailure e) {
-                abandon(connection, e.getMessage());
+                abandon(connection, e.getMessage() + "; nothing changed");
             } catch (IOException e) {
                 // The app stopped reading: it has sent, or is sending, its reason and exit status.
             } catch (RuntimeException | Error e) {
                 // A frame may be half sent: left open, the app would wait for its rest, and this client for the app.
-                abandon(connection, "internal error while sending: " + e);
+                abandon(connection, "internal error while sending: " + e + "; nothing changed. Run the command again; if it "
+                        + "fails so again, report it with this message");
             }
         }, "hotswap-upload");
         t.setDaemon(true);
@@ -733,8 +734,8 @@ final class CopyClient {
     }
 
     /** Cuts the connection before the push is whole, which abandons it on the app's side. */
-    private void abandon(Closeable connection, String reason) {
-        localFailure = reason + "; nothing changed";
+    private void abandon(Closeable connection, String failure) {
+        localFailure = failure;
         if (connection instanceof Transport cut) {
             cut.kill();
         } else {
